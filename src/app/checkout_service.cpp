@@ -1,0 +1,77 @@
+#include "app/checkout_service.hpp"
+
+#include "common/uuid.hpp"
+
+namespace visitpay::app {
+
+using common::ErrorCode;
+using common::make_error;
+using common::Result;
+
+CheckoutService::CheckoutService(store::SessionStore& sessions, const config::Config& config,
+                                 const ports::Clock& clock, common::Logger& log)
+    : sessions_(sessions), config_(config), clock_(clock), log_(log) {}
+
+std::vector<common::FieldError> CheckoutService::validate(
+    const domain::CheckoutRequest& request) const {
+  std::vector<common::FieldError> errors;
+  domain::validate_checkout(
+      request, config_.checkout,
+      [this](std::string_view id) { return config_.find_clinic(id) != nullptr; }, clock_.now(),
+      errors);
+  return errors;
+}
+
+asio::awaitable<Result<CheckoutOutcome>> CheckoutService::submit(
+    const domain::CheckoutRequest& request) {
+  const auto now = clock_.now();
+  const auto fingerprint =
+      common::hmac_sha256(config_.lookup_key, domain::canonical_form(request));
+  store::NewSession session{common::new_uuid_v7(std::chrono::system_clock::time_point(
+                                std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                    now.time_since_epoch()))),
+                            request, fingerprint, now};
+  auto inserted = co_await sessions_.insert(session);
+  if (!inserted) co_return std::move(inserted).error();
+  if (*inserted) {
+    domain::SessionView v;
+    v.id = session.id;
+    v.clinic_id = request.clinic_id;
+    v.visit_id = request.visit_id;
+    v.state = domain::SessionState::pending;
+    v.currency = request.currency;
+    v.amount = request.amount();
+    v.vat_amount = request.vat_amount();
+    v.checked_out_at = request.checked_out_at;
+    v.lines = request.lines;
+    v.has_phone = request.payer.phone.has_value();
+    v.created_at = now;
+    v.updated_at = now;
+    log_.info("checkout.accepted", {{"session_id", v.id}, {"clinic_id", v.clinic_id}});
+    co_return CheckoutOutcome{true, std::move(v)};
+  }
+  // Someone stored this visit first (maybe a retry of this very request): compare content.
+  auto existing = co_await sessions_.find_by_visit(request.clinic_id, request.visit_id);
+  if (!existing) co_return std::move(existing).error();
+  if (!existing->has_value()) {
+    co_return make_error(ErrorCode::internal_error, "the conflicting session vanished");
+  }
+  if ((*existing)->fingerprint_hex != common::to_hex(fingerprint)) {
+    log_.info("checkout.conflict", {{"session_id", (*existing)->view.id}});
+    co_return make_error(ErrorCode::idempotency_conflict,
+                         "visit_id " + request.visit_id + " of clinic " + request.clinic_id +
+                             " was already checked out with different content (session " +
+                             (*existing)->view.id + ")");
+  }
+  co_return CheckoutOutcome{false, std::move((*existing)->view)};
+}
+
+asio::awaitable<Result<std::optional<domain::SessionView>>> CheckoutService::find(
+    std::string_view id) {
+  auto found = co_await sessions_.find(id);
+  if (!found) co_return std::move(found).error();
+  if (!found->has_value()) co_return std::optional<domain::SessionView>{};
+  co_return std::optional<domain::SessionView>(std::move((*found)->view));
+}
+
+}  // namespace visitpay::app

@@ -1,0 +1,195 @@
+#include "cli/commands.hpp"
+
+#include <algorithm>
+#include <iostream>
+#include <sstream>
+
+#include "app/auth.hpp"
+#include "common/time_format.hpp"
+#include "common/uuid.hpp"
+#include "config/config.hpp"
+#include "ports/clock.hpp"
+#include "service/service.hpp"
+#include "store/client_store.hpp"
+#include "store/migrations.hpp"
+#include "store/pg_sync.hpp"
+
+namespace visitpay::cli {
+
+namespace {
+
+constexpr std::string_view kUsage = R"(usage: visitpay [--config FILE] <command>
+
+commands:
+  serve                       run the HTTP service (applies pending migrations first)
+  migrate                     apply pending database migrations and exit
+  clients add NAME --scopes S1,S2 [--clinics C1,C2] [--replace]
+                              create an API client; prints its token once (only its hash is kept)
+  clients list                list API clients (never their tokens)
+  clients revoke NAME         revoke a client's token
+  version                     print the version
+
+The config file defaults to $VISITPAY_CONFIG, else /etc/visitpay/config.json.
+DATABASE_URL and VISITPAY_* variables override it (see README.md).
+)";
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+int fail(const std::string& message, int code = 1) {
+  std::cerr << "visitpay: " << message << "\n";
+  return code;
+}
+
+std::optional<config::Config> load(const std::string& path, char** environ_list) {
+  auto unknown = config::unknown_visitpay_env(environ_list);
+  if (!unknown.empty()) {
+    std::string names;
+    for (const auto& n : unknown) names += " " + n;
+    fail("unknown environment variable(s):" + names + " (see README.md for the known ones)", 2);
+    return std::nullopt;
+  }
+  auto config = config::load_config(path, config::process_env());
+  if (!config) {
+    fail(config.error().detail, 2);
+    return std::nullopt;
+  }
+  return std::move(config.value());
+}
+
+common::Result<store::PgSyncConnection> open_db(const config::Config& config) {
+  return store::PgSyncConnection::open(config.database.url);
+}
+
+int cmd_migrate(const config::Config& config, common::Logger& log) {
+  auto db = open_db(config);
+  if (!db) return fail("migrate: " + db.error().detail);
+  auto version = store::migrate(*db, log);
+  if (!version) return fail("migrate: " + version.error().detail);
+  std::cerr << "database schema is at version " << *version << "\n";
+  return 0;
+}
+
+int cmd_serve(const config::Config& config, common::Logger& log) {
+  if (config.lookup_key.empty()) {
+    return fail("no lookup key: set secrets.lookup_key_file or VISITPAY_LOOKUP_KEY_FILE", 2);
+  }
+  {
+    auto db = open_db(config);
+    if (!db) return fail("serve: " + db.error().detail);
+    auto version = store::migrate(*db, log);
+    if (!version) return fail("serve: " + version.error().detail);
+  }
+  ports::SystemClock clock;
+  service::Service service(config, clock, log);
+  auto port = service.start(/*handle_signals=*/true);
+  if (!port) return fail(port.error().detail);
+  service.wait();
+  return 0;
+}
+
+int cmd_clients(const std::vector<std::string>& args, const config::Config& config) {
+  if (args.empty()) return fail("clients: expected add, list or revoke", 2);
+  auto db = open_db(config);
+  if (!db) return fail("clients: " + db.error().detail);
+  const auto now = common::format_rfc3339_utc(ports::SystemClock().now());
+
+  if (args[0] == "list") {
+    auto list = store::ClientStore::list(*db);
+    if (!list) return fail(list.error().detail);
+    for (const auto& c : *list) {
+      std::string scopes;
+      for (const auto& s : c.scopes) scopes += (scopes.empty() ? "" : ",") + s;
+      std::string clinics;
+      for (const auto& s : c.clinic_ids) clinics += (clinics.empty() ? "" : ",") + s;
+      std::cout << c.name << "\tscopes=" << scopes
+                << "\tclinics=" << (clinics.empty() ? "*" : clinics)
+                << "\tcreated=" << c.created_at << (c.revoked ? "\trevoked" : "") << "\n";
+    }
+    return 0;
+  }
+  if (args[0] == "revoke") {
+    if (args.size() != 2) return fail("usage: clients revoke NAME", 2);
+    auto revoked = store::ClientStore::revoke(*db, args[1], now);
+    if (!revoked) return fail(revoked.error().detail);
+    if (!*revoked) return fail("no active client named " + args[1]);
+    std::cerr << "revoked " << args[1] << " (cached lookups expire within "
+              << config.auth.token_cache_ttl.count() << " s)\n";
+    return 0;
+  }
+  if (args[0] != "add" || args.size() < 2) return fail("usage: clients add NAME --scopes ...", 2);
+
+  const std::string name = args[1];
+  std::vector<std::string> scopes;
+  std::vector<std::string> clinics;
+  bool replace = false;
+  for (std::size_t i = 2; i < args.size(); ++i) {
+    if (args[i] == "--scopes" && i + 1 < args.size()) {
+      scopes = split_list(args[++i]);
+    } else if (args[i] == "--clinics" && i + 1 < args.size()) {
+      clinics = split_list(args[++i]);
+    } else if (args[i] == "--replace") {
+      replace = true;
+    } else {
+      return fail("clients add: unexpected argument " + args[i], 2);
+    }
+  }
+  if (scopes.empty()) return fail("clients add: --scopes is required", 2);
+  for (const auto& s : scopes) {
+    if (!app::is_known_scope(s)) return fail("clients add: unknown scope " + s, 2);
+  }
+  for (const auto& c : clinics) {
+    if (!config.find_clinic(c)) return fail("clients add: unknown clinic " + c, 2);
+  }
+  const std::string token = app::new_api_token();
+  auto added = store::ClientStore::add(*db, common::new_uuid_v7(std::chrono::system_clock::now()),
+                                       name, common::sha256(token), scopes, clinics, now, replace);
+  if (!added) {
+    return fail("clients add: " + added.error().detail +
+                (replace ? "" : " (does the client exist? use --replace to issue a new token)"));
+  }
+  std::cerr << "created client " << name << "; the token below is shown only once\n";
+  std::cout << token << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int run(const std::vector<std::string>& all_args, char** environ_list) {
+  std::vector<std::string> args = all_args;
+  std::string config_path = "/etc/visitpay/config.json";
+  if (const char* env = std::getenv("VISITPAY_CONFIG")) config_path = env;
+  if (args.size() >= 2 && args[0] == "--config") {
+    config_path = args[1];
+    args.erase(args.begin(), args.begin() + 2);
+  }
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "version" || args[0] == "--version") {
+    std::cout << "visitpay 0.1.0 (schema " << store::latest_schema_version() << ")\n";
+    return 0;
+  }
+
+  auto config = load(config_path, environ_list);
+  if (!config) return 2;
+  common::Logger log(config->log_level);
+
+  const std::string command = args[0];
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (command == "serve") return cmd_serve(*config, log);
+  if (command == "migrate") return cmd_migrate(*config, log);
+  if (command == "clients") return cmd_clients(rest, *config);
+  std::cerr << kUsage;
+  return fail("unknown command " + command, 2);
+}
+
+}  // namespace visitpay::cli

@@ -1,0 +1,80 @@
+#include "common/log.hpp"
+
+#include <chrono>
+#include <cstdio>
+
+#include "common/time_format.hpp"
+
+namespace visitpay::common {
+
+std::optional<LogLevel> parse_log_level(std::string_view text) {
+  if (text == "debug") return LogLevel::debug;
+  if (text == "info") return LogLevel::info;
+  if (text == "warn") return LogLevel::warn;
+  if (text == "error") return LogLevel::error;
+  return std::nullopt;
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xf];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+}
+
+void LogField::append_to(std::string& line) const {
+  line += ',';
+  append_json_string(line, key_);
+  line += ':';
+  switch (kind_) {
+    case Kind::text: append_json_string(line, text_); break;
+    case Kind::integer: line += std::to_string(int_); break;
+    case Kind::real: line += std::to_string(real_); break;
+    case Kind::boolean: line += int_ != 0 ? "true" : "false"; break;
+  }
+}
+
+Logger::Logger(LogLevel min_level, Sink sink) : min_level_(min_level), sink_(std::move(sink)) {
+  if (!sink_) {
+    sink_ = [](std::string_view line) {
+      std::fwrite(line.data(), 1, line.size(), stderr);
+    };
+  }
+}
+
+void Logger::log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
+  if (!enabled(level)) return;
+  static constexpr std::string_view kLevels[] = {"debug", "info", "warn", "error"};
+  std::string line;
+  line.reserve(160);
+  line += "{\"ts\":";
+  append_json_string(line, format_rfc3339_utc(std::chrono::time_point_cast<std::chrono::microseconds>(
+                               std::chrono::system_clock::now())));
+  line += ",\"level\":";
+  append_json_string(line, kLevels[static_cast<int>(level)]);
+  line += ",\"event\":";
+  append_json_string(line, event);
+  for (const auto& f : fields) f.append_to(line);
+  line += "}\n";
+  std::lock_guard lock(mutex_);
+  sink_(line);
+}
+
+}  // namespace visitpay::common

@@ -1,0 +1,389 @@
+#include "config/config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+namespace visitpay::config {
+namespace {
+
+using common::ErrorCode;
+using common::make_error;
+using Json = nlohmann::json;
+
+// Walks one JSON object, remembering which keys were read so the rest can be reported.
+class ObjectReader {
+ public:
+  ObjectReader(const Json& obj, std::string path, std::vector<std::string>& problems)
+      : obj_(obj), path_(std::move(path)), problems_(problems) {
+    if (!obj_.is_object()) problems_.push_back(path_ + ": must be an object");
+  }
+  ~ObjectReader() {
+    if (!obj_.is_object()) return;
+    for (const auto& [key, value] : obj_.items()) {
+      if (!seen_.count(key)) problems_.push_back(path_ + "/" + key + ": unknown key");
+    }
+  }
+  ObjectReader(const ObjectReader&) = delete;
+  ObjectReader& operator=(const ObjectReader&) = delete;
+
+  const Json* get(const std::string& key) {
+    seen_.insert(key);
+    if (!obj_.is_object()) return nullptr;
+    auto it = obj_.find(key);
+    return it == obj_.end() ? nullptr : &*it;
+  }
+
+  void string(const std::string& key, std::string& out, bool required = false) {
+    const Json* v = get(key);
+    if (!v) {
+      if (required) problems_.push_back(path_ + "/" + key + ": required");
+      return;
+    }
+    if (!v->is_string()) {
+      problems_.push_back(path_ + "/" + key + ": must be a string");
+      return;
+    }
+    out = v->get<std::string>();
+  }
+
+  template <typename Int>
+  void integer(const std::string& key, Int& out, std::int64_t min, std::int64_t max) {
+    const Json* v = get(key);
+    if (!v) return;
+    if (!v->is_number_integer() || v->get<std::int64_t>() < min || v->get<std::int64_t>() > max) {
+      problems_.push_back(path_ + "/" + key + ": must be an integer from " + std::to_string(min) +
+                          " to " + std::to_string(max));
+      return;
+    }
+    out = static_cast<Int>(v->get<std::int64_t>());
+  }
+
+  void boolean(const std::string& key, bool& out) {
+    const Json* v = get(key);
+    if (!v) return;
+    if (!v->is_boolean()) {
+      problems_.push_back(path_ + "/" + key + ": must be true or false");
+      return;
+    }
+    out = v->get<bool>();
+  }
+
+  template <typename Duration>
+  void millis(const std::string& key, Duration& out) {
+    std::int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(out).count();
+    integer(key, ms, 1, 86'400'000);
+    out = std::chrono::duration_cast<Duration>(std::chrono::milliseconds(ms));
+  }
+
+  void duration(const std::string& key, std::chrono::seconds& out) {
+    std::string text;
+    string(key, text);
+    if (text.empty()) return;
+    if (auto d = parse_duration(text)) {
+      out = *d;
+    } else {
+      problems_.push_back(path_ + "/" + key + ": must be a duration like \"48h\", \"2m\", \"7d\"");
+    }
+  }
+
+  const std::string& path() const { return path_; }
+  std::vector<std::string>& problems() { return problems_; }
+
+ private:
+  const Json& obj_;
+  std::string path_;
+  std::vector<std::string>& problems_;
+  std::set<std::string> seen_;
+};
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool mod11_ok(std::string_view digits, std::initializer_list<int> weights) {
+  if (digits.size() != weights.size() + 1 || !all_digits(digits)) return false;
+  int sum = 0;
+  std::size_t i = 0;
+  for (int w : weights) sum += w * (digits[i++] - '0');
+  int check = 11 - sum % 11;
+  if (check == 11) check = 0;
+  return check != 10 && check == digits.back() - '0';
+}
+
+bool split_host_port(std::string_view text, std::string& host, std::uint16_t& port) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  unsigned value = 0;
+  const auto digits = text.substr(colon + 1);
+  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec != std::errc() || p != digits.data() + digits.size() || value > 65535) return false;
+  host = std::string(text.substr(0, colon));
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+void read_clinic(const Json& j, const std::string& path, Config& config,
+                 std::vector<std::string>& problems) {
+  ObjectReader r(j, path, problems);
+  Clinic c;
+  r.string("id", c.id, true);
+  r.string("display_name", c.display_name, true);
+  if (const Json* le = r.get("legal_entity")) {
+    ObjectReader e(*le, path + "/legal_entity", problems);
+    e.string("name", c.legal_entity.name, true);
+    e.string("org_number", c.legal_entity.org_number, true);
+    e.boolean("foretaksregisteret", c.legal_entity.foretaksregisteret);
+    e.boolean("vat_registered", c.legal_entity.vat_registered);
+    e.string("bank_account", c.legal_entity.bank_account, true);
+    if (!c.legal_entity.org_number.empty() && !valid_org_number(c.legal_entity.org_number)) {
+      problems.push_back(path + "/legal_entity/org_number: not a valid organisation number");
+    }
+    if (!c.legal_entity.bank_account.empty() && !valid_bank_account(c.legal_entity.bank_account)) {
+      problems.push_back(path + "/legal_entity/bank_account: not a valid Norwegian account number");
+    }
+  } else {
+    problems.push_back(path + "/legal_entity: required");
+  }
+  r.integer("invoice_fee_ore", c.invoice_fee_ore, 0, 100'000);
+  r.duration("payment_window", c.payment_window);
+  r.integer("invoice_due_days", c.invoice_due_days, 1, 90);
+  if (config.find_clinic(c.id)) problems.push_back(path + "/id: duplicate clinic id");
+  config.clinics.push_back(std::move(c));
+}
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  std::size_t i = 0;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  return s.substr(i);
+}
+
+// The VISITPAY_* variables this build understands. Anything else with the prefix is a typo.
+const std::set<std::string>& known_env() {
+  static const std::set<std::string> names = {
+      "VISITPAY_CONFIG",       "VISITPAY_DATABASE_URL", "VISITPAY_LISTEN",
+      "VISITPAY_THREADS",      "VISITPAY_DB_POOL_SIZE", "VISITPAY_LOOKUP_KEY_FILE",
+      "VISITPAY_LOOKUP_KEY",   "VISITPAY_LOG_LEVEL",    "VISITPAY_ENVIRONMENT",
+      "VISITPAY_ALLOW_SYNTHETIC_IDS", "VISITPAY_PAYMENT_WINDOW"};
+  return names;
+}
+
+void apply_env(Config& c, const EnvLookup& env, std::string& key_file,
+               std::vector<std::string>& problems) {
+  auto get = [&env](const char* name) { return env(name); };
+  if (auto v = get("DATABASE_URL")) c.database.url = *v;
+  if (auto v = get("VISITPAY_DATABASE_URL")) c.database.url = *v;
+  if (auto v = get("VISITPAY_LISTEN")) {
+    if (!split_host_port(*v, c.http.host, c.http.port)) {
+      problems.push_back("VISITPAY_LISTEN: must be host:port");
+    }
+  }
+  auto positive = [&](const char* name, auto& out, long max) {
+    if (auto v = get(name)) {
+      long n = 0;
+      auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+      if (ec != std::errc() || p != v->data() + v->size() || n < 1 || n > max) {
+        problems.push_back(std::string(name) + ": must be an integer from 1 to " +
+                           std::to_string(max));
+      } else {
+        out = static_cast<std::remove_reference_t<decltype(out)>>(n);
+      }
+    }
+  };
+  positive("VISITPAY_THREADS", c.http.threads, 256);
+  positive("VISITPAY_DB_POOL_SIZE", c.database.pool_size, 1000);
+  if (auto v = get("VISITPAY_LOOKUP_KEY_FILE")) key_file = *v;
+  if (auto v = get("VISITPAY_LOG_LEVEL")) {
+    if (auto l = common::parse_log_level(*v)) {
+      c.log_level = *l;
+    } else {
+      problems.push_back("VISITPAY_LOG_LEVEL: must be debug, info, warn or error");
+    }
+  }
+  if (auto v = get("VISITPAY_ENVIRONMENT")) c.environment = *v;
+  if (auto v = get("VISITPAY_ALLOW_SYNTHETIC_IDS")) {
+    if (*v == "true" || *v == "1") {
+      c.checkout.allow_synthetic_national_ids = true;
+    } else if (*v == "false" || *v == "0") {
+      c.checkout.allow_synthetic_national_ids = false;
+    } else {
+      problems.push_back("VISITPAY_ALLOW_SYNTHETIC_IDS: must be true or false");
+    }
+  }
+  if (auto v = get("VISITPAY_PAYMENT_WINDOW")) {
+    if (auto d = parse_duration(*v)) {
+      for (auto& clinic : c.clinics) clinic.payment_window = *d;
+    } else {
+      problems.push_back("VISITPAY_PAYMENT_WINDOW: must be a duration like \"48h\" or \"2m\"");
+    }
+  }
+}
+
+}  // namespace
+
+const Clinic* Config::find_clinic(std::string_view id) const {
+  for (const auto& c : clinics) {
+    if (c.id == id) return &c;
+  }
+  return nullptr;
+}
+
+EnvLookup process_env() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    if (const char* v = std::getenv(name.c_str())) return std::string(v);
+    return std::nullopt;
+  };
+}
+
+std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  long long n = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, n);
+  if (ec != std::errc() || p != text.data() + text.size() - 1 || n <= 0) return std::nullopt;
+  switch (text.back()) {
+    case 's': return std::chrono::seconds(n);
+    case 'm': return std::chrono::minutes(n);
+    case 'h': return std::chrono::hours(n);
+    case 'd': return std::chrono::hours(24 * n);
+    default: return std::nullopt;
+  }
+}
+
+bool valid_org_number(std::string_view digits) { return mod11_ok(digits, {3, 2, 7, 6, 5, 4, 3, 2}); }
+
+bool valid_bank_account(std::string_view text) {
+  std::string digits;
+  for (char ch : text) {
+    if (ch != '.' && ch != ' ') digits += ch;
+  }
+  return mod11_ok(digits, {5, 4, 3, 2, 7, 6, 5, 4, 3, 2});
+}
+
+common::Result<Config> parse_config(std::string_view json_text, const EnvLookup& env) {
+  Json doc = Json::parse(json_text, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
+  if (doc.is_discarded()) return make_error(ErrorCode::bad_request, "config: not valid JSON");
+
+  Config c;
+  std::vector<std::string> problems;
+  std::string key_file;
+  {
+    ObjectReader root(doc, "", problems);
+    root.string("environment", c.environment);
+    std::string level = "info";
+    root.string("log_level", level);
+    if (auto l = common::parse_log_level(level)) {
+      c.log_level = *l;
+    } else {
+      problems.push_back("/log_level: must be debug, info, warn or error");
+    }
+    if (const Json* h = root.get("http")) {
+      ObjectReader r(*h, "/http", problems);
+      std::string listen;
+      r.string("listen", listen);
+      if (!listen.empty() && !split_host_port(listen, c.http.host, c.http.port)) {
+        problems.push_back("/http/listen: must be host:port");
+      }
+      r.integer("threads", c.http.threads, 1, 256);
+      r.integer("body_limit_bytes", c.http.body_limit_bytes, 1024, 64 * 1024 * 1024);
+      r.integer("header_limit_bytes", c.http.header_limit_bytes, 1024, 1024 * 1024);
+      r.millis("read_timeout_ms", c.http.read_timeout);
+      r.millis("write_timeout_ms", c.http.write_timeout);
+      r.millis("idle_timeout_ms", c.http.idle_timeout);
+      r.millis("shutdown_grace_ms", c.http.shutdown_grace);
+    }
+    if (const Json* d = root.get("database")) {
+      ObjectReader r(*d, "/database", problems);
+      r.string("url", c.database.url);
+      r.integer("pool_size", c.database.pool_size, 1, 1000);
+      r.millis("acquire_timeout_ms", c.database.acquire_timeout);
+      r.millis("connect_timeout_ms", c.database.connect_timeout);
+      r.millis("statement_timeout_ms", c.database.statement_timeout);
+    }
+    if (const Json* a = root.get("auth")) {
+      ObjectReader r(*a, "/auth", problems);
+      std::int64_t ttl = c.auth.token_cache_ttl.count();
+      r.integer("token_cache_seconds", ttl, 0, 3600);
+      c.auth.token_cache_ttl = std::chrono::seconds(ttl);
+    }
+    if (const Json* k = root.get("checkout")) {
+      ObjectReader r(*k, "/checkout", problems);
+      r.integer("max_lines", c.checkout.max_lines, 1, 1000);
+      r.integer("max_description_length", c.checkout.max_description_length, 1, 1000);
+      r.integer("max_line_amount_ore", c.checkout.max_line_amount, 1, 1'000'000'000'00);
+      r.boolean("allow_synthetic_national_ids", c.checkout.allow_synthetic_national_ids);
+    }
+    if (const Json* s = root.get("secrets")) {
+      ObjectReader r(*s, "/secrets", problems);
+      r.string("lookup_key_file", key_file);
+    }
+    if (const Json* list = root.get("clinics")) {
+      if (!list->is_array()) {
+        problems.push_back("/clinics: must be an array");
+      } else {
+        for (std::size_t i = 0; i < list->size(); ++i) {
+          read_clinic((*list)[i], "/clinics/" + std::to_string(i), c, problems);
+        }
+      }
+    }
+  }
+
+  apply_env(c, env, key_file, problems);
+  // Unknown VISITPAY_* variables cannot be enumerated through EnvLookup; process_env users
+  // check them with check_unknown_env() in main.
+  if (auto hex = env("VISITPAY_LOOKUP_KEY")) {
+    if (!common::from_hex(trim(*hex), c.lookup_key) || c.lookup_key.size() < 32) {
+      problems.push_back("VISITPAY_LOOKUP_KEY: must be at least 64 hex characters");
+    }
+  } else if (!key_file.empty()) {
+    auto text = read_file(key_file);
+    if (!text) {
+      problems.push_back("lookup key file " + key_file + ": cannot be read");
+    } else if (!common::from_hex(trim(*text), c.lookup_key) || c.lookup_key.size() < 32) {
+      problems.push_back("lookup key file " + key_file + ": must hold at least 64 hex characters");
+    }
+  }
+  if (c.environment != "production" && c.environment != "development") {
+    problems.push_back("/environment: must be \"production\" or \"development\"");
+  }
+  if (c.database.url.empty()) problems.push_back("/database/url: required (or set DATABASE_URL)");
+  if (c.clinics.empty()) problems.push_back("/clinics: at least one clinic is required");
+
+  if (!problems.empty()) {
+    std::string detail = "invalid configuration:";
+    for (const auto& p : problems) detail += "\n  " + p;
+    return make_error(ErrorCode::bad_request, detail);
+  }
+  return c;
+}
+
+common::Result<Config> load_config(const std::string& path, const EnvLookup& env) {
+  auto text = read_file(path);
+  if (!text) return make_error(ErrorCode::bad_request, "config file " + path + ": cannot be read");
+  return parse_config(*text, env);
+}
+
+std::vector<std::string> unknown_visitpay_env(char** environ_list) {
+  std::vector<std::string> unknown;
+  for (char** e = environ_list; e && *e; ++e) {
+    std::string_view entry(*e);
+    if (entry.rfind("VISITPAY_", 0) != 0) continue;
+    std::string name(entry.substr(0, entry.find('=')));
+    if (!known_env().count(name)) unknown.push_back(name);
+  }
+  return unknown;
+}
+
+}  // namespace visitpay::config

@@ -1,0 +1,93 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/time_format.hpp"
+
+namespace visitpay::domain {
+
+using Ore = std::int64_t;  // money in integer øre (1/100 NOK)
+using common::Timestamp;
+
+struct CheckoutLine {
+  std::string description;
+  Ore amount = 0;
+  Ore vat_amount = 0;
+};
+
+struct Address {
+  std::string street;
+  std::string postal_code;
+  std::string city;
+  std::string country;
+};
+
+// Personal data: stored apart from the session facts, never logged or echoed.
+struct Payer {
+  std::string name;
+  std::optional<std::string> national_id;
+  std::optional<std::string> phone;
+  Address address;
+};
+
+// A check-out event from a clinic's system, as the API accepts it.
+struct CheckoutRequest {
+  std::string clinic_id;
+  std::string visit_id;
+  Timestamp checked_out_at{};
+  std::string currency;
+  std::vector<CheckoutLine> lines;
+  std::optional<Ore> total_amount;  // optional cross-check sent by the client
+  Payer payer;
+
+  Ore amount() const;
+  Ore vat_amount() const;
+};
+
+struct CheckoutRules {
+  std::size_t max_lines = 50;
+  std::size_t max_description_length = 200;
+  Ore max_line_amount = 100'000'000;  // NOK 1 000 000
+  bool allow_synthetic_national_ids = false;
+  std::chrono::hours max_future_skew{24};
+};
+
+// Semantic checks on a parsed request. Appends one FieldError per offending field, named by
+// JSON pointer in the API's shape.
+void validate_checkout(const CheckoutRequest& request, const CheckoutRules& rules,
+                       const std::function<bool(std::string_view)>& clinic_exists,
+                       Timestamp now, std::vector<common::FieldError>& errors);
+
+// Deterministic encoding of everything the client sent; its keyed hash tells an idempotent
+// replay from a conflicting re-use of the same (clinic_id, visit_id).
+std::string canonical_form(const CheckoutRequest& request);
+
+std::size_t utf8_length(std::string_view text);
+
+enum class SessionState { pending, awaiting_payment, paid, invoiced, cancelled };
+std::string_view to_string(SessionState state);
+std::optional<SessionState> parse_session_state(std::string_view text);
+
+// What a session looks like to API clients: the facts of the visit, never personal data.
+struct SessionView {
+  std::string id;
+  std::string clinic_id;
+  std::string visit_id;
+  SessionState state = SessionState::pending;
+  std::string currency;
+  Ore amount = 0;
+  Ore vat_amount = 0;
+  Timestamp checked_out_at{};
+  std::vector<CheckoutLine> lines;
+  bool has_phone = false;
+  Timestamp created_at{};
+  Timestamp updated_at{};
+};
+
+}  // namespace visitpay::domain

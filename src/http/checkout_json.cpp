@@ -1,0 +1,191 @@
+#include "http/checkout_json.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <set>
+
+#include "common/time_format.hpp"
+
+namespace visitpay::http {
+
+using common::FieldError;
+using Json = nlohmann::json;
+
+namespace {
+
+// Reads one JSON object: required/optional members with a type each; unknown members reported.
+class ObjectShape {
+ public:
+  ObjectShape(const Json& obj, std::string pointer, std::vector<FieldError>& errors,
+              std::initializer_list<std::string_view> allowed)
+      : obj_(obj), pointer_(std::move(pointer)), errors_(errors) {
+    if (!obj_.is_object()) {
+      fail(pointer_, "must be an object");
+      return;
+    }
+    for (const auto& [key, value] : obj_.items()) {
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        fail(pointer_ + "/" + key, "is not a known field");
+      }
+    }
+  }
+
+  bool valid() const { return obj_.is_object(); }
+
+  const Json* member(std::string_view key, bool required) {
+    if (!valid()) return nullptr;
+    auto it = obj_.find(key);
+    if (it == obj_.end() || (it->is_null() && !required)) {
+      if (required) fail(path(key), "is required");
+      return nullptr;
+    }
+    return &*it;
+  }
+
+  void string(std::string_view key, std::string& out, bool required = true) {
+    if (const Json* v = member(key, required)) {
+      if (v->is_string()) {
+        out = v->get<std::string>();
+      } else {
+        fail(path(key), "must be a string");
+      }
+    }
+  }
+
+  void optional_string(std::string_view key, std::optional<std::string>& out) {
+    if (const Json* v = member(key, false)) {
+      if (v->is_string()) {
+        out = v->get<std::string>();
+      } else {
+        fail(path(key), "must be a string");
+      }
+    }
+  }
+
+  // Integer øre; a fractional or out-of-range number is not a money amount.
+  bool amount(std::string_view key, domain::Ore& out, bool required = true) {
+    const Json* v = member(key, required);
+    if (!v) return false;
+    if (v->is_number_integer() &&
+        (v->is_number_unsigned()
+             ? v->get<std::uint64_t>() <=
+                   static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
+             : true)) {
+      out = v->get<std::int64_t>();
+      return true;
+    }
+    fail(path(key), "must be an integer number of øre");
+    return false;
+  }
+
+  std::string path(std::string_view key) const { return pointer_ + "/" + std::string(key); }
+  void fail(std::string pointer, std::string detail) {
+    errors_.push_back({std::move(pointer), std::move(detail)});
+  }
+
+ private:
+  const Json& obj_;
+  std::string pointer_;
+  std::vector<FieldError>& errors_;
+};
+
+const std::initializer_list<std::string_view> kTopLevel = {
+    "clinic_id", "visit_id", "checked_out_at", "currency", "lines", "total_amount", "payer"};
+
+}  // namespace
+
+std::vector<std::string> checkout_fields() { return {kTopLevel.begin(), kTopLevel.end()}; }
+
+ParsedCheckout parse_checkout(const Json& body) {
+  ParsedCheckout out;
+  auto& r = out.request;
+  auto& errors = out.errors;
+  ObjectShape top(body, "", errors, kTopLevel);
+  if (!top.valid()) return out;
+
+  top.string("clinic_id", r.clinic_id);
+  top.string("visit_id", r.visit_id);
+  std::string when;
+  top.string("checked_out_at", when);
+  if (!when.empty()) {
+    if (auto t = common::parse_rfc3339(when)) {
+      r.checked_out_at = *t;
+    } else {
+      top.fail("/checked_out_at", "must be an RFC 3339 date-time with a UTC offset");
+    }
+  }
+  top.string("currency", r.currency);
+  domain::Ore total = 0;
+  if (top.amount("total_amount", total, false)) r.total_amount = total;
+
+  if (const Json* lines = top.member("lines", true)) {
+    if (!lines->is_array()) {
+      top.fail("/lines", "must be an array");
+    } else {
+      for (std::size_t i = 0; i < lines->size(); ++i) {
+        ObjectShape line((*lines)[i], "/lines/" + std::to_string(i), errors,
+                         {"description", "amount", "vat_amount"});
+        domain::CheckoutLine l;
+        line.string("description", l.description);
+        line.amount("amount", l.amount);
+        line.amount("vat_amount", l.vat_amount);
+        r.lines.push_back(std::move(l));
+      }
+    }
+  }
+
+  if (const Json* payer = top.member("payer", true)) {
+    ObjectShape p(*payer, "/payer", errors, {"name", "national_id", "phone", "address"});
+    p.string("name", r.payer.name);
+    p.optional_string("national_id", r.payer.national_id);
+    p.optional_string("phone", r.payer.phone);
+    if (const Json* address = p.member("address", true)) {
+      ObjectShape a(*address, "/payer/address", errors,
+                    {"street", "postal_code", "city", "country"});
+      a.string("street", r.payer.address.street);
+      a.string("postal_code", r.payer.address.postal_code);
+      a.string("city", r.payer.address.city);
+      a.string("country", r.payer.address.country);
+    }
+  }
+  return out;
+}
+
+void merge_field_errors(std::vector<FieldError>& into, std::vector<FieldError> more) {
+  std::set<std::string> seen;
+  for (const auto& e : into) seen.insert(e.pointer);
+  for (auto& e : more) {
+    // A field reported by the parser (or a parent of it) already explains the problem.
+    const bool covered = std::any_of(seen.begin(), seen.end(), [&e](const std::string& p) {
+      return e.pointer == p || (e.pointer.rfind(p + "/", 0) == 0);
+    });
+    if (!covered) {
+      seen.insert(e.pointer);
+      into.push_back(std::move(e));
+    }
+  }
+}
+
+Json session_json(const domain::SessionView& s) {
+  Json lines = Json::array();
+  for (const auto& l : s.lines) {
+    lines.push_back(
+        {{"description", l.description}, {"amount", l.amount}, {"vat_amount", l.vat_amount}});
+  }
+  return {
+      {"session_id", s.id},
+      {"clinic_id", s.clinic_id},
+      {"visit_id", s.visit_id},
+      {"state", std::string(domain::to_string(s.state))},
+      {"currency", s.currency},
+      {"amount", s.amount},
+      {"vat_amount", s.vat_amount},
+      {"checked_out_at", common::format_rfc3339_utc(s.checked_out_at)},
+      {"lines", std::move(lines)},
+      {"has_phone", s.has_phone},
+      {"created_at", common::format_rfc3339_utc(s.created_at)},
+      {"updated_at", common::format_rfc3339_utc(s.updated_at)},
+  };
+}
+
+}  // namespace visitpay::http

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <string_view>
+
+#include "app/auth.hpp"
+#include "app/checkout_service.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "config/config.hpp"
+#include "http/router.hpp"
+#include "store/pg_pool.hpp"
+
+namespace visitpay::http {
+
+// What the route handlers need, wired in main.
+struct RouteDeps {
+  const config::Config& config;
+  app::Authenticator& auth;
+  app::CheckoutService& checkouts;
+  store::PgPool& pool;
+  common::Metrics& metrics;
+  common::Logger& log;
+};
+
+void register_routes(Router& router, RouteDeps deps);
+
+// The committed schemas/openapi.json, embedded at build time.
+std::string_view openapi_document();
+
+}  // namespace visitpay::http

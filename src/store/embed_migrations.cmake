@@ -1,0 +1,13 @@
+# Turns schemas/migrations/NNNN_name.sql into a C++ table so the binary carries its own schema.
+file(GLOB files ${DIR}/*.sql)
+list(SORT files)
+set(body "")
+foreach(f ${files})
+  get_filename_component(name ${f} NAME_WE)
+  string(REGEX MATCH "^[0-9]+" version ${name})
+  math(EXPR version "${version} + 0")
+  file(READ ${f} sql)
+  set(body "${body}  {${version}, \"${name}\", R\"visitpay_sql(${sql})visitpay_sql\"},\n")
+endforeach()
+file(WRITE ${OUT}.tmp "// Generated from schemas/migrations by embed_migrations.cmake. Do not edit.\n#include \"store/migrations.hpp\"\n\nnamespace visitpay::store {\nconst std::vector<Migration>& embedded_migrations() {\n  static const std::vector<Migration> all = {\n${body}  };\n  return all;\n}\n}  // namespace visitpay::store\n")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

@@ -1,0 +1,206 @@
+#include "store/pg_connection.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace visitpay::store {
+
+using common::ErrorCode;
+using common::make_error;
+using common::Result;
+using namespace boost::asio::experimental::awaitable_operators;
+
+namespace {
+constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+}  // namespace
+
+bool is_connection_failure(const PgFailure& f) {
+  return f.sqlstate.empty() || f.sqlstate.rfind("08", 0) == 0 || f.sqlstate == "57P01" ||
+         f.sqlstate == "57P02" || f.sqlstate == "57P03";
+}
+
+std::string pg_text_array(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+std::string pg_int_array(const std::vector<std::int64_t>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(items[i]);
+  }
+  out += '}';
+  return out;
+}
+
+std::string pg_bytea_hex(const std::uint8_t* data, std::size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\\x";
+  out.reserve(2 + 2 * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    out += kHex[data[i] >> 4];
+    out += kHex[data[i] & 0xf];
+  }
+  return out;
+}
+
+PgConnection::PgConnection(asio::any_io_executor executor, PGconn* conn, const Options& options)
+    : conn_(conn), socket_(executor), deadline_(executor), options_(options) {}
+
+PgConnection::~PgConnection() {
+  // libpq owns the file descriptor; only deregister it from the reactor.
+  if (socket_.is_open()) socket_.release();
+  PQfinish(conn_);
+}
+
+void PgConnection::assign_socket() {
+  const int fd = PQsocket(conn_);
+  if (socket_.is_open()) {
+    if (socket_.native_handle() == fd) return;
+    socket_.release();
+  }
+  if (fd >= 0) socket_.assign(fd);
+}
+
+asio::awaitable<bool> PgConnection::wait(Wait what) {
+  const auto type = what == Wait::read ? asio::posix::stream_descriptor::wait_read
+                                       : asio::posix::stream_descriptor::wait_write;
+  auto result = co_await (socket_.async_wait(type, kAwait) || deadline_.async_wait(kAwait));
+  if (result.index() == 1) co_return false;  // the deadline passed first
+  auto [ec] = std::get<0>(result);
+  co_return !ec;
+}
+
+common::Error PgConnection::fail(std::string_view what, PGresult* result) {
+  last_failure_ = {};
+  if (result) {
+    if (const char* s = PQresultErrorField(result, PG_DIAG_SQLSTATE)) last_failure_.sqlstate = s;
+    if (const char* c = PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME)) {
+      last_failure_.constraint = c;
+    }
+  }
+  if (!result || PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+  const bool unavailable =
+      is_connection_failure(last_failure_) || last_failure_.sqlstate == "57014";
+  std::string detail(what);
+  if (!last_failure_.sqlstate.empty()) detail += " (SQLSTATE " + last_failure_.sqlstate + ")";
+  return make_error(unavailable ? ErrorCode::database_unavailable : ErrorCode::internal_error,
+                    detail);
+}
+
+asio::awaitable<Result<std::unique_ptr<PgConnection>>> PgConnection::connect(
+    asio::any_io_executor executor, const Options& options) {
+  PGconn* raw = PQconnectStart(options.conninfo.c_str());
+  if (!raw) co_return make_error(ErrorCode::database_unavailable, "out of memory");
+  std::unique_ptr<PgConnection> c(new PgConnection(executor, raw, options));
+  if (PQstatus(raw) == CONNECTION_BAD) {
+    co_return make_error(ErrorCode::database_unavailable, "cannot start a database connection");
+  }
+  PQsetnonblocking(raw, 1);
+  c->deadline_.expires_after(options.connect_timeout);
+  PostgresPollingStatusType poll = PGRES_POLLING_WRITING;
+  while (poll != PGRES_POLLING_OK) {
+    if (poll == PGRES_POLLING_FAILED) {
+      co_return make_error(ErrorCode::database_unavailable, "cannot connect to the database");
+    }
+    c->assign_socket();
+    if (!co_await c->wait(poll == PGRES_POLLING_READING ? Wait::read : Wait::write)) {
+      co_return make_error(ErrorCode::database_unavailable, "database connect timed out");
+    }
+    poll = PQconnectPoll(raw);
+  }
+  c->assign_socket();
+  // Session settings every statement relies on: UTC text timestamps, a server-side timeout.
+  const std::string setup =
+      "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET statement_timeout = " +
+      std::to_string(options.statement_timeout.count()) + "; SET application_name = 'visitpay'";
+  auto r = co_await c->command(setup);
+  if (!r) co_return std::move(r).error();
+  co_return c;
+}
+
+asio::awaitable<Result<PgResult>> PgConnection::finish_query() {
+  // Flush what libpq buffered, then read until every result of the query arrived.
+  for (;;) {
+    const int flushed = PQflush(conn_);
+    if (flushed == 0) break;
+    if (flushed < 0 || !co_await wait(Wait::write)) co_return fail("sending the query failed");
+  }
+  PgResult first_error;
+  PgResult last;
+  bool have_error = false;
+  for (;;) {
+    if (PQconsumeInput(conn_) == 0) co_return fail("the database connection was lost");
+    bool done = false;
+    while (!PQisBusy(conn_)) {
+      PGresult* r = PQgetResult(conn_);
+      if (!r) {
+        done = true;
+        break;
+      }
+      const auto status = PQresultStatus(r);
+      if ((status == PGRES_FATAL_ERROR || status == PGRES_BAD_RESPONSE) && !have_error) {
+        first_error = PgResult(r);
+        have_error = true;
+      } else {
+        last = PgResult(r);
+      }
+    }
+    if (done) break;
+    if (!co_await wait(Wait::read)) {
+      broken_ = true;  // a query is still in flight; the connection cannot be reused
+      co_return fail("the database did not answer in time");
+    }
+  }
+  if (have_error) co_return fail("statement failed", first_error.raw());
+  co_return last;
+}
+
+asio::awaitable<Result<PgResult>> PgConnection::execute(const Statement& statement,
+                                                        const PgParams& params) {
+  if (!healthy()) co_return fail("the database connection is broken");
+  // The server enforces statement_timeout; the client deadline only catches a dead peer.
+  deadline_.expires_after(options_.statement_timeout + std::chrono::seconds(2));
+  const std::string name(statement.name);
+  if (!prepared_.count(statement.name)) {
+    const std::string sql(statement.sql);
+    if (PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr) == 0) {
+      co_return fail("preparing the statement failed");
+    }
+    auto prepared = co_await finish_query();
+    if (!prepared) co_return prepared;
+    prepared_.insert(statement.name);
+  }
+  const auto& values = params.values();
+  std::vector<const char*> raw(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    raw[i] = values[i] ? values[i]->c_str() : nullptr;
+  }
+  if (PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(raw.size()), raw.data(), nullptr,
+                          nullptr, 0) == 0) {
+    co_return fail("sending the statement failed");
+  }
+  co_return co_await finish_query();
+}
+
+asio::awaitable<Result<PgResult>> PgConnection::command(std::string_view sql) {
+  if (!healthy()) co_return fail("the database connection is broken");
+  deadline_.expires_after(options_.statement_timeout + std::chrono::seconds(2));
+  const std::string text(sql);
+  if (PQsendQuery(conn_, text.c_str()) == 0) co_return fail("sending the command failed");
+  co_return co_await finish_query();
+}
+
+}  // namespace visitpay::store

@@ -1,0 +1,77 @@
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include "common/result.hpp"
+#include "store/pg_result.hpp"
+#include "store/statement.hpp"
+
+namespace visitpay::store {
+
+namespace asio = boost::asio;
+
+// Facts about a failed statement that are safe to log: SQLSTATE and constraint name only.
+// PostgreSQL's message and DETAIL can quote row values (personal data), so they are dropped.
+struct PgFailure {
+  std::string sqlstate;    // empty when the connection failed before the server answered
+  std::string constraint;  // PG_DIAG_CONSTRAINT_NAME, if any
+};
+
+// One libpq connection in non-blocking mode whose socket is driven by Asio. Used by one
+// coroutine at a time (the pool guarantees this).
+class PgConnection {
+ public:
+  struct Options {
+    std::string conninfo;
+    std::chrono::milliseconds connect_timeout{3000};
+    std::chrono::milliseconds statement_timeout{5000};
+  };
+
+  static asio::awaitable<common::Result<std::unique_ptr<PgConnection>>> connect(
+      asio::any_io_executor executor, const Options& options);
+
+  ~PgConnection();
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  // Prepares the statement on first use, then executes it with text parameters.
+  asio::awaitable<common::Result<PgResult>> execute(const Statement& statement,
+                                                    const PgParams& params);
+  // Simple-protocol command without parameters (BEGIN, COMMIT, SET ...).
+  asio::awaitable<common::Result<PgResult>> command(std::string_view sql);
+
+  // False once the connection is known to be unusable (server gone, protocol desync).
+  bool healthy() const { return !broken_ && PQstatus(conn_) == CONNECTION_OK; }
+  const PgFailure& last_failure() const { return last_failure_; }
+
+ private:
+  PgConnection(asio::any_io_executor executor, PGconn* conn, const Options& options);
+
+  enum class Wait { read, write };
+  asio::awaitable<bool> wait(Wait what);
+  asio::awaitable<common::Result<PgResult>> finish_query();
+  common::Error fail(std::string_view what, PGresult* result = nullptr);
+  void assign_socket();
+
+  PGconn* conn_;
+  asio::posix::stream_descriptor socket_;
+  asio::steady_timer deadline_;
+  Options options_;
+  std::unordered_set<std::string_view> prepared_;
+  PgFailure last_failure_;
+  bool broken_ = false;
+};
+
+// True for SQLSTATEs that mean the server or the connection is unavailable (class 08, 57P0x).
+bool is_connection_failure(const PgFailure& failure);
+
+}  // namespace visitpay::store

@@ -1,0 +1,164 @@
+#include "store/pg_pool.hpp"
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace visitpay::store {
+
+using common::ErrorCode;
+using common::make_error;
+using common::Result;
+
+struct PgPool::Waiter {
+  explicit Waiter(asio::any_io_executor ex) : timer(ex) {}
+  asio::steady_timer timer;  // every member call on it is made under the pool mutex
+  asio::any_completion_handler<void(Grant)> handler;
+};
+
+namespace {
+
+// Never completes inline: the post gives the waiter a fresh stack, the dispatch then honours
+// the waiter's own executor (its strand) as every Asio operation does.
+template <typename Handler, typename Value>
+void complete_later(const asio::any_io_executor& pool_executor, Handler handler, Value value) {
+  asio::post(pool_executor, [h = std::move(handler), v = std::move(value)]() mutable {
+    auto ex = asio::get_associated_executor(h);
+    asio::dispatch(ex, [h = std::move(h), v = std::move(v)]() mutable {
+      std::move(h)(std::move(v));
+    });
+  });
+}
+
+}  // namespace
+
+PooledConnection::~PooledConnection() {
+  if (pool_ && conn_) pool_->release(std::move(conn_));
+}
+
+PgPool::PgPool(asio::any_io_executor executor, Options options, common::Logger& log)
+    : executor_(std::move(executor)), options_(std::move(options)), log_(log) {}
+
+PgPool::~PgPool() { close(); }
+
+template <typename Token>
+auto PgPool::async_grant(Token&& token) {
+  return asio::async_initiate<Token, void(Grant)>(
+      [this](auto handler) {
+        std::unique_lock lock(mutex_);
+        if (closed_) {
+          lock.unlock();
+          complete_later(executor_, std::move(handler), Grant{nullptr, false, true});
+          return;
+        }
+        if (!idle_.empty()) {
+          Grant g{std::move(idle_.back()), false, false};
+          idle_.pop_back();
+          lock.unlock();
+          complete_later(executor_, std::move(handler), std::move(g));
+          return;
+        }
+        if (open_ < options_.max_size) {
+          ++open_;
+          lock.unlock();
+          complete_later(executor_, std::move(handler), Grant{nullptr, true, false});
+          return;
+        }
+        auto w = std::make_shared<Waiter>(executor_);
+        w->handler = std::move(handler);
+        waiters_.push_back(w);
+        w->timer.expires_after(options_.acquire_timeout);
+        w->timer.async_wait([this, w](const boost::system::error_code& ec) {
+          if (ec) return;  // cancelled: a connection was handed over
+          std::unique_lock inner(mutex_);
+          if (!w->handler) return;
+          std::erase(waiters_, w);
+          auto h = std::move(w->handler);
+          inner.unlock();
+          acquire_timeouts_++;
+          complete_later(executor_, std::move(h), Grant{nullptr, false, true});
+        });
+      },
+      token);
+}
+
+asio::awaitable<Result<PooledConnection>> PgPool::acquire() {
+  Grant g = co_await async_grant(asio::use_awaitable);
+  if (g.timed_out) {
+    co_return make_error(ErrorCode::database_unavailable,
+                         "no database connection became free in time");
+  }
+  if (g.conn) co_return PooledConnection(this, std::move(g.conn));
+  auto conn = co_await PgConnection::connect(executor_, options_.connection);
+  if (!conn) {
+    connect_failures_++;
+    release(nullptr);  // give the slot back
+    log_.warn("db.connect_failed", {{"detail", conn.error().detail}});
+    co_return std::move(conn).error();
+  }
+  co_return PooledConnection(this, std::move(conn.value()));
+}
+
+void PgPool::hand_over(std::unique_lock<std::mutex>& lock, Grant grant) {
+  auto w = waiters_.front();
+  waiters_.pop_front();
+  w->timer.cancel();
+  auto h = std::move(w->handler);
+  lock.unlock();
+  complete_later(executor_, std::move(h), std::move(grant));
+}
+
+void PgPool::release(std::unique_ptr<PgConnection> conn) {
+  std::unique_lock lock(mutex_);
+  const bool reusable = conn && conn->healthy() && !closed_;
+  if (!reusable) {
+    // The slot is free again: a waiter may open a fresh connection in its place.
+    if (!waiters_.empty() && !closed_) {
+      hand_over(lock, Grant{nullptr, true, false});
+    } else {
+      --open_;
+    }
+    lock.unlock();
+    conn.reset();
+    return;
+  }
+  if (!waiters_.empty()) {
+    hand_over(lock, Grant{std::move(conn), false, false});
+    return;
+  }
+  idle_.push_back(std::move(conn));
+}
+
+asio::awaitable<Result<PgResult>> PgPool::execute(const Statement& statement,
+                                                  const PgParams& params) {
+  for (int attempt = 0;; ++attempt) {
+    auto conn = co_await acquire();
+    if (!conn) co_return std::move(conn).error();
+    auto result = co_await (*conn)->execute(statement, params);
+    const bool stale = !result && !(*conn)->healthy() &&
+                       is_connection_failure((*conn)->last_failure()) && attempt == 0;
+    if (!stale) co_return result;
+    log_.info("db.reconnect", {{"statement", statement.name}});
+  }
+}
+
+PgPool::Stats PgPool::stats() const {
+  std::lock_guard lock(mutex_);
+  return Stats{open_,        idle_.size(),      waiters_.size(), options_.max_size,
+               acquire_timeouts_.load(), connect_failures_.load()};
+}
+
+void PgPool::close() {
+  std::vector<std::unique_ptr<PgConnection>> doomed;
+  std::unique_lock lock(mutex_);
+  closed_ = true;
+  open_ -= idle_.size();
+  doomed.swap(idle_);
+  while (!waiters_.empty()) {
+    hand_over(lock, Grant{nullptr, false, true});
+    lock.lock();
+  }
+}
+
+}  // namespace visitpay::store

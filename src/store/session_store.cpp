@@ -1,0 +1,132 @@
+#include "store/session_store.hpp"
+
+#include "common/time_format.hpp"
+
+namespace visitpay::store {
+
+using common::ErrorCode;
+using common::make_error;
+using common::Result;
+
+namespace {
+
+constexpr Statement kInsert{"session.insert", R"sql(
+WITH s AS (
+  INSERT INTO sessions (id, clinic_id, visit_id, state, currency, amount_ore, vat_amount_ore,
+                        checked_out_at, has_phone, request_fingerprint, created_at, updated_at)
+  VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $10, $10)
+  ON CONFLICT (clinic_id, visit_id) DO NOTHING
+  RETURNING id
+), l AS (
+  INSERT INTO session_lines (session_id, line_no, description, amount_ore, vat_amount_ore)
+  SELECT s.id, x.line_no, x.description, x.amount, x.vat
+  FROM s, unnest($11::text[], $12::bigint[], $13::bigint[])
+          WITH ORDINALITY AS x (description, amount, vat, line_no)
+), p AS (
+  INSERT INTO payers (session_id, name, national_id, phone, street, postal_code, city, country)
+  SELECT s.id, $14, $15, $16, $17, $18, $19, $20 FROM s
+)
+SELECT id FROM s)sql"};
+
+// One row per line; the session columns repeat.
+#define VISITPAY_SESSION_SELECT                                                              \
+  "SELECT s.id, s.clinic_id, s.visit_id, s.state, s.currency, s.amount_ore, "               \
+  "s.vat_amount_ore, s.checked_out_at, s.has_phone, s.created_at, s.updated_at, "           \
+  "encode(s.request_fingerprint, 'hex'), l.description, l.amount_ore, l.vat_amount_ore "    \
+  "FROM sessions s JOIN session_lines l ON l.session_id = s.id "
+
+constexpr Statement kFindById{"session.find_by_id",
+                              VISITPAY_SESSION_SELECT "WHERE s.id = $1 ORDER BY l.line_no"};
+constexpr Statement kFindByVisit{
+    "session.find_by_visit",
+    VISITPAY_SESSION_SELECT "WHERE s.clinic_id = $1 AND s.visit_id = $2 ORDER BY l.line_no"};
+#undef VISITPAY_SESSION_SELECT
+
+domain::Timestamp timestamp(const PgResult& r, int row, int col) {
+  return common::parse_pg_timestamptz(r.text(row, col)).value_or(domain::Timestamp{});
+}
+
+std::optional<StoredSession> read_session(const PgResult& r) {
+  if (r.empty()) return std::nullopt;
+  StoredSession s;
+  auto& v = s.view;
+  v.id = r.string(0, 0);
+  v.clinic_id = r.string(0, 1);
+  v.visit_id = r.string(0, 2);
+  v.state = domain::parse_session_state(r.text(0, 3)).value_or(domain::SessionState::pending);
+  v.currency = r.string(0, 4);
+  v.amount = r.int64(0, 5);
+  v.vat_amount = r.int64(0, 6);
+  v.checked_out_at = timestamp(r, 0, 7);
+  v.has_phone = r.boolean(0, 8);
+  v.created_at = timestamp(r, 0, 9);
+  v.updated_at = timestamp(r, 0, 10);
+  s.fingerprint_hex = r.string(0, 11);
+  for (int i = 0; i < r.rows(); ++i) {
+    v.lines.push_back({r.string(i, 12), r.int64(i, 13), r.int64(i, 14)});
+  }
+  return s;
+}
+
+}  // namespace
+
+const Statement& SessionStore::insert_statement() { return kInsert; }
+
+PgParams SessionStore::insert_params(const NewSession& n) {
+  const auto& r = n.request;
+  std::vector<std::string> descriptions;
+  std::vector<std::int64_t> amounts;
+  std::vector<std::int64_t> vats;
+  for (const auto& line : r.lines) {
+    descriptions.push_back(line.description);
+    amounts.push_back(line.amount);
+    vats.push_back(line.vat_amount);
+  }
+  PgParams p;
+  p.add(n.id)
+      .add(r.clinic_id)
+      .add(r.visit_id)
+      .add(r.currency)
+      .add(r.amount())
+      .add(r.vat_amount())
+      .add(common::format_rfc3339_utc(r.checked_out_at))
+      .add(r.payer.phone.has_value())
+      .add(pg_bytea_hex(n.fingerprint.data(), n.fingerprint.size()))
+      .add(common::format_rfc3339_utc(n.now))
+      .add(pg_text_array(descriptions))
+      .add(pg_int_array(amounts))
+      .add(pg_int_array(vats))
+      .add(r.payer.name)
+      .add(r.payer.national_id)
+      .add(r.payer.phone)
+      .add(r.payer.address.street)
+      .add(r.payer.address.postal_code)
+      .add(r.payer.address.city)
+      .add(r.payer.address.country);
+  return p;
+}
+
+asio::awaitable<Result<bool>> SessionStore::insert(const NewSession& session) {
+  auto r = co_await pool_.execute(kInsert, insert_params(session));
+  if (!r) co_return std::move(r).error();
+  co_return r->rows() == 1;
+}
+
+asio::awaitable<Result<std::optional<StoredSession>>> SessionStore::find_by_visit(
+    std::string_view clinic_id, std::string_view visit_id) {
+  PgParams p;
+  p.add(clinic_id).add(visit_id);
+  auto r = co_await pool_.execute(kFindByVisit, p);
+  if (!r) co_return std::move(r).error();
+  co_return read_session(*r);
+}
+
+asio::awaitable<Result<std::optional<StoredSession>>> SessionStore::find(std::string_view id) {
+  PgParams p;
+  p.add(id);
+  auto r = co_await pool_.execute(kFindById, p);
+  if (!r) co_return std::move(r).error();
+  co_return read_session(*r);
+}
+
+}  // namespace visitpay::store

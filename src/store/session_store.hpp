@@ -1,0 +1,47 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string>
+
+#include "common/crypto.hpp"
+#include "common/result.hpp"
+#include "domain/checkout.hpp"
+#include "store/pg_pool.hpp"
+
+namespace visitpay::store {
+
+// A session about to be stored, with the payer's personal data for the payers table.
+struct NewSession {
+  std::string id;
+  const domain::CheckoutRequest& request;
+  common::Sha256Digest fingerprint;
+  domain::Timestamp now;
+};
+
+struct StoredSession {
+  domain::SessionView view;
+  std::string fingerprint_hex;
+};
+
+// Sessions, their lines and the payer row. All statements of this aggregate live here.
+class SessionStore {
+ public:
+  explicit SessionStore(PgPool& pool) : pool_(pool) {}
+
+  // One statement (atomic): the session, its lines and the payer, unless (clinic_id, visit_id)
+  // exists already. Returns true when this call created the session.
+  asio::awaitable<common::Result<bool>> insert(const NewSession& session);
+  asio::awaitable<common::Result<std::optional<StoredSession>>> find_by_visit(
+      std::string_view clinic_id, std::string_view visit_id);
+  asio::awaitable<common::Result<std::optional<StoredSession>>> find(std::string_view id);
+
+  // Exposed so the benchmark can replay exactly what the service runs per check-out.
+  static const Statement& insert_statement();
+  static PgParams insert_params(const NewSession& session);
+
+ private:
+  PgPool& pool_;
+};
+
+}  // namespace visitpay::store

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace visitpay::store {
+
+// A named, parameterised SQL statement. The name is used for PREPARE, logs and metrics; it
+// must be unique and have static storage (statements are declared as constants next to their
+// table's store).
+struct Statement {
+  std::string_view name;
+  std::string_view sql;
+};
+
+// Text-format parameters for $1..$n.
+class PgParams {
+ public:
+  PgParams& add(std::string value) {
+    values_.emplace_back(std::move(value));
+    return *this;
+  }
+  PgParams& add(std::string_view value) { return add(std::string(value)); }
+  PgParams& add(const char* value) { return add(std::string(value)); }
+  PgParams& add(std::int64_t value) { return add(std::to_string(value)); }
+  PgParams& add(int value) { return add(std::to_string(value)); }
+  PgParams& add(bool value) { return add(std::string(value ? "t" : "f")); }
+  PgParams& add(const std::optional<std::string>& value) {
+    values_.push_back(value);
+    return *this;
+  }
+  PgParams& add_null() {
+    values_.emplace_back(std::nullopt);
+    return *this;
+  }
+
+  std::size_t size() const { return values_.size(); }
+  const std::vector<std::optional<std::string>>& values() const { return values_; }
+
+ private:
+  std::vector<std::optional<std::string>> values_;
+};
+
+// Encodes a one-dimensional PostgreSQL array literal of text values: {"a","b\"c"}.
+std::string pg_text_array(const std::vector<std::string>& items);
+std::string pg_int_array(const std::vector<std::int64_t>& items);
+// '\x..' bytea input form.
+std::string pg_bytea_hex(const std::uint8_t* data, std::size_t n);
+
+}  // namespace visitpay::store

@@ -1,0 +1,74 @@
+-- wrk script for tests/bench/ingest_bench.sh: POST /v1/checkouts with a unique visit_id per request.
+-- Environment: VP_BENCH_TOKEN (bearer token, scope checkout:write), VP_BENCH_RUN (run prefix that
+-- keeps visit ids of different runs apart; default: the current time).
+-- done() prints machine-readable lines: wrk_201, wrk_non201, wrk_status_<code>, wrk_socket_errors,
+-- wrk_duration_us.
+
+local token = os.getenv("VP_BENCH_TOKEN")
+if token == nil or token == "" then
+  error("VP_BENCH_TOKEN is not set")
+end
+local run = os.getenv("VP_BENCH_RUN") or tostring(os.time())
+
+wrk.method = "POST"
+wrk.path = "/v1/checkouts"
+wrk.headers["Authorization"] = "Bearer " .. token
+wrk.headers["Content-Type"] = "application/json"
+
+local body_head = '{"clinic_id":"oslo-sentrum","visit_id":"'
+local body_tail = '","checked_out_at":"2026-11-22T14:05:00+01:00","currency":"NOK",'
+  .. '"lines":[{"description":"Konsultasjon spesialist","amount":65000,"vat_amount":0}],'
+  .. '"payer":{"name":"Kari Nordmann","national_id":"10915596784","phone":"+4741234567",'
+  .. '"address":{"street":"Storgata 1","postal_code":"0155","city":"Oslo","country":"NO"}}}'
+
+-- Main state: give every thread its number.
+local threads = {}
+local thread_count = 0
+
+function setup(thread)
+  thread_count = thread_count + 1
+  thread:set("tid", thread_count)
+  table.insert(threads, thread)
+end
+
+-- Thread states (tid is set by setup before init runs).
+function init(args)
+  counter = 0
+  created = 0
+  non201 = 0
+  statuses = {}
+  prefix = "BENCH-" .. run .. "-" .. tostring(tid) .. "-"
+end
+
+function request()
+  counter = counter + 1
+  return wrk.format(nil, nil, nil, body_head .. prefix .. counter .. body_tail)
+end
+
+function response(status, headers, body)
+  if status == 201 then
+    created = created + 1
+  else
+    non201 = non201 + 1
+    statuses[status] = (statuses[status] or 0) + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local total_created, total_non201, by_status = 0, 0, {}
+  for _, thread in ipairs(threads) do
+    total_created = total_created + thread:get("created")
+    total_non201 = total_non201 + thread:get("non201")
+    for status, n in pairs(thread:get("statuses")) do
+      by_status[status] = (by_status[status] or 0) + n
+    end
+  end
+  local e = summary.errors
+  io.write(string.format("wrk_201=%d\n", total_created))
+  io.write(string.format("wrk_non201=%d\n", total_non201))
+  for status, n in pairs(by_status) do
+    io.write(string.format("wrk_status_%s=%d\n", tostring(status), n))
+  end
+  io.write(string.format("wrk_socket_errors=%d\n", e.connect + e.read + e.write + e.timeout))
+  io.write(string.format("wrk_duration_us=%d\n", summary.duration))
+end

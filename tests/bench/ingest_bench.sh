@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# Benchmark (not a test) of sustained check-out ingest: POST /v1/checkouts against a Release build
+# on its own durable PostgreSQL cluster (no --fast), compared with pgbench running the same SQL
+# the service runs for one check-out.
+#
+#   CONCURRENCY=16 DURATION=20 tests/bench/ingest_bench.sh      (or: deploy/local.sh bench)
+#
+# Environment: CONCURRENCY (connections for wrk, pool size, pgbench clients; default 16),
+# DURATION (seconds per measured run; default 20), BENCH_SKIP_BUILD=1 (use build-bench as it is).
+# stdout gets only the summary (key=value lines and one human line); progress goes to stderr.
+# Logs of the last run are kept in build-bench/bench-logs/. Exit 1 if any request was not 201.
+set -euo pipefail
+
+ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
+cd "$ROOT"
+
+CONCURRENCY=${CONCURRENCY:-16}
+DURATION=${DURATION:-20}
+readonly WARMUP_S=3
+readonly CONFIG=deploy/config/local.json
+readonly BUILD_DIR=build-bench
+readonly BIN=$BUILD_DIR/src/visitpay
+readonly PGBENCH_SCRIPT_TOOL=$BUILD_DIR/tests/bench/checkout_pgbench_script
+readonly LOG_KEEP=$BUILD_DIR/bench-logs
+
+[[ "$CONCURRENCY" =~ ^[1-9][0-9]*$ ]] || {
+  echo "CONCURRENCY must be a positive integer" >&2
+  exit 2
+}
+[[ "$DURATION" =~ ^[1-9][0-9]*$ ]] || {
+  echo "DURATION must be a positive integer (seconds)" >&2
+  exit 2
+}
+THREADS=$((CONCURRENCY < 2 ? CONCURRENCY : 2))
+
+exec 3>&1 1>&2 # fd 3: the summary; everything else to stderr
+
+log() { printf 'bench: %s\n' "$*" >&2 || true; }
+die() {
+  log "error: $*"
+  exit 1
+}
+
+# --- build ----------------------------------------------------------------------------------------
+
+if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
+  bash deploy/local.sh install
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  cmake --build "$BUILD_DIR"
+fi
+[[ -x "$BIN" ]] || die "$BIN is missing"
+[[ -x "$PGBENCH_SCRIPT_TOOL" ]] || die "$PGBENCH_SCRIPT_TOOL is missing"
+for tool in wrk pgbench curl openssl; do
+  command -v "$tool" >/dev/null || die "$tool is missing (deploy/local.sh install)"
+done
+
+# --- cleanup on any exit --------------------------------------------------------------------------
+
+TMP=$(mktemp -d /tmp/vp-bench-XXXXXX)
+chmod 711 "$TMP" # as root the cluster runs as postgres, which must traverse this directory
+PG_DIR=$TMP/pg
+SERVICE_PID=""
+WRK_PID=""
+CLUSTER_STARTED=0
+
+stop_service() {
+  [[ -n "$SERVICE_PID" ]] || return 0
+  if kill -0 "$SERVICE_PID" 2>/dev/null; then
+    kill -TERM "$SERVICE_PID" 2>/dev/null || true
+    local i
+    for ((i = 0; i < 150; i++)); do
+      kill -0 "$SERVICE_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$SERVICE_PID" 2>/dev/null; then
+      log "the service did not stop within 15 s after SIGTERM; killing it"
+      kill -KILL "$SERVICE_PID" 2>/dev/null || true
+    fi
+  fi
+  wait "$SERVICE_PID" 2>/dev/null || true
+  SERVICE_PID=""
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  trap '' PIPE # the terminal or a pipe reading our output may be gone: clean up regardless
+  set +e
+  if [[ -n "$WRK_PID" ]]; then
+    kill -TERM "$WRK_PID" 2>/dev/null || true
+    wait "$WRK_PID" 2>/dev/null || true
+  fi
+  stop_service
+  if ((CLUSTER_STARTED)); then
+    deploy/pg-cluster.sh stop "$PG_DIR" || true
+  fi
+  rm -rf "$LOG_KEEP"
+  mkdir -p "$LOG_KEEP"
+  cp -f "$TMP"/*.log "$TMP"/*.txt "$TMP"/checkout.pgbench "$PG_DIR/postgres.log" "$LOG_KEEP"/ 2>/dev/null || true
+  if ((rc != 0)); then
+    log "failed (exit $rc); logs are in $LOG_KEEP/"
+    if [[ -f "$TMP/service.log" ]]; then
+      log "last lines of the service log:"
+      tail -n 20 "$TMP/service.log" >&2 || true
+    fi
+  fi
+  rm -rf "$TMP"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- database, token, service ---------------------------------------------------------------------
+
+log "starting a durable PostgreSQL cluster in $PG_DIR"
+CLUSTER_STARTED=1
+DATABASE_URL=$(deploy/pg-cluster.sh start "$PG_DIR")
+export DATABASE_URL
+unset VISITPAY_DATABASE_URL # the benchmark's own cluster, whatever the caller's environment says
+(umask 077 && openssl rand -hex 32 >"$TMP/lookup.key")
+export VISITPAY_LOOKUP_KEY_FILE=$TMP/lookup.key
+
+"$BIN" --config "$CONFIG" migrate
+TOKEN=$("$BIN" --config "$CONFIG" clients add bench --scopes checkout:write --replace)
+[[ -n "$TOKEN" ]] || die "clients add printed no token"
+
+free_port() { # a loopback port below the ephemeral range that nothing accepts on
+  local port i
+  for ((i = 0; i < 100; i++)); do
+    port=$((20000 + RANDOM % 12000))
+    if ! (exec 5<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  return 1
+}
+PORT=$(free_port) || die "no free port found"
+BASE=http://127.0.0.1:$PORT
+
+log "starting the service on $BASE (pool size $CONCURRENCY)"
+VISITPAY_LISTEN=127.0.0.1:$PORT VISITPAY_DB_POOL_SIZE=$CONCURRENCY \
+  "$BIN" --config "$CONFIG" serve >"$TMP/service.log" 2>&1 3>&- &
+SERVICE_PID=$!
+
+ready=0
+for ((i = 0; i < 300; i++)); do
+  kill -0 "$SERVICE_PID" 2>/dev/null || die "the service exited during start-up"
+  if [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$BASE/readyz" || true)" == 200 ]]; then
+    ready=1
+    break
+  fi
+  sleep 0.2
+done
+((ready)) || die "GET /readyz did not return 200 within 60 s"
+
+# --- load -----------------------------------------------------------------------------------------
+
+RUN_ID=$(date +%s)-$$
+run_wrk() { # run_wrk SECONDS PREFIX OUTFILE  (in the background so INT/TERM act at once)
+  VP_BENCH_TOKEN=$TOKEN VP_BENCH_RUN=$2 \
+    wrk -t"$THREADS" -c"$CONCURRENCY" -d"$1"s --timeout 10s --latency \
+    -s tests/bench/checkout.lua "$BASE" >"$3" 3>&- &
+  WRK_PID=$!
+  local rc=0
+  wait "$WRK_PID" || rc=$?
+  WRK_PID=""
+  ((rc == 0)) || die "wrk failed (exit $rc)"
+}
+
+log "warm-up: ${WARMUP_S} s"
+run_wrk "$WARMUP_S" "W$RUN_ID" "$TMP/wrk-warmup.txt"
+log "measuring: wrk -t$THREADS -c$CONCURRENCY -d${DURATION}s"
+run_wrk "$DURATION" "M$RUN_ID" "$TMP/wrk.txt"
+cat "$TMP/wrk.txt" >&2
+
+wrk_value() { awk -F= -v k="$1" '$1 == k { print $2 }' "$TMP/wrk.txt"; }
+created=$(wrk_value wrk_201)
+non201=$(wrk_value wrk_non201)
+socket_errors=$(wrk_value wrk_socket_errors)
+duration_us=$(wrk_value wrk_duration_us)
+[[ -n "$created" && -n "$duration_us" && "$duration_us" -gt 0 ]] || die "could not read wrk's results"
+service_rate=$(awk -v n="$created" -v us="$duration_us" 'BEGIN { printf "%.1f", n / (us / 1e6) }')
+
+peak_rss_kib=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$SERVICE_PID/status" 2>/dev/null || true)
+[[ -n "$peak_rss_kib" ]] || die "could not read VmHWM of the service"
+log "stopping the service"
+stop_service
+
+# --- the same SQL without the service -------------------------------------------------------------
+
+"$PGBENCH_SCRIPT_TOOL" >"$TMP/checkout.pgbench"
+[[ -s "$TMP/checkout.pgbench" ]] || die "$PGBENCH_SCRIPT_TOOL printed nothing"
+log "pgbench -c $CONCURRENCY -j $THREADS -T $DURATION"
+pgbench -n -M prepared -c "$CONCURRENCY" -j "$THREADS" -T "$DURATION" \
+  -f "$TMP/checkout.pgbench" "$DATABASE_URL" >"$TMP/pgbench.txt" 2>"$TMP/pgbench.log" ||
+  die "pgbench failed: $(tail -n 5 "$TMP/pgbench.log")"
+cat "$TMP/pgbench.txt" >&2
+pgbench_tps=$(awk '/^tps = / && /without initial connection time/ { printf "%.1f", $3 }' "$TMP/pgbench.txt")
+[[ -n "$pgbench_tps" ]] || die "could not read tps from pgbench's output"
+ratio=$(awk -v s="$service_rate" -v p="$pgbench_tps" 'BEGIN { if (p > 0) printf "%.2f", s / p; else print "n/a" }')
+
+# --- summary --------------------------------------------------------------------------------------
+
+{
+  echo "service_checkouts_per_s=$service_rate"
+  echo "pgbench_tps=$pgbench_tps"
+  echo "ratio=$ratio"
+  echo "service_peak_rss_kib=$peak_rss_kib"
+  echo "concurrency=$CONCURRENCY"
+  echo "duration_s=$DURATION"
+  echo "non_201=${non201:-0}"
+  echo "socket_errors=${socket_errors:-0}"
+  printf 'summary: visitpay accepted %s check-outs/s (201, durable commit) with %s connections over %s s; ' \
+    "$service_rate" "$CONCURRENCY" "$DURATION"
+  printf 'pgbench ran the same transaction at %s tps (ratio %s); service peak RSS %s MiB\n' \
+    "$pgbench_tps" "$ratio" "$(awk -v k="$peak_rss_kib" 'BEGIN { printf "%.1f", k / 1024 }')"
+} >&3
+
+if [[ "${non201:-0}" != 0 || "${socket_errors:-0}" != 0 || "$created" == 0 ]]; then
+  log "INVALID RUN: $created responses were 201, ${non201:-0} were not, ${socket_errors:-0} socket errors"
+  grep '^wrk_status_' "$TMP/wrk.txt" >&2 || true
+  exit 1
+fi
