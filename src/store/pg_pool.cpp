@@ -11,8 +11,11 @@ using common::ErrorCode;
 using common::make_error;
 using common::Result;
 
+// The handler is set in the constructor and only ever moved out by move construction: Boost
+// 1.81's any_completion_handler move assignment recurses (fixed in later Boost releases).
 struct PgPool::Waiter {
-  explicit Waiter(asio::any_io_executor ex) : timer(ex) {}
+  template <typename Handler>
+  Waiter(asio::any_io_executor ex, Handler&& h) : timer(ex), handler(std::forward<Handler>(h)) {}
   asio::steady_timer timer;  // every member call on it is made under the pool mutex
   asio::any_completion_handler<void(Grant)> handler;
 };
@@ -65,8 +68,7 @@ auto PgPool::async_grant(Token&& token) {
           complete_later(executor_, std::move(handler), Grant{nullptr, true, false});
           return;
         }
-        auto w = std::make_shared<Waiter>(executor_);
-        w->handler = std::move(handler);
+        auto w = std::make_shared<Waiter>(executor_, std::move(handler));
         waiters_.push_back(w);
         w->timer.expires_after(options_.acquire_timeout);
         w->timer.async_wait([this, w](const boost::system::error_code& ec) {
