@@ -305,7 +305,8 @@ TEST_F(CheckoutApi, ReportsEveryBadFieldOfOneRequestAtOnce) {
   auto reply = post(doc.dump());
   ASSERT_EQ(reply.status, 422);
   std::set<std::string> pointers;
-  for (const auto& e : Json::parse(reply.body)["errors"]) {
+  const auto body = Json::parse(reply.body);
+  for (const auto& e : body["errors"]) {
     pointers.insert(e["pointer"].get<std::string>());
   }
   EXPECT_EQ(pointers, (std::set<std::string>{"/payer/phone", "/payer/national_id",

@@ -1,0 +1,473 @@
+#include "config/config.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace visitpay::config {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using Json = nlohmann::json;
+using Env = std::map<std::string, std::string>;
+
+const std::string kLookupKeyHex =
+    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+EnvLookup env_of(Env vars) {
+  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+Env base_env() {
+  return {{"DATABASE_URL", "postgresql://localhost/visitpay"},
+          {"VISITPAY_LOOKUP_KEY", kLookupKeyHex}};
+}
+
+std::string local_json() {
+  const std::string path = std::string(VISITPAY_SOURCE_DIR) + "/deploy/config/local.json";
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The smallest valid document: one clinic, everything else defaulted.
+Json minimal() {
+  return Json::parse(R"({
+    "database": { "url": "postgresql://db.example/visitpay" },
+    "clinics": [ {
+      "id": "oslo-sentrum",
+      "display_name": "Oslo Sentrum Klinikk",
+      "legal_entity": {
+        "name": "Oslo Sentrum Klinikk AS",
+        "org_number": "912345688",
+        "bank_account": "1503.20.80003"
+      }
+    } ]
+  })");
+}
+
+common::Result<Config> parse(const Json& doc, const Env& env = {}) {
+  return parse_config(doc.dump(), env_of(env));
+}
+
+// Parses, expects failure, and returns the error detail.
+std::string error_of(const Json& doc, const Env& env = {}) {
+  auto result = parse(doc, env);
+  EXPECT_FALSE(result.ok()) << doc.dump();
+  return result.ok() ? std::string() : result.error().detail;
+}
+
+std::string error_of_text(const std::string& text, const Env& env) {
+  auto result = parse_config(text, env_of(env));
+  EXPECT_FALSE(result.ok());
+  return result.ok() ? std::string() : result.error().detail;
+}
+
+TEST(ParseConfig, CommittedLocalConfigParsesWithEnvironmentSecrets) {
+  const std::string text = local_json();
+  ASSERT_FALSE(text.empty());
+  auto result = parse_config(text, env_of(base_env()));
+  ASSERT_TRUE(result.ok()) << result.error().detail;
+  const Config& c = result.value();
+  EXPECT_EQ(c.environment, "development");
+  EXPECT_EQ(c.log_level, common::LogLevel::info);
+  EXPECT_EQ(c.http.host, "127.0.0.1");
+  EXPECT_EQ(c.http.port, 8080);
+  EXPECT_EQ(c.http.threads, 2);
+  EXPECT_EQ(c.http.body_limit_bytes, 65536u);
+  EXPECT_EQ(c.http.read_timeout, std::chrono::milliseconds(15000));
+  EXPECT_EQ(c.database.url, "postgresql://localhost/visitpay");
+  EXPECT_EQ(c.database.pool_size, 8u);
+  EXPECT_EQ(c.auth.token_cache_ttl, std::chrono::seconds(30));
+  EXPECT_EQ(c.checkout.max_lines, 50u);
+  EXPECT_TRUE(c.checkout.allow_synthetic_national_ids);
+  common::Bytes key;
+  ASSERT_TRUE(common::from_hex(kLookupKeyHex, key));
+  EXPECT_EQ(c.lookup_key, key);
+
+  ASSERT_EQ(c.clinics.size(), 2u);
+  const Clinic* oslo = c.find_clinic("oslo-sentrum");
+  ASSERT_NE(oslo, nullptr);
+  EXPECT_EQ(oslo->display_name, "Oslo Sentrum Klinikk");
+  EXPECT_EQ(oslo->legal_entity.org_number, "912345688");
+  EXPECT_EQ(oslo->legal_entity.bank_account, "1503.20.80003");
+  EXPECT_TRUE(oslo->legal_entity.foretaksregisteret);
+  EXPECT_FALSE(oslo->legal_entity.vat_registered);
+  EXPECT_EQ(oslo->invoice_fee_ore, 3900);
+  EXPECT_EQ(oslo->payment_window, std::chrono::hours(48));
+  EXPECT_EQ(oslo->invoice_due_days, 14);
+  ASSERT_NE(c.find_clinic("bergen-brygge"), nullptr);
+  EXPECT_EQ(c.find_clinic("bergen-brygge")->invoice_fee_ore, 2900);
+  EXPECT_EQ(c.find_clinic("trondheim"), nullptr);
+}
+
+TEST(ParseConfig, CommittedLocalConfigNeedsADatabaseUrl) {
+  Env env = base_env();
+  env.erase("DATABASE_URL");
+  EXPECT_THAT(error_of_text(local_json(), env), HasSubstr("/database/url: required"));
+}
+
+TEST(ParseConfig, MinimalDocumentUsesDefaults) {
+  auto result = parse(minimal());
+  ASSERT_TRUE(result.ok()) << result.error().detail;
+  const Config& c = result.value();
+  EXPECT_EQ(c.environment, "production");
+  EXPECT_EQ(c.database.url, "postgresql://db.example/visitpay");
+  EXPECT_FALSE(c.checkout.allow_synthetic_national_ids);
+  EXPECT_EQ(c.clinics.at(0).payment_window, std::chrono::hours(48));
+  EXPECT_EQ(c.clinics.at(0).invoice_due_days, 14);
+  EXPECT_TRUE(c.lookup_key.empty());
+}
+
+TEST(ParseConfig, CommentsAreAllowed) {
+  const std::string text = "// local settings\n" + minimal().dump();
+  EXPECT_TRUE(parse_config(text, env_of({})).ok());
+}
+
+TEST(ParseConfig, InvalidJsonIsRejected) {
+  EXPECT_THAT(error_of_text("{\"clinics\": [", {}), HasSubstr("not valid JSON"));
+}
+
+TEST(ParseConfig, UnknownTopLevelKeyIsNamed) {
+  auto doc = minimal();
+  doc["databse"] = Json::object();
+  EXPECT_THAT(error_of(doc), HasSubstr("/databse: unknown key"));
+}
+
+TEST(ParseConfig, UnknownNestedKeysAreNamedWithTheirPath) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"/http/listen_port", "/http/listen_port: unknown key"},
+      {"/database/password", "/database/password: unknown key"},
+      {"/checkout/max_line", "/checkout/max_line: unknown key"},
+      {"/secrets/lookup_key", "/secrets/lookup_key: unknown key"},
+      {"/auth/ttl", "/auth/ttl: unknown key"},
+      {"/clinics/0/fee", "/clinics/0/fee: unknown key"},
+      {"/clinics/0/legal_entity/iban", "/clinics/0/legal_entity/iban: unknown key"},
+  };
+  for (const auto& [pointer, message] : cases) {
+    auto doc = minimal();
+    doc[Json::json_pointer(pointer)] = 1;
+    EXPECT_THAT(error_of(doc), HasSubstr(message)) << pointer;
+  }
+}
+
+TEST(ParseConfig, WrongTypesAreRejectedWithTheirPath) {
+  const std::vector<std::tuple<std::string, Json, std::string>> cases = {
+      {"/environment", 5, "/environment: must be a string"},
+      {"/log_level", "verbose", "/log_level: must be debug, info, warn or error"},
+      {"/http", Json::array(), "/http: must be an object"},
+      {"/http/threads", "2", "/http/threads: must be an integer from 1 to 256"},
+      {"/http/threads", 2.5, "/http/threads: must be an integer from 1 to 256"},
+      {"/http/threads", 0, "/http/threads: must be an integer from 1 to 256"},
+      {"/http/listen", "localhost", "/http/listen: must be host:port"},
+      {"/http/read_timeout_ms", 0, "/http/read_timeout_ms: must be an integer from 1"},
+      {"/database/pool_size", 1001, "/database/pool_size: must be an integer from 1 to 1000"},
+      {"/database/url", 1, "/database/url: must be a string"},
+      {"/checkout/allow_synthetic_national_ids", "yes",
+       "/checkout/allow_synthetic_national_ids: must be true or false"},
+      {"/clinics", Json::object(), "/clinics: must be an array"},
+      {"/clinics/0", "oslo-sentrum", "/clinics/0: must be an object"},
+      {"/clinics/0/payment_window", "2 days", "/clinics/0/payment_window: must be a duration"},
+      {"/clinics/0/invoice_due_days", 91,
+       "/clinics/0/invoice_due_days: must be an integer from 1 to 90"},
+      {"/clinics/0/invoice_fee_ore", -1,
+       "/clinics/0/invoice_fee_ore: must be an integer from 0 to 100000"},
+      {"/clinics/0/legal_entity/foretaksregisteret", 1,
+       "/clinics/0/legal_entity/foretaksregisteret: must be true or false"},
+  };
+  for (const auto& [pointer, value, message] : cases) {
+    auto doc = minimal();
+    doc[Json::json_pointer(pointer)] = value;
+    EXPECT_THAT(error_of(doc), HasSubstr(message)) << pointer << " = " << value.dump();
+  }
+}
+
+TEST(ParseConfig, HugeUnsignedIntegerIsOutOfRangeNotWrapped) {
+  auto doc = minimal();
+  doc["http"]["threads"] = std::numeric_limits<std::uint64_t>::max();
+  EXPECT_THAT(error_of(doc), HasSubstr("/http/threads: must be an integer"));
+}
+
+TEST(ParseConfig, MissingClinicFieldsAreRequired) {
+  auto doc = minimal();
+  doc["clinics"][0].erase("display_name");
+  doc["clinics"][0]["legal_entity"].erase("bank_account");
+  const std::string detail = error_of(doc);
+  EXPECT_THAT(detail, HasSubstr("/clinics/0/display_name: required"));
+  EXPECT_THAT(detail, HasSubstr("/clinics/0/legal_entity/bank_account: required"));
+
+  doc = minimal();
+  doc["clinics"][0].erase("legal_entity");
+  EXPECT_THAT(error_of(doc), HasSubstr("/clinics/0/legal_entity: required"));
+}
+
+TEST(ParseConfig, InvalidOrgNumberIsRejected) {
+  auto doc = minimal();
+  doc["clinics"][0]["legal_entity"]["org_number"] = "912345689";
+  EXPECT_THAT(error_of(doc),
+              HasSubstr("/clinics/0/legal_entity/org_number: not a valid organisation number"));
+}
+
+TEST(ParseConfig, InvalidBankAccountIsRejected) {
+  auto doc = minimal();
+  doc["clinics"][0]["legal_entity"]["bank_account"] = "1503.20.80004";
+  EXPECT_THAT(error_of(doc),
+              HasSubstr("/clinics/0/legal_entity/bank_account: not a valid Norwegian account"));
+}
+
+TEST(ParseConfig, DuplicateClinicIdIsRejected) {
+  auto doc = minimal();
+  doc["clinics"].push_back(doc["clinics"][0]);
+  EXPECT_THAT(error_of(doc), HasSubstr("/clinics/1/id: duplicate clinic id"));
+}
+
+TEST(ParseConfig, AtLeastOneClinicIsRequired) {
+  auto doc = minimal();
+  doc["clinics"] = Json::array();
+  EXPECT_THAT(error_of(doc), HasSubstr("/clinics: at least one clinic is required"));
+  doc.erase("clinics");
+  EXPECT_THAT(error_of(doc), HasSubstr("/clinics: at least one clinic is required"));
+}
+
+TEST(ParseConfig, EnvironmentMustBeKnown) {
+  auto doc = minimal();
+  doc["environment"] = "staging";
+  EXPECT_THAT(error_of(doc), HasSubstr("/environment: must be \"production\" or \"development\""));
+  EXPECT_THAT(error_of(minimal(), {{"VISITPAY_ENVIRONMENT", "prod"}}), HasSubstr("/environment"));
+}
+
+TEST(ParseConfig, ReportsEveryProblemAtOnce) {
+  auto doc = minimal();
+  doc["extra"] = true;
+  doc["http"]["threads"] = 0;
+  doc["clinics"][0]["legal_entity"]["org_number"] = "123";
+  const std::string detail = error_of(doc);
+  EXPECT_THAT(detail, HasSubstr("/extra: unknown key"));
+  EXPECT_THAT(detail, HasSubstr("/http/threads"));
+  EXPECT_THAT(detail, HasSubstr("/clinics/0/legal_entity/org_number"));
+}
+
+TEST(ParseConfig, SecretsAreNotEchoedInErrors) {
+  auto doc = minimal();
+  doc["extra"] = true;
+  const std::string detail =
+      error_of(doc, {{"DATABASE_URL", "postgresql://app:s3cr3t-pw@db/visitpay"},
+                     {"VISITPAY_LOOKUP_KEY", "deadbeefcafe"}});
+  EXPECT_THAT(detail, Not(HasSubstr("s3cr3t-pw")));
+  EXPECT_THAT(detail, Not(HasSubstr("deadbeefcafe")));
+  EXPECT_THAT(detail, HasSubstr("VISITPAY_LOOKUP_KEY"));
+}
+
+TEST(ParseConfig, ListenOverrideSetsHostAndPort) {
+  auto result = parse(minimal(), {{"VISITPAY_LISTEN", "0.0.0.0:9090"}});
+  ASSERT_TRUE(result.ok()) << result.error().detail;
+  EXPECT_EQ(result->http.host, "0.0.0.0");
+  EXPECT_EQ(result->http.port, 9090);
+
+  auto doc = minimal();
+  doc["http"]["listen"] = "127.0.0.1:8080";
+  result = parse(doc, {{"VISITPAY_LISTEN", "127.0.0.2:0"}});
+  ASSERT_TRUE(result.ok()) << result.error().detail;
+  EXPECT_EQ(result->http.host, "127.0.0.2");
+  EXPECT_EQ(result->http.port, 0);
+}
+
+TEST(ParseConfig, InvalidListenOverrideIsRejected) {
+  for (const char* value : {"localhost", ":8080", "localhost:", "localhost:65536",
+                            "localhost:80x", "localhost:-1", ""}) {
+    EXPECT_THAT(error_of(minimal(), {{"VISITPAY_LISTEN", value}}),
+                HasSubstr("VISITPAY_LISTEN: must be host:port"))
+        << value;
+  }
+}
+
+TEST(ParseConfig, PoolSizeOverride) {
+  auto result = parse(minimal(), {{"VISITPAY_DB_POOL_SIZE", "16"}});
+  ASSERT_TRUE(result.ok()) << result.error().detail;
+  EXPECT_EQ(result->database.pool_size, 16u);
+  for (const char* value : {"0", "1001", "-1", "abc", "16 ", "", "1e3", "+4"}) {
+    EXPECT_THAT(error_of(minimal(), {{"VISITPAY_DB_POOL_SIZE", value}}),
+                HasSubstr("VISITPAY_DB_POOL_SIZE: must be an integer from 1 to 1000"))
+        << "[" << value << "]";
+  }
+}
+
+TEST(ParseConfig, ThreadsOverride) {
+  auto result = parse(minimal(), {{"VISITPAY_THREADS", "8"}});
+  ASSERT_TRUE(result.ok()) << result.error().detail;
+  EXPECT_EQ(result->http.threads, 8);
+  EXPECT_THAT(error_of(minimal(), {{"VISITPAY_THREADS", "257"}}), HasSubstr("VISITPAY_THREADS"));
+}
+
+TEST(ParseConfig, PaymentWindowOverrideAppliesToEveryClinic) {
+  Env env = base_env();
+  env["VISITPAY_PAYMENT_WINDOW"] = "2m";
+  auto result = parse_config(local_json(), env_of(env));
+  ASSERT_TRUE(result.ok()) << result.error().detail;
+  ASSERT_EQ(result->clinics.size(), 2u);
+  for (const auto& clinic : result->clinics) {
+    EXPECT_EQ(clinic.payment_window, std::chrono::minutes(2)) << clinic.id;
+  }
+}
+
+TEST(ParseConfig, InvalidPaymentWindowOverrideIsRejected) {
+  for (const char* value : {"soon", "0m", "2", "2w", "-5m"}) {
+    EXPECT_THAT(error_of(minimal(), {{"VISITPAY_PAYMENT_WINDOW", value}}),
+                HasSubstr("VISITPAY_PAYMENT_WINDOW: must be a duration"))
+        << value;
+  }
+}
+
+TEST(ParseConfig, DatabaseUrlPrecedence) {
+  // File value, then DATABASE_URL, then VISITPAY_DATABASE_URL.
+  auto result = parse(minimal());
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->database.url, "postgresql://db.example/visitpay");
+
+  result = parse(minimal(), {{"DATABASE_URL", "postgresql://generic/db"}});
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->database.url, "postgresql://generic/db");
+
+  result = parse(minimal(), {{"VISITPAY_DATABASE_URL", "postgresql://specific/db"}});
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->database.url, "postgresql://specific/db");
+
+  result = parse(minimal(), {{"DATABASE_URL", "postgresql://generic/db"},
+                             {"VISITPAY_DATABASE_URL", "postgresql://specific/db"}});
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->database.url, "postgresql://specific/db");
+}
+
+TEST(ParseConfig, MissingDatabaseUrlIsRejected) {
+  auto doc = minimal();
+  doc.erase("database");
+  EXPECT_THAT(error_of(doc), HasSubstr("/database/url: required"));
+  doc["database"]["url"] = "";
+  EXPECT_THAT(error_of(doc), HasSubstr("/database/url: required"));
+}
+
+TEST(ParseConfig, LogLevelAndSyntheticIdOverrides) {
+  auto result = parse(minimal(), {{"VISITPAY_LOG_LEVEL", "debug"},
+                                  {"VISITPAY_ALLOW_SYNTHETIC_IDS", "true"}});
+  ASSERT_TRUE(result.ok()) << result.error().detail;
+  EXPECT_EQ(result->log_level, common::LogLevel::debug);
+  EXPECT_TRUE(result->checkout.allow_synthetic_national_ids);
+
+  auto doc = minimal();
+  doc["checkout"]["allow_synthetic_national_ids"] = true;
+  result = parse(doc, {{"VISITPAY_ALLOW_SYNTHETIC_IDS", "0"}});
+  ASSERT_TRUE(result.ok());
+  EXPECT_FALSE(result->checkout.allow_synthetic_national_ids);
+
+  EXPECT_THAT(error_of(minimal(), {{"VISITPAY_LOG_LEVEL", "loud"}}),
+              HasSubstr("VISITPAY_LOG_LEVEL"));
+  EXPECT_THAT(error_of(minimal(), {{"VISITPAY_ALLOW_SYNTHETIC_IDS", "yes"}}),
+              HasSubstr("VISITPAY_ALLOW_SYNTHETIC_IDS: must be true or false"));
+}
+
+TEST(ParseConfig, LookupKeyMustBeAtLeastSixtyFourHexCharacters) {
+  for (const std::string& key : std::vector<std::string>{
+           kLookupKeyHex.substr(0, 62), kLookupKeyHex.substr(0, 63), "",
+           std::string(63, 'a') + "g", std::string(64, 'z')}) {
+    EXPECT_THAT(error_of(minimal(), {{"VISITPAY_LOOKUP_KEY", key}}),
+                HasSubstr("VISITPAY_LOOKUP_KEY: must be at least 64 hex characters"))
+        << key.size();
+  }
+}
+
+TEST(ParseConfig, LookupKeyAcceptsLongerKeysAndSurroundingWhitespace) {
+  auto result = parse(minimal(), {{"VISITPAY_LOOKUP_KEY", "  " + kLookupKeyHex + "\n"}});
+  ASSERT_TRUE(result.ok()) << result.error().detail;
+  EXPECT_EQ(result->lookup_key.size(), 32u);
+  EXPECT_EQ(result->lookup_key.front(), 0x00);
+  EXPECT_EQ(result->lookup_key[1], 0x11);
+
+  result = parse(minimal(), {{"VISITPAY_LOOKUP_KEY", kLookupKeyHex + "abcd"}});
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->lookup_key.size(), 34u);
+}
+
+TEST(ParseConfig, UnreadableLookupKeyFileIsRejected) {
+  auto doc = minimal();
+  doc["secrets"]["lookup_key_file"] = "/nonexistent/visitpay/lookup.key";
+  EXPECT_THAT(error_of(doc), HasSubstr("cannot be read"));
+  // The environment variable takes precedence over the file.
+  EXPECT_TRUE(parse(doc, {{"VISITPAY_LOOKUP_KEY", kLookupKeyHex}}).ok());
+}
+
+TEST(ParseDuration, AcceptsEveryUnit) {
+  EXPECT_EQ(parse_duration("48h"), std::chrono::hours(48));
+  EXPECT_EQ(parse_duration("2m"), std::chrono::minutes(2));
+  EXPECT_EQ(parse_duration("30s"), std::chrono::seconds(30));
+  EXPECT_EQ(parse_duration("7d"), std::chrono::hours(7 * 24));
+  EXPECT_EQ(parse_duration("1s"), std::chrono::seconds(1));
+}
+
+TEST(ParseDuration, RejectsMalformedText) {
+  for (const char* text : {"", "h", "0h", "-1h", "48", "48H", "1.5h", "48hh", " 48h", "48 h", "1w",
+                           "+2m", "ms", "5ms"}) {
+    EXPECT_EQ(parse_duration(text), std::nullopt) << "[" << text << "]";
+  }
+}
+
+TEST(ValidOrgNumber, ChecksMod11) {
+  for (const char* n : {"912345688", "923456783", "974760673", "123456785"}) {
+    EXPECT_TRUE(valid_org_number(n)) << n;
+  }
+  for (const char* n : {"912345689", "912345680", "91234568", "9123456880", "91234568a", "",
+                        "912 345 688",
+                        // Weighted sum leaves remainder 1: no check digit exists.
+                        "100000130", "100000131"}) {
+    EXPECT_FALSE(valid_org_number(n)) << n;
+  }
+}
+
+TEST(ValidBankAccount, ChecksMod11WithOrWithoutSeparators) {
+  for (const char* n : {"1503.20.80003", "15032080003", "1234.56.78903", "1234 56 78903"}) {
+    EXPECT_TRUE(valid_bank_account(n)) << n;
+  }
+  for (const char* n : {"1503.20.80004", "1234.56.78904", "1503208000", "150320800030", "",
+                        "1503-20-80003", "ABCD.EF.GHIJK", "10000000090", "10000000091"}) {
+    EXPECT_FALSE(valid_bank_account(n)) << n;
+  }
+}
+
+TEST(UnknownVisitpayEnv, FlagsOnlyUnknownVisitpayNames) {
+  std::vector<std::string> storage = {"VISITPAY_TYPO=1",
+                                      "VISITPAY_LISTEN=127.0.0.1:8080",
+                                      "VISITPAY_DATABASE_URL=postgresql://x/y",
+                                      "VISITPAY_LOOKUP_KEY_FILE=/k",
+                                      "PATH=/usr/bin:/bin",
+                                      "DATABASE_URL=postgresql://x/y",
+                                      "MY_VISITPAY_THING=1",
+                                      "VISITPAY_LISTENER=x",
+                                      "VISITPAY_BARE"};
+  std::vector<char*> environ_list;
+  for (auto& s : storage) environ_list.push_back(s.data());
+  environ_list.push_back(nullptr);
+  EXPECT_EQ(unknown_visitpay_env(environ_list.data()),
+            (std::vector<std::string>{"VISITPAY_TYPO", "VISITPAY_LISTENER", "VISITPAY_BARE"}));
+}
+
+TEST(UnknownVisitpayEnv, EmptyOrNullListHasNothingUnknown) {
+  char* empty[] = {nullptr};
+  EXPECT_TRUE(unknown_visitpay_env(empty).empty());
+  EXPECT_TRUE(unknown_visitpay_env(nullptr).empty());
+}
+
+}  // namespace
+}  // namespace visitpay::config
