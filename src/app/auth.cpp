@@ -38,10 +38,9 @@ Authenticator::Authenticator(store::ClientStore& clients, const ports::Clock& cl
 
 asio::awaitable<Result<Principal>> Authenticator::authenticate(std::string_view header) {
   constexpr std::string_view kBearer = "Bearer ";
-  if (header.size() <= kBearer.size() || !std::equal(kBearer.begin(), kBearer.end(),
-                                                     header.begin(), [](char a, char b) {
-                                                       return std::tolower(a) == std::tolower(b);
-                                                     })) {
+  if (header.size() <= kBearer.size() ||
+      !std::equal(kBearer.begin(), kBearer.end(), header.begin(),
+                  [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
     co_return make_error(ErrorCode::unauthenticated, "send Authorization: Bearer <token>");
   }
   const std::string_view token = header.substr(kBearer.size());

@@ -25,12 +25,11 @@ std::vector<common::FieldError> CheckoutService::validate(
 asio::awaitable<Result<CheckoutOutcome>> CheckoutService::submit(
     const domain::CheckoutRequest& request) {
   const auto now = clock_.now();
-  const auto fingerprint =
-      common::hmac_sha256(config_.lookup_key, domain::canonical_form(request));
-  store::NewSession session{common::new_uuid_v7(std::chrono::system_clock::time_point(
-                                std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                                    now.time_since_epoch()))),
-                            request, fingerprint, now};
+  const auto fingerprint = common::hmac_sha256(config_.lookup_key, domain::canonical_form(request));
+  store::NewSession session{
+      common::new_uuid_v7(std::chrono::system_clock::time_point(
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(now.time_since_epoch()))),
+      request, fingerprint, now};
   auto inserted = co_await sessions_.insert(session);
   if (!inserted) co_return std::move(inserted).error();
   if (*inserted) {

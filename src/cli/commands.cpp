@@ -52,7 +52,8 @@ std::optional<config::Config> load(const std::string& path, char** environ_list)
   auto unknown = config::unknown_visitpay_env(environ_list);
   if (!unknown.empty()) {
     std::string names;
-    for (const auto& n : unknown) names += " " + n;
+    for (const auto& n : unknown)
+      names += " " + n;
     fail("unknown environment variable(s):" + names + " (see README.md for the known ones)", 2);
     return std::nullopt;
   }
@@ -106,12 +107,14 @@ int cmd_clients(const std::vector<std::string>& args, const config::Config& conf
     if (!list) return fail(list.error().detail);
     for (const auto& c : *list) {
       std::string scopes;
-      for (const auto& s : c.scopes) scopes += (scopes.empty() ? "" : ",") + s;
+      for (const auto& s : c.scopes)
+        scopes += (scopes.empty() ? "" : ",") + s;
       std::string clinics;
-      for (const auto& s : c.clinic_ids) clinics += (clinics.empty() ? "" : ",") + s;
+      for (const auto& s : c.clinic_ids)
+        clinics += (clinics.empty() ? "" : ",") + s;
       std::cout << c.name << "\tscopes=" << scopes
-                << "\tclinics=" << (clinics.empty() ? "*" : clinics)
-                << "\tcreated=" << c.created_at << (c.revoked ? "\trevoked" : "") << "\n";
+                << "\tclinics=" << (clinics.empty() ? "*" : clinics) << "\tcreated=" << c.created_at
+                << (c.revoked ? "\trevoked" : "") << "\n";
     }
     return 0;
   }
@@ -126,7 +129,7 @@ int cmd_clients(const std::vector<std::string>& args, const config::Config& conf
   }
   if (args[0] != "add" || args.size() < 2) return fail("usage: clients add NAME --scopes ...", 2);
 
-  const std::string name = args[1];
+  const std::string& name = args[1];
   std::vector<std::string> scopes;
   std::vector<std::string> clinics;
   bool replace = false;

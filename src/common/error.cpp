@@ -27,9 +27,15 @@ const ErrorInfo& info(ErrorCode code) {
 
 }  // namespace
 
-std::string_view error_name(ErrorCode code) { return info(code).name; }
-std::string_view error_title(ErrorCode code) { return info(code).title; }
-int error_http_status(ErrorCode code) { return info(code).status; }
+std::string_view error_name(ErrorCode code) {
+  return info(code).name;
+}
+std::string_view error_title(ErrorCode code) {
+  return info(code).title;
+}
+int error_http_status(ErrorCode code) {
+  return info(code).status;
+}
 
 std::string error_type_uri(ErrorCode code) {
   std::string slug(info(code).name);

@@ -8,21 +8,21 @@ namespace visitpay::common {
 
 // One table of stable error codes; names, HTTP statuses and problem types derive from it.
 // Numbers are part of the contract: never renumber, only append.
-#define VISITPAY_ERROR_CODES(X)                                                              \
-  X(1, validation_failed, 422, "The request has invalid fields")                            \
-  X(2, malformed_json, 400, "The request body is not valid JSON")                           \
-  X(3, unsupported_media_type, 415, "The request body must be application/json")            \
-  X(4, payload_too_large, 413, "The request body is larger than allowed")                   \
-  X(5, unauthenticated, 401, "A valid bearer token is required")                            \
-  X(6, forbidden, 403, "The token is not allowed to do this")                               \
-  X(7, not_found, 404, "No such resource")                                                  \
-  X(8, method_not_allowed, 405, "The method is not allowed on this resource")               \
-  X(9, idempotency_conflict, 409, "This visit was already checked out with other content")  \
-  X(10, database_unavailable, 503, "The database is unavailable")                           \
-  X(11, internal_error, 500, "Internal error")                                              \
-  X(12, bad_request, 400, "The request is malformed")                                       \
-  X(13, headers_too_large, 431, "The request headers are larger than allowed")              \
-  X(14, shutting_down, 503, "The service is shutting down")                                 \
+#define VISITPAY_ERROR_CODES(X)                                                            \
+  X(1, validation_failed, 422, "The request has invalid fields")                           \
+  X(2, malformed_json, 400, "The request body is not valid JSON")                          \
+  X(3, unsupported_media_type, 415, "The request body must be application/json")           \
+  X(4, payload_too_large, 413, "The request body is larger than allowed")                  \
+  X(5, unauthenticated, 401, "A valid bearer token is required")                           \
+  X(6, forbidden, 403, "The token is not allowed to do this")                              \
+  X(7, not_found, 404, "No such resource")                                                 \
+  X(8, method_not_allowed, 405, "The method is not allowed on this resource")              \
+  X(9, idempotency_conflict, 409, "This visit was already checked out with other content") \
+  X(10, database_unavailable, 503, "The database is unavailable")                          \
+  X(11, internal_error, 500, "Internal error")                                             \
+  X(12, bad_request, 400, "The request is malformed")                                      \
+  X(13, headers_too_large, 431, "The request headers are larger than allowed")             \
+  X(14, shutting_down, 503, "The service is shutting down")                                \
   X(15, invalid_state, 409, "The resource is not in a state that allows this")
 
 enum class ErrorCode : int {

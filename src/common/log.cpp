@@ -1,6 +1,8 @@
 #include "common/log.hpp"
 
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include "common/time_format.hpp"
@@ -21,11 +23,21 @@ void append_json_string(std::string& out, std::string_view text) {
   for (char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";
@@ -44,18 +56,30 @@ void LogField::append_to(std::string& line) const {
   append_json_string(line, key_);
   line += ':';
   switch (kind_) {
-    case Kind::text: append_json_string(line, text_); break;
-    case Kind::integer: line += std::to_string(int_); break;
-    case Kind::real: line += std::to_string(real_); break;
-    case Kind::boolean: line += int_ != 0 ? "true" : "false"; break;
+    case Kind::text:
+      append_json_string(line, text_);
+      break;
+    case Kind::integer:
+      line += std::to_string(int_);
+      break;
+    case Kind::real:
+      if (std::isfinite(real_)) {
+        char buf[32];
+        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, real_);
+        line.append(buf, ec == std::errc() ? end : buf);
+      } else {
+        line += "null";  // JSON has no NaN or infinity
+      }
+      break;
+    case Kind::boolean:
+      line += int_ != 0 ? "true" : "false";
+      break;
   }
 }
 
 Logger::Logger(LogLevel min_level, Sink sink) : min_level_(min_level), sink_(std::move(sink)) {
   if (!sink_) {
-    sink_ = [](std::string_view line) {
-      std::fwrite(line.data(), 1, line.size(), stderr);
-    };
+    sink_ = [](std::string_view line) { std::fwrite(line.data(), 1, line.size(), stderr); };
   }
 }
 
@@ -65,13 +89,15 @@ void Logger::log(LogLevel level, std::string_view event, std::initializer_list<L
   std::string line;
   line.reserve(160);
   line += "{\"ts\":";
-  append_json_string(line, format_rfc3339_utc(std::chrono::time_point_cast<std::chrono::microseconds>(
-                               std::chrono::system_clock::now())));
+  append_json_string(line,
+                     format_rfc3339_utc(std::chrono::time_point_cast<std::chrono::microseconds>(
+                         std::chrono::system_clock::now())));
   line += ",\"level\":";
   append_json_string(line, kLevels[static_cast<int>(level)]);
   line += ",\"event\":";
   append_json_string(line, event);
-  for (const auto& f : fields) f.append_to(line);
+  for (const auto& f : fields)
+    f.append_to(line);
   line += "}\n";
   std::lock_guard lock(mutex_);
   sink_(line);

@@ -1,14 +1,14 @@
 #include "common/metrics.hpp"
 
-#include <cstdio>
+#include <charconv>
 
 namespace visitpay::common {
 
 namespace {
 std::string format_number(double v) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() ? std::string(buf, end) : std::string("NaN");
 }
 }  // namespace
 
@@ -97,7 +97,8 @@ std::string Metrics::render() const {
     }
     collectors = collectors_;
   }
-  for (const auto& c : collectors) c(out);
+  for (const auto& c : collectors)
+    c(out);
   return out;
 }
 

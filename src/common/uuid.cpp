@@ -12,11 +12,13 @@ std::string new_uuid_v7(std::chrono::system_clock::time_point now) {
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
   Bytes rnd = random_bytes(10);
   std::array<std::uint8_t, 16> b{};
-  for (int i = 0; i < 6; ++i) b[i] = static_cast<std::uint8_t>(ms >> (8 * (5 - i)));
+  for (int i = 0; i < 6; ++i)
+    b[i] = static_cast<std::uint8_t>(ms >> (8 * (5 - i)));
   b[6] = static_cast<std::uint8_t>(0x70 | (rnd[0] & 0x0f));
   b[7] = rnd[1];
   b[8] = static_cast<std::uint8_t>(0x80 | (rnd[2] & 0x3f));
-  for (int i = 9; i < 16; ++i) b[i] = rnd[i - 6];
+  for (int i = 9; i < 16; ++i)
+    b[i] = rnd[i - 6];
   std::string hex = to_hex(b);
   return hex.substr(0, 8) + '-' + hex.substr(8, 4) + '-' + hex.substr(12, 4) + '-' +
          hex.substr(16, 4) + '-' + hex.substr(20);

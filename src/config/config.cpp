@@ -109,7 +109,8 @@ bool mod11_ok(std::string_view digits, std::initializer_list<int> weights) {
   if (digits.size() != weights.size() + 1 || !all_digits(digits)) return false;
   int sum = 0;
   std::size_t i = 0;
-  for (int w : weights) sum += w * (digits[i++] - '0');
+  for (int w : weights)
+    sum += w * (digits[i++] - '0');
   int check = 11 - sum % 11;
   if (check == 11) check = 0;
   return check != 10 && check == digits.back() - '0';
@@ -165,19 +166,23 @@ std::optional<std::string> read_file(const std::string& path) {
 }
 
 std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+    s.pop_back();
   std::size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i])))
+    ++i;
   return s.substr(i);
 }
 
 // The VISITPAY_* variables this build understands. Anything else with the prefix is a typo.
 const std::set<std::string>& known_env() {
   static const std::set<std::string> names = {
-      "VISITPAY_CONFIG",       "VISITPAY_DATABASE_URL", "VISITPAY_LISTEN",
-      "VISITPAY_THREADS",      "VISITPAY_DB_POOL_SIZE", "VISITPAY_LOOKUP_KEY_FILE",
-      "VISITPAY_LOOKUP_KEY",   "VISITPAY_LOG_LEVEL",    "VISITPAY_ENVIRONMENT",
-      "VISITPAY_ALLOW_SYNTHETIC_IDS", "VISITPAY_PAYMENT_WINDOW"};
+      "VISITPAY_CONFIG",        "VISITPAY_DATABASE_URL",
+      "VISITPAY_LISTEN",        "VISITPAY_THREADS",
+      "VISITPAY_DB_POOL_SIZE",  "VISITPAY_LOOKUP_KEY_FILE",
+      "VISITPAY_LOOKUP_KEY",    "VISITPAY_LOG_LEVEL",
+      "VISITPAY_ENVIRONMENT",   "VISITPAY_ALLOW_SYNTHETIC_IDS",
+      "VISITPAY_PAYMENT_WINDOW"};
   return names;
 }
 
@@ -225,7 +230,8 @@ void apply_env(Config& c, const EnvLookup& env, std::string& key_file,
   }
   if (auto v = get("VISITPAY_PAYMENT_WINDOW")) {
     if (auto d = parse_duration(*v)) {
-      for (auto& clinic : c.clinics) clinic.payment_window = *d;
+      for (auto& clinic : c.clinics)
+        clinic.payment_window = *d;
     } else {
       problems.push_back("VISITPAY_PAYMENT_WINDOW: must be a duration like \"48h\" or \"2m\"");
     }
@@ -253,16 +259,31 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
   long long n = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, n);
   if (ec != std::errc() || p != text.data() + text.size() - 1 || n <= 0) return std::nullopt;
+  long long unit = 0;
   switch (text.back()) {
-    case 's': return std::chrono::seconds(n);
-    case 'm': return std::chrono::minutes(n);
-    case 'h': return std::chrono::hours(n);
-    case 'd': return std::chrono::hours(24 * n);
-    default: return std::nullopt;
+    case 's':
+      unit = 1;
+      break;
+    case 'm':
+      unit = 60;
+      break;
+    case 'h':
+      unit = 3600;
+      break;
+    case 'd':
+      unit = 86400;
+      break;
+    default:
+      return std::nullopt;
   }
+  constexpr long long kMaxSeconds = 100LL * 366 * 86400;  // a century is plenty for any policy
+  if (n > kMaxSeconds / unit) return std::nullopt;
+  return std::chrono::seconds(n * unit);
 }
 
-bool valid_org_number(std::string_view digits) { return mod11_ok(digits, {3, 2, 7, 6, 5, 4, 3, 2}); }
+bool valid_org_number(std::string_view digits) {
+  return mod11_ok(digits, {3, 2, 7, 6, 5, 4, 3, 2});
+}
 
 bool valid_bank_account(std::string_view text) {
   std::string digits;
@@ -297,8 +318,8 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
         problems.push_back("/http/listen: must be host:port");
       }
       r.integer("threads", c.http.threads, 1, 256);
-      r.integer("body_limit_bytes", c.http.body_limit_bytes, 1024, 64 * 1024 * 1024);
-      r.integer("header_limit_bytes", c.http.header_limit_bytes, 1024, 1024 * 1024);
+      r.integer("body_limit_bytes", c.http.body_limit_bytes, 1024, std::int64_t{64} * 1024 * 1024);
+      r.integer("header_limit_bytes", c.http.header_limit_bytes, 1024, std::int64_t{1024} * 1024);
       r.millis("read_timeout_ms", c.http.read_timeout);
       r.millis("write_timeout_ms", c.http.write_timeout);
       r.millis("idle_timeout_ms", c.http.idle_timeout);
@@ -363,7 +384,8 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
 
   if (!problems.empty()) {
     std::string detail = "invalid configuration:";
-    for (const auto& p : problems) detail += "\n  " + p;
+    for (const auto& p : problems)
+      detail += "\n  " + p;
     return make_error(ErrorCode::bad_request, detail);
   }
   return c;

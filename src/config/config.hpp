@@ -37,8 +37,8 @@ struct HttpConfig {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
   int threads = 2;
-  std::size_t body_limit_bytes = 64 * 1024;
-  std::size_t header_limit_bytes = 8 * 1024;
+  std::size_t body_limit_bytes = std::size_t{64} * 1024;
+  std::size_t header_limit_bytes = std::size_t{8} * 1024;
   std::chrono::milliseconds read_timeout{15000};
   std::chrono::milliseconds write_timeout{15000};
   std::chrono::milliseconds idle_timeout{60000};
@@ -79,7 +79,8 @@ EnvLookup process_env();
 common::Result<Config> parse_config(std::string_view json_text, const EnvLookup& env);
 common::Result<Config> load_config(const std::string& path, const EnvLookup& env);
 
-std::optional<std::chrono::seconds> parse_duration(std::string_view text);  // "48h", "2m", "30s", "7d"
+std::optional<std::chrono::seconds> parse_duration(
+    std::string_view text);  // "48h", "2m", "30s", "7d"
 bool valid_org_number(std::string_view digits);
 bool valid_bank_account(std::string_view text);  // "1234.56.78903" or "12345678903"
 

@@ -82,8 +82,8 @@ Ore CheckoutRequest::vat_amount() const {
 }
 
 void validate_checkout(const CheckoutRequest& r, const CheckoutRules& rules,
-                       const std::function<bool(std::string_view)>& clinic_exists,
-                       Timestamp now, std::vector<FieldError>& errors) {
+                       const std::function<bool(std::string_view)>& clinic_exists, Timestamp now,
+                       std::vector<FieldError>& errors) {
   Checker check(errors);
 
   if (!valid_clinic_id(r.clinic_id)) {
@@ -123,9 +123,11 @@ void validate_checkout(const CheckoutRequest& r, const CheckoutRules& rules,
     }
     lines_ok = lines_ok && errors.size() == before;
   }
-  if (r.total_amount && lines_ok && !r.lines.empty() && *r.total_amount != r.amount()) {
-    check.fail("/total_amount", "must equal the sum of the line amounts (" +
-                                    std::to_string(r.amount()) + " øre)");
+  // Only a list that passed every check has a meaningful (and overflow-free) sum.
+  const bool list_ok = !r.lines.empty() && r.lines.size() <= rules.max_lines && lines_ok;
+  if (r.total_amount && list_ok && *r.total_amount != r.amount()) {
+    check.fail("/total_amount",
+               "must equal the sum of the line amounts (" + std::to_string(r.amount()) + " øre)");
   }
 
   check.text("/payer/name", r.payer.name, 200);
@@ -140,9 +142,9 @@ void validate_checkout(const CheckoutRequest& r, const CheckoutRules& rules,
   }
   const auto& a = r.payer.address;
   check.text("/payer/address/street", a.street, 200);
-  const bool postal_ok = a.postal_code.size() == 4 &&
-                         std::all_of(a.postal_code.begin(), a.postal_code.end(),
-                                     [](char c) { return c >= '0' && c <= '9'; });
+  const bool postal_ok =
+      a.postal_code.size() == 4 && std::all_of(a.postal_code.begin(), a.postal_code.end(),
+                                               [](char c) { return c >= '0' && c <= '9'; });
   if (!postal_ok) check.fail("/payer/address/postal_code", "must be 4 digits");
   check.text("/payer/address/city", a.city, 100);
   if (a.country != "NO") check.fail("/payer/address/country", "must be \"NO\"");
@@ -186,11 +188,16 @@ std::string canonical_form(const CheckoutRequest& r) {
 
 std::string_view to_string(SessionState state) {
   switch (state) {
-    case SessionState::pending: return "pending";
-    case SessionState::awaiting_payment: return "awaiting_payment";
-    case SessionState::paid: return "paid";
-    case SessionState::invoiced: return "invoiced";
-    case SessionState::cancelled: return "cancelled";
+    case SessionState::pending:
+      return "pending";
+    case SessionState::awaiting_payment:
+      return "awaiting_payment";
+    case SessionState::paid:
+      return "paid";
+    case SessionState::invoiced:
+      return "invoiced";
+    case SessionState::cancelled:
+      return "cancelled";
   }
   return "pending";
 }

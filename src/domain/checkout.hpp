@@ -61,8 +61,8 @@ struct CheckoutRules {
 // Semantic checks on a parsed request. Appends one FieldError per offending field, named by
 // JSON pointer in the API's shape.
 void validate_checkout(const CheckoutRequest& request, const CheckoutRules& rules,
-                       const std::function<bool(std::string_view)>& clinic_exists,
-                       Timestamp now, std::vector<common::FieldError>& errors);
+                       const std::function<bool(std::string_view)>& clinic_exists, Timestamp now,
+                       std::vector<common::FieldError>& errors);
 
 // Deterministic encoding of everything the client sent; its keyed hash tells an idempotent
 // replay from a conflicting re-use of the same (clinic_id, visit_id).

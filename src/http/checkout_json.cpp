@@ -13,6 +13,21 @@ using Json = nlohmann::json;
 
 namespace {
 
+// RFC 6901: "~" is written "~0" and "/" is written "~1" inside a reference token.
+std::string escape_pointer_token(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 // Reads one JSON object: required/optional members with a type each; unknown members reported.
 class ObjectShape {
  public:
@@ -25,7 +40,7 @@ class ObjectShape {
     }
     for (const auto& [key, value] : obj_.items()) {
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        fail(pointer_ + "/" + key, "is not a known field");
+        fail(pointer_ + "/" + escape_pointer_token(key), "is not a known field");
       }
     }
   }
@@ -35,21 +50,23 @@ class ObjectShape {
   const Json* member(std::string_view key, bool required) {
     if (!valid()) return nullptr;
     auto it = obj_.find(key);
-    if (it == obj_.end() || (it->is_null() && !required)) {
+    if (it == obj_.end() || it->is_null()) {
       if (required) fail(path(key), "is required");
       return nullptr;
     }
     return &*it;
   }
 
-  void string(std::string_view key, std::string& out, bool required = true) {
+  // True when the member was present and a string.
+  bool string(std::string_view key, std::string& out, bool required = true) {
     if (const Json* v = member(key, required)) {
       if (v->is_string()) {
         out = v->get<std::string>();
-      } else {
-        fail(path(key), "must be a string");
+        return true;
       }
+      fail(path(key), "must be a string");
     }
+    return false;
   }
 
   void optional_string(std::string_view key, std::optional<std::string>& out) {
@@ -94,7 +111,9 @@ const std::initializer_list<std::string_view> kTopLevel = {
 
 }  // namespace
 
-std::vector<std::string> checkout_fields() { return {kTopLevel.begin(), kTopLevel.end()}; }
+std::vector<std::string> checkout_fields() {
+  return {kTopLevel.begin(), kTopLevel.end()};
+}
 
 ParsedCheckout parse_checkout(const Json& body) {
   ParsedCheckout out;
@@ -106,8 +125,7 @@ ParsedCheckout parse_checkout(const Json& body) {
   top.string("clinic_id", r.clinic_id);
   top.string("visit_id", r.visit_id);
   std::string when;
-  top.string("checked_out_at", when);
-  if (!when.empty()) {
+  if (top.string("checked_out_at", when)) {
     if (auto t = common::parse_rfc3339(when)) {
       r.checked_out_at = *t;
     } else {
@@ -153,7 +171,8 @@ ParsedCheckout parse_checkout(const Json& body) {
 
 void merge_field_errors(std::vector<FieldError>& into, std::vector<FieldError> more) {
   std::set<std::string> seen;
-  for (const auto& e : into) seen.insert(e.pointer);
+  for (const auto& e : into)
+    seen.insert(e.pointer);
   for (auto& e : more) {
     // A field reported by the parser (or a parent of it) already explains the problem.
     const bool covered = std::any_of(seen.begin(), seen.end(), [&e](const std::string& p) {

@@ -23,7 +23,8 @@ Response problem_response(const common::Error& error, const RequestContext& cont
   if (!error.detail.empty()) doc["detail"] = error.detail;
   if (!error.fields.empty()) {
     auto& list = doc["errors"] = nlohmann::json::array();
-    for (const auto& f : error.fields) list.push_back({{"pointer", f.pointer}, {"detail", f.detail}});
+    for (const auto& f : error.fields)
+      list.push_back({{"pointer", f.pointer}, {"detail", f.detail}});
   }
   Response res{static_cast<bhttp::status>(common::error_http_status(error.code)), version};
   res.set(bhttp::field::content_type, "application/problem+json");

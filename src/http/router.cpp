@@ -22,7 +22,8 @@ std::vector<std::string_view> split_path(std::string_view path) {
 
 void Router::add(bhttp::verb method, std::string pattern, Handler handler) {
   Route r{{method, pattern}, {}, std::move(handler)};
-  for (auto segment : split_path(pattern)) r.segments.emplace_back(segment);
+  for (auto segment : split_path(pattern))
+    r.segments.emplace_back(segment);
   infos_.push_back(r.info);
   routes_.push_back(std::move(r));
 }
@@ -44,8 +45,7 @@ bool Router::match(const Route& route, const std::vector<std::string_view>& path
   return true;
 }
 
-asio::awaitable<Response> Router::dispatch(const Request& request,
-                                           RequestContext& context) const {
+asio::awaitable<Response> Router::dispatch(const Request& request, RequestContext& context) const {
   std::string_view target = request.target();
   const auto query = target.find('?');
   const auto path = split_path(target.substr(0, query));
@@ -59,12 +59,13 @@ asio::awaitable<Response> Router::dispatch(const Request& request,
     }
     if (!allowed.empty()) allowed += ", ";
     allowed += std::string(bhttp::to_string(route.info.method));
+    if (route.info.method == bhttp::verb::get) allowed += ", HEAD";
     context.route = route.info.pattern;
   }
   if (!allowed.empty()) {
-    auto res = problem_response(common::make_error(common::ErrorCode::method_not_allowed,
-                                                   "allowed: " + allowed),
-                                context, request.version());
+    auto res = problem_response(
+        common::make_error(common::ErrorCode::method_not_allowed, "allowed: " + allowed), context,
+        request.version());
     res.set(bhttp::field::allow, allowed);
     co_return res;
   }

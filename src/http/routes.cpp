@@ -19,14 +19,15 @@ namespace {
 bool is_json_content_type(std::string_view value) {
   const auto semicolon = value.find(';');
   auto media = value.substr(0, semicolon);
-  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  while (!media.empty() && media.back() == ' ')
+    media.remove_suffix(1);
   return beast::iequals(media, "application/json");
 }
 
 // Resolves the caller and checks it holds `scope` (or `alternative`); the error response otherwise.
 asio::awaitable<std::variant<app::Principal, Response>> authorize(
-    const RouteDeps& deps, const Request& req, const RequestContext& ctx,
-    std::string_view scope, std::string_view alternative = {}) {
+    const RouteDeps& deps, const Request& req, const RequestContext& ctx, std::string_view scope,
+    std::string_view alternative = {}) {
   auto principal = co_await deps.auth.authenticate(req[bhttp::field::authorization]);
   if (!principal) co_return problem_response(principal.error(), ctx, req.version());
   if (principal->has_scope(scope) || (!alternative.empty() && principal->has_scope(alternative))) {
@@ -51,30 +52,30 @@ class Handlers {
     const auto& principal = std::get<app::Principal>(auth);
 
     if (!is_json_content_type(req[bhttp::field::content_type])) {
-      co_return rejected(make_error(ErrorCode::unsupported_media_type,
-                                    "send Content-Type: application/json"),
-                         ctx, req);
+      co_return rejected(
+          make_error(ErrorCode::unsupported_media_type, "send Content-Type: application/json"), ctx,
+          req);
     }
     auto body = nlohmann::json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
     if (body.is_discarded()) {
       co_return rejected(
-          make_error(ErrorCode::malformed_json, "the body is not a valid UTF-8 JSON document"),
-          ctx, req);
+          make_error(ErrorCode::malformed_json, "the body is not a valid UTF-8 JSON document"), ctx,
+          req);
     }
     auto parsed = parse_checkout(body);
     merge_field_errors(parsed.errors, d_.checkouts.validate(parsed.request));
     if (!parsed.errors.empty()) {
-      common::Error error = make_error(ErrorCode::validation_failed,
-                                       std::to_string(parsed.errors.size()) +
-                                           " field(s) are invalid; nothing was stored");
+      common::Error error =
+          make_error(ErrorCode::validation_failed, std::to_string(parsed.errors.size()) +
+                                                       " field(s) are invalid; nothing was stored");
       error.fields = std::move(parsed.errors);
       co_return rejected(error, ctx, req);
     }
     if (!principal.may_act_for_clinic(parsed.request.clinic_id)) {
-      co_return rejected(make_error(ErrorCode::forbidden,
-                                    "this token may not check out for clinic " +
-                                        parsed.request.clinic_id),
-                         ctx, req);
+      co_return rejected(
+          make_error(ErrorCode::forbidden,
+                     "this token may not check out for clinic " + parsed.request.clinic_id),
+          ctx, req);
     }
 
     auto outcome = co_await d_.checkouts.submit(parsed.request);
@@ -91,8 +92,8 @@ class Handlers {
   }
 
   asio::awaitable<Response> get_session(const Request& req, RequestContext& ctx) {
-    auto auth = co_await authorize(d_, req, ctx, app::scope::sessions_read,
-                                   app::scope::checkout_write);
+    auto auth =
+        co_await authorize(d_, req, ctx, app::scope::sessions_read, app::scope::checkout_write);
     if (auto* res = std::get_if<Response>(&auth)) co_return std::move(*res);
     const auto& principal = std::get<app::Principal>(auth);
 
@@ -123,13 +124,11 @@ class Handlers {
       co_return problem_response(
           make_error(ErrorCode::database_unavailable,
                      "the database schema is at version " + std::to_string(*version) +
-                         ", this build needs " +
-                         std::to_string(store::latest_schema_version())),
+                         ", this build needs " + std::to_string(store::latest_schema_version())),
           ctx, req.version());
     }
     co_return json_response(
-        bhttp::status::ok,
-        nlohmann::json{{"status", "ready"}, {"schema_version", *version}}.dump(),
+        bhttp::status::ok, nlohmann::json{{"status", "ready"}, {"schema_version", *version}}.dump(),
         req.version());
   }
 
@@ -162,9 +161,8 @@ class Handlers {
 void register_routes(Router& router, RouteDeps deps) {
   auto h = std::make_shared<Handlers>(deps);
   auto bind = [h](auto method) -> Handler {
-    return [h, method](const Request& req, RequestContext& ctx) {
-      return ((*h).*method)(req, ctx);
-    };
+    return
+        [h, method](const Request& req, RequestContext& ctx) { return ((*h).*method)(req, ctx); };
   };
   router.add(bhttp::verb::post, "/v1/checkouts", bind(&Handlers::create_checkout));
   router.add(bhttp::verb::get, "/v1/sessions/{session_id}", bind(&Handlers::get_session));

@@ -57,7 +57,9 @@ HttpServer::HttpServer(asio::io_context& ioc, const config::HttpConfig& config,
 common::Result<std::uint16_t> HttpServer::listen() {
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(config_.host, ec);
-  if (ec) return make_error(ErrorCode::bad_request, "listen address " + config_.host + ": " + ec.message());
+  if (ec)
+    return make_error(ErrorCode::bad_request,
+                      "listen address " + config_.host + ": " + ec.message());
   const tcp::endpoint endpoint(address, config_.port);
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
@@ -170,8 +172,8 @@ asio::awaitable<Response> HttpServer::handle(Request& request, RequestContext& c
 void HttpServer::record(const Request& request, const RequestContext& ctx, unsigned status,
                         double seconds) {
   const std::string method(bhttp::to_string(request.method()));
-  const std::string labels = common::Metrics::label("route", ctx.route) + "," +
-                             common::Metrics::label("method", method);
+  const std::string labels =
+      common::Metrics::label("route", ctx.route) + "," + common::Metrics::label("method", method);
   metrics_.add("http_requests_total",
                labels + "," + common::Metrics::label("status", std::to_string(status)));
   metrics_.observe("http_request_duration_seconds", labels, seconds);

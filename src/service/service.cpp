@@ -74,7 +74,8 @@ common::Result<std::uint16_t> Service::start(bool handle_signals) {
     });
   }
   log_.info("service.listening", {{"address", config_.http.host}, {"port", *port}});
-  for (int i = 0; i < config_.http.threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
+  for (int i = 0; i < config_.http.threads; ++i)
+    threads_.emplace_back([this] { ioc_.run(); });
   return port;
 }
 

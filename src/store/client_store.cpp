@@ -16,7 +16,8 @@ std::vector<std::string> split_words(std::string_view text) {
   std::vector<std::string> out;
   std::istringstream in{std::string(text)};
   std::string word;
-  while (in >> word) out.push_back(word);
+  while (in >> word)
+    out.push_back(word);
   return out;
 }
 
@@ -37,8 +38,8 @@ asio::awaitable<Result<std::optional<ClientRecord>>> ClientStore::find_active_by
   co_return std::optional<ClientRecord>(std::move(c));
 }
 
-Result<void> ClientStore::add(PgSyncConnection& db, const std::string& id,
-                              const std::string& name, const common::Sha256Digest& digest,
+Result<void> ClientStore::add(PgSyncConnection& db, const std::string& id, const std::string& name,
+                              const common::Sha256Digest& digest,
                               const std::vector<std::string>& scopes,
                               const std::vector<std::string>& clinic_ids,
                               const std::string& now_utc, bool replace) {
@@ -66,8 +67,8 @@ Result<bool> ClientStore::revoke(PgSyncConnection& db, const std::string& name,
                                  const std::string& now_utc) {
   PgParams p;
   p.add(name).add(now_utc);
-  auto r = db.exec(
-      "UPDATE api_clients SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL", p);
+  auto r =
+      db.exec("UPDATE api_clients SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL", p);
   if (!r) return std::move(r).error();
   return r->affected_rows() == 1;
 }
@@ -78,6 +79,7 @@ Result<std::vector<ClientRecord>> ClientStore::list(PgSyncConnection& db) {
       "created_at, revoked_at IS NOT NULL FROM api_clients ORDER BY name");
   if (!r) return std::move(r).error();
   std::vector<ClientRecord> out;
+  out.reserve(static_cast<std::size_t>(r->rows()));
   for (int i = 0; i < r->rows(); ++i) {
     out.push_back({r->string(i, 0), r->string(i, 1), split_words(r->text(i, 2)),
                    split_words(r->text(i, 3)), r->string(i, 4), r->boolean(i, 5)});

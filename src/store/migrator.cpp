@@ -1,9 +1,8 @@
-#include "store/migrations.hpp"
-
 #include <algorithm>
 #include <map>
 
 #include "common/crypto.hpp"
+#include "store/migrations.hpp"
 
 namespace visitpay::store {
 
@@ -24,7 +23,9 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
   applied_at timestamptz NOT NULL DEFAULT now()
 ))sql";
 
-std::string checksum(std::string_view sql) { return common::to_hex(common::sha256(sql)); }
+std::string checksum(std::string_view sql) {
+  return common::to_hex(common::sha256(sql));
+}
 
 // Unlocks on every path out of migrate().
 class AdvisoryLock {
@@ -51,16 +52,17 @@ class AdvisoryLock {
 
 int latest_schema_version(const std::vector<Migration>& migrations) {
   int latest = 0;
-  for (const auto& m : migrations) latest = std::max(latest, m.version);
+  for (const auto& m : migrations)
+    latest = std::max(latest, m.version);
   return latest;
 }
 
 Result<int> applied_schema_version(PgSyncConnection& db) {
-  auto r = db.exec(
-      "SELECT coalesce((SELECT max(version) FROM schema_migrations), 0) "
-      "WHERE to_regclass('schema_migrations') IS NOT NULL");
+  auto exists = db.exec("SELECT to_regclass('schema_migrations') IS NOT NULL");
+  if (!exists) return std::move(exists).error();
+  if (!exists->boolean(0, 0)) return 0;
+  auto r = db.exec("SELECT coalesce(max(version), 0) FROM schema_migrations");
   if (!r) return std::move(r).error();
-  if (r->empty()) return 0;
   return static_cast<int>(r->int64(0, 0));
 }
 
@@ -78,10 +80,10 @@ Result<int> migrate(PgSyncConnection& db, common::Logger& log,
   }
   const int latest = latest_schema_version(migrations);
   if (!done.empty() && done.rbegin()->first > latest) {
-    return make_error(ErrorCode::internal_error,
-                      "the database schema (version " + std::to_string(done.rbegin()->first) +
-                          ") is newer than this build knows (" + std::to_string(latest) +
-                          "); refusing to run");
+    return make_error(ErrorCode::internal_error, "the database schema (version " +
+                                                     std::to_string(done.rbegin()->first) +
+                                                     ") is newer than this build knows (" +
+                                                     std::to_string(latest) + "); refusing to run");
   }
 
   std::vector<Migration> ordered = migrations;

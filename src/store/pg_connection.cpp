@@ -56,7 +56,8 @@ std::string pg_bytea_hex(const std::uint8_t* data, std::size_t n) {
   return out;
 }
 
-PgConnection::PgConnection(asio::any_io_executor executor, PGconn* conn, const Options& options)
+PgConnection::PgConnection(const asio::any_io_executor& executor, PGconn* conn,
+                           const Options& options)
     : conn_(conn), socket_(executor), deadline_(executor), options_(options) {}
 
 PgConnection::~PgConnection() {

@@ -54,7 +54,7 @@ class PgConnection {
   const PgFailure& last_failure() const { return last_failure_; }
 
  private:
-  PgConnection(asio::any_io_executor executor, PGconn* conn, const Options& options);
+  PgConnection(const asio::any_io_executor& executor, PGconn* conn, const Options& options);
 
   enum class Wait { read, write };
   asio::awaitable<bool> wait(Wait what);

@@ -15,7 +15,8 @@ using common::Result;
 // 1.81's any_completion_handler move assignment recurses (fixed in later Boost releases).
 struct PgPool::Waiter {
   template <typename Handler>
-  Waiter(asio::any_io_executor ex, Handler&& h) : timer(ex), handler(std::forward<Handler>(h)) {}
+  Waiter(const asio::any_io_executor& ex, Handler&& h)
+      : timer(ex), handler(std::forward<Handler>(h)) {}
   asio::steady_timer timer;  // every member call on it is made under the pool mutex
   asio::any_completion_handler<void(Grant)> handler;
 };
@@ -28,9 +29,8 @@ template <typename Handler, typename Value>
 void complete_later(const asio::any_io_executor& pool_executor, Handler handler, Value value) {
   asio::post(pool_executor, [h = std::move(handler), v = std::move(value)]() mutable {
     auto ex = asio::get_associated_executor(h);
-    asio::dispatch(ex, [h = std::move(h), v = std::move(v)]() mutable {
-      std::move(h)(std::move(v));
-    });
+    asio::dispatch(ex,
+                   [h = std::move(h), v = std::move(v)]() mutable { std::move(h)(std::move(v)); });
   });
 }
 
@@ -43,7 +43,9 @@ PooledConnection::~PooledConnection() {
 PgPool::PgPool(asio::any_io_executor executor, Options options, common::Logger& log)
     : executor_(std::move(executor)), options_(std::move(options)), log_(log) {}
 
-PgPool::~PgPool() { close(); }
+PgPool::~PgPool() {
+  close();
+}
 
 template <typename Token>
 auto PgPool::async_grant(Token&& token) {
@@ -147,8 +149,12 @@ asio::awaitable<Result<PgResult>> PgPool::execute(const Statement& statement,
 
 PgPool::Stats PgPool::stats() const {
   std::lock_guard lock(mutex_);
-  return Stats{open_,        idle_.size(),      waiters_.size(), options_.max_size,
-               acquire_timeouts_.load(), connect_failures_.load()};
+  return Stats{open_,
+               idle_.size(),
+               waiters_.size(),
+               options_.max_size,
+               acquire_timeouts_.load(),
+               connect_failures_.load()};
 }
 
 void PgPool::close() {

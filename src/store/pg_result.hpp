@@ -3,8 +3,8 @@
 #include <libpq-fe.h>
 
 #include <charconv>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>

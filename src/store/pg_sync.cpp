@@ -46,7 +46,8 @@ Result<PgResult> PgSyncConnection::exec(std::string_view sql) {
 Result<PgResult> PgSyncConnection::exec(std::string_view sql, const PgParams& params) {
   const std::string text(sql);
   std::vector<const char*> raw;
-  for (const auto& v : params.values()) raw.push_back(v ? v->c_str() : nullptr);
+  for (const auto& v : params.values())
+    raw.push_back(v ? v->c_str() : nullptr);
   return check(PQexecParams(conn_.get(), text.c_str(), static_cast<int>(raw.size()), nullptr,
                             raw.data(), nullptr, nullptr, 0));
 }

@@ -4,8 +4,6 @@
 
 namespace visitpay::store {
 
-using common::ErrorCode;
-using common::make_error;
 using common::Result;
 
 namespace {
@@ -29,17 +27,16 @@ WITH s AS (
 SELECT id FROM s)sql"};
 
 // One row per line; the session columns repeat.
-#define VISITPAY_SESSION_SELECT                                                              \
-  "SELECT s.id, s.clinic_id, s.visit_id, s.state, s.currency, s.amount_ore, "               \
-  "s.vat_amount_ore, s.checked_out_at, s.has_phone, s.created_at, s.updated_at, "           \
-  "encode(s.request_fingerprint, 'hex'), l.description, l.amount_ore, l.vat_amount_ore "    \
+#define VISITPAY_SESSION_SELECT                                                          \
+  "SELECT s.id, s.clinic_id, s.visit_id, s.state, s.currency, s.amount_ore, "            \
+  "s.vat_amount_ore, s.checked_out_at, s.has_phone, s.created_at, s.updated_at, "        \
+  "encode(s.request_fingerprint, 'hex'), l.description, l.amount_ore, l.vat_amount_ore " \
   "FROM sessions s JOIN session_lines l ON l.session_id = s.id "
 
 constexpr Statement kFindById{"session.find_by_id",
                               VISITPAY_SESSION_SELECT "WHERE s.id = $1 ORDER BY l.line_no"};
-constexpr Statement kFindByVisit{
-    "session.find_by_visit",
-    VISITPAY_SESSION_SELECT "WHERE s.clinic_id = $1 AND s.visit_id = $2 ORDER BY l.line_no"};
+constexpr Statement kFindByVisit{"session.find_by_visit", VISITPAY_SESSION_SELECT
+                                 "WHERE s.clinic_id = $1 AND s.visit_id = $2 ORDER BY l.line_no"};
 #undef VISITPAY_SESSION_SELECT
 
 domain::Timestamp timestamp(const PgResult& r, int row, int col) {
@@ -70,7 +67,9 @@ std::optional<StoredSession> read_session(const PgResult& r) {
 
 }  // namespace
 
-const Statement& SessionStore::insert_statement() { return kInsert; }
+const Statement& SessionStore::insert_statement() {
+  return kInsert;
+}
 
 PgParams SessionStore::insert_params(const NewSession& n) {
   const auto& r = n.request;

@@ -43,13 +43,15 @@ int main() {
 
   std::string out;
   for (std::size_t i = 0; i < sql.size(); ++i) {
-    if (sql[i] != '$' || i + 1 >= sql.size() || !std::isdigit(static_cast<unsigned char>(sql[i + 1]))) {
+    if (sql[i] != '$' || i + 1 >= sql.size() ||
+        !std::isdigit(static_cast<unsigned char>(sql[i + 1]))) {
       out += sql[i] == '\n' ? ' ' : sql[i];  // pgbench wants one command per line
       continue;
     }
     std::size_t j = i + 1;
     int n = 0;
-    while (j < sql.size() && std::isdigit(static_cast<unsigned char>(sql[j]))) n = n * 10 + (sql[j++] - '0');
+    while (j < sql.size() && std::isdigit(static_cast<unsigned char>(sql[j])))
+      n = n * 10 + (sql[j++] - '0');
     i = j - 1;
     if (n == 1) {
       out += "('00000000-0000-7000-8000-' || lpad(:vid::text, 12, '0'))::uuid";

@@ -21,7 +21,8 @@ HttpReply http_request(std::uint16_t port, const std::string& method, const std:
   stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
   req.set(bhttp::field::host, "127.0.0.1");
-  for (const auto& [k, v] : headers) req.set(k, v);
+  for (const auto& [k, v] : headers)
+    req.set(k, v);
   if (!body.empty() || method == "POST") {
     req.body() = body;
     req.prepare_payload();
@@ -37,7 +38,8 @@ HttpReply http_request(std::uint16_t port, const std::string& method, const std:
   reply.body = res.body();
   for (const auto& field : res) {
     std::string name(field.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : name)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     reply.headers[name] = std::string(field.value());
   }
   beast::error_code ignored;

@@ -19,15 +19,20 @@ std::string run_command(const std::string& command) {
   std::string out;
   std::array<char, 4096> buf{};
   std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe.get())) > 0) out.append(buf.data(), n);
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe.get())) > 0)
+    out.append(buf.data(), n);
   const int status = pclose(pipe.release());
-  if (status != 0) throw std::runtime_error("command failed (" + std::to_string(status) + "): " + command);
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  if (status != 0)
+    throw std::runtime_error("command failed (" + std::to_string(status) + "): " + command);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r'))
+    out.pop_back();
   return out;
 }
 
 namespace {
-std::string script() { return std::string(VISITPAY_SOURCE_DIR) + "/deploy/pg-cluster.sh"; }
+std::string script() {
+  return std::string(VISITPAY_SOURCE_DIR) + "/deploy/pg-cluster.sh";
+}
 }  // namespace
 
 PgCluster::PgCluster() {
@@ -46,9 +51,13 @@ PgCluster::~PgCluster() {
   }
 }
 
-void PgCluster::start() { conninfo_ = run_command(script() + " start " + dir_ + " --fast 2>/dev/null"); }
+void PgCluster::start() {
+  conninfo_ = run_command(script() + " start " + dir_ + " --fast 2>/dev/null");
+}
 
-void PgCluster::stop() { run_command(script() + " stop " + dir_ + " >/dev/null 2>&1"); }
+void PgCluster::stop() {
+  run_command(script() + " stop " + dir_ + " >/dev/null 2>&1");
+}
 
 std::string PgCluster::create_database(const std::string& name) {
   auto db = store::PgSyncConnection::open(conninfo_);

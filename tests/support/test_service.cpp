@@ -63,11 +63,12 @@ config::Config test_config(const std::string& conninfo) {
        "invoice_fee_ore": 2900, "invoice_due_days": 14}
     ]})";
   const std::string key = common::to_hex(common::random_bytes(32));
-  auto config = config::parse_config(json, [&](const std::string& name) -> std::optional<std::string> {
-    if (name == "VISITPAY_DATABASE_URL") return conninfo;
-    if (name == "VISITPAY_LOOKUP_KEY") return key;
-    return std::nullopt;
-  });
+  auto config =
+      config::parse_config(json, [&](const std::string& name) -> std::optional<std::string> {
+        if (name == "VISITPAY_DATABASE_URL") return conninfo;
+        if (name == "VISITPAY_LOOKUP_KEY") return key;
+        return std::nullopt;
+      });
   if (!config) throw std::runtime_error(config.error().detail);
   return std::move(config.value());
 }
@@ -93,16 +94,18 @@ TestService::TestService(config::Config config)
   port_ = *port;
 }
 
-TestService::~TestService() { service_.reset(); }
+TestService::~TestService() {
+  service_.reset();
+}
 
 std::string TestService::token(const std::string& scopes, const std::string& clinics) {
   auto db = this->db();
   const std::string token = app::new_api_token();
   static std::atomic<int> counter{0};
-  auto r = store::ClientStore::add(db, common::new_uuid_v7(std::chrono::system_clock::now()),
-                                   "test-client-" + std::to_string(++counter),
-                                   common::sha256(token), split(scopes), split(clinics),
-                                   "2026-11-22T13:00:00Z", false);
+  auto r =
+      store::ClientStore::add(db, common::new_uuid_v7(std::chrono::system_clock::now()),
+                              "test-client-" + std::to_string(++counter), common::sha256(token),
+                              split(scopes), split(clinics), "2026-11-22T13:00:00Z", false);
   if (!r) throw std::runtime_error(r.error().detail);
   return token;
 }

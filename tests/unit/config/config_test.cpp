@@ -287,8 +287,8 @@ TEST(ParseConfig, ListenOverrideSetsHostAndPort) {
 }
 
 TEST(ParseConfig, InvalidListenOverrideIsRejected) {
-  for (const char* value : {"localhost", ":8080", "localhost:", "localhost:65536",
-                            "localhost:80x", "localhost:-1", ""}) {
+  for (const char* value : {"localhost", ":8080", "localhost:", "localhost:65536", "localhost:80x",
+                            "localhost:-1", ""}) {
     EXPECT_THAT(error_of(minimal(), {{"VISITPAY_LISTEN", value}}),
                 HasSubstr("VISITPAY_LISTEN: must be host:port"))
         << value;
@@ -361,8 +361,8 @@ TEST(ParseConfig, MissingDatabaseUrlIsRejected) {
 }
 
 TEST(ParseConfig, LogLevelAndSyntheticIdOverrides) {
-  auto result = parse(minimal(), {{"VISITPAY_LOG_LEVEL", "debug"},
-                                  {"VISITPAY_ALLOW_SYNTHETIC_IDS", "true"}});
+  auto result =
+      parse(minimal(), {{"VISITPAY_LOG_LEVEL", "debug"}, {"VISITPAY_ALLOW_SYNTHETIC_IDS", "true"}});
   ASSERT_TRUE(result.ok()) << result.error().detail;
   EXPECT_EQ(result->log_level, common::LogLevel::debug);
   EXPECT_TRUE(result->checkout.allow_synthetic_national_ids);
@@ -380,9 +380,9 @@ TEST(ParseConfig, LogLevelAndSyntheticIdOverrides) {
 }
 
 TEST(ParseConfig, LookupKeyMustBeAtLeastSixtyFourHexCharacters) {
-  for (const std::string& key : std::vector<std::string>{
-           kLookupKeyHex.substr(0, 62), kLookupKeyHex.substr(0, 63), "",
-           std::string(63, 'a') + "g", std::string(64, 'z')}) {
+  for (const std::string& key :
+       std::vector<std::string>{kLookupKeyHex.substr(0, 62), kLookupKeyHex.substr(0, 63), "",
+                                std::string(63, 'a') + "g", std::string(64, 'z')}) {
     EXPECT_THAT(error_of(minimal(), {{"VISITPAY_LOOKUP_KEY", key}}),
                 HasSubstr("VISITPAY_LOOKUP_KEY: must be at least 64 hex characters"))
         << key.size();
@@ -424,14 +424,21 @@ TEST(ParseDuration, RejectsMalformedText) {
   }
 }
 
+TEST(ParseDuration, RejectsValuesThatOverflowSeconds) {
+  for (const char* text : {"3000000000000000h", "400000000000000000d", "200000000000000000m"}) {
+    const auto d = parse_duration(text);
+    EXPECT_EQ(d, std::nullopt) << text << " -> " << (d ? d->count() : 0);
+  }
+}
+
 TEST(ValidOrgNumber, ChecksMod11) {
   for (const char* n : {"912345688", "923456783", "974760673", "123456785"}) {
     EXPECT_TRUE(valid_org_number(n)) << n;
   }
-  for (const char* n : {"912345689", "912345680", "91234568", "9123456880", "91234568a", "",
-                        "912 345 688",
-                        // Weighted sum leaves remainder 1: no check digit exists.
-                        "100000130", "100000131"}) {
+  for (const char* n :
+       {"912345689", "912345680", "91234568", "9123456880", "91234568a", "", "912 345 688",
+        // Weighted sum leaves remainder 1: no check digit exists.
+        "100000130", "100000131"}) {
     EXPECT_FALSE(valid_org_number(n)) << n;
   }
 }
@@ -457,7 +464,8 @@ TEST(UnknownVisitpayEnv, FlagsOnlyUnknownVisitpayNames) {
                                       "VISITPAY_LISTENER=x",
                                       "VISITPAY_BARE"};
   std::vector<char*> environ_list;
-  for (auto& s : storage) environ_list.push_back(s.data());
+  for (auto& s : storage)
+    environ_list.push_back(s.data());
   environ_list.push_back(nullptr);
   EXPECT_EQ(unknown_visitpay_env(environ_list.data()),
             (std::vector<std::string>{"VISITPAY_TYPO", "VISITPAY_LISTENER", "VISITPAY_BARE"}));
