@@ -51,7 +51,7 @@ HttpServer::HttpServer(asio::io_context& ioc, const config::HttpConfig& config,
   metrics_.describe("http_requests_total", common::Metrics::Type::counter,
                     "HTTP requests by route template, method and status");
   metrics_.describe("http_request_duration_seconds", common::Metrics::Type::histogram,
-                    "HTTP request handling time by route template and method");
+                    "HTTP request handling time by route template, method and status");
 }
 
 common::Result<std::uint16_t> HttpServer::listen() {
@@ -172,10 +172,10 @@ asio::awaitable<Response> HttpServer::handle(Request& request, RequestContext& c
 void HttpServer::record(const Request& request, const RequestContext& ctx, unsigned status,
                         double seconds) {
   const std::string method(bhttp::to_string(request.method()));
-  const std::string labels =
-      common::Metrics::label("route", ctx.route) + "," + common::Metrics::label("method", method);
-  metrics_.add("http_requests_total",
-               labels + "," + common::Metrics::label("status", std::to_string(status)));
+  const std::string labels = common::Metrics::label("route", ctx.route) + "," +
+                             common::Metrics::label("method", method) + "," +
+                             common::Metrics::label("status", std::to_string(status));
+  metrics_.add("http_requests_total", labels);
   metrics_.observe("http_request_duration_seconds", labels, seconds);
   log_.info("http.request", {{"request_id", ctx.request_id},
                              {"method", method},

@@ -88,7 +88,19 @@ auto PgPool::async_grant(Token&& token) {
 }
 
 asio::awaitable<Result<PooledConnection>> PgPool::acquire() {
-  Grant g = co_await async_grant(asio::use_awaitable);
+  Grant g;
+  {
+    // Fast path: an idle connection or a free slot needs no trip through the scheduler.
+    std::unique_lock lock(mutex_);
+    if (!closed_ && !idle_.empty()) {
+      g.conn = std::move(idle_.back());
+      idle_.pop_back();
+    } else if (!closed_ && open_ < options_.max_size) {
+      ++open_;
+      g.permit = true;
+    }
+  }
+  if (!g.conn && !g.permit) g = co_await async_grant(asio::use_awaitable);
   if (g.timed_out) {
     co_return make_error(ErrorCode::database_unavailable,
                          "no database connection became free in time");
