@@ -82,6 +82,11 @@ class Handlers {
     if (!outcome) {
       const bool conflict = outcome.error().code == ErrorCode::idempotency_conflict;
       count(conflict ? "conflict" : "failed");
+      if (!conflict) {
+        // The detail names the failure (SQLSTATE, never row values), safe to log.
+        d_.log.warn("checkout.store_failed",
+                    {{"request_id", ctx.request_id}, {"detail", outcome.error().detail}});
+      }
       co_return problem_response(outcome.error(), ctx, req.version());
     }
     count(outcome->created ? "accepted" : "replayed");
