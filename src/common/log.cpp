@@ -1,5 +1,7 @@
 #include "common/log.hpp"
 
+#include <unistd.h>
+
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -77,9 +79,73 @@ void LogField::append_to(std::string& line) const {
   }
 }
 
+BackgroundWriter::BackgroundWriter(int fd, std::size_t max_pending)
+    : fd_(fd), max_pending_(max_pending), thread_([this] { run(); }) {}
+
+BackgroundWriter::~BackgroundWriter() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void BackgroundWriter::write(std::string_view line) {
+  {
+    std::lock_guard lock(mutex_);
+    if (pending_.size() + line.size() > max_pending_) {
+      ++dropped_;
+      return;
+    }
+    const bool was_empty = pending_.empty();
+    pending_.append(line);
+    ++queued_;
+    if (!was_empty) return;  // the writer is already due to wake
+  }
+  wake_.notify_one();
+}
+
+void BackgroundWriter::flush() {
+  std::unique_lock lock(mutex_);
+  const auto target = queued_;
+  wake_.notify_one();
+  drained_.wait(lock, [&] { return written_ >= target || stop_; });
+}
+
+void BackgroundWriter::run() {
+  std::string batch;
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [&] { return stop_ || !pending_.empty() || dropped_ > 0; });
+    if (dropped_ > 0) {
+      pending_ +=
+          "{\"level\":\"warn\",\"event\":\"log.dropped\",\"lines\":" + std::to_string(dropped_) +
+          "}\n";
+      dropped_ = 0;
+    }
+    batch.swap(pending_);
+    const auto lines = queued_;
+    const bool stopping = stop_;
+    lock.unlock();
+    std::size_t off = 0;
+    while (off < batch.size()) {
+      const auto n = ::write(fd_, batch.data() + off, batch.size() - off);
+      if (n <= 0) break;  // nowhere to log to; never fail the service over it
+      off += static_cast<std::size_t>(n);
+    }
+    batch.clear();
+    lock.lock();
+    written_ = lines;
+    drained_.notify_all();
+    if (stopping && pending_.empty()) return;
+  }
+}
+
 Logger::Logger(LogLevel min_level, Sink sink) : min_level_(min_level), sink_(std::move(sink)) {
   if (!sink_) {
-    sink_ = [](std::string_view line) { std::fwrite(line.data(), 1, line.size(), stderr); };
+    writer_ = std::make_shared<BackgroundWriter>();
+    sink_ = [w = writer_.get()](std::string_view line) { w->write(line); };
   }
 }
 
@@ -99,7 +165,6 @@ void Logger::log(LogLevel level, std::string_view event, std::initializer_list<L
   for (const auto& f : fields)
     f.append_to(line);
   line += "}\n";
-  std::lock_guard lock(mutex_);
   sink_(line);
 }
 

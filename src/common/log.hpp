@@ -1,12 +1,15 @@
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace visitpay::common {
 
@@ -43,14 +46,46 @@ class LogField {
 
 void append_json_string(std::string& out, std::string_view text);
 
-// Structured JSON-lines logger. Thread-safe; one write per line.
+// Writes log lines to a file descriptor from a background thread, so request threads never
+// block on the write. Bounded: past max_pending bytes lines are dropped and counted.
+class BackgroundWriter {
+ public:
+  explicit BackgroundWriter(int fd = 2, std::size_t max_pending = std::size_t{8} << 20);
+  ~BackgroundWriter();
+  BackgroundWriter(const BackgroundWriter&) = delete;
+  BackgroundWriter& operator=(const BackgroundWriter&) = delete;
+
+  void write(std::string_view line);
+  void flush();  // blocks until everything queued so far is written
+
+ private:
+  void run();
+
+  int fd_;
+  std::size_t max_pending_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable drained_;
+  std::string pending_;
+  std::uint64_t dropped_ = 0;
+  std::uint64_t queued_ = 0;   // lines accepted
+  std::uint64_t written_ = 0;  // lines written
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// Structured JSON-lines logger. Thread-safe; the default sink is a BackgroundWriter on stderr.
 class Logger {
  public:
+  // Called concurrently from any thread; a custom sink must be thread-safe.
   using Sink = std::function<void(std::string_view line)>;
 
   explicit Logger(LogLevel min_level = LogLevel::info, Sink sink = {});
 
   bool enabled(LogLevel level) const { return level >= min_level_; }
+  void flush() {
+    if (writer_) writer_->flush();
+  }
   void log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields = {});
   void debug(std::string_view event, std::initializer_list<LogField> fields = {}) {
     log(LogLevel::debug, event, fields);
@@ -68,7 +103,7 @@ class Logger {
  private:
   LogLevel min_level_;
   Sink sink_;
-  std::mutex mutex_;
+  std::shared_ptr<BackgroundWriter> writer_;
 };
 
 }  // namespace visitpay::common

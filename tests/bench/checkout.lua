@@ -34,9 +34,6 @@ end
 -- Thread states (tid is set by setup before init runs).
 function init(args)
   counter = 0
-  created = 0
-  non201 = 0
-  statuses = {}
   prefix = "BENCH-" .. run .. "-" .. tostring(tid) .. "-"
 end
 
@@ -45,30 +42,15 @@ function request()
   return wrk.format(nil, nil, nil, body_head .. prefix .. counter .. body_tail)
 end
 
-function response(status, headers, body)
-  if status == 201 then
-    created = created + 1
-  else
-    non201 = non201 + 1
-    statuses[status] = (statuses[status] or 0) + 1
-  end
-end
-
+-- No response() callback: a Lua call per response costs wrk CPU that the service then lacks on
+-- a small machine. Every visit id is unique, so every 2xx is a 201; wrk counts statuses >= 400
+-- as errors.status.
 function done(summary, latency, requests)
-  local total_created, total_non201, by_status = 0, 0, {}
-  for _, thread in ipairs(threads) do
-    total_created = total_created + thread:get("created")
-    total_non201 = total_non201 + thread:get("non201")
-    for status, n in pairs(thread:get("statuses")) do
-      by_status[status] = (by_status[status] or 0) + n
-    end
-  end
   local e = summary.errors
-  io.write(string.format("wrk_201=%d\n", total_created))
-  io.write(string.format("wrk_non201=%d\n", total_non201))
-  for status, n in pairs(by_status) do
-    io.write(string.format("wrk_status_%s=%d\n", tostring(status), n))
-  end
-  io.write(string.format("wrk_socket_errors=%d\n", e.connect + e.read + e.write + e.timeout))
+  local socket_errors = e.connect + e.read + e.write + e.timeout
+  local accepted = summary.requests - e.status - e.read - e.write - e.timeout
+  io.write(string.format("wrk_201=%d\n", accepted))
+  io.write(string.format("wrk_non201=%d\n", e.status))
+  io.write(string.format("wrk_socket_errors=%d\n", socket_errors))
   io.write(string.format("wrk_duration_us=%d\n", summary.duration))
 end

@@ -46,7 +46,7 @@ die() {
 if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
   bash deploy/local.sh install
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
-  cmake --build "$BUILD_DIR"
+  cmake --build "$BUILD_DIR" --target visitpay checkout_pgbench_script
 fi
 [[ -x "$BIN" ]] || die "$BIN is missing"
 [[ -x "$PGBENCH_SCRIPT_TOOL" ]] || die "$PGBENCH_SCRIPT_TOOL is missing"

@@ -1,0 +1,211 @@
+#include "mock_http_server.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <cctype>
+
+namespace visitpay::mocks {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::map<std::string, std::string> parse_pairs(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('&', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string pair = text.substr(start, end - start);
+    const auto eq = pair.find('=');
+    if (!pair.empty()) {
+      out[url_decode(pair.substr(0, eq))] =
+          eq == std::string::npos ? std::string() : url_decode(pair.substr(eq + 1));
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string lower(std::string text) {
+  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+}  // namespace
+
+std::string url_decode(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] == '%' && i + 2 < text.size() &&
+               std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+std::string html_escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string MockRequest::header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+std::map<std::string, std::string> MockRequest::form() const { return parse_pairs(body); }
+
+MockHttpServer::MockHttpServer(const std::string& host, std::uint16_t port, MockHandler handler)
+    : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address(host), port)),
+      handler_(std::move(handler)),
+      host_(host) {
+  port_ = acceptor_.local_endpoint().port();
+  acceptor_thread_ = std::thread([this] { accept_loop(); });
+}
+
+MockHttpServer::~MockHttpServer() { stop(); }
+
+std::string MockHttpServer::base_url() const {
+  return "http://" + host_ + ":" + std::to_string(port_);
+}
+
+void MockHttpServer::stop() {
+  if (stopping_.exchange(true)) return;
+  beast::error_code ignored;
+  acceptor_.close(ignored);
+  if (acceptor_thread_.joinable()) acceptor_thread_.join();
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto* s : open_sockets_) s->shutdown(tcp::socket::shutdown_both, ignored);
+    threads.swap(connections_);
+  }
+  for (auto& t : threads) {
+    if (t.joinable()) t.join();
+  }
+}
+
+void MockHttpServer::accept_loop() {
+  while (!stopping_) {
+    beast::error_code ec;
+    tcp::socket socket(ioc_);
+    acceptor_.accept(socket, ec);
+    if (ec) {
+      if (stopping_) return;
+      continue;
+    }
+    std::lock_guard lock(mutex_);
+    connections_.emplace_back([this, s = std::move(socket)]() mutable { serve(std::move(s)); });
+  }
+}
+
+void MockHttpServer::serve(tcp::socket socket) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    open_sockets_.push_back(&socket);
+  }
+  beast::flat_buffer buffer;
+  beast::error_code ec;
+  std::string remote;
+  if (auto ep = socket.remote_endpoint(ec); !ec) remote = ep.address().to_string();
+  while (!stopping_) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.body_limit(1024 * 1024);
+    bhttp::read(socket, buffer, parser, ec);
+    if (ec) break;
+    const auto& req = parser.get();
+    MockRequest r;
+    r.method = std::string(req.method_string());
+    r.target = std::string(req.target());
+    const auto q = r.target.find('?');
+    r.path = r.target.substr(0, q);
+    if (q != std::string::npos) r.query = parse_pairs(r.target.substr(q + 1));
+    for (const auto& field : req) r.headers[lower(std::string(field.name_string()))] = field.value();
+    r.body = req.body();
+    r.remote_address = remote;
+
+    MockResponse out = handler_(r);
+    if (out.delay.count() > 0) std::this_thread::sleep_for(out.delay);
+    if (out.drop_connection) break;
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(out.status), req.version()};
+    res.set(bhttp::field::server, "visitpay-mock");
+    if (!out.content_type.empty()) res.set(bhttp::field::content_type, out.content_type);
+    for (const auto& [k, v] : out.headers) res.set(k, v);
+    res.body() = std::move(out.body);
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    bhttp::write(socket, res, ec);
+    if (ec || !res.keep_alive()) break;
+  }
+  std::lock_guard lock(mutex_);
+  std::erase(open_sockets_, &socket);
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+}
+
+PostResult http_post(const std::string& url, const std::string& body,
+                     const std::string& content_type, std::chrono::milliseconds timeout,
+                     const std::vector<std::pair<std::string, std::string>>& headers) {
+  PostResult result;
+  // http://host:port/path only: mocks call receivers on this machine.
+  const std::string prefix = "http://";
+  if (url.rfind(prefix, 0) != 0) {
+    result.error = "only http:// URLs are supported";
+    return result;
+  }
+  const auto slash = url.find('/', prefix.size());
+  const std::string authority = url.substr(prefix.size(), slash - prefix.size());
+  const std::string target = slash == std::string::npos ? "/" : url.substr(slash);
+  const auto colon = authority.rfind(':');
+  const std::string host = authority.substr(0, colon);
+  const std::string port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
+  try {
+    asio::io_context ioc;
+    beast::tcp_stream stream(ioc);
+    stream.expires_after(timeout);
+    tcp::resolver resolver(ioc);
+    stream.connect(resolver.resolve(host, port));
+    bhttp::request<bhttp::string_body> req{bhttp::verb::post, target, 11};
+    req.set(bhttp::field::host, authority);
+    req.set(bhttp::field::content_type, content_type);
+    req.set(bhttp::field::user_agent, "visitpay-mock");
+    for (const auto& [k, v] : headers) req.set(k, v);
+    req.body() = body;
+    req.prepare_payload();
+    bhttp::write(stream, req);
+    beast::flat_buffer buffer;
+    bhttp::response<bhttp::string_body> res;
+    bhttp::read(stream, buffer, res);
+    result.status = static_cast<int>(res.result_int());
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  } catch (const std::exception& e) {
+    result.error = e.what();
+  }
+  return result;
+}
+
+}  // namespace visitpay::mocks

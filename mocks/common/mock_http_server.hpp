@@ -1,0 +1,86 @@
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace visitpay::mocks {
+
+// What a mock sees of a request. Header names are lower-case.
+struct MockRequest {
+  std::string method;
+  std::string target;  // path and query as sent
+  std::string path;
+  std::map<std::string, std::string> query;  // decoded
+  std::map<std::string, std::string> headers;
+  std::string body;
+  std::string remote_address;
+
+  std::string header(const std::string& lower_case_name) const;
+  // application/x-www-form-urlencoded body, decoded.
+  std::map<std::string, std::string> form() const;
+};
+
+struct MockResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::chrono::milliseconds delay{0};  // answer late (timeout faults)
+  bool drop_connection = false;        // close without answering (a lost response)
+};
+
+using MockHandler = std::function<MockResponse(const MockRequest&)>;
+
+// A small blocking HTTP/1.1 server for mock providers: one thread accepts, one thread per
+// connection, keep-alive supported. Simplicity over speed: it serves tests and local demos.
+class MockHttpServer {
+ public:
+  MockHttpServer(const std::string& host, std::uint16_t port, MockHandler handler);
+  ~MockHttpServer();
+  MockHttpServer(const MockHttpServer&) = delete;
+  MockHttpServer& operator=(const MockHttpServer&) = delete;
+
+  std::uint16_t port() const { return port_; }
+  std::string base_url() const;  // http://host:port
+  void stop();
+
+ private:
+  void accept_loop();
+  void serve(boost::asio::ip::tcp::socket socket);
+
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  MockHandler handler_;
+  std::string host_;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread acceptor_thread_;
+  std::mutex mutex_;
+  std::vector<std::thread> connections_;
+  std::vector<boost::asio::ip::tcp::socket*> open_sockets_;
+};
+
+// Blocking outbound POST for callbacks and delivery reports. Returns the HTTP status, or 0 with
+// `error` set when the receiver could not be reached in time.
+struct PostResult {
+  int status = 0;
+  std::string error;
+};
+PostResult http_post(const std::string& url, const std::string& body,
+                     const std::string& content_type, std::chrono::milliseconds timeout,
+                     const std::vector<std::pair<std::string, std::string>>& headers = {});
+
+std::string url_decode(const std::string& text);
+std::string html_escape(const std::string& text);
+
+}  // namespace visitpay::mocks
