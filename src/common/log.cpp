@@ -11,6 +11,11 @@
 
 namespace visitpay::common {
 
+namespace {
+constexpr std::size_t kWakeAt = 64 * 1024;
+constexpr std::chrono::milliseconds kDrainEvery{20};
+}  // namespace
+
 std::optional<LogLevel> parse_log_level(std::string_view text) {
   if (text == "debug") return LogLevel::debug;
   if (text == "info") return LogLevel::info;
@@ -98,10 +103,11 @@ void BackgroundWriter::write(std::string_view line) {
       ++dropped_;
       return;
     }
-    const bool was_empty = pending_.empty();
     pending_.append(line);
     ++queued_;
-    if (!was_empty) return;  // the writer is already due to wake
+    // The writer drains on its own every few milliseconds; waking it per line would cost a
+    // futex call per request. Only a large backlog wakes it early.
+    if (pending_.size() < kWakeAt) return;
   }
   wake_.notify_one();
 }
@@ -109,6 +115,7 @@ void BackgroundWriter::write(std::string_view line) {
 void BackgroundWriter::flush() {
   std::unique_lock lock(mutex_);
   const auto target = queued_;
+  flush_requested_ = true;
   wake_.notify_one();
   drained_.wait(lock, [&] { return written_ >= target || stop_; });
 }
@@ -117,7 +124,13 @@ void BackgroundWriter::run() {
   std::string batch;
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [&] { return stop_ || !pending_.empty() || dropped_ > 0; });
+    wake_.wait_for(lock, kDrainEvery,
+                   [&] { return stop_ || pending_.size() >= kWakeAt || flush_requested_; });
+    flush_requested_ = false;
+    if (pending_.empty() && dropped_ == 0) {
+      if (stop_) return;
+      continue;
+    }
     if (dropped_ > 0) {
       pending_ +=
           "{\"level\":\"warn\",\"event\":\"log.dropped\",\"lines\":" + std::to_string(dropped_) +

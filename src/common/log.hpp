@@ -71,6 +71,7 @@ class BackgroundWriter {
   std::uint64_t queued_ = 0;   // lines accepted
   std::uint64_t written_ = 0;  // lines written
   bool stop_ = false;
+  bool flush_requested_ = false;
   std::thread thread_;
 };
 

@@ -31,9 +31,12 @@ bool safe_request_id(std::string_view id) {
   });
 }
 
+// A random per-process prefix and a counter: unique across instances and restarts, and cheap
+// (request ids need no secrecy).
 std::string new_request_id() {
-  const auto bytes = common::random_bytes(12);
-  return common::to_hex(bytes);
+  static const std::string prefix = common::to_hex(common::random_bytes(6));
+  static std::atomic<std::uint64_t> counter{0};
+  return prefix + "-" + std::to_string(++counter);
 }
 
 }  // namespace

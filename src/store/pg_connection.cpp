@@ -142,6 +142,11 @@ asio::awaitable<Result<PgResult>> PgConnection::finish_query() {
   PgResult first_error;
   PgResult last;
   bool have_error = false;
+  // The answer cannot be there yet: wait for the socket before the first read (saves a recv).
+  if (!co_await wait(Wait::read)) {
+    broken_ = true;
+    co_return fail("the database did not answer in time");
+  }
   for (;;) {
     if (PQconsumeInput(conn_) == 0) co_return fail("the database connection was lost");
     bool done = false;
