@@ -33,7 +33,8 @@ std::map<std::string, std::string> parse_pairs(const std::string& text) {
 }
 
 std::string lower(std::string text) {
-  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : text)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return text;
 }
 
@@ -60,12 +61,23 @@ std::string html_escape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -76,7 +88,9 @@ std::string MockRequest::header(const std::string& name) const {
   return it == headers.end() ? std::string() : it->second;
 }
 
-std::map<std::string, std::string> MockRequest::form() const { return parse_pairs(body); }
+std::map<std::string, std::string> MockRequest::form() const {
+  return parse_pairs(body);
+}
 
 MockHttpServer::MockHttpServer(const std::string& host, std::uint16_t port, MockHandler handler)
     : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address(host), port)),
@@ -86,7 +100,9 @@ MockHttpServer::MockHttpServer(const std::string& host, std::uint16_t port, Mock
   acceptor_thread_ = std::thread([this] { accept_loop(); });
 }
 
-MockHttpServer::~MockHttpServer() { stop(); }
+MockHttpServer::~MockHttpServer() {
+  stop();
+}
 
 std::string MockHttpServer::base_url() const {
   return "http://" + host_ + ":" + std::to_string(port_);
@@ -100,7 +116,8 @@ void MockHttpServer::stop() {
   std::vector<std::thread> threads;
   {
     std::lock_guard lock(mutex_);
-    for (auto* s : open_sockets_) s->shutdown(tcp::socket::shutdown_both, ignored);
+    for (auto* s : open_sockets_)
+      s->shutdown(tcp::socket::shutdown_both, ignored);
     threads.swap(connections_);
   }
   for (auto& t : threads) {
@@ -144,7 +161,8 @@ void MockHttpServer::serve(tcp::socket socket) {
     const auto q = r.target.find('?');
     r.path = r.target.substr(0, q);
     if (q != std::string::npos) r.query = parse_pairs(r.target.substr(q + 1));
-    for (const auto& field : req) r.headers[lower(std::string(field.name_string()))] = field.value();
+    for (const auto& field : req)
+      r.headers[lower(std::string(field.name_string()))] = field.value();
     r.body = req.body();
     r.remote_address = remote;
 
@@ -154,7 +172,8 @@ void MockHttpServer::serve(tcp::socket socket) {
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(out.status), req.version()};
     res.set(bhttp::field::server, "visitpay-mock");
     if (!out.content_type.empty()) res.set(bhttp::field::content_type, out.content_type);
-    for (const auto& [k, v] : out.headers) res.set(k, v);
+    for (const auto& [k, v] : out.headers)
+      res.set(k, v);
     res.body() = std::move(out.body);
     res.keep_alive(req.keep_alive());
     res.prepare_payload();
@@ -192,7 +211,8 @@ PostResult http_post(const std::string& url, const std::string& body,
     req.set(bhttp::field::host, authority);
     req.set(bhttp::field::content_type, content_type);
     req.set(bhttp::field::user_agent, "visitpay-mock");
-    for (const auto& [k, v] : headers) req.set(k, v);
+    for (const auto& [k, v] : headers)
+      req.set(k, v);
     req.body() = body;
     req.prepare_payload();
     bhttp::write(stream, req);

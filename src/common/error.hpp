@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +25,10 @@ namespace visitpay::common {
   X(12, bad_request, 400, "The request is malformed")                                      \
   X(13, headers_too_large, 431, "The request headers are larger than allowed")             \
   X(14, shutting_down, 503, "The service is shutting down")                                \
-  X(15, invalid_state, 409, "The resource is not in a state that allows this")
+  X(15, invalid_state, 409, "The resource is not in a state that allows this")             \
+  X(16, provider_unavailable, 502, "A payment or SMS provider is unavailable")             \
+  X(17, provider_rejected, 502, "A payment or SMS provider rejected the request")          \
+  X(18, provider_conflict, 409, "The provider refused the operation in the current state")
 
 enum class ErrorCode : int {
 #define VISITPAY_ERROR_ENUM(num, name, status, title) name = num,
@@ -46,6 +51,7 @@ struct Error {
   ErrorCode code = ErrorCode::internal_error;
   std::string detail;  // must never hold personal data
   std::vector<FieldError> fields;
+  std::optional<std::chrono::milliseconds> retry_after;  // a provider's Retry-After, if any
 };
 
 }  // namespace visitpay::common

@@ -12,7 +12,7 @@
 namespace visitpay::common {
 
 namespace {
-constexpr std::size_t kWakeAt = 64 * 1024;
+constexpr std::size_t kWakeAt = std::size_t{64} * 1024;
 constexpr std::chrono::milliseconds kDrainEvery{20};
 }  // namespace
 

@@ -66,7 +66,10 @@ class [[nodiscard]] Result<void> {
 };
 
 inline Error make_error(ErrorCode code, std::string detail = {}) {
-  return Error{code, std::move(detail), {}};
+  Error error;
+  error.code = code;
+  error.detail = std::move(detail);
+  return error;
 }
 
 }  // namespace visitpay::common

@@ -197,10 +197,11 @@ void apply_env(Config& c, const EnvLookup& env, std::string& key_file,
     }
   }
   auto positive = [&](const char* name, auto& out, long max) {
-    if (auto v = get(name)) {
+    if (const auto v = get(name)) {
+      const std::string_view text = *v;
       long n = 0;
-      auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-      if (ec != std::errc() || p != v->data() + v->size() || n < 1 || n > max) {
+      const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+      if (ec != std::errc() || p != text.data() + text.size() || n < 1 || n > max) {
         problems.push_back(std::string(name) + ": must be an integer from 1 to " +
                            std::to_string(max));
       } else {

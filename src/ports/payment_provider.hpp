@@ -1,0 +1,69 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+#include "domain/checkout.hpp"
+
+namespace visitpay::ports {
+
+// What the core asks a payment provider to create: one payment order for one session.
+struct PaymentOrderRequest {
+  std::string payee_reference;  // unique per operation, derived from the session; no personal data
+  std::string order_reference;  // the session id
+  domain::Ore amount = 0;
+  domain::Ore vat_amount = 0;
+  std::string currency = "NOK";
+  std::string description;  // <= 40 characters, no personal data
+  std::string language = "nb-NO";
+  std::string callback_url;
+  std::string complete_url;
+  std::string cancel_url;
+  std::vector<std::string> host_urls;
+};
+
+enum class PaymentStatus { initialized, paid, failed, cancelled, reversed, aborted, unknown };
+enum class TransactionType { none, authorization, sale };
+
+// The provider's view of an order. `id` is opaque (for Swedbank Pay "/psp/paymentorders/<id>").
+struct PaymentOrder {
+  std::string id;
+  std::string payment_url;  // the payer-facing link (redirect-checkout)
+  PaymentStatus status = PaymentStatus::unknown;
+  std::string instrument;  // "CreditCard", "Vipps", ... when paid
+  TransactionType transaction_type = TransactionType::none;
+  domain::Ore amount = 0;
+  domain::Ore remaining_capture_amount = 0;
+  bool can_abort = false;    // the provider offers the abort operation now
+  bool can_capture = false;  // the provider offers the capture operation now
+};
+
+struct CaptureRequest {
+  std::string payee_reference;  // unique per capture
+  domain::Ore amount = 0;
+  domain::Ore vat_amount = 0;
+  std::string description;
+};
+
+// Failures come back as common::Error with
+//   provider_unavailable  transient (timeouts, 5xx, 429; retry_after set when the provider said)
+//   provider_rejected     permanent for this request (4xx other than the cases below)
+//   provider_conflict     the operation is not possible in the order's current state (e.g. abort
+//                         refused while the payer is in the Vipps app)
+// A create whose payee_reference the provider already knows resolves to the existing order.
+class PaymentProvider {
+ public:
+  virtual ~PaymentProvider() = default;
+  virtual boost::asio::awaitable<common::Result<PaymentOrder>> create_order(
+      const PaymentOrderRequest& request) = 0;
+  virtual boost::asio::awaitable<common::Result<PaymentOrder>> get_order(
+      const std::string& order_id) = 0;
+  virtual boost::asio::awaitable<common::Result<PaymentOrder>> abort_order(
+      const std::string& order_id) = 0;
+  virtual boost::asio::awaitable<common::Result<PaymentOrder>> capture(
+      const std::string& order_id, const CaptureRequest& request) = 0;
+};
+
+}  // namespace visitpay::ports
