@@ -12,6 +12,8 @@ namespace visitpay::common {
 template <typename T>
 class [[nodiscard]] Result {
  public:
+  // An unset result reads as an internal error (needed by std::future and Asio's use_future).
+  Result() : v_(Error{}) {}
   Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
