@@ -151,7 +151,7 @@ void MockHttpServer::serve(tcp::socket socket) {
   if (auto ep = socket.remote_endpoint(ec); !ec) remote = ep.address().to_string();
   while (!stopping_) {
     bhttp::request_parser<bhttp::string_body> parser;
-    parser.body_limit(1024 * 1024);
+    parser.body_limit(std::uint64_t{1024} * 1024);
     bhttp::read(socket, buffer, parser, ec);
     if (ec) break;
     const auto& req = parser.get();
