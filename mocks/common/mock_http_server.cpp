@@ -1,5 +1,7 @@
 #include "mock_http_server.hpp"
 
+#include <sys/socket.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/core.hpp>
@@ -111,6 +113,8 @@ std::string MockHttpServer::base_url() const {
 void MockHttpServer::stop() {
   if (stopping_.exchange(true)) return;
   beast::error_code ignored;
+  // close() alone does not wake a thread blocked in accept() on Linux; shutdown() does.
+  ::shutdown(acceptor_.native_handle(), SHUT_RD);
   acceptor_.close(ignored);
   if (acceptor_thread_.joinable()) acceptor_thread_.join();
   std::vector<std::thread> threads;
@@ -201,30 +205,47 @@ PostResult http_post(const std::string& url, const std::string& body,
   const auto colon = authority.rfind(':');
   const std::string host = authority.substr(0, colon);
   const std::string port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
-  try {
-    asio::io_context ioc;
-    beast::tcp_stream stream(ioc);
+  // Asynchronous operations on a private io_context: only they honour the stream's deadline.
+  asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  tcp::resolver resolver(ioc);
+  bhttp::request<bhttp::string_body> req{bhttp::verb::post, target, 11};
+  req.set(bhttp::field::host, authority);
+  req.set(bhttp::field::content_type, content_type);
+  req.set(bhttp::field::user_agent, "visitpay-mock");
+  for (const auto& [k, v] : headers)
+    req.set(k, v);
+  req.body() = body;
+  req.prepare_payload();
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> res;
+  beast::error_code ec;
+  auto endpoints = resolver.resolve(host, port, ec);
+  if (!ec) {
     stream.expires_after(timeout);
-    tcp::resolver resolver(ioc);
-    stream.connect(resolver.resolve(host, port));
-    bhttp::request<bhttp::string_body> req{bhttp::verb::post, target, 11};
-    req.set(bhttp::field::host, authority);
-    req.set(bhttp::field::content_type, content_type);
-    req.set(bhttp::field::user_agent, "visitpay-mock");
-    for (const auto& [k, v] : headers)
-      req.set(k, v);
-    req.body() = body;
-    req.prepare_payload();
-    bhttp::write(stream, req);
-    beast::flat_buffer buffer;
-    bhttp::response<bhttp::string_body> res;
-    bhttp::read(stream, buffer, res);
-    result.status = static_cast<int>(res.result_int());
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  } catch (const std::exception& e) {
-    result.error = e.what();
+    stream.async_connect(endpoints, [&](beast::error_code connect_ec, const tcp::endpoint&) {
+      if (connect_ec) {
+        ec = connect_ec;
+        return;
+      }
+      bhttp::async_write(stream, req, [&](beast::error_code write_ec, std::size_t) {
+        if (write_ec) {
+          ec = write_ec;
+          return;
+        }
+        bhttp::async_read(stream, buffer, res,
+                          [&](beast::error_code read_ec, std::size_t) { ec = read_ec; });
+      });
+    });
+    ioc.run();
   }
+  if (ec) {
+    result.error = ec.message();
+  } else {
+    result.status = static_cast<int>(res.result_int());
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   return result;
 }
 

@@ -1,0 +1,1011 @@
+// Mock LINK Mobility SMS gateway. Wire facts: providers.md §3.1 (API), §3.3 (encoding), §3.4 (what
+// the mock must do), §5 (faults). Choices where the real behaviour is not documented are marked
+// "Undocumented:" and listed in mocks/linkmobility/README.md.
+#include "mocks/linkmobility/linkmobility_mock.hpp"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <cctype>
+#include <condition_variable>
+#include <ctime>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <queue>
+#include <random>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include "mocks/common/mock_http_server.hpp"
+#include "mocks/linkmobility/sms_encoding_internal.hpp"
+
+namespace visitpay::mocks {
+
+namespace {
+
+using Json = nlohmann::json;
+using SteadyClock = std::chrono::steady_clock;
+
+// The "timeout" fault answers this late (interrupted when the mock is destroyed).
+constexpr auto kTimeoutFaultDelay = std::chrono::seconds(15);
+// Delivery-report POSTs: per-attempt time limit, attempts, first backoff (doubled per retry).
+constexpr auto kReportPostTimeout = std::chrono::seconds(2);
+constexpr int kReportAttempts = 4;
+constexpr auto kReportBackoff = std::chrono::milliseconds(100);
+
+constexpr int kQueued = 1005;
+constexpr int kSentToOperator = 1000;
+constexpr int kDelivered = 1001;
+
+constexpr std::array<std::string_view, 7> kSendFaults = {
+    "http_500", "http_503", "timeout", "lose_response", "throttle", "rate_limit", "invalid_json"};
+constexpr std::array<std::string_view, 4> kReportFaults = {"dlr_unknown_id", "duplicate_dlr",
+                                                           "out_of_order_dlr", "no_dlr"};
+constexpr std::array<std::string_view, 4> kDataCodingSchemes = {"TEXT", "GSM", "UC2", "BINARY"};
+
+template <std::size_t N>
+bool one_of(const std::array<std::string_view, N>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+constexpr std::string_view kBase64 =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string base64_encode(std::string_view bytes) {
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const auto n = (static_cast<unsigned>(static_cast<unsigned char>(bytes[i])) << 16) |
+                   (static_cast<unsigned>(static_cast<unsigned char>(bytes[i + 1])) << 8) |
+                   static_cast<unsigned>(static_cast<unsigned char>(bytes[i + 2]));
+    out += kBase64[(n >> 18) & 63];
+    out += kBase64[(n >> 12) & 63];
+    out += kBase64[(n >> 6) & 63];
+    out += kBase64[n & 63];
+  }
+  if (i < bytes.size()) {
+    unsigned n = static_cast<unsigned>(static_cast<unsigned char>(bytes[i])) << 16;
+    if (i + 1 < bytes.size())
+      n |= static_cast<unsigned>(static_cast<unsigned char>(bytes[i + 1])) << 8;
+    out += kBase64[(n >> 18) & 63];
+    out += kBase64[(n >> 12) & 63];
+    out += i + 1 < bytes.size() ? kBase64[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  while (!text.empty() && text.back() == '=')
+    text.remove_suffix(1);
+  std::string out;
+  unsigned buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    const auto pos = kBase64.find(c);
+    if (pos == std::string_view::npos) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<unsigned>(pos);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buffer >> bits) & 0xFF);
+    }
+  }
+  return out;
+}
+
+std::string lower_ascii(std::string text) {
+  for (auto& c : text)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+std::string trim(const std::string& text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string::npos) return {};
+  const auto last = text.find_last_not_of(" \t");
+  return text.substr(first, last - first + 1);
+}
+
+// RFC 3339 UTC with milliseconds, e.g. 2026-11-22T13:05:00.123Z.
+std::string now_rfc3339() {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
+  const std::time_t seconds = static_cast<std::time_t>(ms.count() / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  std::array<char, 32> date{};
+  std::strftime(date.data(), date.size(), "%Y-%m-%dT%H:%M:%S", &tm);
+  const auto millis = std::to_string(1000 + ms.count() % 1000);  // "1xyz": zero-padded digits
+  std::string out = date.data();
+  out += '.';
+  out += millis.substr(1);
+  out += 'Z';
+  return out;
+}
+
+// "+" followed by 8 to 15 digits: an MSISDN with country code (E.164 allows at most 15 digits).
+bool is_msisdn(const std::string& text) {
+  if (text.size() < 9 || text.size() > 16 || text[0] != '+') return false;
+  return std::all_of(text.begin() + 1, text.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
+// 0 queued, 1 sent to operator, 2 final: the mock's own state never moves backwards.
+int progress(int code) {
+  return code == kQueued ? 0 : code == kSentToOperator ? 1 : 2;
+}
+
+std::string status_name(int code) {
+  if (code == kQueued) return "queued";
+  if (code == kSentToOperator) return "sent";
+  if (code == kDelivered) return "delivered";
+  return "failed";
+}
+
+std::string status_label_nb(int code) {
+  if (code == kQueued) return "I kø";
+  if (code == kSentToOperator) return "Sendt til operatør";
+  if (code == kDelivered) return "Levert";
+  return "Ikke levert (kode " + std::to_string(code) + ")";
+}
+
+std::string dump(const Json& json) {
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+MockResponse json_response(int status, const Json& body) {
+  MockResponse response;
+  response.status = status;
+  response.body = dump(body);
+  return response;
+}
+
+// Undocumented: LINK's error schema is not public (providers.md §0); this one is the mock's own.
+MockResponse error_response(int status, const std::string& description,
+                            Json errors = Json::array()) {
+  return json_response(status,
+                       {{"status", status}, {"description", description}, {"errors", errors}});
+}
+
+// HTML-escapes `text` and turns every http(s) URL in it into a link.
+std::string linkify(const std::string& text) {
+  const std::string folded = lower_ascii(text);
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const auto http = folded.find("http://", pos);
+    const auto https = folded.find("https://", pos);
+    const auto start = std::min(http, https);
+    if (start == std::string::npos) {
+      out += html_escape(text.substr(pos));
+      break;
+    }
+    const std::size_t scheme_length = start == https ? 8 : 7;
+    std::size_t end = start;
+    while (end < text.size() && std::isspace(static_cast<unsigned char>(text[end])) == 0 &&
+           text[end] != '<' && text[end] != '>' && text[end] != '"') {
+      ++end;
+    }
+    while (end > start && std::string_view(".,;:!?)]'").find(text[end - 1]) != std::string::npos) {
+      --end;
+    }
+    if (end <= start + scheme_length) {  // a bare scheme is no link
+      out += html_escape(text.substr(pos, start + scheme_length - pos));
+      pos = start + scheme_length;
+      continue;
+    }
+    const std::string url = text.substr(start, end - start);
+    out += html_escape(text.substr(pos, start - pos));
+    out += "<a href=\"" + html_escape(url) + "\">" + html_escape(url) + "</a>";
+    pos = end;
+  }
+  return out;
+}
+
+// Stops `server` (listening on host:port). MockHttpServer::stop() closes its acceptor, and on Linux
+// closing a socket does not wake a thread blocked in accept() on it, so stop() would wait for one
+// more connection forever; this makes those connections until stop() returns. Harmless (one
+// refused or one empty connection) with a server that wakes itself.
+void stop_server(MockHttpServer& server, const std::string& host, std::uint16_t port) {
+  namespace asio = boost::asio;
+  std::string target = host;
+  if (target == "0.0.0.0") target = "127.0.0.1";
+  if (target == "::") target = "::1";
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(target, ec);
+  std::atomic<bool> stopped{false};
+  std::thread waker([&] {
+    if (ec) return;
+    while (!stopped) {
+      asio::io_context ioc;
+      asio::ip::tcp::socket socket(ioc);
+      boost::system::error_code ignored;
+      socket.connect({address, port}, ignored);
+      socket.close(ignored);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  server.stop();
+  stopped = true;
+  waker.join();
+}
+
+// POSTs a JSON delivery report to an http://host:port/path URL within `timeout` overall; returns
+// the HTTP status, or 0 when the receiver could not be reached or did not answer in time, or when
+// `cancelled` became true (the mock is being destroyed).
+// (mocks::http_post is not used: its timeout only bounds Beast's asynchronous operations while it
+// uses synchronous ones, so a receiver that never answered would hold the report thread, and the
+// mock's destructor, forever.)
+int post_report(const std::string& url, const std::string& body, std::chrono::milliseconds timeout,
+                const std::atomic<bool>& cancelled) {
+  namespace asio = boost::asio;
+  namespace beast = boost::beast;
+  namespace bhttp = beast::http;
+  const std::string scheme = "http://";
+  if (url.rfind(scheme, 0) != 0) return 0;
+  const auto slash = url.find('/', scheme.size());
+  const std::string authority = url.substr(scheme.size(), slash - scheme.size());
+  const std::string target = slash == std::string::npos ? "/" : url.substr(slash);
+  const auto colon = authority.rfind(':');
+  std::string host = authority.substr(0, colon);
+  const std::string port = colon == std::string::npos ? "80" : authority.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+
+  asio::io_context ioc;
+  asio::ip::tcp::resolver resolver(ioc);
+  beast::tcp_stream stream(ioc);
+  bhttp::request<bhttp::string_body> request{bhttp::verb::post, target, 11};
+  request.set(bhttp::field::host, authority);
+  request.set(bhttp::field::content_type, "application/json");
+  request.set(bhttp::field::user_agent, "visitpay-mock-linkmobility");
+  request.body() = body;
+  request.prepare_payload();
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> response;
+  int status = 0;
+  stream.expires_after(timeout);
+  resolver.async_resolve(host, port, [&](beast::error_code resolve_error, const auto& endpoints) {
+    if (resolve_error) return;
+    stream.async_connect(endpoints, [&](beast::error_code connect_error, const auto&) {
+      if (connect_error) return;
+      bhttp::async_write(stream, request, [&](beast::error_code write_error, std::size_t) {
+        if (write_error) return;
+        bhttp::async_read(stream, buffer, response, [&](beast::error_code read_error, std::size_t) {
+          if (!read_error) status = static_cast<int>(response.result_int());
+        });
+      });
+    });
+  });
+  const auto deadline = SteadyClock::now() + timeout;
+  while (!ioc.stopped() && !cancelled && SteadyClock::now() < deadline) {
+    ioc.run_for(std::min<SteadyClock::duration>(std::chrono::milliseconds(20),
+                                                deadline - SteadyClock::now()));
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  return status;
+}
+
+struct PendingFault {
+  std::string name;
+  std::optional<int> retry_after_s;
+};
+
+}  // namespace
+
+struct LinkMobilityMock::Impl {
+  struct Stored {
+    Message message;
+    bool use_report = true;
+    std::string report_fault;  // one of kReportFaults, or empty
+    std::string report_id;     // the id the reports carry: message_id unless dlr_unknown_id
+    Json custom_parameters = Json::object();
+    int final_code = kDelivered;
+    std::string last_report;  // body of the latest report built
+  };
+
+  struct ReportJob {
+    SteadyClock::time_point due;
+    std::uint64_t sequence = 0;
+    std::string message_id;
+    std::size_t step = 0;  // index into report_plan()
+    int attempt = 0;
+    std::string body;  // built at the first attempt, resent unchanged on retries
+  };
+  struct LaterFirst {
+    bool operator()(const ReportJob& a, const ReportJob& b) const {
+      return a.due != b.due ? a.due > b.due : a.sequence > b.sequence;
+    }
+  };
+
+  explicit Impl(LinkMobilityMockOptions opts)
+      : options(std::move(opts)), dlr_url(options.dlr_url), rng(std::random_device{}()) {
+    worker = std::thread([this] { run_reports(); });
+    try {
+      server = std::make_unique<MockHttpServer>(
+          options.host, options.port,
+          [this](const MockRequest& request) { return handle(request); });
+    } catch (...) {
+      stop_worker();
+      throw;
+    }
+  }
+
+  ~Impl() {
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    halting = true;
+    stop_cv.notify_all();  // handlers waiting out a timeout fault answer now
+    stop_server(*server, options.host, server->port());  // joins the connection threads
+    stop_worker();
+  }
+
+  void stop_worker() {
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    halting = true;  // ends a report POST in flight
+    worker_cv.notify_all();
+    if (worker.joinable()) worker.join();
+  }
+
+  // ---- state (callers hold `mutex`) ----
+
+  std::string new_id() {
+    // Looks like LINK's ids ("fPJFgT+ZqikAAAFXlRC29Rfq"): 18 random bytes in base64, 24 chars.
+    std::string bytes(18, '\0');
+    for (auto& b : bytes)
+      b = static_cast<char>(rng() & 0xFF);
+    return base64_encode(bytes);
+  }
+
+  std::vector<int> report_plan(const Stored& stored) const {
+    if (stored.report_fault == "out_of_order_dlr") return {stored.final_code, kSentToOperator};
+    if (stored.report_fault == "duplicate_dlr") {
+      return {kSentToOperator, stored.final_code, stored.final_code};
+    }
+    return {kSentToOperator, stored.final_code};
+  }
+
+  void schedule(ReportJob job, SteadyClock::time_point due) {
+    job.due = due;
+    job.sequence = ++job_sequence;
+    jobs.push(std::move(job));
+    worker_cv.notify_all();
+  }
+
+  Stored* find(const std::string& message_id) {
+    const auto it = index.find(message_id);
+    return it == index.end() ? nullptr : &messages[it->second];
+  }
+
+  Json report_body(const Stored& stored, int code) const {
+    return {{"refId", stored.message.ref_id},
+            {"id", stored.report_id},
+            {"operator", "mock"},
+            {"sendTimestamp", stored.message.received_at},
+            {"timestamp", now_rfc3339()},
+            {"resultCode", code},
+            {"operatorResultCode", "0"},
+            {"segments", stored.message.sms_count},
+            {"gateCustomParameters", Json::object()},
+            {"customParameters", stored.custom_parameters}};
+  }
+
+  // ---- delivery reports: one background thread, never a request handler ----
+
+  void run_reports() {
+    std::unique_lock lock(mutex);
+    while (!stopping) {
+      if (jobs.empty()) {
+        worker_cv.wait(lock);
+        continue;
+      }
+      if (const auto due = jobs.top().due; SteadyClock::now() < due) {
+        worker_cv.wait_until(lock, due);
+        continue;
+      }
+      ReportJob job = jobs.top();
+      jobs.pop();
+      Stored* stored = find(job.message_id);
+      if (stored == nullptr) continue;  // reset since
+      const auto plan = report_plan(*stored);
+      if (job.attempt == 0) {
+        const int code = plan[job.step];
+        if (progress(code) >= progress(stored->message.last_result_code)) {
+          stored->message.last_result_code = code;
+        }
+        // duplicate_dlr: the last report is a byte-identical resend of the final one.
+        const bool resend = stored->report_fault == "duplicate_dlr" && job.step + 1 == plan.size();
+        job.body = resend ? stored->last_report : dump(report_body(*stored, code));
+        stored->last_report = job.body;
+      }
+      const std::string url = dlr_url;
+      if (stored->use_report && stored->report_fault != "no_dlr" && !url.empty()) {
+        lock.unlock();
+        const int status = post_report(url, job.body, kReportPostTimeout, halting);
+        lock.lock();
+        if (stopping) break;
+        stored = find(job.message_id);
+        if (stored == nullptr) continue;
+        if (status >= 200 && status < 300) {
+          ++stored->message.reports_sent;
+        } else if (job.attempt + 1 < kReportAttempts) {
+          const auto backoff = kReportBackoff * (1 << job.attempt);
+          ++job.attempt;
+          schedule(std::move(job), SteadyClock::now() + backoff);
+          continue;
+        }
+      }
+      if (job.step + 1 < plan.size()) {
+        ReportJob next;
+        next.message_id = job.message_id;
+        next.step = job.step + 1;
+        schedule(std::move(next), SteadyClock::now() + options.dlr_delay);
+      }
+    }
+  }
+
+  // ---- HTTP ----
+
+  MockResponse handle(const MockRequest& request) {
+    try {
+      return route(request);
+    } catch (const std::exception& e) {
+      return error_response(500, std::string("mock error: ") + e.what());
+    }
+  }
+
+  MockResponse route(const MockRequest& request) {
+    const auto& path = request.path;
+    const auto& method = request.method;
+    auto only = [&](const char* allowed) -> std::optional<MockResponse> {
+      if (method == allowed) return std::nullopt;
+      auto response = error_response(405, "Method not allowed");
+      response.headers.emplace_back("Allow", allowed);
+      return response;
+    };
+    if (path == "/sms/send" || path == "/sms/sendbatch") {
+      if (auto refused = only("POST")) return *refused;
+      return handle_send(request, path == "/sms/sendbatch");
+    }
+    if (path == "/inbox" || path == "/inbox/") {
+      if (auto refused = only("GET")) return *refused;
+      return request.query.count("to") != 0 ? inbox_json(request.query.at("to")) : inbox_html();
+    }
+    if (path == "/_mock/faults") {
+      if (auto refused = only("POST")) return *refused;
+      return control_faults(request);
+    }
+    if (path == "/_mock/final-result") {
+      if (auto refused = only("POST")) return *refused;
+      return control_final_result(request);
+    }
+    if (path == "/_mock/dlr-url") {
+      if (auto refused = only("POST")) return *refused;
+      return control_dlr_url(request);
+    }
+    if (path == "/_mock/reset") {
+      if (auto refused = only("POST")) return *refused;
+      reset();
+      return json_response(200, {{"status", "reset"}});
+    }
+    if (path == "/_mock/messages") {
+      if (auto refused = only("GET")) return *refused;
+      return control_messages();
+    }
+    if (path == "/_mock/stats") {
+      if (auto refused = only("GET")) return *refused;
+      return control_stats();
+    }
+    if (path == "/_mock/health") {
+      if (auto refused = only("GET")) return *refused;
+      return json_response(200, {{"status", "ok"}});
+    }
+    return error_response(404, "Not found: " + path);
+  }
+
+  bool authorized(const MockRequest& request) const {
+    const std::string header = trim(request.header("authorization"));
+    if (header.size() < 6 || lower_ascii(header.substr(0, 6)) != "basic ") return false;
+    const auto decoded = base64_decode(trim(header.substr(6)));
+    return decoded && *decoded == options.username + ":" + options.password;
+  }
+
+  // Checks the optional fields the mock reads or whose type is plain; unknown fields are ignored.
+  static void validate_optional(const Json& item, const std::string& prefix, Json& errors) {
+    auto add = [&](const std::string& name, const std::string& description) {
+      errors.push_back({{"field", prefix + name}, {"description", description}});
+    };
+    for (const char* name : {"userData", "refId", "userDataHeader", "moReferenceId"}) {
+      if (item.contains(name) && !item[name].is_string()) add(name, "must be a string");
+    }
+    for (const char* name : {"useDeliveryReport", "ignoreResponse"}) {
+      if (item.contains(name) && !item[name].is_boolean()) add(name, "must be a boolean");
+    }
+    if (item.contains("customParameters") && !item["customParameters"].is_object()) {
+      add("customParameters", "must be an object");
+    }
+    if (item.contains("deliveryReportGates") && !item["deliveryReportGates"].is_array()) {
+      add("deliveryReportGates", "must be an array of gate ids");
+    }
+    if (item.contains("dcs") &&
+        (!item["dcs"].is_string() || !one_of(kDataCodingSchemes, item["dcs"].get<std::string>()))) {
+      add("dcs", "must be one of TEXT, GSM, UC2, BINARY");
+    }
+  }
+
+  // Validates one message object; `prefix` names it inside a batch.
+  static void validate_message(const Json& item, const std::string& prefix, bool require_platform,
+                               Json& errors) {
+    auto add = [&](const std::string& name, const std::string& description) {
+      errors.push_back({{"field", prefix + name}, {"description", description}});
+    };
+    std::vector<std::string> required = {"source", "destination"};
+    if (require_platform) {
+      required.emplace_back("platformId");
+      required.emplace_back("platformPartnerId");
+    }
+    for (const auto& name : required) {
+      if (!item.contains(name) || item[name].is_null()) {
+        add(name, "is required");
+      } else if (!item[name].is_string() || item[name].get<std::string>().empty()) {
+        add(name, "must be a non-empty string");
+      }
+    }
+    // Undocumented: the real gateway's answer to a malformed MSISDN. The mock rejects it at once
+    // (400) rather than accepting it and reporting 2106 later.
+    const bool msisdn = !item.contains("destinationTON") || item["destinationTON"] == "MSISDN";
+    if (msisdn && item.contains("destination") && item["destination"].is_string() &&
+        !item["destination"].get<std::string>().empty() &&
+        !is_msisdn(item["destination"].get<std::string>())) {
+      add("destination", "must be an MSISDN: + and country code, 8 to 15 digits");
+    }
+    validate_optional(item, prefix, errors);
+  }
+
+  // A field of a batch message, falling back to the batch's top level.
+  static const Json* field(const Json& item, const Json& top, const char* name) {
+    if (item.contains(name)) return &item[name];
+    if (top.contains(name)) return &top[name];
+    return nullptr;
+  }
+
+  // Stores an accepted message and schedules its reports (caller holds `mutex`).
+  Json accept(const Json& item, const Json& top) {
+    Stored stored;
+    auto& m = stored.message;
+    m.message_id = new_id();
+    m.source = item["source"].get<std::string>();
+    m.destination = item["destination"].get<std::string>();
+    m.text = item.value("userData", "");
+    m.ref_id = item.value("refId", "");
+    const Json* dcs = field(item, top, "dcs");
+    const auto encoding =
+        dcs != nullptr && *dcs == "UC2" ? detail::sms_encoding_ucs2(m.text) : sms_encoding(m.text);
+    m.sms_count = encoding.segments;
+    m.encoding = encoding.gsm7 ? "GSM-7" : "UCS-2";
+    m.received_at = now_rfc3339();
+    m.last_result_code = kQueued;
+    const Json* use_report = field(item, top, "useDeliveryReport");
+    stored.use_report = use_report == nullptr || use_report->get<bool>();
+    if (const Json* custom = field(item, top, "customParameters")) {
+      stored.custom_parameters = *custom;
+    }
+    if (const auto it = final_results.find(m.destination); it != final_results.end()) {
+      stored.final_code = it->second;
+    }
+    if (!report_faults.empty()) {
+      stored.report_fault = report_faults.front().name;
+      report_faults.pop_front();
+    }
+    // dlr_unknown_id: this message's reports carry an id that was never issued (refId unchanged).
+    stored.report_id = stored.report_fault == "dlr_unknown_id" ? new_id() : m.message_id;
+
+    Json result = {{"messageId", m.message_id},
+                   {"resultCode", kQueued},
+                   {"description", "Queued"},
+                   {"smsCount", m.sms_count}};
+    ReportJob first;
+    first.message_id = m.message_id;
+    index.emplace(m.message_id, messages.size());
+    messages.push_back(std::move(stored));
+    schedule(std::move(first), SteadyClock::now() + options.dlr_delay);
+    return result;
+  }
+
+  MockResponse handle_send(const MockRequest& request, bool batch) {
+    {
+      std::lock_guard lock(mutex);
+      ++send_calls;
+    }
+    if (!authorized(request)) {
+      auto response = error_response(401, "Unauthorized: HTTP Basic authentication required");
+      response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"LINK Mobility (mock)\"");
+      return response;
+    }
+    const Json body = Json::parse(request.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+      return error_response(400, "Invalid request: the body must be a JSON object");
+    }
+    Json errors = Json::array();
+    std::vector<const Json*> items;
+    if (!batch) {
+      validate_message(body, "", true, errors);
+      items.push_back(&body);
+    } else {
+      for (const char* name : {"platformId", "platformPartnerId"}) {
+        if (!body.contains(name) || !body[name].is_string() ||
+            body[name].get<std::string>().empty()) {
+          errors.push_back({{"field", name}, {"description", "is required"}});
+        }
+      }
+      const auto found = body.find("sendRequestMessages");
+      static const Json kNoList;
+      const Json& list = found != body.end() ? *found : kNoList;  // `items` points into it
+      if (!list.is_array() || list.empty() || list.size() > 1000) {
+        errors.push_back({{"field", "sendRequestMessages"},
+                          {"description", "must be an array of 1 to 1000 messages"}});
+      } else {
+        for (std::size_t i = 0; i < list.size(); ++i) {
+          const std::string prefix = "sendRequestMessages[" + std::to_string(i) + "].";
+          if (!list[i].is_object()) {
+            errors.push_back({{"field", prefix.substr(0, prefix.size() - 1)},
+                              {"description", "must be an object"}});
+            continue;
+          }
+          validate_message(list[i], prefix, false, errors);
+          items.push_back(&list[i]);
+        }
+      }
+      validate_optional(body, "", errors);
+    }
+    if (!errors.empty()) {
+      std::string names;
+      for (const auto& e : errors) {
+        if (!names.empty()) names += ", ";
+        names += e["field"].get<std::string>();
+      }
+      return error_response(400, "Missing or invalid field(s): " + names, errors);
+    }
+
+    std::unique_lock lock(mutex);
+    PendingFault fault;
+    if (!send_faults.empty()) {
+      fault = send_faults.front();
+      send_faults.pop_front();
+    }
+    auto with_retry_after = [&](MockResponse response) {
+      if (fault.retry_after_s) {
+        response.headers.emplace_back("Retry-After", std::to_string(*fault.retry_after_s));
+      }
+      return response;
+    };
+    if (fault.name == "http_500") return error_response(500, "Internal server error");
+    if (fault.name == "http_503") {
+      return with_retry_after(error_response(503, "Service unavailable"));
+    }
+    if (fault.name == "rate_limit") {
+      return with_retry_after(error_response(429, "Too many requests"));
+    }
+    if (fault.name == "throttle") {
+      return json_response(200, {{"resultCode", 3}, {"description", "Max throttling exceeded"}});
+    }
+    if (fault.name == "invalid_json") {
+      // A 200 whose body breaks off mid-way; nothing is accepted.
+      const std::string full = dump({{"messageId", new_id()},
+                                     {"resultCode", kQueued},
+                                     {"description", "Queued"},
+                                     {"smsCount", 1}});
+      MockResponse response;
+      response.body = full.substr(0, full.size() / 2);
+      return response;
+    }
+    if (fault.name == "timeout") {
+      // Nothing is accepted; the answer comes when any sane client has given up.
+      stop_cv.wait_for(lock, kTimeoutFaultDelay, [this] { return stopping; });
+      return error_response(504, "Gateway timeout");
+    }
+
+    Json results = Json::array();
+    for (const Json* item : items)
+      results.push_back(accept(*item, body));
+    lock.unlock();
+
+    MockResponse response;
+    if (fault.name == "lose_response") {  // accepted and queued, but the answer is lost
+      response.drop_connection = true;
+      return response;
+    }
+    if (body.value("ignoreResponse", false)) {
+      response.status = 204;
+      response.content_type.clear();
+      return response;
+    }
+    return json_response(200, batch ? results : results[0]);
+  }
+
+  // ---- inbox ----
+
+  static Json inbox_entry(const Message& m) {
+    return {{"messageId", m.message_id},
+            {"from", m.source},
+            {"to", m.destination},
+            {"text", m.text},
+            {"smsCount", m.sms_count},
+            {"encoding", m.encoding},
+            {"receivedAt", m.received_at},
+            {"status", status_name(m.last_result_code)},
+            {"resultCode", m.last_result_code}};
+  }
+
+  MockResponse inbox_json(std::string to) const {
+    // "?to=+4741234567" typed by hand decodes the '+' to a space: read it as the '+' meant.
+    if (!to.empty() && to[0] == ' ') to[0] = '+';
+    Json out = Json::array();
+    for (const auto& m : snapshot()) {
+      if (m.destination == to) out.push_back(inbox_entry(m));
+    }
+    return json_response(200, out);
+  }
+
+  MockResponse inbox_html() const {
+    auto list = snapshot();
+    std::reverse(list.begin(), list.end());  // newest first
+    std::string html = R"(<!doctype html>
+<html lang="nb">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="5">
+<title>SMS-innboks (mock)</title>
+<style>
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f3f4f6;color:#111827}
+main{max-width:42rem;margin:0 auto;padding:1.5rem 1rem}
+h1{font-size:1.5rem;margin:0 0 .25rem}
+.meta{color:#6b7280;margin:0 0 1.5rem}
+ol{list-style:none;margin:0;padding:0}
+li{background:#fff;border-radius:.75rem;box-shadow:0 1px 2px rgba(0,0,0,.08);padding:1rem;margin-bottom:1rem}
+.head{display:flex;flex-wrap:wrap;gap:.25rem 1rem;color:#4b5563;font-size:.875rem}
+.to{font-weight:600;color:#111827}
+.text{white-space:pre-wrap;overflow-wrap:anywhere;margin:.75rem 0;font-size:1rem;line-height:1.4}
+.text a{color:#1d4ed8}
+.foot{display:flex;flex-wrap:wrap;gap:.5rem;font-size:.8125rem;color:#4b5563}
+.status{border-radius:999px;padding:.05rem .6rem;background:#e5e7eb}
+.status-delivered{background:#dcfce7;color:#166534}
+.status-failed{background:#fee2e2;color:#991b1b}
+.empty{color:#6b7280}
+</style>
+</head>
+<body>
+<main>
+<h1>SMS-innboks (mock)</h1>
+)";
+    html +=
+        "<p class=\"meta\">" + std::to_string(list.size()) +
+        (list.size() == 1 ? " melding" : " meldinger") +
+        " sendt gjennom LINK Mobility-mocken, nyeste først. Siden oppdateres hvert 5. sekund. " +
+        "<a href=\"/inbox\">Oppdater nå</a></p>\n";
+    if (list.empty()) {
+      html += "<p class=\"empty\">Ingen meldinger ennå.</p>\n";
+    } else {
+      html += "<ol>\n";
+      for (const auto& m : list) {
+        const std::string status = status_name(m.last_result_code);
+        html += "<li class=\"message\" id=\"" + html_escape(m.message_id) + "\">\n";
+        html += "<div class=\"head\"><span class=\"to\">Til " + html_escape(m.destination) +
+                "</span><span class=\"from\">Fra " + html_escape(m.source) +
+                "</span><time datetime=\"" + html_escape(m.received_at) + "\">" +
+                html_escape(m.received_at) + "</time></div>\n";
+        html += "<p class=\"text\">" + linkify(m.text) + "</p>\n";
+        html += "<div class=\"foot\"><span class=\"segments\">" + std::to_string(m.sms_count) +
+                " SMS (" + m.encoding + ")</span><span class=\"status status-" + status + "\">" +
+                html_escape(status_label_nb(m.last_result_code)) + "</span></div>\n";
+        html += "</li>\n";
+      }
+      html += "</ol>\n";
+    }
+    html += "</main>\n</body>\n</html>\n";
+    MockResponse response;
+    response.content_type = "text/html; charset=utf-8";
+    response.body = std::move(html);
+    return response;
+  }
+
+  // ---- control API ----
+
+  static std::optional<Json> parse_object(const MockRequest& request) {
+    Json body = Json::parse(request.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) return std::nullopt;
+    return body;
+  }
+
+  MockResponse control_faults(const MockRequest& request) {
+    const auto body = parse_object(request);
+    if (!body || !body->contains("fault") || !(*body)["fault"].is_string()) {
+      return error_response(400, "Expected {\"fault\": name, \"count\": n, \"retry_after_s\": s}");
+    }
+    const Json& count = body->contains("count") ? (*body)["count"] : Json(1);
+    const Json& retry = body->contains("retry_after_s") ? (*body)["retry_after_s"] : Json();
+    if (!count.is_number_integer() || (!retry.is_null() && !retry.is_number_integer())) {
+      return error_response(400, "count and retry_after_s must be integers");
+    }
+    try {
+      inject((*body)["fault"].get<std::string>(), count.get<int>(),
+             retry.is_null() ? std::nullopt : std::optional<int>(retry.get<int>()));
+    } catch (const std::invalid_argument& e) {
+      return error_response(400, e.what());
+    }
+    return json_response(200, {{"fault", (*body)["fault"]}, {"count", count}});
+  }
+
+  MockResponse control_final_result(const MockRequest& request) {
+    const auto body = parse_object(request);
+    if (!body || !body->contains("destination") || !(*body)["destination"].is_string() ||
+        !body->contains("resultCode") || !(*body)["resultCode"].is_number_integer()) {
+      return error_response(400, "Expected {\"destination\": \"+47...\", \"resultCode\": 2104}");
+    }
+    std::lock_guard lock(mutex);
+    final_results[(*body)["destination"].get<std::string>()] = (*body)["resultCode"].get<int>();
+    return json_response(200, *body);
+  }
+
+  MockResponse control_dlr_url(const MockRequest& request) {
+    const auto body = parse_object(request);
+    if (!body || !body->contains("url") || !(*body)["url"].is_string()) {
+      return error_response(400, "Expected {\"url\": \"http://host:port/path\"}");
+    }
+    std::lock_guard lock(mutex);
+    dlr_url = (*body)["url"].get<std::string>();
+    return json_response(200, {{"url", dlr_url}});
+  }
+
+  MockResponse control_messages() const {
+    Json out = Json::array();
+    for (const auto& m : snapshot()) {
+      out.push_back({{"messageId", m.message_id},
+                     {"source", m.source},
+                     {"destination", m.destination},
+                     {"text", m.text},
+                     {"refId", m.ref_id},
+                     {"smsCount", m.sms_count},
+                     {"encoding", m.encoding},
+                     {"receivedAt", m.received_at},
+                     {"status", status_name(m.last_result_code)},
+                     {"resultCode", m.last_result_code},
+                     {"reportsSent", m.reports_sent}});
+    }
+    return json_response(200, out);
+  }
+
+  MockResponse control_stats() const {
+    std::lock_guard lock(mutex);
+    Json pending = Json::array();
+    for (const auto* queue : {&send_faults, &report_faults}) {
+      for (const auto& f : *queue)
+        pending.push_back(f.name);
+    }
+    return json_response(200, {{"sendCalls", send_calls},
+                               {"messages", messages.size()},
+                               {"pendingFaults", pending},
+                               {"dlrUrl", dlr_url}});
+  }
+
+  // ---- shared with the public API ----
+
+  std::vector<Message> snapshot() const {
+    std::lock_guard lock(mutex);
+    std::vector<Message> out;
+    out.reserve(messages.size());
+    for (const auto& s : messages)
+      out.push_back(s.message);
+    return out;
+  }
+
+  void inject(const std::string& fault, int count, std::optional<int> retry_after_s) {
+    if (count < 1) throw std::invalid_argument("fault count must be at least 1");
+    const bool send = one_of(kSendFaults, fault);
+    if (!send && !one_of(kReportFaults, fault)) {
+      throw std::invalid_argument("unknown fault: " + fault);
+    }
+    std::lock_guard lock(mutex);
+    auto& queue = send ? send_faults : report_faults;
+    for (int i = 0; i < count; ++i)
+      queue.push_back({fault, retry_after_s});
+  }
+
+  void reset() {
+    std::lock_guard lock(mutex);
+    messages.clear();
+    index.clear();
+    send_faults.clear();
+    report_faults.clear();
+    final_results.clear();
+    send_calls = 0;
+    jobs = decltype(jobs)();
+  }
+
+  LinkMobilityMockOptions options;
+  mutable std::mutex mutex;
+  std::condition_variable worker_cv;
+  std::condition_variable stop_cv;
+  bool stopping = false;
+  std::atomic<bool> halting{false};  // `stopping`, readable without the mutex
+  std::string dlr_url;
+  std::vector<Stored> messages;
+  std::unordered_map<std::string, std::size_t> index;  // message_id -> position in `messages`
+  std::deque<PendingFault> send_faults;
+  std::deque<PendingFault> report_faults;
+  std::map<std::string, int> final_results;  // destination -> final result code
+  std::size_t send_calls = 0;
+  std::priority_queue<ReportJob, std::vector<ReportJob>, LaterFirst> jobs;
+  std::uint64_t job_sequence = 0;
+  std::mt19937_64 rng;
+  std::thread worker;
+  std::unique_ptr<MockHttpServer> server;
+};
+
+LinkMobilityMock::LinkMobilityMock(LinkMobilityMockOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+LinkMobilityMock::~LinkMobilityMock() = default;
+
+std::string LinkMobilityMock::base_url() const {
+  return impl_->server->base_url();
+}
+
+std::uint16_t LinkMobilityMock::port() const {
+  return impl_->server->port();
+}
+
+void LinkMobilityMock::set_dlr_url(const std::string& url) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->dlr_url = url;
+}
+
+void LinkMobilityMock::inject(const std::string& fault, int count,
+                              std::optional<int> retry_after_s) {
+  impl_->inject(fault, count, retry_after_s);
+}
+
+void LinkMobilityMock::set_final_result(const std::string& destination, int result_code) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->final_results[destination] = result_code;
+}
+
+std::vector<LinkMobilityMock::Message> LinkMobilityMock::messages() const {
+  return impl_->snapshot();
+}
+
+std::vector<LinkMobilityMock::Message> LinkMobilityMock::inbox(
+    const std::string& destination) const {
+  auto all = impl_->snapshot();
+  std::erase_if(all, [&](const Message& m) { return m.destination != destination; });
+  return all;
+}
+
+std::size_t LinkMobilityMock::send_calls() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->send_calls;
+}
+
+void LinkMobilityMock::reset() {
+  impl_->reset();
+}
+
+}  // namespace visitpay::mocks

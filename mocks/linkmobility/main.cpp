@@ -1,0 +1,106 @@
+// mock-linkmobility: the mock LINK Mobility SMS gateway as a program, for the local demo run.
+//   mock-linkmobility [--listen 127.0.0.1:8092] [--username U] [--password P] [--dlr-url URL]
+//                     [--dlr-delay-ms N]
+// Prints one line "mock LINK Mobility listening on http://..." and runs until SIGINT or SIGTERM.
+#include <signal.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <string_view>
+
+#include "mocks/linkmobility/linkmobility_mock.hpp"
+
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: mock-linkmobility [--listen HOST:PORT] [--username U] [--password P] "
+    "[--dlr-url URL] [--dlr-delay-ms N]\n"
+    "  --listen        address to serve on (default 127.0.0.1:8092; port 0 = any free port)\n"
+    "  --username, --password  HTTP Basic credentials of POST /sms/send (default visitpay/secret)\n"
+    "  --dlr-url       where delivery reports are POSTed (default none; POST /_mock/dlr-url sets "
+    "it later)\n"
+    "  --dlr-delay-ms  delay before each delivery report (default 50)\n"
+    "The SMS inbox is at /inbox.\n";
+
+template <typename T>
+bool parse_number(std::string_view text, T& out) {
+  const auto* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, out);
+  return ec == std::errc() && ptr == end;
+}
+
+bool parse_listen(std::string_view text, visitpay::mocks::LinkMobilityMockOptions& options) {
+  const auto colon = text.rfind(':');
+  std::string_view host = colon == std::string_view::npos ? "127.0.0.1" : text.substr(0, colon);
+  const std::string_view port = colon == std::string_view::npos ? text : text.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty()) host = "127.0.0.1";
+  std::uint16_t number = 0;
+  if (!parse_number(port, number)) return false;
+  options.host = std::string(host);
+  options.port = number;
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  visitpay::mocks::LinkMobilityMockOptions options;
+  options.port = 8092;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (i + 1 >= argc) {
+      std::cerr << "mock-linkmobility: unknown option or missing value: " << arg << '\n' << kUsage;
+      return 2;
+    }
+    const std::string_view value = argv[++i];
+    bool ok = true;
+    if (arg == "--listen") {
+      ok = parse_listen(value, options);
+    } else if (arg == "--username") {
+      options.username = value;
+    } else if (arg == "--password") {
+      options.password = value;
+    } else if (arg == "--dlr-url") {
+      options.dlr_url = value;
+    } else if (arg == "--dlr-delay-ms") {
+      int ms = 0;
+      ok = parse_number(value, ms) && ms >= 0;
+      options.dlr_delay = std::chrono::milliseconds(ms);
+    } else {
+      ok = false;
+    }
+    if (!ok) {
+      std::cerr << "mock-linkmobility: bad option: " << arg << ' ' << value << '\n' << kUsage;
+      return 2;
+    }
+  }
+
+  // Block the stop signals before any thread starts, so that only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  try {
+    visitpay::mocks::LinkMobilityMock mock(options);
+    std::cout << "mock LINK Mobility listening on " << mock.base_url() << std::endl;
+    int received = 0;
+    sigwait(&stop_signals, &received);
+  } catch (const std::exception& e) {
+    std::cerr << "mock-linkmobility: " << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}
