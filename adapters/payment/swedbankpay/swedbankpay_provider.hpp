@@ -1,0 +1,51 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <string>
+
+#include "adapters/http/http_client.hpp"
+#include "adapters/payment/swedbankpay/swedbankpay_wire.hpp"
+#include "common/result.hpp"
+#include "ports/payment_provider.hpp"
+
+namespace visitpay::adapters::payment::swedbankpay {
+
+struct SwedbankPayConfig {
+  std::string base_url;  // https://api.externalintegration.payex.com (no trailing slash)
+  std::string token;     // secret: never logged
+  std::string payee_id;
+  std::string payee_name;
+  std::string user_agent = "visitpay/0.1";
+  std::chrono::milliseconds timeout{10000};
+  // For GETs only (idempotent); creates, aborts and captures are single attempts.
+  http::RetryPolicy read_retry{3, std::chrono::milliseconds(200), std::chrono::milliseconds(5000)};
+};
+
+// `payment.swedbankpay`: Payment Order v3.1 (providers.md §1). Operation URLs always come from
+// the order's `operations[]` (fetched fresh before an abort or capture), never built by hand.
+class SwedbankPayProvider final : public ports::PaymentProvider {
+ public:
+  SwedbankPayProvider(http::HttpClient& client, SwedbankPayConfig config);
+
+  boost::asio::awaitable<common::Result<ports::PaymentOrder>> create_order(
+      const ports::PaymentOrderRequest& request) override;
+  boost::asio::awaitable<common::Result<ports::PaymentOrder>> get_order(
+      const std::string& order_id) override;
+  boost::asio::awaitable<common::Result<ports::PaymentOrder>> abort_order(
+      const std::string& order_id) override;
+  boost::asio::awaitable<common::Result<ports::PaymentOrder>> capture(
+      const std::string& order_id, const ports::CaptureRequest& request) override;
+
+ private:
+  http::HttpRequest make_request(std::string method, std::string url, std::string body) const;
+  // GET {base}{id}?$expand=paid, with retries.
+  boost::asio::awaitable<common::Result<ParsedOrder>> fetch(std::string order_id);
+  // The URL of an operation's href, which must point at the API host we hold the token for.
+  common::Result<std::string> operation_url(const Operation& operation) const;
+
+  http::HttpClient& client_;
+  SwedbankPayConfig config_;
+};
+
+}  // namespace visitpay::adapters::payment::swedbankpay
