@@ -113,10 +113,11 @@ std::string MockHttpServer::base_url() const {
 void MockHttpServer::stop() {
   if (stopping_.exchange(true)) return;
   beast::error_code ignored;
-  // close() alone does not wake a thread blocked in accept() on Linux; shutdown() does.
+  // close() alone does not wake a thread blocked in accept() on Linux; shutdown() does. The
+  // socket is closed only after the accept thread is gone, so the two never race.
   ::shutdown(acceptor_.native_handle(), SHUT_RD);
-  acceptor_.close(ignored);
   if (acceptor_thread_.joinable()) acceptor_thread_.join();
+  acceptor_.close(ignored);
   std::vector<std::thread> threads;
   {
     std::lock_guard lock(mutex_);

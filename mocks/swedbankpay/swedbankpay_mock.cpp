@@ -14,14 +14,18 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <set>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "mocks/common/mock_http_server.hpp"
 #include "mocks/swedbankpay/payer_page.hpp"
