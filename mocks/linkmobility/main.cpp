@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "mocks/common/run_until_signal.hpp"
 #include "mocks/linkmobility/linkmobility_mock.hpp"
 
 namespace {
@@ -86,21 +87,6 @@ int main(int argc, char** argv) {
     }
   }
 
-  // Block the stop signals before any thread starts, so that only sigwait below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
-  try {
-    visitpay::mocks::LinkMobilityMock mock(options);
-    std::cout << "mock LINK Mobility listening on " << mock.base_url() << std::endl;
-    int received = 0;
-    sigwait(&stop_signals, &received);
-  } catch (const std::exception& e) {
-    std::cerr << "mock-linkmobility: " << e.what() << '\n';
-    return 1;
-  }
-  return 0;
+  return visitpay::mocks::run_until_signal<visitpay::mocks::LinkMobilityMock>(
+      "mock-linkmobility", "mock LINK Mobility", options);
 }

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "mocks/common/run_until_signal.hpp"
 #include "mocks/swedbankpay/swedbankpay_mock.hpp"
 
 namespace {
@@ -95,20 +96,6 @@ int main(int argc, char** argv) {
     std::cerr << "mock-swedbankpay: " << e.what() << "\n" << kUsage;
     return 2;
   }
-  // Block the stop signals before any thread starts, so that only sigwait() below sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  try {
-    visitpay::mocks::SwedbankPayMock mock(options);
-    std::cout << "mock Swedbank Pay listening on " << mock.base_url() << std::endl;
-    int signal = 0;
-    sigwait(&stop_signals, &signal);
-  } catch (const std::exception& e) {
-    std::cerr << "mock-swedbankpay: " << e.what() << "\n";
-    return 1;
-  }
-  return 0;
+  return visitpay::mocks::run_until_signal<visitpay::mocks::SwedbankPayMock>(
+      "mock-swedbankpay", "mock Swedbank Pay", options);
 }
