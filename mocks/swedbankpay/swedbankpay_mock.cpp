@@ -104,11 +104,17 @@ constexpr std::chrono::milliseconds kCallbackTimeout{5000};
 constexpr std::chrono::seconds kOutOfOrderHold{5};
 constexpr std::size_t kCallbackWorkers = 4;
 
-const std::set<std::string> kHttpFaults = {"http_500", "http_502",      "http_504",    "rate_limit",
-                                           "timeout",  "lose_response", "invalid_json"};
+const std::set<std::string>& http_faults() {
+  static const std::set<std::string> values = {
+      "http_500", "http_502", "http_504", "rate_limit", "timeout", "lose_response", "invalid_json"};
+  return values;
+}
 // Languages Checkout v3 knows; anything else falls back to en-US (providers.md 1.2).
-const std::set<std::string> kLanguages = {"nb-NO", "sv-SE", "da-DK", "fi-FI", "en-US",
-                                          "de-DE", "fr-FR", "es-ES", "is-IS", "pl-PL"};
+const std::set<std::string>& known_languages() {
+  static const std::set<std::string> values = {"nb-NO", "sv-SE", "da-DK", "fi-FI", "en-US",
+                                               "de-DE", "fr-FR", "es-ES", "is-IS", "pl-PL"};
+  return values;
+}
 
 std::string guid_of(const std::string& id_or_guid) {
   std::string text = id_or_guid;
@@ -373,7 +379,7 @@ struct SwedbankPayMock::Impl {
       throw std::invalid_argument("retry_after_s must not be negative");
     }
     std::lock_guard lock(mutex_);
-    if (kHttpFaults.contains(fault)) {
+    if (http_faults().contains(fault)) {
       http_faults_.push_back(ArmedFault{fault, count, retry_after_s});
     } else if (fault == "abort_refused_in_app") {
       abort_refusals_ += count;
@@ -957,7 +963,8 @@ struct SwedbankPayMock::Impl {
         "No payment order with id " + std::string(kOrderPrefix) + guid + " was found.", req.path);
   }
 
-  static MockResponse input_error(const MockRequest& req, std::vector<ProblemItem> problems) {
+  static MockResponse input_error(const MockRequest& req,
+                                  const std::vector<ProblemItem>& problems) {
     return sp::problem_response(400, "inputerror",
                                 "Input validation failed, error description in problems node!",
                                 req.path, problems);
@@ -979,7 +986,7 @@ struct SwedbankPayMock::Impl {
     }
     const Json* po = payment_order_node(body);
     auto problems = validate_create(po);
-    if (!problems.empty()) return input_error(req, std::move(problems));
+    if (!problems.empty()) return input_error(req, problems);
 
     const auto& payee = po->at("payeeInfo");
     const auto payee_reference = payee.at("payeeReference").get<std::string>();
@@ -1000,7 +1007,7 @@ struct SwedbankPayMock::Impl {
     o.description = po->at("description").get<std::string>();
     o.user_agent = po->at("userAgent").get<std::string>();
     o.language = po->at("language").get<std::string>();
-    if (!kLanguages.contains(o.language)) o.language = "en-US";
+    if (!known_languages().contains(o.language)) o.language = "en-US";
     o.urls = po->at("urls");
     o.payee_info = payee;
     o.payer = po->value("payer", Json::object());
@@ -1079,7 +1086,7 @@ struct SwedbankPayMock::Impl {
     }
     std::vector<ProblemItem> problems;
     if (!check_string(*po, "operation", "PaymentOrder.Operation", problems)) {
-      return input_error(req, std::move(problems));
+      return input_error(req, problems);
     }
     const auto operation = po->at("operation").get<std::string>();
     if (operation == "Abort") {
@@ -1115,7 +1122,7 @@ struct SwedbankPayMock::Impl {
         problems.push_back(
             {"PaymentOrder.VatAmount", "The field vatAmount must not exceed amount."});
       }
-      if (!problems.empty()) return input_error(req, std::move(problems));
+      if (!problems.empty()) return input_error(req, problems);
       std::lock_guard lock(mutex_);
       const auto it = orders_.find(guid);
       if (it == orders_.end()) return not_found(guid, req);
@@ -1167,7 +1174,7 @@ struct SwedbankPayMock::Impl {
         }
       }
     }
-    if (!problems.empty()) return input_error(req, std::move(problems));
+    if (!problems.empty()) return input_error(req, problems);
     const auto payee_reference = t->at("payeeReference").get<std::string>();
     const auto description = t->at("description").get<std::string>();
 

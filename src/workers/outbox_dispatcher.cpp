@@ -21,9 +21,10 @@ double jitter() {
 }
 }  // namespace
 
-OutboxDispatcher::OutboxDispatcher(asio::any_io_executor executor, store::OutboxStore& outbox,
-                                   const ports::Clock& clock, common::Logger& log,
-                                   common::Metrics& metrics, DispatcherOptions options)
+OutboxDispatcher::OutboxDispatcher(const asio::any_io_executor& executor,
+                                   store::OutboxStore& outbox, const ports::Clock& clock,
+                                   common::Logger& log, common::Metrics& metrics,
+                                   DispatcherOptions options)
     : strand_(asio::make_strand(executor)),
       outbox_(outbox),
       clock_(clock),

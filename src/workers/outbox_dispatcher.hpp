@@ -65,7 +65,7 @@ struct DispatcherOptions {
 // max_attempts. Several instances may run against one database.
 class OutboxDispatcher {
  public:
-  OutboxDispatcher(asio::any_io_executor executor, store::OutboxStore& outbox,
+  OutboxDispatcher(const asio::any_io_executor& executor, store::OutboxStore& outbox,
                    const ports::Clock& clock, common::Logger& log, common::Metrics& metrics,
                    DispatcherOptions options);
 

@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "http/routes.hpp"
-#include "store/migrations.hpp"
 #include "http_client.hpp"
+#include "store/migrations.hpp"
 #include "test_service.hpp"
 
 namespace visitpay::testing {
