@@ -4,6 +4,8 @@ set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 readonly ROOT
+# shellcheck source=deploy/lib/process.sh
+source "$ROOT/deploy/lib/process.sh"
 readonly CONFIG=deploy/config/local.json
 readonly PACKAGES=(
   build-essential cmake ninja-build pkg-config libboost1.81-dev libcurl4-openssl-dev libpq-dev
@@ -98,17 +100,7 @@ run_cleanup() {
   set +e
   if [[ -n "$SERVICE_PID" ]] && kill -0 "$SERVICE_PID" 2>/dev/null; then
     log "stopping the service (pid $SERVICE_PID)"
-    kill -TERM "$SERVICE_PID" 2>/dev/null || true
-    local i
-    for ((i = 0; i < 150; i++)); do
-      kill -0 "$SERVICE_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$SERVICE_PID" 2>/dev/null; then
-      log "the service did not stop within 15 s; killing it"
-      kill -KILL "$SERVICE_PID" 2>/dev/null || true
-    fi
-    wait "$SERVICE_PID" 2>/dev/null || true
+    stop_process "$SERVICE_PID" "the service"
   fi
   if [[ -n "$RUN_PG_DIR" ]]; then
     log "stopping the private PostgreSQL in ${RUN_PG_DIR#"$ROOT"/}"

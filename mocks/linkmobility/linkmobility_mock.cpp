@@ -212,40 +212,11 @@ std::string linkify(const std::string& text) {
   return out;
 }
 
-// Stops `server` (listening on host:port). MockHttpServer::stop() closes its acceptor, and on Linux
-// closing a socket does not wake a thread blocked in accept() on it, so stop() would wait for one
-// more connection forever; this makes those connections until stop() returns. Harmless (one
-// refused or one empty connection) with a server that wakes itself.
-void stop_server(MockHttpServer& server, const std::string& host, std::uint16_t port) {
-  namespace asio = boost::asio;
-  std::string target = host;
-  if (target == "0.0.0.0") target = "127.0.0.1";
-  if (target == "::") target = "::1";
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(target, ec);
-  std::atomic<bool> stopped{false};
-  std::thread waker([&] {
-    if (ec) return;
-    while (!stopped) {
-      asio::io_context ioc;
-      asio::ip::tcp::socket socket(ioc);
-      boost::system::error_code ignored;
-      socket.connect({address, port}, ignored);
-      socket.close(ignored);
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  });
-  server.stop();
-  stopped = true;
-  waker.join();
-}
-
 // POSTs a JSON delivery report to an http://host:port/path URL within `timeout` overall; returns
 // the HTTP status, or 0 when the receiver could not be reached or did not answer in time, or when
 // `cancelled` became true (the mock is being destroyed).
-// (mocks::http_post is not used: its timeout only bounds Beast's asynchronous operations while it
-// uses synchronous ones, so a receiver that never answered would hold the report thread, and the
-// mock's destructor, forever.)
+// (mocks::http_post is not used because it cannot be cancelled: a receiver that never answers
+// would hold the mock's destructor for the whole timeout.)
 int post_report(const std::string& url, const std::string& body, std::chrono::milliseconds timeout,
                 const std::atomic<bool>& cancelled) {
   namespace asio = boost::asio;
@@ -350,7 +321,7 @@ struct LinkMobilityMock::Impl {
     }
     halting = true;
     stop_cv.notify_all();  // handlers waiting out a timeout fault answer now
-    stop_server(*server, options.host, server->port());  // joins the connection threads
+    server->stop();        // joins the connection threads
     stop_worker();
   }
 

@@ -124,7 +124,7 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
       res.set("X-Request-Id", ctx.request_id);
       conn->stream.expires_after(config_.write_timeout);
       co_await bhttp::async_write(conn->stream, res, kAwait);
-      record(Request{}, ctx, res.result_int(), 0);
+      record(parser.get(), ctx, res.result_int(), 0);  // headers (method) are known for 413
       break;
     }
     if (ec) break;  // end_of_stream, timeout, reset or cancelled by shutdown: all normal ends

@@ -63,6 +63,14 @@ std::string ts(domain::Timestamp t) {
   return common::format_rfc3339_utc(t);
 }
 
+// For the fenced updates: true when exactly the one item changed.
+asio::awaitable<Result<bool>> changed_one(PgPool& pool, const Statement& statement,
+                                          const PgParams& params) {
+  auto r = co_await pool.execute(statement, params);
+  if (!r) co_return std::move(r).error();
+  co_return r->affected_rows() == 1;
+}
+
 }  // namespace
 
 asio::awaitable<Result<bool>> OutboxStore::enqueue(std::string_view session_id,
@@ -94,18 +102,14 @@ asio::awaitable<Result<bool>> OutboxStore::renew(std::int64_t id, std::string_vi
                                                  domain::Timestamp until) {
   PgParams p;
   p.add(id).add(owner).add(ts(until));
-  auto r = co_await pool_.execute(kRenew, p);
-  if (!r) co_return std::move(r).error();
-  co_return r->affected_rows() == 1;
+  co_return co_await changed_one(pool_, kRenew, p);
 }
 
 asio::awaitable<Result<bool>> OutboxStore::complete(std::int64_t id, std::string_view owner,
                                                     domain::Timestamp now) {
   PgParams p;
   p.add(id).add(owner).add(ts(now));
-  auto r = co_await pool_.execute(kComplete, p);
-  if (!r) co_return std::move(r).error();
-  co_return r->affected_rows() == 1;
+  co_return co_await changed_one(pool_, kComplete, p);
 }
 
 asio::awaitable<Result<bool>> OutboxStore::fail(std::int64_t id, std::string_view owner,
@@ -114,9 +118,7 @@ asio::awaitable<Result<bool>> OutboxStore::fail(std::int64_t id, std::string_vie
                                                 domain::Timestamp now) {
   PgParams p;
   p.add(id).add(owner).add(error).add(ts(next)).add(max_attempts).add(permanent).add(ts(now));
-  auto r = co_await pool_.execute(kFail, p);
-  if (!r) co_return std::move(r).error();
-  co_return r->affected_rows() == 1;
+  co_return co_await changed_one(pool_, kFail, p);
 }
 
 asio::awaitable<Result<std::vector<DeadOutboxItem>>> OutboxStore::dead(int limit) {
@@ -137,9 +139,7 @@ asio::awaitable<Result<std::vector<DeadOutboxItem>>> OutboxStore::dead(int limit
 asio::awaitable<Result<bool>> OutboxStore::retry(std::int64_t id, domain::Timestamp now) {
   PgParams p;
   p.add(id).add(ts(now));
-  auto r = co_await pool_.execute(kRetry, p);
-  if (!r) co_return std::move(r).error();
-  co_return r->affected_rows() == 1;
+  co_return co_await changed_one(pool_, kRetry, p);
 }
 
 asio::awaitable<Result<std::int64_t>> OutboxStore::count_dead() {

@@ -52,22 +52,9 @@ auto PgPool::async_grant(Token&& token) {
   return asio::async_initiate<Token, void(Grant)>(
       [this](auto handler) {
         std::unique_lock lock(mutex_);
-        if (closed_) {
+        if (auto g = take_locked()) {
           lock.unlock();
-          complete_later(executor_, std::move(handler), Grant{nullptr, false, true});
-          return;
-        }
-        if (!idle_.empty()) {
-          Grant g{std::move(idle_.back()), false, false};
-          idle_.pop_back();
-          lock.unlock();
-          complete_later(executor_, std::move(handler), std::move(g));
-          return;
-        }
-        if (open_ < options_.max_size) {
-          ++open_;
-          lock.unlock();
-          complete_later(executor_, std::move(handler), Grant{nullptr, true, false});
+          complete_later(executor_, std::move(handler), std::move(*g));
           return;
         }
         auto w = std::make_shared<Waiter>(executor_, std::move(handler));
@@ -87,20 +74,34 @@ auto PgPool::async_grant(Token&& token) {
       token);
 }
 
+std::optional<PgPool::Grant> PgPool::take_locked() {
+  if (closed_) return Grant{nullptr, false, true};
+  if (!idle_.empty()) {
+    Grant g{std::move(idle_.back()), false, false};
+    idle_.pop_back();
+    return g;
+  }
+  if (open_ < options_.max_size) {
+    ++open_;
+    return Grant{nullptr, true, false};
+  }
+  return std::nullopt;  // the caller has to wait
+}
+
 asio::awaitable<Result<PooledConnection>> PgPool::acquire() {
-  Grant g;
+  std::optional<Grant> taken;
   {
     // Fast path: an idle connection or a free slot needs no trip through the scheduler.
-    std::unique_lock lock(mutex_);
-    if (!closed_ && !idle_.empty()) {
-      g.conn = std::move(idle_.back());
-      idle_.pop_back();
-    } else if (!closed_ && open_ < options_.max_size) {
-      ++open_;
-      g.permit = true;
-    }
+    std::lock_guard lock(mutex_);
+    taken = take_locked();
   }
-  if (!g.conn && !g.permit) g = co_await async_grant(asio::use_awaitable);
+  // (No co_await inside ?: here: GCC 12 miscompiles that in coroutines.)
+  Grant g;
+  if (taken) {
+    g = std::move(*taken);
+  } else {
+    g = co_await async_grant(asio::use_awaitable);
+  }
   if (g.timed_out) {
     co_return make_error(ErrorCode::database_unavailable,
                          "no database connection became free in time");

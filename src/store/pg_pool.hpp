@@ -8,6 +8,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "common/log.hpp"
@@ -83,6 +84,9 @@ class PgPool {
   };
   struct Waiter;
 
+  // Under mutex_: an idle connection, a permit to open one, a refusal (closed), or nullopt when
+  // the caller must wait.
+  std::optional<Grant> take_locked();
   template <typename Token>
   auto async_grant(Token&& token);
   void release(std::unique_ptr<PgConnection> conn);

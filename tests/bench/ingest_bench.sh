@@ -13,6 +13,8 @@ set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
 cd "$ROOT"
+# shellcheck source=deploy/lib/process.sh
+source "$ROOT/deploy/lib/process.sh"
 
 CONCURRENCY=${CONCURRENCY:-16}
 DURATION=${DURATION:-20}
@@ -65,19 +67,7 @@ CLUSTER_STARTED=0
 
 stop_service() {
   [[ -n "$SERVICE_PID" ]] || return 0
-  if kill -0 "$SERVICE_PID" 2>/dev/null; then
-    kill -TERM "$SERVICE_PID" 2>/dev/null || true
-    local i
-    for ((i = 0; i < 150; i++)); do
-      kill -0 "$SERVICE_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$SERVICE_PID" 2>/dev/null; then
-      log "the service did not stop within 15 s after SIGTERM; killing it"
-      kill -KILL "$SERVICE_PID" 2>/dev/null || true
-    fi
-  fi
-  wait "$SERVICE_PID" 2>/dev/null || true
+  stop_process "$SERVICE_PID" "the service"
   SERVICE_PID=""
 }
 

@@ -126,67 +126,12 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
   return condition();
 }
 
-// MockHttpServer::stop() closes its acceptor, which on Linux does not wake the thread blocked in
-// accept(); connecting while it stops does (as LinkMobilityMock does for its own server).
-void stop_server(mocks::MockHttpServer& server) {
-  std::atomic<bool> stopped{false};
-  std::thread waker([&] {
-    while (!stopped) {
-      boost::asio::io_context ioc;
-      boost::asio::ip::tcp::socket socket(ioc);
-      boost::system::error_code ignored;
-      socket.connect({boost::asio::ip::make_address("127.0.0.1"), server.port()}, ignored);
-      socket.close(ignored);
-      std::this_thread::sleep_for(5ms);
-    }
-  });
-  server.stop();
-  stopped = true;
-  waker.join();
-}
-
-// A POST /sms/send with an overall deadline (tests/support's http_request waits up to 30 s).
-struct TimedReply {
-  int status = 0;     // 0: no answer
-  std::string error;  // why there was no answer
-};
-TimedReply timed_send(std::uint16_t port, const std::string& body,
-                      std::chrono::milliseconds timeout) {
-  namespace beast = boost::beast;
-  namespace bhttp = beast::http;
-  boost::asio::io_context ioc;
-  beast::tcp_stream stream(ioc);
-  bhttp::request<bhttp::string_body> request{bhttp::verb::post, "/sms/send", 11};
-  request.set(bhttp::field::host, "127.0.0.1");
-  request.set(bhttp::field::content_type, "application/json");
-  request.set(bhttp::field::authorization, kAuth);
-  request.body() = body;
-  request.prepare_payload();
-  beast::flat_buffer buffer;
-  bhttp::response<bhttp::string_body> response;
-  TimedReply reply;
-  stream.expires_after(timeout);  // bounds each of the operations below
-  stream.async_connect({boost::asio::ip::make_address("127.0.0.1"), port}, [&](auto connect_error) {
-    if (connect_error) {
-      reply.error = connect_error.message();
-      return;
-    }
-    bhttp::async_write(stream, request, [&](auto write_error, std::size_t) {
-      if (write_error) {
-        reply.error = write_error.message();
-        return;
-      }
-      bhttp::async_read(stream, buffer, response, [&](auto read_error, std::size_t) {
-        if (read_error) {
-          reply.error = read_error.message();
-        } else {
-          reply.status = static_cast<int>(response.result_int());
-        }
-      });
-    });
-  });
-  ioc.run();
-  return reply;
+// A POST /sms/send with a short overall deadline; nullopt when it was not answered.
+std::optional<HttpReply> timed_send(std::uint16_t port, const std::string& body,
+                                    std::chrono::milliseconds timeout) {
+  return try_http_request(port, "POST", "/sms/send", body,
+                          {{"Content-Type", "application/json"}, {"Authorization", kAuth}},
+                          timeout);
 }
 
 // The service's delivery-report endpoint, as a MockHttpServer that records what it receives.
@@ -195,7 +140,7 @@ class ReportReceiver {
   ReportReceiver() = default;
   ReportReceiver(const ReportReceiver&) = delete;
   ReportReceiver& operator=(const ReportReceiver&) = delete;
-  ~ReportReceiver() { stop_server(server_); }
+  ~ReportReceiver() { server_.stop(); }
 
   std::string url() const { return server_.base_url() + "/v1/webhooks/sms/linkmobility"; }
 
@@ -576,9 +521,7 @@ TEST_F(LinkMobilityMockTest, FaultRateLimit) {
 TEST_F(LinkMobilityMockTest, FaultTimeoutAcceptsNothing) {
   mock_.inject("timeout");
   const auto started = std::chrono::steady_clock::now();
-  const auto result = timed_send(mock_.port(), message().dump(), 300ms);
-  EXPECT_EQ(result.status, 0);
-  EXPECT_FALSE(result.error.empty());
+  EXPECT_FALSE(timed_send(mock_.port(), message().dump(), 300ms).has_value());
   EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
   EXPECT_EQ(mock_.send_calls(), 1u);
   EXPECT_TRUE(mock_.messages().empty());
@@ -588,9 +531,7 @@ TEST_F(LinkMobilityMockTest, FaultTimeoutAcceptsNothing) {
 
 TEST_F(LinkMobilityMockTest, FaultLoseResponseStillDelivers) {
   mock_.inject("lose_response");
-  const auto result = timed_send(mock_.port(), message().dump(), 2s);
-  EXPECT_EQ(result.status, 0);
-  EXPECT_FALSE(result.error.empty());
+  EXPECT_FALSE(timed_send(mock_.port(), message().dump(), 2s).has_value());
   ASSERT_EQ(mock_.inbox(kTo).size(), 1u);  // the possible double SMS: it was sent
   const auto reports = receiver_.wait_for(2);
   ASSERT_EQ(reports.size(), 2u);

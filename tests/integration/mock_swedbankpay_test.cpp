@@ -107,52 +107,6 @@ class CallbackReceiver {
   MockHttpServer server_{"127.0.0.1", 0, [this](const MockRequest& r) { return handle(r); }};
 };
 
-// A raw HTTP exchange with a client-side timeout: `answered` is false when the connection closed
-// without a response or the timeout passed.
-struct RawReply {
-  bool answered = false;
-  int status = 0;
-  std::string body;
-  std::string error;
-};
-
-RawReply raw_request(std::uint16_t port, const std::string& method, const std::string& target,
-                     const std::string& body, const std::map<std::string, std::string>& headers,
-                     std::chrono::milliseconds timeout) {
-  namespace beast = boost::beast;
-  namespace bhttp = beast::http;
-  RawReply reply;
-  boost::asio::io_context ioc;
-  beast::tcp_stream stream(ioc);
-  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
-  req.set(bhttp::field::host, "127.0.0.1");
-  for (const auto& [k, v] : headers)
-    req.set(k, v);
-  req.body() = body;
-  req.prepare_payload();
-  beast::flat_buffer buffer;
-  bhttp::response<bhttp::string_body> res;
-  auto fail = [&](const beast::error_code& ec) { reply.error = ec.message(); };
-  // Beast applies expires_after() to asynchronous operations only.
-  stream.expires_after(timeout);
-  stream.async_connect(
-      boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port),
-      [&](beast::error_code ec) {
-        if (ec) return fail(ec);
-        bhttp::async_write(stream, req, [&](beast::error_code ec2, std::size_t) {
-          if (ec2) return fail(ec2);
-          bhttp::async_read(stream, buffer, res, [&](beast::error_code ec3, std::size_t) {
-            if (ec3) return fail(ec3);
-            reply.answered = true;
-            reply.status = static_cast<int>(res.result_int());
-            reply.body = res.body();
-          });
-        });
-      });
-  ioc.run();
-  return reply;
-}
-
 Json order_request(const std::string& payee_reference, const std::string& callback_url = {},
                    std::int64_t amount = 65000) {
   Json urls = {{"hostUrls", {"http://127.0.0.1:8080"}},
@@ -790,10 +744,10 @@ TEST_F(MockSwedbankPay, FaultsApplyToAnyPspRequestButNotToThePayerPage) {
 
 TEST_F(MockSwedbankPay, LostResponseCreatesTheOrderButAnswersNothing) {
   mock_.inject("lose_response");
-  const auto lost =
-      raw_request(mock_.port(), "POST", "/psp/paymentorders", order_request("VP23").dump(),
-                  {{"Authorization", std::string("Bearer ") + kToken}, {"Content-Type", kV31}}, 2s);
-  EXPECT_FALSE(lost.answered);
+  const auto lost = try_http_request(
+      mock_.port(), "POST", "/psp/paymentorders", order_request("VP23").dump(),
+      {{"Authorization", std::string("Bearer ") + kToken}, {"Content-Type", kV31}}, 2s);
+  EXPECT_FALSE(lost.has_value());
   ASSERT_EQ(mock_.orders().size(), 1U);
   const std::string id = mock_.orders()[0].id;
   // The client's retry hits the duplicate, which points at the order it did not hear about.
@@ -818,10 +772,10 @@ TEST_F(MockSwedbankPay, TimeoutFaultAnswersLateAndCreatesNothing) {
   {
     SwedbankPayMock mock(options());
     mock.inject("timeout");
-    const auto reply = raw_request(
+    const auto reply = try_http_request(
         mock.port(), "POST", "/psp/paymentorders", order_request("VP25").dump(),
         {{"Authorization", std::string("Bearer ") + kToken}, {"Content-Type", kV31}}, 300ms);
-    EXPECT_FALSE(reply.answered);
+    EXPECT_FALSE(reply.has_value());
     EXPECT_TRUE(mock.orders().empty());
     EXPECT_EQ(mock.create_calls(), 1U);
   }  // the destructor does not wait out the 15 s

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace visitpay::testing {
@@ -12,7 +14,15 @@ struct HttpReply {
   std::map<std::string, std::string> headers;  // lower-case names
 };
 
-// A blocking HTTP/1.1 client for tests (one connection per request unless kept).
+// One HTTP/1.1 exchange on a fresh connection to 127.0.0.1:port, bounded by `timeout` overall.
+// nullopt when no answer came (refused, closed, timed out); `error` then says why.
+std::optional<HttpReply> try_http_request(std::uint16_t port, const std::string& method,
+                                          const std::string& target, const std::string& body,
+                                          const std::map<std::string, std::string>& headers,
+                                          std::chrono::milliseconds timeout,
+                                          std::string* error = nullptr);
+
+// As try_http_request with a 30 s bound, for exchanges that must be answered: throws if not.
 HttpReply http_request(std::uint16_t port, const std::string& method, const std::string& target,
                        const std::string& body = {},
                        const std::map<std::string, std::string>& headers = {});
