@@ -37,13 +37,14 @@ asio::awaitable<Result<CheckoutOutcome>> CheckoutService::submit(
     v.id = session.id;
     v.clinic_id = request.clinic_id;
     v.visit_id = request.visit_id;
-    v.state = domain::SessionState::pending;
+    v.has_phone = request.payer.phone.has_value();
+    v.state = v.has_phone ? domain::SessionState::pending : domain::SessionState::invoicing;
+    if (!v.has_phone) v.invoice_reason = "no_phone";
     v.currency = request.currency;
     v.amount = request.amount();
     v.vat_amount = request.vat_amount();
     v.checked_out_at = request.checked_out_at;
     v.lines = request.lines;
-    v.has_phone = request.payer.phone.has_value();
     v.created_at = now;
     v.updated_at = now;
     log_.info("checkout.accepted", {{"session_id", v.id}, {"clinic_id", v.clinic_id}});

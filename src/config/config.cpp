@@ -153,6 +153,9 @@ void read_clinic(const Json& j, const std::string& path, Config& config,
   r.integer("invoice_fee_ore", c.invoice_fee_ore, 0, 100'000);
   r.duration("payment_window", c.payment_window);
   r.integer("invoice_due_days", c.invoice_due_days, 1, 90);
+  r.string("payment_account", c.payment_account);
+  r.string("sms_account", c.sms_account);
+  r.string("sms_sender", c.sms_sender);
   if (config.find_clinic(c.id)) problems.push_back(path + "/id: duplicate clinic id");
   config.clinics.push_back(std::move(c));
 }
@@ -174,15 +177,110 @@ std::string trim(std::string s) {
   return s.substr(i);
 }
 
+// A secret named by "<key>_file" (a file holding it) or "<key>_env" (an environment variable).
+// Secrets written into the config itself are refused: config files end up in repositories.
+void secret(ObjectReader& r, const std::string& key, std::string& out, const EnvLookup& env) {
+  std::string file;
+  std::string var;
+  r.string(key + "_file", file);
+  r.string(key + "_env", var);
+  if (r.get(key)) {
+    r.problems().push_back(r.path() + "/" + key + ": secrets are not accepted inline; use " + key +
+                           "_file or " + key + "_env");
+    return;
+  }
+  if (!file.empty() && !var.empty()) {
+    r.problems().push_back(r.path() + ": give " + key + "_file or " + key + "_env, not both");
+  } else if (!file.empty()) {
+    if (auto text = read_file(file)) {
+      out = trim(*text);
+      if (out.empty()) r.problems().push_back(r.path() + "/" + key + "_file: the file is empty");
+    } else {
+      r.problems().push_back(r.path() + "/" + key + "_file: " + file + " cannot be read");
+    }
+  } else if (!var.empty()) {
+    if (auto value = env(var); value && !trim(*value).empty()) {
+      out = trim(*value);
+    } else {
+      r.problems().push_back(r.path() + "/" + key + "_env: " + var + " is not set");
+    }
+  } else {
+    r.problems().push_back(r.path() + ": " + key + "_file or " + key + "_env is required");
+  }
+}
+
+bool valid_base_url(std::string_view url) {
+  return (url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0) && url.back() != '/';
+}
+
+void base_url(ObjectReader& r, const std::string& key, std::string& out) {
+  r.string(key, out, true);
+  if (!out.empty() && !valid_base_url(out)) {
+    r.problems().push_back(r.path() + "/" + key +
+                           ": must be an http(s) URL without a trailing slash");
+  }
+}
+
+template <typename Account, typename ReadFields>
+void read_accounts(const Json* obj, const std::string& path, std::vector<Account>& out,
+                   std::vector<std::string>& problems, ReadFields read_fields) {
+  if (!obj) return;
+  if (!obj->is_object()) {
+    problems.push_back(path + ": must be an object of named accounts");
+    return;
+  }
+  for (const auto& [name, value] : obj->items()) {
+    ObjectReader r(value, path + "/" + name, problems);
+    Account a;
+    a.name = name;
+    read_fields(r, a);
+    r.millis("timeout_ms", a.timeout);
+    out.push_back(std::move(a));
+  }
+}
+
+// "21:00" -> minutes after midnight
+std::optional<int> parse_clock_time(std::string_view text) {
+  if (text.size() != 5 || text[2] != ':') return std::nullopt;
+  int h = 0;
+  int m = 0;
+  auto [p1, e1] = std::from_chars(text.data(), text.data() + 2, h);
+  auto [p2, e2] = std::from_chars(text.data() + 3, text.data() + 5, m);
+  if (e1 != std::errc() || e2 != std::errc() || p1 != text.data() + 2 || p2 != text.data() + 5 ||
+      h > 23 || m > 59) {
+    return std::nullopt;
+  }
+  return h * 60 + m;
+}
+
+// "off", "on" or "21:00-08:00"
+bool parse_quiet_hours(std::string_view text, domain::QuietHours& out) {
+  if (text == "off") {
+    out.enabled = false;
+    return true;
+  }
+  if (text == "on") {
+    out.enabled = true;
+    return true;
+  }
+  if (text.size() != 11 || text[5] != '-') return false;
+  auto start = parse_clock_time(text.substr(0, 5));
+  auto end = parse_clock_time(text.substr(6));
+  if (!start || !end) return false;
+  out = {true, *start, *end};
+  return true;
+}
+
 // The VISITPAY_* variables this build understands. Anything else with the prefix is a typo.
 const std::set<std::string>& known_env() {
   static const std::set<std::string> names = {
-      "VISITPAY_CONFIG",        "VISITPAY_DATABASE_URL",
-      "VISITPAY_LISTEN",        "VISITPAY_THREADS",
-      "VISITPAY_DB_POOL_SIZE",  "VISITPAY_LOOKUP_KEY_FILE",
-      "VISITPAY_LOOKUP_KEY",    "VISITPAY_LOG_LEVEL",
-      "VISITPAY_ENVIRONMENT",   "VISITPAY_ALLOW_SYNTHETIC_IDS",
-      "VISITPAY_PAYMENT_WINDOW"};
+      "VISITPAY_CONFIG",         "VISITPAY_DATABASE_URL",
+      "VISITPAY_LISTEN",         "VISITPAY_THREADS",
+      "VISITPAY_DB_POOL_SIZE",   "VISITPAY_LOOKUP_KEY_FILE",
+      "VISITPAY_LOOKUP_KEY",     "VISITPAY_LOG_LEVEL",
+      "VISITPAY_ENVIRONMENT",    "VISITPAY_ALLOW_SYNTHETIC_IDS",
+      "VISITPAY_PAYMENT_WINDOW", "VISITPAY_QUIET_HOURS",
+      "VISITPAY_PUBLIC_BASE_URL"};
   return names;
 }
 
@@ -237,6 +335,18 @@ void apply_env(Config& c, const EnvLookup& env, std::string& key_file,
       problems.push_back("VISITPAY_PAYMENT_WINDOW: must be a duration like \"48h\" or \"2m\"");
     }
   }
+  if (auto v = get("VISITPAY_QUIET_HOURS")) {
+    if (!parse_quiet_hours(*v, c.quiet_hours)) {
+      problems.push_back("VISITPAY_QUIET_HOURS: must be off, on or HH:MM-HH:MM");
+    }
+  }
+  if (auto v = get("VISITPAY_PUBLIC_BASE_URL")) {
+    c.public_base_url = *v;
+    if (!valid_base_url(*v)) {
+      problems.push_back(
+          "VISITPAY_PUBLIC_BASE_URL: must be an http(s) URL without a trailing slash");
+    }
+  }
 }
 
 }  // namespace
@@ -244,6 +354,20 @@ void apply_env(Config& c, const EnvLookup& env, std::string& key_file,
 const Clinic* Config::find_clinic(std::string_view id) const {
   for (const auto& c : clinics) {
     if (c.id == id) return &c;
+  }
+  return nullptr;
+}
+
+const PaymentAccount* Config::find_payment_account(std::string_view name) const {
+  for (const auto& a : payment_accounts) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
+const SmsAccount* Config::find_sms_account(std::string_view name) const {
+  for (const auto& a : sms_accounts) {
+    if (a.name == name) return &a;
   }
   return nullptr;
 }
@@ -351,6 +475,71 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
       ObjectReader r(*s, "/secrets", problems);
       r.string("lookup_key_file", key_file);
     }
+    root.string("public_base_url", c.public_base_url);
+    if (!valid_base_url(c.public_base_url)) {
+      problems.push_back("/public_base_url: must be an http(s) URL without a trailing slash");
+    }
+    read_accounts(root.get("payment_accounts"), "/payment_accounts", c.payment_accounts, problems,
+                  [&env](ObjectReader& r, PaymentAccount& a) {
+                    r.string("provider", a.provider);
+                    if (a.provider != "swedbankpay") {
+                      r.problems().push_back(r.path() + "/provider: must be \"swedbankpay\"");
+                    }
+                    base_url(r, "base_url", a.base_url);
+                    secret(r, "token", a.token, env);
+                    r.string("payee_id", a.payee_id, true);
+                    r.string("payee_name", a.payee_name, true);
+                  });
+    read_accounts(root.get("sms_accounts"), "/sms_accounts", c.sms_accounts, problems,
+                  [&env](ObjectReader& r, SmsAccount& a) {
+                    r.string("provider", a.provider);
+                    if (a.provider != "linkmobility") {
+                      r.problems().push_back(r.path() + "/provider: must be \"linkmobility\"");
+                    }
+                    base_url(r, "base_url", a.base_url);
+                    r.string("username", a.username, true);
+                    secret(r, "password", a.password, env);
+                    r.string("platform_id", a.platform_id, true);
+                    r.string("platform_partner_id", a.platform_partner_id, true);
+                    r.string("source", a.source);
+                    r.string("delivery_report_gate", a.delivery_report_gate);
+                  });
+    if (const Json* o = root.get("outbox")) {
+      ObjectReader r(*o, "/outbox", problems);
+      r.integer("concurrency", c.outbox.concurrency, 1, 256);
+      r.integer("max_attempts", c.outbox.max_attempts, 1, 1000);
+      r.millis("lease_ms", c.outbox.lease);
+      r.millis("poll_interval_ms", c.outbox.poll_interval);
+      r.millis("base_backoff_ms", c.outbox.base_backoff);
+      r.millis("max_backoff_ms", c.outbox.max_backoff);
+    }
+    if (const Json* o = root.get("reconcile")) {
+      ObjectReader r(*o, "/reconcile", problems);
+      r.duration("after", c.reconcile.after);
+      r.duration("interval", c.reconcile.interval);
+      r.integer("batch", c.reconcile.batch, 1, 100'000);
+    }
+    if (const Json* q = root.get("quiet_hours")) {
+      if (!q->is_string() || !parse_quiet_hours(q->get<std::string>(), c.quiet_hours)) {
+        problems.push_back("/quiet_hours: must be \"off\", \"on\" or \"HH:MM-HH:MM\" (Oslo time)");
+      }
+    }
+    if (const Json* w = root.get("webhooks")) {
+      ObjectReader r(*w, "/webhooks", problems);
+      if (const Json* list = r.get("allowed_sources")) {
+        if (!list->is_array()) {
+          problems.push_back("/webhooks/allowed_sources: must be an array of IP addresses");
+        } else {
+          for (const auto& ip : *list) {
+            if (ip.is_string()) {
+              c.webhooks.allowed_sources.push_back(ip.get<std::string>());
+            } else {
+              problems.push_back("/webhooks/allowed_sources: must be an array of IP addresses");
+            }
+          }
+        }
+      }
+    }
     if (const Json* list = root.get("clinics")) {
       if (!list->is_array()) {
         problems.push_back("/clinics: must be an array");
@@ -382,6 +571,19 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
   }
   if (c.database.url.empty()) problems.push_back("/database/url: required (or set DATABASE_URL)");
   if (c.clinics.empty()) problems.push_back("/clinics: at least one clinic is required");
+  for (std::size_t i = 0; i < c.clinics.size(); ++i) {
+    const auto& clinic = c.clinics[i];
+    const std::string path = "/clinics/" + std::to_string(i);
+    if (!clinic.payment_account.empty() && !c.find_payment_account(clinic.payment_account)) {
+      problems.push_back(path + "/payment_account: no such entry in /payment_accounts");
+    }
+    if (!clinic.sms_account.empty() && !c.find_sms_account(clinic.sms_account)) {
+      problems.push_back(path + "/sms_account: no such entry in /sms_accounts");
+    }
+    if (clinic.payment_account.empty() != clinic.sms_account.empty()) {
+      problems.push_back(path + ": payment_account and sms_account go together");
+    }
+  }
 
   if (!problems.empty()) {
     std::string detail = "invalid configuration:";

@@ -12,6 +12,7 @@
 #include "common/log.hpp"
 #include "common/result.hpp"
 #include "domain/checkout.hpp"
+#include "domain/payment_sms.hpp"
 
 namespace visitpay::config {
 
@@ -31,6 +32,56 @@ struct Clinic {
   domain::Ore invoice_fee_ore = 0;
   std::chrono::seconds payment_window{std::chrono::hours(48)};
   int invoice_due_days = 14;
+  std::string payment_account;  // a key of Config::payment_accounts ("" = no payment flow)
+  std::string sms_account;      // a key of Config::sms_accounts
+  std::string sms_sender;       // alphanumeric sender id; "" = the SMS account's default
+};
+
+// A merchant account at a payment provider. Secrets are read from a file or an environment
+// variable named in the config, never written in it, and never logged.
+struct PaymentAccount {
+  std::string name;
+  std::string provider = "swedbankpay";
+  std::string base_url;  // e.g. https://api.externalintegration.payex.com
+  std::string token;     // secret
+  std::string payee_id;
+  std::string payee_name;
+  std::chrono::milliseconds timeout{10000};
+};
+
+struct SmsAccount {
+  std::string name;
+  std::string provider = "linkmobility";
+  std::string base_url;  // e.g. https://n-eu.linkmobility.io
+  std::string username;
+  std::string password;  // secret
+  std::string platform_id;
+  std::string platform_partner_id;
+  std::string source = "Klinikk";    // default sender id
+  std::string delivery_report_gate;  // gate id configured at LINK ("" = none)
+  std::chrono::milliseconds timeout{10000};
+};
+
+struct OutboxConfig {
+  int concurrency = 4;
+  int max_attempts = 8;
+  std::chrono::milliseconds lease{15000};
+  std::chrono::milliseconds poll_interval{500};
+  std::chrono::milliseconds base_backoff{1000};
+  std::chrono::milliseconds max_backoff{std::chrono::minutes(10)};
+};
+
+// Callbacks are a fail-safe: sessions whose payment status has not been checked for `after` are
+// polled at the provider.
+struct ReconcileConfig {
+  std::chrono::seconds after{std::chrono::minutes(10)};
+  std::chrono::seconds interval{std::chrono::minutes(1)};
+  int batch = 200;
+};
+
+struct WebhookConfig {
+  // Source addresses allowed to POST provider callbacks (exact IPs); empty = any.
+  std::vector<std::string> allowed_sources;
 };
 
 struct HttpConfig {
@@ -66,8 +117,18 @@ struct Config {
   domain::CheckoutRules checkout;
   common::Bytes lookup_key;  // HMAC key for fingerprints and look-ups; secret, never printed
   std::vector<Clinic> clinics;
+  // Where providers reach this service (callbackUrl, delivery reports), no trailing slash.
+  std::string public_base_url = "http://127.0.0.1:8080";
+  std::vector<PaymentAccount> payment_accounts;
+  std::vector<SmsAccount> sms_accounts;
+  OutboxConfig outbox;
+  ReconcileConfig reconcile;
+  domain::QuietHours quiet_hours;
+  WebhookConfig webhooks;
 
   const Clinic* find_clinic(std::string_view id) const;
+  const PaymentAccount* find_payment_account(std::string_view name) const;
+  const SmsAccount* find_sms_account(std::string_view name) const;
 };
 
 // Reads the environment; injectable so tests need not touch the process environment.

@@ -194,6 +194,8 @@ std::string_view to_string(SessionState state) {
       return "awaiting_payment";
     case SessionState::paid:
       return "paid";
+    case SessionState::invoicing:
+      return "invoicing";
     case SessionState::invoiced:
       return "invoiced";
     case SessionState::cancelled:
@@ -204,7 +206,7 @@ std::string_view to_string(SessionState state) {
 
 std::optional<SessionState> parse_session_state(std::string_view text) {
   for (auto s : {SessionState::pending, SessionState::awaiting_payment, SessionState::paid,
-                 SessionState::invoiced, SessionState::cancelled}) {
+                 SessionState::invoicing, SessionState::invoiced, SessionState::cancelled}) {
     if (to_string(s) == text) return s;
   }
   return std::nullopt;

@@ -70,7 +70,7 @@ std::string canonical_form(const CheckoutRequest& request);
 
 std::size_t utf8_length(std::string_view text);
 
-enum class SessionState { pending, awaiting_payment, paid, invoiced, cancelled };
+enum class SessionState { pending, awaiting_payment, paid, invoicing, invoiced, cancelled };
 std::string_view to_string(SessionState state);
 std::optional<SessionState> parse_session_state(std::string_view text);
 
@@ -88,6 +88,14 @@ struct SessionView {
   bool has_phone = false;
   Timestamp created_at{};
   Timestamp updated_at{};
+  // The payment flow's facts, once known.
+  std::optional<Timestamp> deadline_at;  // awaiting_payment: pay by then or get an invoice
+  std::optional<Ore> fee_disclosed;      // the invoice fee the accepted SMS disclosed
+  std::string invoice_reason;            // why the invoice path: no_phone, sms_rejected, ...
+  std::optional<Timestamp> paid_at;
+  std::optional<Timestamp> cancelled_at;
+  std::string payment_status;      // the provider's last known order status
+  std::string payment_instrument;  // CreditCard, Vipps, ... once paid
 };
 
 }  // namespace visitpay::domain

@@ -191,7 +191,7 @@ Json session_json(const domain::SessionView& s) {
     lines.push_back(
         {{"description", l.description}, {"amount", l.amount}, {"vat_amount", l.vat_amount}});
   }
-  return {
+  Json out = {
       {"session_id", s.id},
       {"clinic_id", s.clinic_id},
       {"visit_id", s.visit_id},
@@ -205,6 +205,20 @@ Json session_json(const domain::SessionView& s) {
       {"created_at", common::format_rfc3339_utc(s.created_at)},
       {"updated_at", common::format_rfc3339_utc(s.updated_at)},
   };
+  auto time = [&out](const char* name, const std::optional<domain::Timestamp>& t) {
+    if (t) out[name] = common::format_rfc3339_utc(*t);
+  };
+  time("deadline_at", s.deadline_at);
+  if (s.fee_disclosed) out["invoice_fee_disclosed"] = *s.fee_disclosed;
+  if (!s.invoice_reason.empty()) out["invoice_reason"] = s.invoice_reason;
+  time("paid_at", s.paid_at);
+  time("cancelled_at", s.cancelled_at);
+  if (!s.payment_status.empty()) {
+    Json payment = {{"status", s.payment_status}};
+    if (!s.payment_instrument.empty()) payment["instrument"] = s.payment_instrument;
+    out["payment"] = std::move(payment);
+  }
+  return out;
 }
 
 }  // namespace visitpay::http

@@ -21,6 +21,7 @@ struct RequestContext {
   std::string request_id;
   std::string route = "unmatched";  // the route template, safe for logs and metric labels
   std::map<std::string, std::string, std::less<>> params;
+  std::string peer_address;  // the TCP peer (no proxy headers are trusted)
 };
 
 using Handler = std::function<asio::awaitable<Response>(const Request&, RequestContext&)>;

@@ -1,8 +1,14 @@
 #include "http/routes.hpp"
 
+#include <algorithm>
 #include <boost/beast/core/string.hpp>
+#include <charconv>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "adapters/payment/swedbankpay/callback.hpp"
+#include "adapters/sms/linkmobility/delivery_report.hpp"
+#include "common/time_format.hpp"
 #include "common/uuid.hpp"
 #include "http/checkout_json.hpp"
 #include "http/problem.hpp"
@@ -39,11 +45,30 @@ asio::awaitable<std::variant<app::Principal, Response>> authorize(
                              req.version());
 }
 
+// A small page for the payer's browser after the provider's payment page (no personal data).
+Response payer_page(const Request& req, std::string_view title, std::string_view text) {
+  Response res{bhttp::status::ok, req.version()};
+  res.set(bhttp::field::content_type, "text/html; charset=utf-8");
+  res.set(bhttp::field::cache_control, "no-store");
+  res.body() =
+      "<!doctype html><html lang=\"nb\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<title>" +
+      std::string(title) +
+      "</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;"
+      "margin:3rem auto;padding:0 1rem;line-height:1.5}</style></head><body><h1>" +
+      std::string(title) + "</h1><p>" + std::string(text) + "</p></body></html>";
+  res.prepare_payload();
+  return res;
+}
+
 class Handlers {
  public:
   explicit Handlers(RouteDeps deps) : d_(deps) {
     d_.metrics.describe("visitpay_checkouts_total", Metrics::Type::counter,
                         "Check-outs by outcome (accepted, replayed, conflict, rejected)");
+    d_.metrics.describe("visitpay_webhooks_total", Metrics::Type::counter,
+                        "Provider callbacks and delivery reports received, by outcome");
   }
 
   asio::awaitable<Response> create_checkout(const Request& req, RequestContext& ctx) {
@@ -114,6 +139,115 @@ class Handlers {
     co_return json_response(bhttp::status::ok, session_json(**found).dump(), req.version());
   }
 
+  asio::awaitable<Response> cancel_checkout(const Request& req, RequestContext& ctx) {
+    auto auth = co_await authorize(d_, req, ctx, app::scope::checkout_write);
+    if (auto* res = std::get_if<Response>(&auth)) co_return std::move(*res);
+    const auto& principal = std::get<app::Principal>(auth);
+
+    const auto not_found = make_error(ErrorCode::not_found, "no such session");
+    auto id = common::normalize_uuid(ctx.params.find("session_id")->second);
+    if (!id) co_return problem_response(not_found, ctx, req.version());
+    auto found = co_await d_.checkouts.find(*id);
+    if (!found) co_return problem_response(found.error(), ctx, req.version());
+    if (!found->has_value() || !principal.may_act_for_clinic((*found)->clinic_id)) {
+      co_return problem_response(not_found, ctx, req.version());
+    }
+    auto cancelled = co_await d_.payments.cancel(*id);
+    if (!cancelled) co_return problem_response(cancelled.error(), ctx, req.version());
+    auto after = co_await d_.checkouts.find(*id);
+    if (!after || !after->has_value()) {
+      co_return problem_response(after ? not_found : after.error(), ctx, req.version());
+    }
+    co_return json_response(bhttp::status::ok, session_json(**after).dump(), req.version());
+  }
+
+  // Swedbank Pay's callback is unsigned, so it is only a hint: it queues a GET of the order and
+  // is answered at once. Only a database failure asks the provider to try again later.
+  asio::awaitable<Response> swedbankpay_callback(const Request& req, RequestContext& ctx) {
+    if (auto refused = check_source(req, ctx)) co_return std::move(*refused);
+    auto callback = adapters::payment::swedbankpay::parse_callback(req.body());
+    if (!callback) co_return problem_response(callback.error(), ctx, req.version());
+    auto queued = co_await d_.payments.payment_callback(callback->order_id);
+    if (!queued && queued.error().code != ErrorCode::not_found) {
+      co_return problem_response(queued.error(), ctx, req.version());
+    }
+    webhook("swedbankpay", queued ? "accepted" : "unknown_order");
+    if (!queued) d_.log.warn("webhook.unknown_order", {{"order_id", callback->order_id}});
+    co_return json_response(bhttp::status::ok, R"({"status":"received"})", req.version());
+  }
+
+  asio::awaitable<Response> linkmobility_report(const Request& req, RequestContext& ctx) {
+    namespace lm = adapters::sms::linkmobility;
+    if (auto refused = check_source(req, ctx)) co_return std::move(*refused);
+    auto report = lm::parse_delivery_report(req.body());
+    if (!report) co_return problem_response(report.error(), ctx, req.version());
+    store::DeliveryOutcome outcome = store::DeliveryOutcome::in_progress;
+    switch (lm::classify_result_code(report->result_code)) {
+      case lm::DeliveryOutcome::delivered:
+        outcome = store::DeliveryOutcome::delivered;
+        break;
+      case lm::DeliveryOutcome::failed:
+        outcome = store::DeliveryOutcome::failed;
+        break;
+      case lm::DeliveryOutcome::in_progress:
+        break;
+    }
+    auto recorded =
+        co_await d_.payments.delivery_report(report->message_id, report->result_code, outcome);
+    if (!recorded && recorded.error().code != ErrorCode::not_found) {
+      co_return problem_response(recorded.error(), ctx, req.version());
+    }
+    webhook("linkmobility", recorded ? "accepted" : "unknown_message");
+    if (!recorded) d_.log.warn("webhook.unknown_message", {{"message_id", report->message_id}});
+    co_return json_response(bhttp::status::ok, R"({"status":"received"})", req.version());
+  }
+
+  asio::awaitable<Response> dead_letters(const Request& req, RequestContext& ctx) {
+    auto auth = co_await authorize(d_, req, ctx, app::scope::ops);
+    if (auto* res = std::get_if<Response>(&auth)) co_return std::move(*res);
+    auto items = co_await d_.payments.dead_letters(500);
+    if (!items) co_return problem_response(items.error(), ctx, req.version());
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& item : *items) {
+      list.push_back({{"id", item.id},
+                      {"session_id", item.session_id},
+                      {"kind", item.kind},
+                      {"attempts", item.attempts},
+                      {"last_error", item.last_error},
+                      {"updated_at", common::format_rfc3339_utc(item.updated_at)}});
+    }
+    co_return json_response(bhttp::status::ok, nlohmann::json{{"items", std::move(list)}}.dump(),
+                            req.version());
+  }
+
+  asio::awaitable<Response> retry_dead_letter(const Request& req, RequestContext& ctx) {
+    auto auth = co_await authorize(d_, req, ctx, app::scope::ops);
+    if (auto* res = std::get_if<Response>(&auth)) co_return std::move(*res);
+    const auto& text = ctx.params.find("outbox_id")->second;
+    std::int64_t id = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc() || end != text.data() + text.size() || id <= 0) {
+      co_return problem_response(make_error(ErrorCode::not_found, "no such outbox item"), ctx,
+                                 req.version());
+    }
+    auto retried = co_await d_.payments.retry(id);
+    if (!retried) co_return problem_response(retried.error(), ctx, req.version());
+    co_return json_response(
+        bhttp::status::ok, nlohmann::json{{"id", id}, {"status", "pending"}}.dump(), req.version());
+  }
+
+  asio::awaitable<Response> payment_complete(const Request& req, RequestContext&) {
+    co_return payer_page(req, "Takk!",
+                         "Betalingen er mottatt. Du kan lukke denne siden. "
+                         "Kvittering f\u00e5r du fra betalingsl\u00f8sningen.");
+  }
+
+  asio::awaitable<Response> payment_cancelled(const Request& req, RequestContext&) {
+    co_return payer_page(req, "Betalingen ble avbrutt",
+                         "Du kan betale senere med lenken i SMS-en. Betaler du ikke innen "
+                         "fristen, f\u00e5r du faktura.");
+  }
+
   asio::awaitable<Response> healthz(const Request& req, RequestContext&) {
     co_return json_response(bhttp::status::ok, R"({"status":"ok"})", req.version());
   }
@@ -150,6 +284,22 @@ class Handlers {
   }
 
  private:
+  // The optional source-address allowlist of provider callbacks.
+  std::optional<Response> check_source(const Request& req, const RequestContext& ctx) const {
+    const auto& allowed = d_.config.webhooks.allowed_sources;
+    if (allowed.empty() ||
+        std::find(allowed.begin(), allowed.end(), ctx.peer_address) != allowed.end()) {
+      return std::nullopt;
+    }
+    d_.log.warn("webhook.source_refused", {{"peer", ctx.peer_address}, {"route", ctx.route}});
+    return problem_response(
+        make_error(ErrorCode::forbidden, "callbacks are not accepted from this address"), ctx,
+        req.version());
+  }
+  void webhook(std::string_view provider, std::string_view outcome) {
+    d_.metrics.add("visitpay_webhooks_total",
+                   Metrics::label("provider", provider) + "," + Metrics::label("outcome", outcome));
+  }
   void count(std::string_view outcome) {
     d_.metrics.add("visitpay_checkouts_total", Metrics::label("outcome", outcome));
   }
@@ -171,6 +321,15 @@ void register_routes(Router& router, RouteDeps deps) {
   };
   router.add(bhttp::verb::post, "/v1/checkouts", bind(&Handlers::create_checkout));
   router.add(bhttp::verb::get, "/v1/sessions/{session_id}", bind(&Handlers::get_session));
+  router.add(bhttp::verb::post, "/v1/checkouts/{session_id}/cancel",
+             bind(&Handlers::cancel_checkout));
+  router.add(bhttp::verb::post, "/v1/webhooks/swedbankpay", bind(&Handlers::swedbankpay_callback));
+  router.add(bhttp::verb::post, "/v1/webhooks/sms/linkmobility",
+             bind(&Handlers::linkmobility_report));
+  router.add(bhttp::verb::get, "/v1/outbox/dead", bind(&Handlers::dead_letters));
+  router.add(bhttp::verb::post, "/v1/outbox/{outbox_id}/retry", bind(&Handlers::retry_dead_letter));
+  router.add(bhttp::verb::get, "/payment/complete", bind(&Handlers::payment_complete));
+  router.add(bhttp::verb::get, "/payment/cancelled", bind(&Handlers::payment_cancelled));
   router.add(bhttp::verb::get, "/healthz", bind(&Handlers::healthz));
   router.add(bhttp::verb::get, "/readyz", bind(&Handlers::readyz));
   router.add(bhttp::verb::get, "/metrics", bind(&Handlers::metrics));

@@ -4,6 +4,7 @@
 
 #include "app/auth.hpp"
 #include "app/checkout_service.hpp"
+#include "app/payment_service.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "config/config.hpp"
@@ -17,6 +18,7 @@ struct RouteDeps {
   const config::Config& config;
   app::Authenticator& auth;
   app::CheckoutService& checkouts;
+  app::PaymentService& payments;
   store::PgPool& pool;
   common::Metrics& metrics;
   common::Logger& log;

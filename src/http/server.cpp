@@ -102,6 +102,9 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
     live_[id] = conn;
   }
   connections_++;
+  boost::system::error_code peer_ec;
+  const auto peer = conn->stream.socket().remote_endpoint(peer_ec);
+  const std::string peer_address = peer_ec ? std::string() : peer.address().to_string();
   beast::flat_buffer buffer;
   for (bool first = true;; first = false) {
     if (draining_) break;
@@ -132,6 +135,7 @@ asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
     conn->busy = true;
     Request& request = parser.get();
     RequestContext ctx;
+    ctx.peer_address = peer_address;
     const auto incoming = request["X-Request-Id"];
     ctx.request_id = safe_request_id(incoming) ? std::string(incoming) : new_request_id();
     const auto started = std::chrono::steady_clock::now();

@@ -1,8 +1,14 @@
 #include "service/service.hpp"
 
+#include <unistd.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <random>
 
+#include "adapters/payment/swedbankpay/swedbankpay_provider.hpp"
+#include "adapters/sms/linkmobility/linkmobility_gateway.hpp"
+#include "common/crypto.hpp"
 #include "http/routes.hpp"
 
 namespace visitpay::service {
@@ -21,6 +27,22 @@ store::PgPool::Options pool_options(const config::DatabaseConfig& db) {
   return o;
 }
 
+workers::DispatcherOptions dispatcher_options(const config::OutboxConfig& c) {
+  workers::DispatcherOptions o;
+  std::array<char, 256> host{};
+  if (gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+  // Unique per instance: leases name their owner, and a restarted process is a new owner.
+  o.owner = std::string(host.data()) + ":" + std::to_string(getpid()) + ":" +
+            common::to_hex(common::random_bytes(4));
+  o.concurrency = c.concurrency;
+  o.lease = c.lease;
+  o.poll_interval = c.poll_interval;
+  o.max_attempts = c.max_attempts;
+  o.base_backoff = c.base_backoff;
+  o.max_backoff = c.max_backoff;
+  return o;
+}
+
 }  // namespace
 
 Service::Service(config::Config config, const ports::Clock& clock, common::Logger& log)
@@ -31,11 +53,48 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
       pool_(ioc_.get_executor(), pool_options(config_.database), log_),
       sessions_(pool_),
       clients_(pool_),
+      outbox_(pool_),
+      payments_(pool_),
+      http_client_(ioc_.get_executor()),
+      dispatcher_(ioc_.get_executor(), outbox_, clock_, log_, metrics_,
+                  dispatcher_options(config_.outbox)),
+      payment_work_({payments_, config_, providers_, clock_, log_, metrics_}),
+      reconciler_(ioc_.get_executor(), payments_, outbox_, config_.reconcile, clock_, log_,
+                  [this] { dispatcher_.nudge(); }),
       auth_(clients_, clock_, config_.auth.token_cache_ttl),
       checkouts_(sessions_, config_, clock_, log_),
+      payment_service_(payments_, outbox_, clock_, log_, [this] { dispatcher_.nudge(); }),
       server_(ioc_, config_.http, router_, metrics_, log_),
       signals_(ioc_) {
-  http::register_routes(router_, {config_, auth_, checkouts_, pool_, metrics_, log_});
+  namespace spay = adapters::payment::swedbankpay;
+  namespace lm = adapters::sms::linkmobility;
+  for (const auto& a : config_.payment_accounts) {
+    spay::SwedbankPayConfig c;
+    c.base_url = a.base_url;
+    c.token = a.token;
+    c.payee_id = a.payee_id;
+    c.payee_name = a.payee_name;
+    c.timeout = a.timeout;
+    payment_providers_.push_back(std::make_unique<spay::SwedbankPayProvider>(http_client_, c));
+    providers_.payment[a.name] = payment_providers_.back().get();
+  }
+  for (const auto& a : config_.sms_accounts) {
+    lm::LinkMobilityConfig c;
+    c.base_url = a.base_url;
+    c.username = a.username;
+    c.password = a.password;
+    c.source = a.source;
+    c.platform_id = a.platform_id;
+    c.platform_partner_id = a.platform_partner_id;
+    c.delivery_report_gate = a.delivery_report_gate;
+    c.timeout = a.timeout;
+    sms_gateways_.push_back(std::make_unique<lm::LinkMobilitySmsGateway>(http_client_, c));
+    providers_.sms[a.name] = sms_gateways_.back().get();
+  }
+  payment_work_.register_with(dispatcher_);
+
+  http::register_routes(router_,
+                        {config_, auth_, checkouts_, payment_service_, pool_, metrics_, log_});
   metrics_.add_collector([this](std::string& out) {
     const auto s = pool_.stats();
     out += "# HELP visitpay_db_pool_connections Database connections by state\n";
@@ -52,6 +111,19 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
     out += "# HELP visitpay_db_connect_failures_total Failed attempts to open a connection\n";
     out += "# TYPE visitpay_db_connect_failures_total counter\n";
     out += "visitpay_db_connect_failures_total " + std::to_string(s.connect_failures) + "\n";
+    out += "# HELP visitpay_outbox_dead_letters Outbox items in the dead letters (all instances)\n";
+    out += "# TYPE visitpay_outbox_dead_letters gauge\n";
+    out += "visitpay_outbox_dead_letters " + std::to_string(reconciler_.dead_letters()) + "\n";
+    const auto h = http_client_.stats();
+    out += "# HELP visitpay_provider_requests_total Outbound HTTP attempts to providers\n";
+    out += "# TYPE visitpay_provider_requests_total counter\n";
+    out += "visitpay_provider_requests_total " + std::to_string(h.requests) + "\n";
+    out +=
+        "# HELP visitpay_provider_transport_failures_total Outbound HTTP attempts that failed "
+        "without an answer\n";
+    out += "# TYPE visitpay_provider_transport_failures_total counter\n";
+    out +=
+        "visitpay_provider_transport_failures_total " + std::to_string(h.transport_failures) + "\n";
   });
 }
 
@@ -74,6 +146,13 @@ common::Result<std::uint16_t> Service::start(bool handle_signals) {
     });
   }
   log_.info("service.listening", {{"address", config_.http.host}, {"port", *port}});
+  for (const auto& clinic : config_.clinics) {
+    if (clinic.payment_account.empty()) {
+      log_.warn("service.clinic_without_payment_account", {{"clinic_id", clinic.id}});
+    }
+  }
+  dispatcher_.start();
+  reconciler_.start();
   for (int i = 0; i < config_.http.threads; ++i)
     threads_.emplace_back([this] { ioc_.run(); });
   return port;
@@ -84,6 +163,8 @@ void Service::request_stop() {
   asio::co_spawn(
       ioc_,
       [this]() -> asio::awaitable<void> {
+        dispatcher_.stop();
+        reconciler_.stop();
         co_await server_.shutdown();
         boost::system::error_code ignored;
         signals_.cancel(ignored);

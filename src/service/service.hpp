@@ -6,8 +6,10 @@
 #include <thread>
 #include <vector>
 
+#include "adapters/http/http_client.hpp"
 #include "app/auth.hpp"
 #include "app/checkout_service.hpp"
+#include "app/payment_service.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "config/config.hpp"
@@ -15,8 +17,12 @@
 #include "http/server.hpp"
 #include "ports/clock.hpp"
 #include "store/client_store.hpp"
+#include "store/outbox_store.hpp"
+#include "store/payment_store.hpp"
 #include "store/pg_pool.hpp"
 #include "store/session_store.hpp"
+#include "workers/outbox_dispatcher.hpp"
+#include "workers/payment_work.hpp"
 
 namespace visitpay::service {
 
@@ -38,6 +44,8 @@ class Service {
 
   common::Metrics& metrics() { return metrics_; }
   const http::Router& router() const { return router_; }
+  workers::OutboxDispatcher& dispatcher() { return dispatcher_; }
+  workers::Reconciler& reconciler() { return reconciler_; }
 
  private:
   config::Config config_;
@@ -48,8 +56,18 @@ class Service {
   store::PgPool pool_;
   store::SessionStore sessions_;
   store::ClientStore clients_;
+  store::OutboxStore outbox_;
+  store::PaymentStore payments_;
+  adapters::http::HttpClient http_client_;
+  std::vector<std::unique_ptr<ports::PaymentProvider>> payment_providers_;
+  std::vector<std::unique_ptr<ports::SmsGateway>> sms_gateways_;
+  workers::ProviderDirectory providers_;
+  workers::OutboxDispatcher dispatcher_;
+  workers::PaymentWork payment_work_;
+  workers::Reconciler reconciler_;
   app::Authenticator auth_;
   app::CheckoutService checkouts_;
+  app::PaymentService payment_service_;
   http::Router router_;
   http::HttpServer server_;
   boost::asio::signal_set signals_;

@@ -10,11 +10,17 @@ namespace {
 
 constexpr Statement kInsert{"session.insert", R"sql(
 WITH s AS (
-  INSERT INTO sessions (id, clinic_id, visit_id, state, currency, amount_ore, vat_amount_ore,
-                        checked_out_at, has_phone, request_fingerprint, created_at, updated_at)
-  VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $10, $10)
+  INSERT INTO sessions (id, clinic_id, visit_id, state, invoice_reason, currency, amount_ore,
+                        vat_amount_ore, checked_out_at, has_phone, request_fingerprint,
+                        created_at, updated_at)
+  VALUES ($1, $2, $3, CASE WHEN $8 THEN 'pending' ELSE 'invoicing' END,
+          CASE WHEN $8 THEN NULL ELSE 'no_phone' END, $4, $5, $6, $7, $8, $9, $10, $10)
   ON CONFLICT (clinic_id, visit_id) DO NOTHING
   RETURNING id
+), o AS (
+  -- The payment link needs a phone to travel to; without one the session waits for its invoice.
+  INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
+  SELECT s.id, 'create_payment_order', $10, $10, $10 FROM s WHERE $8
 ), l AS (
   INSERT INTO session_lines (session_id, line_no, description, amount_ore, vat_amount_ore)
   SELECT s.id, x.line_no, x.description, x.amount, x.vat
@@ -27,11 +33,14 @@ WITH s AS (
 SELECT id FROM s)sql"};
 
 // One row per line; the session columns repeat.
-#define VISITPAY_SESSION_SELECT                                                          \
-  "SELECT s.id, s.clinic_id, s.visit_id, s.state, s.currency, s.amount_ore, "            \
-  "s.vat_amount_ore, s.checked_out_at, s.has_phone, s.created_at, s.updated_at, "        \
-  "encode(s.request_fingerprint, 'hex'), l.description, l.amount_ore, l.vat_amount_ore " \
-  "FROM sessions s JOIN session_lines l ON l.session_id = s.id "
+#define VISITPAY_SESSION_SELECT                                                           \
+  "SELECT s.id, s.clinic_id, s.visit_id, s.state, s.currency, s.amount_ore, "             \
+  "s.vat_amount_ore, s.checked_out_at, s.has_phone, s.created_at, s.updated_at, "         \
+  "encode(s.request_fingerprint, 'hex'), l.description, l.amount_ore, l.vat_amount_ore, " \
+  "s.deadline_at, s.fee_disclosed_ore, coalesce(s.invoice_reason, ''), s.paid_at, "       \
+  "s.cancelled_at, coalesce(o.status, ''), coalesce(o.instrument, '') "                   \
+  "FROM sessions s JOIN session_lines l ON l.session_id = s.id "                          \
+  "LEFT JOIN payment_orders o ON o.session_id = s.id "
 
 constexpr Statement kFindById{"session.find_by_id",
                               VISITPAY_SESSION_SELECT "WHERE s.id = $1 ORDER BY l.line_no"};
@@ -41,6 +50,11 @@ constexpr Statement kFindByVisit{"session.find_by_visit", VISITPAY_SESSION_SELEC
 
 domain::Timestamp timestamp(const PgResult& r, int row, int col) {
   return common::parse_pg_timestamptz(r.text(row, col)).value_or(domain::Timestamp{});
+}
+
+std::optional<domain::Timestamp> optional_timestamp(const PgResult& r, int row, int col) {
+  if (r.is_null(row, col)) return std::nullopt;
+  return common::parse_pg_timestamptz(r.text(row, col));
 }
 
 std::optional<StoredSession> read_session(const PgResult& r) {
@@ -59,6 +73,13 @@ std::optional<StoredSession> read_session(const PgResult& r) {
   v.created_at = timestamp(r, 0, 9);
   v.updated_at = timestamp(r, 0, 10);
   s.fingerprint_hex = r.string(0, 11);
+  v.deadline_at = optional_timestamp(r, 0, 15);
+  if (!r.is_null(0, 16)) v.fee_disclosed = r.int64(0, 16);
+  v.invoice_reason = r.string(0, 17);
+  v.paid_at = optional_timestamp(r, 0, 18);
+  v.cancelled_at = optional_timestamp(r, 0, 19);
+  v.payment_status = r.string(0, 20);
+  v.payment_instrument = r.string(0, 21);
   for (int i = 0; i < r.rows(); ++i) {
     v.lines.push_back({r.string(i, 12), r.int64(i, 13), r.int64(i, 14)});
   }

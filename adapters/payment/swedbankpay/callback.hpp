@@ -1,0 +1,20 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/result.hpp"
+
+namespace visitpay::adapters::payment::swedbankpay {
+
+// What a v3.1 (or v3.0) callback points at. The callback is unsigned and only a hint: the
+// receiver GETs the payment order to learn what happened (providers.md §1.4).
+struct Callback {
+  std::string order_id;         // "/psp/paymentorders/<id>"
+  std::string order_reference;  // ours (the session id), when present
+};
+
+// validation_failed naming the missing field, or malformed_json.
+common::Result<Callback> parse_callback(std::string_view body);
+
+}  // namespace visitpay::adapters::payment::swedbankpay

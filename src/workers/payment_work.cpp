@@ -1,0 +1,371 @@
+#include "workers/payment_work.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "domain/payment_sms.hpp"
+#include "domain/provider_reference.hpp"
+
+namespace visitpay::workers {
+
+using common::ErrorCode;
+using ports::PaymentStatus;
+using ports::TransactionType;
+
+namespace {
+
+// How often a callback's status check is repeated while the provider still shows the order
+// unpaid (a callback can arrive before the status is visible on GET).
+constexpr int kCallbackStatusAttempts = 3;
+
+OutboxOutcome from_error(const common::Error& e) {
+  if (e.code == ErrorCode::provider_rejected) return OutboxOutcome::give_up(e.detail);
+  return OutboxOutcome::retry_later(e.detail, e.retry_after);
+}
+
+std::string_view status_name(PaymentStatus s) {
+  switch (s) {
+    case PaymentStatus::initialized:
+      return "Initialized";
+    case PaymentStatus::paid:
+      return "Paid";
+    case PaymentStatus::failed:
+      return "Failed";
+    case PaymentStatus::cancelled:
+      return "Cancelled";
+    case PaymentStatus::reversed:
+      return "Reversed";
+    case PaymentStatus::aborted:
+      return "Aborted";
+    case PaymentStatus::unknown:
+      break;
+  }
+  return "Unknown";
+}
+
+std::string_view transaction_name(TransactionType t) {
+  switch (t) {
+    case TransactionType::authorization:
+      return "Authorization";
+    case TransactionType::sale:
+      return "Sale";
+    case TransactionType::none:
+      break;
+  }
+  return "";
+}
+
+store::OrderStatusUpdate status_update(const ports::PaymentOrder& order) {
+  store::OrderStatusUpdate u;
+  u.status = std::string(status_name(order.status));
+  u.instrument = order.instrument;
+  u.transaction_type = std::string(transaction_name(order.transaction_type));
+  if (order.status == PaymentStatus::paid) {
+    u.captured = order.transaction_type == TransactionType::sale
+                     ? order.amount
+                     : order.amount - order.remaining_capture_amount;
+  }
+  return u;
+}
+
+// At most `max` bytes of UTF-8 without cutting a character.
+std::string utf8_prefix(std::string_view text, std::size_t max) {
+  if (text.size() <= max) return std::string(text);
+  std::size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
+    --end;
+  return std::string(text.substr(0, end));
+}
+
+// The deadline the SMS states: a whole minute, never earlier than `from` + `window`.
+domain::Timestamp deadline_after(domain::Timestamp from, std::chrono::seconds window) {
+  const auto end = from + window;
+  auto minute = std::chrono::floor<std::chrono::minutes>(end);
+  if (minute < end) minute += std::chrono::minutes(1);
+  return std::chrono::time_point_cast<std::chrono::microseconds>(minute);
+}
+
+}  // namespace
+
+// Adapts one member function to the OutboxHandler interface.
+class PaymentWork::Bound final : public OutboxHandler {
+ public:
+  using Method = std::function<asio::awaitable<OutboxOutcome>(const store::OutboxItem&)>;
+  explicit Bound(Method method) : method_(std::move(method)) {}
+  asio::awaitable<OutboxOutcome> handle(const store::OutboxItem& item) override {
+    co_return co_await method_(item);
+  }
+
+ private:
+  Method method_;
+};
+
+PaymentWork::PaymentWork(PaymentWorkDeps deps) : d_(deps) {
+  d_.metrics.describe("visitpay_sms_total", common::Metrics::Type::counter,
+                      "Payment-link SMS send attempts by outcome (accepted, rejected, unknown, "
+                      "failed)");
+  d_.metrics.describe("visitpay_sms_possible_duplicates_total", common::Metrics::Type::counter,
+                      "SMS sends made after an earlier attempt whose outcome was unknown");
+  d_.metrics.describe("visitpay_payments_total", common::Metrics::Type::counter,
+                      "Sessions paid through the link, by instrument");
+  d_.metrics.describe("visitpay_payments_after_close_total", common::Metrics::Type::counter,
+                      "Payments confirmed for a session already cancelled (flagged for refund)");
+}
+
+PaymentWork::~PaymentWork() = default;
+
+void PaymentWork::register_with(OutboxDispatcher& dispatcher) {
+  auto add = [&](std::string_view kind, Bound::Method method) {
+    handlers_.push_back(std::make_unique<Bound>(std::move(method)));
+    dispatcher.add_handler(std::string(kind), *handlers_.back());
+  };
+  add(store::work::create_payment_order, [this](const auto& item) { return create_order(item); });
+  add(store::work::send_payment_sms, [this](const auto& item) { return send_sms(item); });
+  add(store::work::payment_callback, [this](const auto& item) { return sync(item, true); });
+  add(store::work::sync_payment, [this](const auto& item) { return sync(item, false); });
+  add(store::work::abort_payment, [this](const auto& item) { return abort(item); });
+}
+
+ports::PaymentProvider* PaymentWork::payment_provider(std::string_view account) const {
+  auto it = d_.providers.payment.find(account);
+  return it == d_.providers.payment.end() ? nullptr : it->second;
+}
+
+ports::SmsGateway* PaymentWork::sms_gateway(std::string_view account) const {
+  auto it = d_.providers.sms.find(account);
+  return it == d_.providers.sms.end() ? nullptr : it->second;
+}
+
+asio::awaitable<OutboxOutcome> PaymentWork::create_order(const store::OutboxItem& item) {
+  auto context = co_await d_.payments.order_context(item.session_id);
+  if (!context) co_return from_error(context.error());
+  if (!context->has_value()) co_return OutboxOutcome::give_up("the session does not exist");
+  const auto& session = **context;
+  // Cancelled meanwhile, or the order exists (saved together with the SMS work): nothing to do.
+  if (session.state != "pending" || session.order_id) co_return OutboxOutcome::success();
+
+  const config::Clinic* clinic = d_.config.find_clinic(session.clinic_id);
+  if (clinic == nullptr) co_return OutboxOutcome::give_up("the clinic is not configured");
+  ports::PaymentProvider* provider = payment_provider(clinic->payment_account);
+  if (provider == nullptr) {
+    co_return OutboxOutcome::give_up("clinic " + clinic->id + " has no payment account");
+  }
+
+  ports::PaymentOrderRequest request;
+  request.payee_reference = domain::payee_reference("PO", item.session_id);
+  request.order_reference = item.session_id;
+  request.amount = session.amount;
+  request.vat_amount = session.vat_amount;
+  // The clinic's name, not the visit's lines: those can tell what the patient was treated for.
+  request.description = utf8_prefix(clinic->display_name, 40);
+  const auto& base = d_.config.public_base_url;
+  request.callback_url = base + "/v1/webhooks/swedbankpay";
+  request.complete_url = base + "/payment/complete";
+  request.cancel_url = base + "/payment/cancelled";
+  request.host_urls = {base};
+
+  auto order = co_await provider->create_order(request);
+  if (!order) co_return from_error(order.error());
+  auto saved = co_await d_.payments.save_order(item.session_id, clinic->payment_account, order->id,
+                                               order->payment_url, status_name(order->status),
+                                               d_.clock.now());
+  if (!saved) co_return from_error(saved.error());
+  d_.log.info("payment.order_created", {{"session_id", item.session_id}, {"order_id", order->id}});
+  co_return OutboxOutcome::success();
+}
+
+asio::awaitable<OutboxOutcome> PaymentWork::send_sms(const store::OutboxItem& item) {
+  auto context = co_await d_.payments.sms_context(item.session_id);
+  if (!context) co_return from_error(context.error());
+  if (!context->has_value()) co_return OutboxOutcome::give_up("the session does not exist");
+  const auto& session = **context;
+  if (session.state != "pending") co_return OutboxOutcome::success();
+  if (!session.phone || !session.payment_url) {
+    co_return OutboxOutcome::give_up("no phone number or no payment order");
+  }
+  const config::Clinic* clinic = d_.config.find_clinic(session.clinic_id);
+  if (clinic == nullptr) co_return OutboxOutcome::give_up("the clinic is not configured");
+  ports::SmsGateway* gateway = sms_gateway(clinic->sms_account);
+  if (gateway == nullptr) {
+    co_return OutboxOutcome::give_up("clinic " + clinic->id + " has no SMS account");
+  }
+
+  const auto now = d_.clock.now();
+  const auto send_at = domain::next_send_time(now, d_.config.quiet_hours);
+  if (send_at > now) co_return OutboxOutcome::wait_until(send_at, "quiet hours");
+
+  const auto deadline = deadline_after(now, clinic->payment_window);
+  const std::string text =
+      domain::compose_payment_sms({clinic->display_name, session.amount, *session.payment_url,
+                                   deadline, clinic->invoice_fee_ore});
+  if (text.empty()) co_return OutboxOutcome::give_up("the SMS text does not fit two segments");
+
+  auto sms_id = co_await d_.payments.begin_sms(item.session_id, clinic->sms_account,
+                                               clinic->invoice_fee_ore, deadline, now);
+  if (!sms_id) co_return from_error(sms_id.error());
+  if (!sms_id->has_value()) co_return OutboxOutcome::success();  // no longer pending
+  if (session.unresolved_attempts > 0) d_.metrics.add("visitpay_sms_possible_duplicates_total", "");
+
+  ports::SmsMessage message{*session.phone, text, "sms-" + std::to_string(**sms_id)};
+  auto sent = co_await gateway->send(message);
+  if (sent) {
+    auto recorded = co_await d_.payments.sms_accepted(**sms_id, item.session_id, sent->message_id,
+                                                      sent->segments, d_.clock.now());
+    d_.metrics.add("visitpay_sms_total", common::Metrics::label("outcome", "accepted"));
+    if (!recorded) co_return from_error(recorded.error());
+    d_.log.info("sms.accepted", {{"session_id", item.session_id},
+                                 {"message_id", sent->message_id},
+                                 {"segments", sent->segments}});
+    co_return OutboxOutcome::success();
+  }
+  const auto& error = sent.error();
+  if (error.code == ErrorCode::provider_rejected) {
+    d_.metrics.add("visitpay_sms_total", common::Metrics::label("outcome", "rejected"));
+    auto recorded = co_await d_.payments.sms_not_sent(**sms_id, item.session_id, error.detail,
+                                                      /*permanent=*/true, d_.clock.now());
+    if (!recorded) co_return from_error(recorded.error());
+    d_.log.warn("sms.rejected", {{"session_id", item.session_id}, {"detail", error.detail}});
+    co_return OutboxOutcome::success();  // the session is on the invoice path now
+  }
+  // A transport failure or an error answer: the gateway may or may not have taken it. The next
+  // attempt may therefore send a second SMS; that is counted (possible_duplicates).
+  d_.metrics.add("visitpay_sms_total", common::Metrics::label("outcome", "unknown"));
+  auto recorded = co_await d_.payments.sms_unknown(**sms_id, error.detail);
+  if (!recorded) co_return from_error(recorded.error());
+  co_return from_error(error);
+}
+
+asio::awaitable<OutboxOutcome> PaymentWork::sync(const store::OutboxItem& item,
+                                                 bool from_callback) {
+  auto ref = co_await d_.payments.order_of(item.session_id);
+  if (!ref) co_return from_error(ref.error());
+  if (!ref->has_value()) co_return OutboxOutcome::success();  // no order yet
+  const auto& o = **ref;
+  ports::PaymentProvider* provider = payment_provider(o.account);
+  if (provider == nullptr) co_return OutboxOutcome::give_up("unknown payment account");
+
+  auto order = co_await provider->get_order(o.order_id);
+  if (!order) co_return from_error(order.error());
+
+  std::optional<common::Error> capture_error;
+  if (order->status == PaymentStatus::paid && o.session_state != "cancelled" &&
+      order->transaction_type == TransactionType::authorization &&
+      order->remaining_capture_amount > 0 && order->can_capture) {
+    ports::CaptureRequest capture;
+    capture.payee_reference = domain::payee_reference("CP", o.session_id);
+    capture.amount = order->remaining_capture_amount;
+    capture.vat_amount = capture.amount == order->amount ? o.vat_amount : 0;
+    capture.description = "Capture";
+    auto captured = co_await provider->capture(o.order_id, capture);
+    if (captured) {
+      order = std::move(captured);
+    } else {
+      capture_error = captured.error();  // retried below; the payment itself is recorded now
+    }
+  }
+
+  auto state =
+      co_await d_.payments.record_order_status(o.session_id, status_update(*order), d_.clock.now());
+  if (!state) co_return from_error(state.error());
+  if (order->status == PaymentStatus::paid) {
+    if (o.session_state != "paid" && *state == "paid") {
+      d_.metrics.add("visitpay_payments_total",
+                     common::Metrics::label("instrument", order->instrument));
+      d_.log.info("payment.paid",
+                  {{"session_id", o.session_id}, {"instrument", order->instrument}});
+    } else if (*state == "cancelled" && o.session_state == "cancelled") {
+      d_.metrics.add("visitpay_payments_after_close_total", "");
+      d_.log.warn("payment.paid_after_cancel", {{"session_id", o.session_id}});
+    }
+  }
+  if (capture_error) co_return from_error(*capture_error);
+  if (from_callback && order->status == PaymentStatus::initialized &&
+      item.attempts < kCallbackStatusAttempts) {
+    co_return OutboxOutcome::retry_later("the callback's change is not visible yet");
+  }
+  co_return OutboxOutcome::success();
+}
+
+asio::awaitable<OutboxOutcome> PaymentWork::abort(const store::OutboxItem& item) {
+  auto ref = co_await d_.payments.order_of(item.session_id);
+  if (!ref) co_return from_error(ref.error());
+  if (!ref->has_value()) co_return OutboxOutcome::success();  // never created
+  const auto& o = **ref;
+  ports::PaymentProvider* provider = payment_provider(o.account);
+  if (provider == nullptr) co_return OutboxOutcome::give_up("unknown payment account");
+
+  auto order = co_await provider->get_order(o.order_id);
+  if (!order) co_return from_error(order.error());
+  if (order->status == PaymentStatus::initialized) {
+    auto aborted = co_await provider->abort_order(o.order_id);
+    if (!aborted) {
+      // provider_conflict: e.g. the payer is in the Vipps app right now; look again later.
+      co_return from_error(aborted.error());
+    }
+    order = std::move(aborted);
+  }
+  auto state =
+      co_await d_.payments.record_order_status(o.session_id, status_update(*order), d_.clock.now());
+  if (!state) co_return from_error(state.error());
+  if (order->status == PaymentStatus::paid) {
+    d_.metrics.add("visitpay_payments_after_close_total", "");
+    d_.log.warn("payment.paid_after_cancel", {{"session_id", o.session_id}});
+  } else {
+    d_.log.info("payment.order_aborted",
+                {{"session_id", o.session_id}, {"status", status_name(order->status)}});
+  }
+  co_return OutboxOutcome::success();
+}
+
+// --- Reconciler -----------------------------------------------------------------------------
+
+Reconciler::Reconciler(const asio::any_io_executor& executor, store::PaymentStore& payments,
+                       store::OutboxStore& outbox, const config::ReconcileConfig& config,
+                       const ports::Clock& clock, common::Logger& log, std::function<void()> nudge)
+    : timer_(asio::make_strand(executor)),
+      payments_(payments),
+      outbox_(outbox),
+      config_(config),
+      clock_(clock),
+      log_(log),
+      nudge_(std::move(nudge)) {}
+
+void Reconciler::start() {
+  asio::co_spawn(timer_.get_executor(), loop(), asio::detached);
+}
+
+void Reconciler::stop() {
+  stopping_ = true;
+  asio::post(timer_.get_executor(), [this] { timer_.cancel(); });
+}
+
+asio::awaitable<std::int64_t> Reconciler::run_once() {
+  const auto now = clock_.now();
+  auto queued = co_await payments_.enqueue_stale(now - config_.after, config_.batch, now);
+  if (!queued) {
+    log_.warn("reconcile.failed", {{"detail", queued.error().detail}});
+    co_return 0;
+  }
+  if (*queued > 0) {
+    log_.info("reconcile.queued", {{"sessions", static_cast<long long>(*queued)}});
+    if (nudge_) nudge_();
+  }
+  if (auto dead = co_await outbox_.count_dead()) dead_ = *dead;
+  co_return *queued;
+}
+
+asio::awaitable<void> Reconciler::loop() {
+  while (!stopping_) {
+    const auto queued = co_await run_once();
+    if (stopping_) break;
+    // A full batch means more are due: go on at once.
+    if (queued >= config_.batch) continue;
+    timer_.expires_after(config_.interval);
+    co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+}  // namespace visitpay::workers

@@ -1,0 +1,97 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "config/config.hpp"
+#include "ports/clock.hpp"
+#include "ports/payment_provider.hpp"
+#include "ports/sms_gateway.hpp"
+#include "store/payment_store.hpp"
+#include "workers/outbox_dispatcher.hpp"
+
+namespace visitpay::workers {
+
+// The adapters of each configured account, by account name.
+struct ProviderDirectory {
+  std::map<std::string, ports::PaymentProvider*, std::less<>> payment;
+  std::map<std::string, ports::SmsGateway*, std::less<>> sms;
+};
+
+struct PaymentWorkDeps {
+  store::PaymentStore& payments;
+  const config::Config& config;
+  const ProviderDirectory& providers;
+  const ports::Clock& clock;
+  common::Logger& log;
+  common::Metrics& metrics;
+};
+
+// The outbox work of the payment-link flow. Every step is safe to repeat (the outbox delivers
+// at least once) and acts on what the database and the provider say now, never on a hint:
+//   create_payment_order  create the order (payeeReference derived from the session, so a retry
+//                         finds the first order), save it, queue the SMS
+//   send_payment_sms      compose and send the link (after quiet hours); accepted -> the session
+//                         awaits payment until the deadline the text states
+//   payment_callback,     GET the order; Paid -> capture an Authorization -> session paid
+//   sync_payment
+//   abort_payment         after a cancel: abort the order unless it was paid (then flag it)
+class PaymentWork {
+ public:
+  explicit PaymentWork(PaymentWorkDeps deps);
+  ~PaymentWork();
+  PaymentWork(const PaymentWork&) = delete;
+  PaymentWork& operator=(const PaymentWork&) = delete;
+
+  void register_with(OutboxDispatcher& dispatcher);
+
+  asio::awaitable<OutboxOutcome> create_order(const store::OutboxItem& item);
+  asio::awaitable<OutboxOutcome> send_sms(const store::OutboxItem& item);
+  asio::awaitable<OutboxOutcome> sync(const store::OutboxItem& item, bool from_callback);
+  asio::awaitable<OutboxOutcome> abort(const store::OutboxItem& item);
+
+ private:
+  class Bound;
+
+  ports::PaymentProvider* payment_provider(std::string_view account) const;
+  ports::SmsGateway* sms_gateway(std::string_view account) const;
+
+  PaymentWorkDeps d_;
+  std::vector<std::unique_ptr<OutboxHandler>> handlers_;
+};
+
+// Polls the provider for awaiting sessions whose status was not checked for a while (callbacks
+// are a fail-safe, not the truth), and keeps the dead-letter count for /metrics fresh.
+class Reconciler {
+ public:
+  Reconciler(const asio::any_io_executor& executor, store::PaymentStore& payments,
+             store::OutboxStore& outbox, const config::ReconcileConfig& config,
+             const ports::Clock& clock, common::Logger& log, std::function<void()> nudge);
+
+  void start();
+  void stop();
+  asio::awaitable<std::int64_t> run_once();  // sync items queued
+
+  std::int64_t dead_letters() const { return dead_.load(); }
+
+ private:
+  asio::awaitable<void> loop();
+
+  asio::steady_timer timer_;
+  store::PaymentStore& payments_;
+  store::OutboxStore& outbox_;
+  config::ReconcileConfig config_;
+  const ports::Clock& clock_;
+  common::Logger& log_;
+  std::function<void()> nudge_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::int64_t> dead_{0};
+};
+
+}  // namespace visitpay::workers
