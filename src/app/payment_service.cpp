@@ -40,9 +40,11 @@ asio::awaitable<Result<void>> PaymentService::payment_callback(std::string_view 
 }
 
 asio::awaitable<Result<void>> PaymentService::delivery_report(std::string_view message_id,
+                                                              std::string_view reference,
                                                               int result_code,
                                                               store::DeliveryOutcome outcome) {
-  auto known = co_await payments_.delivery_report(message_id, result_code, outcome, clock_.now());
+  auto known =
+      co_await payments_.delivery_report(message_id, reference, result_code, outcome, clock_.now());
   if (!known) co_return std::move(known).error();
   if (!*known) co_return make_error(ErrorCode::not_found, "no such message");
   co_return Ok{};

@@ -31,7 +31,7 @@ class PaymentService {
 
   // An SMS delivery report. not_found if the message is unknown.
   asio::awaitable<common::Result<void>> delivery_report(std::string_view message_id,
-                                                        int result_code,
+                                                        std::string_view reference, int result_code,
                                                         store::DeliveryOutcome outcome);
 
   asio::awaitable<common::Result<std::vector<store::DeadOutboxItem>>> dead_letters(int limit);

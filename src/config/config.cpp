@@ -503,6 +503,7 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
                     r.string("platform_partner_id", a.platform_partner_id, true);
                     r.string("source", a.source);
                     r.string("delivery_report_gate", a.delivery_report_gate);
+                    r.duration("resend_unconfirmed_after", a.resend_unconfirmed_after);
                   });
     if (const Json* o = root.get("outbox")) {
       ObjectReader r(*o, "/outbox", problems);

@@ -59,6 +59,9 @@ struct SmsAccount {
   std::string platform_partner_id;
   std::string source = "Klinikk";    // default sender id
   std::string delivery_report_gate;  // gate id configured at LINK ("" = none)
+  // After a send whose answer was lost, how long to wait for its delivery report (which shows
+  // the gateway took it) before sending again.
+  std::chrono::seconds resend_unconfirmed_after{std::chrono::minutes(2)};
   std::chrono::milliseconds timeout{10000};
 };
 

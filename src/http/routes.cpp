@@ -192,8 +192,8 @@ class Handlers {
       case lm::DeliveryOutcome::in_progress:
         break;
     }
-    auto recorded =
-        co_await d_.payments.delivery_report(report->message_id, report->result_code, outcome);
+    auto recorded = co_await d_.payments.delivery_report(report->message_id, report->ref_id,
+                                                         report->result_code, outcome);
     if (!recorded && recorded.error().code != ErrorCode::not_found) {
       co_return problem_response(recorded.error(), ctx, req.version());
     }

@@ -1,5 +1,7 @@
 #include "store/payment_store.hpp"
 
+#include <charconv>
+
 #include "common/time_format.hpp"
 
 namespace visitpay::store {
@@ -37,6 +39,8 @@ SELECT count(*) FROM o)sql"};
 constexpr Statement kSmsContext{"payment.sms_context", R"sql(
 SELECT s.state, s.clinic_id, s.amount_ore, p.phone, o.payment_url,
        (SELECT count(*) FROM sms_messages m
+        WHERE m.session_id = s.id AND m.status IN ('sending', 'unknown')),
+       (SELECT max(attempted_at) FROM sms_messages m
         WHERE m.session_id = s.id AND m.status IN ('sending', 'unknown'))
 FROM sessions s
 LEFT JOIN payers p ON p.session_id = s.id
@@ -53,7 +57,8 @@ RETURNING id)sql"};
 constexpr Statement kSmsAccepted{"payment.sms_accepted", R"sql(
 WITH m AS (
   UPDATE sms_messages
-  SET status = 'accepted', gateway_message_id = $3, segments = $4, accepted_at = $5, error = NULL
+  SET status = CASE WHEN status IN ('sending', 'unknown') THEN 'accepted' ELSE status END,
+      gateway_message_id = $3, segments = $4, accepted_at = coalesce(accepted_at, $5), error = NULL
   WHERE id = $1
   RETURNING fee_disclosed_ore, deadline_at
 )
@@ -76,23 +81,36 @@ SET state = 'invoicing', invoice_reason = 'sms_rejected', updated_at = $5
 WHERE id = $2 AND $4 AND state = 'pending')sql"};
 
 // Only a report that moves a message forward counts: a late 1000 after the final code, or a
-// second final code, changes nothing.
+// second final code, changes nothing. A report for an attempt whose answer was lost (matched by
+// our refId) tells that the gateway took it after all: it is accepted, and no resend follows.
 constexpr Statement kDeliveryReport{"payment.delivery_report", R"sql(
 WITH m AS (
   UPDATE sms_messages
   SET result_code = $2,
+      gateway_message_id = coalesce(gateway_message_id, $1),
+      accepted_at = coalesce(accepted_at, $4),
       status = CASE $3 WHEN 'delivered' THEN 'delivered' WHEN 'failed' THEN 'failed'
-                      ELSE status END,
+                      ELSE 'accepted' END,
       final_at = CASE WHEN $3 = 'in_progress' THEN final_at ELSE $4 END
-  WHERE gateway_message_id = $1 AND status IN ('sending', 'unknown', 'accepted')
-  RETURNING session_id, status
-), s AS (
+  WHERE (gateway_message_id = $1 OR (gateway_message_id IS NULL AND id = $5))
+    AND status IN ('sending', 'unknown', 'accepted')
+  RETURNING session_id, status, deadline_at, fee_disclosed_ore
+), accepted AS (
+  UPDATE sessions
+  SET state = 'awaiting_payment', deadline_at = m.deadline_at,
+      fee_disclosed_ore = m.fee_disclosed_ore, status_checked_at = $4, updated_at = $4
+  FROM m
+  WHERE sessions.id = m.session_id AND m.status IN ('accepted', 'delivered')
+    AND sessions.state = 'pending'
+), failed AS (
   UPDATE sessions
   SET state = 'invoicing', invoice_reason = 'sms_undeliverable', updated_at = $4
   FROM m
-  WHERE sessions.id = m.session_id AND m.status = 'failed' AND sessions.state = 'awaiting_payment'
+  WHERE sessions.id = m.session_id AND m.status = 'failed'
+    AND sessions.state IN ('pending', 'awaiting_payment')
 )
-SELECT EXISTS (SELECT 1 FROM m) OR EXISTS (SELECT 1 FROM sms_messages WHERE gateway_message_id = $1))sql"};
+SELECT EXISTS (SELECT 1 FROM m)
+    OR EXISTS (SELECT 1 FROM sms_messages WHERE gateway_message_id = $1 OR id = $5))sql"};
 
 constexpr Statement kOrderOf{"payment.order_of", R"sql(
 SELECT s.id, s.state, s.clinic_id, o.account, o.order_id, s.vat_amount_ore
@@ -183,6 +201,20 @@ std::string_view outcome_text(DeliveryOutcome outcome) {
 
 }  // namespace
 
+std::string sms_reference(std::int64_t sms_id) {
+  return "sms-" + std::to_string(sms_id);
+}
+
+std::optional<std::int64_t> sms_id_of_reference(std::string_view reference) {
+  constexpr std::string_view kPrefix = "sms-";
+  if (reference.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  const auto digits = reference.substr(kPrefix.size());
+  std::int64_t id = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+  if (ec != std::errc() || end != digits.data() + digits.size() || id <= 0) return std::nullopt;
+  return id;
+}
+
 asio::awaitable<Result<std::optional<OrderContext>>> PaymentStore::order_context(
     std::string_view session_id) {
   PgParams p;
@@ -223,6 +255,7 @@ asio::awaitable<Result<std::optional<SmsContext>>> PaymentStore::sms_context(
   c.phone = r->optional_string(0, 3);
   c.payment_url = r->optional_string(0, 4);
   c.unresolved_attempts = static_cast<int>(r->int64(0, 5));
+  if (!r->is_null(0, 6)) c.last_unresolved_at = common::parse_pg_timestamptz(r->text(0, 6));
   co_return c;
 }
 
@@ -269,11 +302,16 @@ asio::awaitable<Result<void>> PaymentStore::sms_not_sent(std::int64_t sms_id,
 }
 
 asio::awaitable<Result<bool>> PaymentStore::delivery_report(std::string_view message_id,
+                                                            std::string_view reference,
                                                             int result_code,
                                                             DeliveryOutcome outcome,
                                                             domain::Timestamp now) {
   PgParams p;
-  p.add(message_id).add(result_code).add(outcome_text(outcome)).add(ts(now));
+  p.add(message_id)
+      .add(result_code)
+      .add(outcome_text(outcome))
+      .add(ts(now))
+      .add(sms_id_of_reference(reference).value_or(-1));
   auto r = co_await pool_.execute(kDeliveryReport, p);
   if (!r) co_return std::move(r).error();
   co_return r->boolean(0, 0);

@@ -36,7 +36,12 @@ struct SmsContext {
   std::optional<std::string> phone;
   std::optional<std::string> payment_url;
   int unresolved_attempts = 0;  // earlier sends whose outcome is unknown (possible duplicates)
+  std::optional<domain::Timestamp> last_unresolved_at;
 };
+
+// Our reference on an SMS (LINK's refId), which delivery reports echo: "sms-<attempt id>".
+std::string sms_reference(std::int64_t sms_id);
+std::optional<std::int64_t> sms_id_of_reference(std::string_view reference);
 
 struct OrderRef {
   std::string session_id;
@@ -93,10 +98,13 @@ class PaymentStore {
                                                      std::string_view session_id,
                                                      std::string_view error, bool permanent,
                                                      domain::Timestamp now);
-  // A delivery report. False when the message is unknown. A final failure marks an awaiting
-  // session for the invoice path ("sms_undeliverable"); later or repeated reports are ignored.
+  // A delivery report, found by the gateway's message id or else by our reference. False when
+  // the message is unknown. A report for an attempt whose answer was lost accepts it (the session
+  // awaits payment); a final failure marks the session for the invoice path
+  // ("sms_undeliverable"); later or repeated reports are ignored.
   asio::awaitable<common::Result<bool>> delivery_report(std::string_view message_id,
-                                                        int result_code, DeliveryOutcome outcome,
+                                                        std::string_view reference, int result_code,
+                                                        DeliveryOutcome outcome,
                                                         domain::Timestamp now);
 
   asio::awaitable<common::Result<std::optional<OrderRef>>> order_of(std::string_view session_id);

@@ -134,6 +134,11 @@ ports::PaymentProvider* PaymentWork::payment_provider(std::string_view account) 
   return it == d_.providers.payment.end() ? nullptr : it->second;
 }
 
+std::chrono::microseconds PaymentWork::resend_wait(std::string_view account) const {
+  const config::SmsAccount* a = d_.config.find_sms_account(account);
+  return a ? std::chrono::microseconds(a->resend_unconfirmed_after) : std::chrono::minutes(2);
+}
+
 ports::SmsGateway* PaymentWork::sms_gateway(std::string_view account) const {
   auto it = d_.providers.sms.find(account);
   return it == d_.providers.sms.end() ? nullptr : it->second;
@@ -197,6 +202,16 @@ asio::awaitable<OutboxOutcome> PaymentWork::send_sms(const store::OutboxItem& it
   const auto send_at = domain::next_send_time(now, d_.config.quiet_hours);
   if (send_at > now) co_return OutboxOutcome::wait_until(send_at, "quiet hours");
 
+  // An earlier attempt's answer was lost: the gateway may have taken it. Its delivery report
+  // (matched by our reference) settles that; resend only if none came within the wait.
+  if (session.unresolved_attempts > 0 && session.last_unresolved_at) {
+    const auto wait_until = *session.last_unresolved_at + resend_wait(clinic->sms_account);
+    if (wait_until > now) {
+      co_return OutboxOutcome::wait_until(wait_until,
+                                          "waiting for a delivery report of an unconfirmed send");
+    }
+  }
+
   const auto deadline = deadline_after(now, clinic->payment_window);
   const std::string text =
       domain::compose_payment_sms({clinic->display_name, session.amount, *session.payment_url,
@@ -209,7 +224,7 @@ asio::awaitable<OutboxOutcome> PaymentWork::send_sms(const store::OutboxItem& it
   if (!sms_id->has_value()) co_return OutboxOutcome::success();  // no longer pending
   if (session.unresolved_attempts > 0) d_.metrics.add("visitpay_sms_possible_duplicates_total", "");
 
-  ports::SmsMessage message{*session.phone, text, "sms-" + std::to_string(**sms_id)};
+  ports::SmsMessage message{*session.phone, text, store::sms_reference(**sms_id)};
   auto sent = co_await gateway->send(message);
   if (sent) {
     auto recorded = co_await d_.payments.sms_accepted(**sms_id, item.session_id, sent->message_id,

@@ -61,6 +61,8 @@ class PaymentWork {
 
   ports::PaymentProvider* payment_provider(std::string_view account) const;
   ports::SmsGateway* sms_gateway(std::string_view account) const;
+  // How long an unconfirmed send waits for its delivery report before it is sent again.
+  std::chrono::microseconds resend_wait(std::string_view account) const;
 
   PaymentWorkDeps d_;
   std::vector<std::unique_ptr<OutboxHandler>> handlers_;
