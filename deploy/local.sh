@@ -27,9 +27,11 @@ Usage: deploy/local.sh COMMAND [OPTIONS]
   build [--sanitize] configure and build: build/ (RelWithDebInfo), or build-asan/ (Debug,
                      address + undefined sanitizers) with --sanitize
   run                build, start a private PostgreSQL in var/pg (unless DATABASE_URL or
-                     VISITPAY_DATABASE_URL is set),
-                     migrate, create a development API token and serve on http://127.0.0.1:8080
-                     (or $VISITPAY_LISTEN) in the foreground; Ctrl-C stops everything
+                     VISITPAY_DATABASE_URL is set), start the mock Swedbank Pay on 127.0.0.1:8091
+                     and the mock LINK Mobility on 127.0.0.1:8092 (or $MOCK_SWEDBANKPAY_LISTEN,
+                     $MOCK_LINKMOBILITY_LISTEN), migrate, create a development API token and
+                     serve on http://127.0.0.1:8080 (or $VISITPAY_LISTEN) in the foreground, with
+                     quiet hours off unless VISITPAY_QUIET_HOURS is set; Ctrl-C stops everything
   test [--sanitize]  build, then run every test with ctest (exit code = ctest's)
   lint               clang-format check and clang-tidy over src adapters mocks (tests: format)
   bench              check-out ingest benchmark (tests/bench/ingest_bench.sh)
@@ -92,6 +94,8 @@ cmd_build() {
 
 RUN_PG_DIR=""
 SERVICE_PID=""
+SWEDBANKPAY_PID=""
+LINKMOBILITY_PID=""
 
 run_cleanup() {
   local rc=$?
@@ -102,6 +106,14 @@ run_cleanup() {
     log "stopping the service (pid $SERVICE_PID)"
     stop_process "$SERVICE_PID" "the service"
   fi
+  if [[ -n "$LINKMOBILITY_PID" ]]; then
+    log "stopping mock-linkmobility (pid $LINKMOBILITY_PID)"
+    stop_process "$LINKMOBILITY_PID" "mock-linkmobility"
+  fi
+  if [[ -n "$SWEDBANKPAY_PID" ]]; then
+    log "stopping mock-swedbankpay (pid $SWEDBANKPAY_PID)"
+    stop_process "$SWEDBANKPAY_PID" "mock-swedbankpay"
+  fi
   if [[ -n "$RUN_PG_DIR" ]]; then
     log "stopping the private PostgreSQL in ${RUN_PG_DIR#"$ROOT"/}"
     "$ROOT/deploy/pg-cluster.sh" stop "$RUN_PG_DIR" || true
@@ -109,16 +121,83 @@ run_cleanup() {
   exit "$rc"
 }
 
+# ensure_secret FILE BYTES: a random hex secret, created once, readable by the owner only.
+ensure_secret() {
+  local file=$1 bytes=$2
+  mkdir -p "$(dirname -- "$file")"
+  if [[ ! -s "$file" ]]; then
+    log "generating $file"
+    (umask 077 && openssl rand -hex "$bytes" >"$file")
+  fi
+  chmod 600 "$file"
+}
+
+# wait_for_http PID NAME URL: until URL answers 2xx (5 s at most); dies if PID exits first.
+wait_for_http() {
+  local pid=$1 name=$2 url=$3 i rc
+  for ((i = 0; i < 50; i++)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rc=0
+      wait "$pid" || rc=$?
+      die "$name exited with status $rc before answering on $url (is the port in use? see its message above)"
+    fi
+    if curl -fsS -o /dev/null --max-time 1 "$url" 2>/dev/null && kill -0 "$pid" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  die "$name did not answer on $url within 5 s"
+}
+
 cmd_run() {
   (($# == 0)) || die "run takes no options"
   cmd_build
   cd "$ROOT"
   local bin=build/src/visitpay
-  [[ -x "$bin" ]] || die "$bin was not built"
+  local mock_swedbankpay=build/mocks/mock-swedbankpay
+  local mock_linkmobility=build/mocks/mock-linkmobility
+  local b
+  for b in "$bin" "$mock_swedbankpay" "$mock_linkmobility"; do
+    [[ -x "$b" ]] || die "$b was not built"
+  done
 
   trap run_cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
+
+  local listen=${VISITPAY_LISTEN:-127.0.0.1:8080}
+  local base=http://$listen
+  local sp_listen=${MOCK_SWEDBANKPAY_LISTEN:-127.0.0.1:8091}
+  local lm_listen=${MOCK_LINKMOBILITY_LISTEN:-127.0.0.1:8092}
+  local sp_url=http://$sp_listen lm_url=http://$lm_listen
+  local config=$CONFIG
+
+  # The mocks' credentials, created once in var/; deploy/config/local.json reads them from
+  # these environment variables.
+  ensure_secret var/mock-swedbankpay.token 16
+  ensure_secret var/mock-linkmobility.password 16
+  MOCK_SWEDBANKPAY_TOKEN=$(<var/mock-swedbankpay.token)
+  MOCK_LINKMOBILITY_PASSWORD=$(<var/mock-linkmobility.password)
+  export MOCK_SWEDBANKPAY_TOKEN MOCK_LINKMOBILITY_PASSWORD
+
+  # Mocks elsewhere than local.json says: run with a copy of it that points there.
+  if [[ "$sp_listen" != 127.0.0.1:8091 || "$lm_listen" != 127.0.0.1:8092 ]]; then
+    config=var/local.run.json
+    sed -e "s#\"http://127.0.0.1:8091\"#\"$sp_url\"#" -e "s#\"http://127.0.0.1:8092\"#\"$lm_url\"#" \
+      "$CONFIG" >"$config"
+    log "mocks on $sp_listen and $lm_listen: using $config (a copy of $CONFIG)"
+  fi
+  # Providers call back to where the service listens.
+  if [[ -n "${VISITPAY_LISTEN:-}" && -z "${VISITPAY_PUBLIC_BASE_URL:-}" ]]; then
+    export VISITPAY_PUBLIC_BASE_URL=$base
+  fi
+  # The demo must work in the evening too: no quiet hours unless asked for.
+  local quiet_note="quiet hours are off for this run (VISITPAY_QUIET_HOURS=off): the SMS goes out at once"
+  if [[ -z "${VISITPAY_QUIET_HOURS:-}" ]]; then
+    export VISITPAY_QUIET_HOURS=off
+  else
+    quiet_note="quiet hours: VISITPAY_QUIET_HOURS=$VISITPAY_QUIET_HOURS (Oslo time; no SMS is sent inside them)"
+  fi
 
   if [[ -z "${DATABASE_URL:-}" && -z "${VISITPAY_DATABASE_URL:-}" ]]; then
     mkdir -p var
@@ -131,42 +210,62 @@ cmd_run() {
   fi
 
   if [[ -z "${VISITPAY_LOOKUP_KEY_FILE:-}" ]]; then
-    mkdir -p var
-    if [[ ! -s var/lookup.key ]]; then
-      log "generating var/lookup.key"
-      (umask 077 && openssl rand -hex 32 >var/lookup.key)
-    fi
-    chmod 600 var/lookup.key
+    ensure_secret var/lookup.key 32
     export VISITPAY_LOOKUP_KEY_FILE=$ROOT/var/lookup.key
   fi
 
-  "$bin" --config "$CONFIG" migrate
-  local token
-  token=$("$bin" --config "$CONFIG" clients add local-dev --scopes checkout:write,sessions:read,ops --replace)
-  [[ -n "$token" ]] || die "clients add printed no token"
+  "$mock_swedbankpay" --listen "$sp_listen" --token "$MOCK_SWEDBANKPAY_TOKEN" \
+    --callback-time-scale 0.01 &
+  SWEDBANKPAY_PID=$!
+  "$mock_linkmobility" --listen "$lm_listen" --username visitpay \
+    --password "$MOCK_LINKMOBILITY_PASSWORD" \
+    --dlr-url "$base/v1/webhooks/sms/linkmobility" &
+  LINKMOBILITY_PID=$!
+  wait_for_http "$SWEDBANKPAY_PID" mock-swedbankpay "$sp_url/"
+  wait_for_http "$LINKMOBILITY_PID" mock-linkmobility "$lm_url/_mock/health"
 
-  local listen=${VISITPAY_LISTEN:-127.0.0.1:8080}
-  local base=http://$listen
+  "$bin" --config "$config" migrate
+  local token
+  token=$("$bin" --config "$config" clients add local-dev --scopes checkout:write,sessions:read,ops --replace)
+  [[ -n "$token" ]] || die "clients add printed no token"
+  # A new visit each run: the private database keeps the sessions of earlier runs.
+  local visit_id
+  visit_id=V-$(date -u +%Y%m%d-%H%M%S)
+
   cat <<EOF
 
-  visitpay is starting on $base  (Ctrl-C stops it and the private PostgreSQL)
+  visitpay is starting on $base  (Ctrl-C stops it, the mocks and the private PostgreSQL)
+
+  Mock Swedbank Pay on $sp_url (its orders), mock LINK Mobility on $lm_url (SMS inbox: $lm_url/inbox);
+  $quiet_note.
 
   API token (client local-dev, scopes checkout:write,sessions:read,ops):
-    $token
+    TOKEN='$token'
 
-  Try a check-out:
+  1. Check out a visit (in a shell where TOKEN is set; the answer holds the session_id; the same
+     request again returns the same session, another visit_id makes another one):
     curl -sS -X POST $base/v1/checkouts \\
-      -H 'Authorization: Bearer $token' \\
+      -H "Authorization: Bearer \$TOKEN" \\
       -H 'Content-Type: application/json' \\
-      -d '{"clinic_id":"oslo-sentrum","visit_id":"V-2026-000123","checked_out_at":"2026-11-22T14:05:00+01:00","currency":"NOK","lines":[{"description":"Konsultasjon spesialist","amount":65000,"vat_amount":0}],"payer":{"name":"Kari Nordmann","national_id":"10915596784","phone":"+4741234567","address":{"street":"Storgata 1","postal_code":"0155","city":"Oslo","country":"NO"}}}'
+      -d '{"clinic_id":"oslo-sentrum","visit_id":"$visit_id","checked_out_at":"2026-11-22T14:05:00+01:00","currency":"NOK","lines":[{"description":"Konsultasjon spesialist","amount":65000,"vat_amount":0}],"payer":{"name":"Kari Nordmann","national_id":"10915596784","phone":"+4741234567","address":{"street":"Storgata 1","postal_code":"0155","city":"Oslo","country":"NO"}}}'
 
-  Then read the session (id from the response):
-    curl -sS -H 'Authorization: Bearer $token' $base/v1/sessions/SESSION_ID
+  2. The payment link arrives by SMS within a second or two: open $lm_url/inbox in a browser,
+     click the link and pay (card or Vipps). Or from a script: the inbox as JSON holds the link,
+    curl -sS '$lm_url/inbox?to=%2B4741234567'
+     and posting the payment page's form pays like its button:
+    PAYMENT_URL=\$(curl -sS '$lm_url/inbox?to=%2B4741234567' | grep -o '$sp_url/checkout/[A-Za-z0-9_-]*' | tail -n 1)
+    curl -sS -o /dev/null -X POST -d 'action=pay&instrument=Vipps' "\$PAYMENT_URL"
+
+  3. A moment later the session is paid (state awaiting_payment, then paid):
+    curl -sS -H "Authorization: Bearer \$TOKEN" $base/v1/sessions/SESSION_ID
+
+  Outbox work that failed outbox.max_attempts times (scope ops):
+    curl -sS -H "Authorization: Bearer \$TOKEN" $base/v1/outbox/dead
 
 EOF
 
   # In the background so that INT/TERM reach our trap at once; the trap stops the service.
-  "$bin" --config "$CONFIG" serve &
+  "$bin" --config "$config" serve &
   SERVICE_PID=$!
   local rc=0
   wait "$SERVICE_PID" || rc=$?

@@ -479,6 +479,10 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
     curl_easy_setopt(e, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    // libcurl silently sends a request again when a reused connection dies before any answer
+    // ("Connection died, retrying a fresh connect"). For a request that must not happen twice,
+    // a fresh connection leaves no such retry.
+    if (!r.idempotent) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
                      static_cast<long>(std::max<long long>(1, r.timeout.count())));
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,

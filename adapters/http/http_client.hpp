@@ -23,6 +23,9 @@ struct HttpRequest {
   std::string body;
   std::chrono::milliseconds timeout{10000};  // whole exchange, including connect
   std::chrono::milliseconds connect_timeout{3000};
+  // False for a request that must not be sent twice and carries no idempotency key (an SMS):
+  // it then never goes over a reused connection, which libcurl would silently retry on.
+  bool idempotent = true;
 };
 
 struct HttpResponse {

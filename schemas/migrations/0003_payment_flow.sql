@@ -43,8 +43,11 @@ CREATE TABLE sms_messages (
   session_id         uuid NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
   account            text NOT NULL,
   status             text NOT NULL
-                     CHECK (status IN ('sending', 'unknown', 'accepted', 'rejected', 'delivered',
-                                       'failed')),
+                     -- sending: under way; unknown: no usable answer (may have been sent);
+                     -- not_sent: an error answer; rejected: refused for good;
+                     -- accepted -> delivered | failed: by the gateway, then delivery reports
+                     CHECK (status IN ('sending', 'unknown', 'not_sent', 'rejected', 'accepted',
+                                       'delivered', 'failed')),
   gateway_message_id text UNIQUE,
   segments           integer,
   result_code        integer,  -- the last delivery report's code
@@ -57,3 +60,11 @@ CREATE TABLE sms_messages (
 );
 
 CREATE INDEX sms_messages_session ON sms_messages (session_id);
+
+-- Sessions accepted before this migration get their payment link now (or, without a phone,
+-- wait for the invoice).
+INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
+SELECT id, 'create_payment_order', now(), now(), now()
+FROM sessions WHERE state = 'pending' AND has_phone;
+UPDATE sessions SET state = 'invoicing', invoice_reason = 'no_phone'
+WHERE state = 'pending' AND NOT has_phone;

@@ -28,7 +28,9 @@ namespace visitpay::common {
   X(15, invalid_state, 409, "The resource is not in a state that allows this")             \
   X(16, provider_unavailable, 502, "A payment or SMS provider is unavailable")             \
   X(17, provider_rejected, 502, "A payment or SMS provider rejected the request")          \
-  X(18, provider_conflict, 409, "The provider refused the operation in the current state")
+  X(18, provider_conflict, 409, "The provider refused the operation in the current state") \
+  X(19, provider_outcome_unknown, 502,                                                     \
+    "A provider did not answer; the request may have taken effect")
 
 enum class ErrorCode : int {
 #define VISITPAY_ERROR_ENUM(num, name, status, title) name = num,

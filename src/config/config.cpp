@@ -517,7 +517,9 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
     if (const Json* o = root.get("reconcile")) {
       ObjectReader r(*o, "/reconcile", problems);
       r.duration("after", c.reconcile.after);
-      r.duration("interval", c.reconcile.interval);
+      auto interval = std::chrono::duration_cast<std::chrono::seconds>(c.reconcile.interval);
+      r.duration("interval", interval);
+      c.reconcile.interval = interval;
       r.integer("batch", c.reconcile.batch, 1, 100'000);
     }
     if (const Json* q = root.get("quiet_hours")) {

@@ -78,7 +78,7 @@ struct OutboxConfig {
 // polled at the provider.
 struct ReconcileConfig {
   std::chrono::seconds after{std::chrono::minutes(10)};
-  std::chrono::seconds interval{std::chrono::minutes(1)};
+  std::chrono::milliseconds interval{std::chrono::minutes(1)};
   int batch = 200;
 };
 

@@ -10,7 +10,8 @@ namespace visitpay::ports {
 struct SmsMessage {
   std::string to;         // E.164, e.g. +4741234567 (personal data: never log)
   std::string text;       // already composed, GSM-7
-  std::string reference;  // our reference (the outbox item id); no personal data
+  std::string reference;  // our reference (the send attempt); no personal data
+  std::string sender;     // alphanumeric sender id; "" = the gateway account's default
 };
 
 struct SmsAccepted {
@@ -18,8 +19,9 @@ struct SmsAccepted {
   int segments = 1;
 };
 
-// Failures as in PaymentProvider: provider_unavailable (retry), provider_rejected (permanent,
-// e.g. an invalid destination).
+// Failures: provider_unavailable (an error answer: not sent, retry), provider_outcome_unknown (no
+// usable answer: it may have been sent; its delivery report, which echoes `reference`, tells),
+// provider_rejected (permanent, e.g. an invalid destination).
 class SmsGateway {
  public:
   virtual ~SmsGateway() = default;

@@ -73,8 +73,9 @@ UPDATE sms_messages SET status = 'unknown', error = $2 WHERE id = $1 AND status 
 
 constexpr Statement kSmsNotSent{"payment.sms_not_sent", R"sql(
 WITH m AS (
-  UPDATE sms_messages SET status = 'rejected', error = $3, final_at = $5
-  WHERE id = $1
+  UPDATE sms_messages
+  SET status = CASE WHEN $4 THEN 'rejected' ELSE 'not_sent' END, error = $3, final_at = $5
+  WHERE id = $1 AND status = 'sending'
 )
 UPDATE sessions
 SET state = 'invoicing', invoice_reason = 'sms_rejected', updated_at = $5

@@ -224,7 +224,8 @@ asio::awaitable<OutboxOutcome> PaymentWork::send_sms(const store::OutboxItem& it
   if (!sms_id->has_value()) co_return OutboxOutcome::success();  // no longer pending
   if (session.unresolved_attempts > 0) d_.metrics.add("visitpay_sms_possible_duplicates_total", "");
 
-  ports::SmsMessage message{*session.phone, text, store::sms_reference(**sms_id)};
+  ports::SmsMessage message{*session.phone, text, store::sms_reference(**sms_id),
+                            clinic->sms_sender};
   auto sent = co_await gateway->send(message);
   if (sent) {
     auto recorded = co_await d_.payments.sms_accepted(**sms_id, item.session_id, sent->message_id,
@@ -245,10 +246,18 @@ asio::awaitable<OutboxOutcome> PaymentWork::send_sms(const store::OutboxItem& it
     d_.log.warn("sms.rejected", {{"session_id", item.session_id}, {"detail", error.detail}});
     co_return OutboxOutcome::success();  // the session is on the invoice path now
   }
-  // A transport failure or an error answer: the gateway may or may not have taken it. The next
-  // attempt may therefore send a second SMS; that is counted (possible_duplicates).
-  d_.metrics.add("visitpay_sms_total", common::Metrics::label("outcome", "unknown"));
-  auto recorded = co_await d_.payments.sms_unknown(**sms_id, error.detail);
+  if (error.code == ErrorCode::provider_outcome_unknown) {
+    // No usable answer: the gateway may have taken it. The next attempt first waits for a
+    // delivery report of this one; a resend after that is counted (possible_duplicates).
+    d_.metrics.add("visitpay_sms_total", common::Metrics::label("outcome", "unknown"));
+    auto recorded = co_await d_.payments.sms_unknown(**sms_id, error.detail);
+    if (!recorded) co_return from_error(recorded.error());
+    co_return from_error(error);
+  }
+  // An error answer (5xx, 429, throttling): not sent; try again later.
+  d_.metrics.add("visitpay_sms_total", common::Metrics::label("outcome", "failed"));
+  auto recorded = co_await d_.payments.sms_not_sent(**sms_id, item.session_id, error.detail,
+                                                    /*permanent=*/false, d_.clock.now());
   if (!recorded) co_return from_error(recorded.error());
   co_return from_error(error);
 }

@@ -110,6 +110,8 @@ export DATABASE_URL
 unset VISITPAY_DATABASE_URL # the benchmark's own cluster, whatever the caller's environment says
 (umask 077 && openssl rand -hex 32 >"$TMP/lookup.key")
 export VISITPAY_LOOKUP_KEY_FILE=$TMP/lookup.key
+# deploy/config/local.json names the mock providers' secrets; this benchmark starts no mocks
+export MOCK_SWEDBANKPAY_TOKEN=unused MOCK_LINKMOBILITY_PASSWORD=unused
 
 "$BIN" --config "$CONFIG" migrate
 TOKEN=$("$BIN" --config "$CONFIG" clients add bench --scopes checkout:write --replace)

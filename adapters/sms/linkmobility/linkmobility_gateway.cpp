@@ -64,7 +64,7 @@ std::optional<int> result_code_of(const Json& body) {
 
 std::string send_request_body(const LinkMobilityConfig& config, const ports::SmsMessage& message) {
   Json body = Json::object();
-  body["source"] = config.source;
+  body["source"] = message.sender.empty() ? config.source : message.sender;
   body["sourceTON"] = "ALPHANUMERIC";
   body["destination"] = message.to;
   body["userData"] = message.text;
@@ -93,6 +93,7 @@ asio::awaitable<Result<ports::SmsAccepted>> LinkMobilitySmsGateway::send(
   request.method = "POST";
   request.url = config_.base_url + "/sms/send";
   request.timeout = config_.timeout;
+  request.idempotent = false;  // LINK documents no idempotency: never resent by libcurl
   request.headers.emplace_back("Authorization", authorization_);
   request.headers.emplace_back("Content-Type", "application/json");
   request.headers.emplace_back("Accept", "application/json");
@@ -100,14 +101,19 @@ asio::awaitable<Result<ports::SmsAccepted>> LinkMobilitySmsGateway::send(
 
   // Single attempt (see the class comment). Details below name codes, never the destination.
   auto response = co_await client_.send(std::move(request));
-  if (!response) co_return std::move(response).error();
+  if (!response) {
+    // No answer (timeout, reset): the gateway may have taken the SMS.
+    auto error = std::move(response).error();
+    error.code = ErrorCode::provider_outcome_unknown;
+    co_return error;
+  }
   const http::HttpResponse& r = response.value();
   const Json body = Json::parse(r.body, nullptr, false);
   const std::optional<int> code = body.is_discarded() ? std::nullopt : result_code_of(body);
 
   if (http::is_success(r.status)) {
     if (!code) {
-      co_return make_error(ErrorCode::provider_unavailable,
+      co_return make_error(ErrorCode::provider_outcome_unknown,
                            "LINK Mobility answered HTTP " + std::to_string(r.status) +
                                " without a readable resultCode; the SMS may have been sent");
     }

@@ -33,7 +33,9 @@ EnvLookup env_of(Env vars) {
 
 Env base_env() {
   return {{"DATABASE_URL", "postgresql://localhost/visitpay"},
-          {"VISITPAY_LOOKUP_KEY", kLookupKeyHex}};
+          {"VISITPAY_LOOKUP_KEY", kLookupKeyHex},
+          {"MOCK_SWEDBANKPAY_TOKEN", "test-token"},
+          {"MOCK_LINKMOBILITY_PASSWORD", "secret"}};
 }
 
 std::string local_json() {
@@ -475,6 +477,71 @@ TEST(UnknownVisitpayEnv, EmptyOrNullListHasNothingUnknown) {
   char* empty[] = {nullptr};
   EXPECT_TRUE(unknown_visitpay_env(empty).empty());
   EXPECT_TRUE(unknown_visitpay_env(nullptr).empty());
+}
+
+// --- providers, outbox, quiet hours ---------------------------------------------------------
+
+Json with_providers() {
+  Json doc = minimal();
+  doc["payment_accounts"] = {{"main",
+                              {{"base_url", "https://api.externalintegration.payex.com"},
+                               {"token_env", "SPAY_TOKEN"},
+                               {"payee_id", "5cabf558-5283-482f-b252-4d58e06f6f3b"},
+                               {"payee_name", "Oslo Sentrum Klinikk"}}}};
+  doc["sms_accounts"] = {{"main",
+                          {{"base_url", "https://n-eu.linkmobility.io"},
+                           {"username", "visitpay"},
+                           {"password_env", "LINK_PASSWORD"},
+                           {"platform_id", "COMMON_API"},
+                           {"platform_partner_id", "1234"}}}};
+  doc["clinics"][0]["payment_account"] = "main";
+  doc["clinics"][0]["sms_account"] = "main";
+  return doc;
+}
+
+TEST(ParseConfig, ProviderAccountsReadSecretsFromTheEnvironment) {
+  auto result = parse(with_providers(), {{"SPAY_TOKEN", "tok"}, {"LINK_PASSWORD", "pw"}});
+  ASSERT_TRUE(result.ok()) << result.error().detail;
+  ASSERT_EQ(result->payment_accounts.size(), 1u);
+  EXPECT_EQ(result->payment_accounts[0].token, "tok");
+  EXPECT_EQ(result->sms_accounts[0].password, "pw");
+  EXPECT_EQ(result->clinics[0].payment_account, "main");
+  EXPECT_TRUE(result->quiet_hours.enabled);
+  EXPECT_EQ(result->quiet_hours.start_minute, 21 * 60);
+}
+
+TEST(ParseConfig, ProviderSecretsMustNotBeInline) {
+  Json doc = with_providers();
+  doc["payment_accounts"]["main"].erase("token_env");
+  doc["payment_accounts"]["main"]["token"] = "in-the-file";
+  const auto error = error_of(doc, {{"LINK_PASSWORD", "pw"}});
+  EXPECT_THAT(error, HasSubstr("/payment_accounts/main/token: secrets are not accepted inline"));
+  EXPECT_THAT(error, Not(HasSubstr("in-the-file")));
+  EXPECT_THAT(error_of(with_providers(), {{"LINK_PASSWORD", "pw"}}),
+              HasSubstr("token_env: SPAY_TOKEN is not set"));
+}
+
+TEST(ParseConfig, ClinicAccountsMustExist) {
+  Json doc = with_providers();
+  doc["clinics"][0]["payment_account"] = "other";
+  EXPECT_THAT(error_of(doc, {{"SPAY_TOKEN", "t"}, {"LINK_PASSWORD", "p"}}),
+              HasSubstr("/clinics/0/payment_account: no such entry in /payment_accounts"));
+}
+
+TEST(ParseConfig, QuietHoursFromConfigAndEnvironment) {
+  Json doc = minimal();
+  doc["quiet_hours"] = "22:30-07:15";
+  auto result = parse(doc);
+  ASSERT_TRUE(result.ok()) << result.error().detail;
+  EXPECT_EQ(result->quiet_hours.start_minute, 22 * 60 + 30);
+  EXPECT_EQ(result->quiet_hours.end_minute, 7 * 60 + 15);
+  result = parse(doc, {{"VISITPAY_QUIET_HOURS", "off"}});
+  ASSERT_TRUE(result.ok()) << result.error().detail;
+  EXPECT_FALSE(result->quiet_hours.enabled);
+  EXPECT_THAT(error_of(doc, {{"VISITPAY_QUIET_HOURS", "25:00-08:00"}}),
+              HasSubstr("VISITPAY_QUIET_HOURS"));
+  doc["quiet_hours"] = "night";
+  EXPECT_THAT(error_of(doc), HasSubstr("/quiet_hours"));
 }
 
 }  // namespace
