@@ -274,13 +274,13 @@ bool parse_quiet_hours(std::string_view text, domain::QuietHours& out) {
 // The VISITPAY_* variables this build understands. Anything else with the prefix is a typo.
 const std::set<std::string>& known_env() {
   static const std::set<std::string> names = {
-      "VISITPAY_CONFIG",         "VISITPAY_DATABASE_URL",
-      "VISITPAY_LISTEN",         "VISITPAY_THREADS",
-      "VISITPAY_DB_POOL_SIZE",   "VISITPAY_LOOKUP_KEY_FILE",
-      "VISITPAY_LOOKUP_KEY",     "VISITPAY_LOG_LEVEL",
-      "VISITPAY_ENVIRONMENT",    "VISITPAY_ALLOW_SYNTHETIC_IDS",
-      "VISITPAY_PAYMENT_WINDOW", "VISITPAY_QUIET_HOURS",
-      "VISITPAY_PUBLIC_BASE_URL"};
+      "VISITPAY_CONFIG",          "VISITPAY_DATABASE_URL",
+      "VISITPAY_LISTEN",          "VISITPAY_THREADS",
+      "VISITPAY_DB_POOL_SIZE",    "VISITPAY_LOOKUP_KEY_FILE",
+      "VISITPAY_LOOKUP_KEY",      "VISITPAY_LOG_LEVEL",
+      "VISITPAY_ENVIRONMENT",     "VISITPAY_ALLOW_SYNTHETIC_IDS",
+      "VISITPAY_PAYMENT_WINDOW",  "VISITPAY_QUIET_HOURS",
+      "VISITPAY_PUBLIC_BASE_URL", "VISITPAY_OUTBOX"};
   return names;
 }
 
@@ -338,6 +338,13 @@ void apply_env(Config& c, const EnvLookup& env, std::string& key_file,
   if (auto v = get("VISITPAY_QUIET_HOURS")) {
     if (!parse_quiet_hours(*v, c.quiet_hours)) {
       problems.push_back("VISITPAY_QUIET_HOURS: must be off, on or HH:MM-HH:MM");
+    }
+  }
+  if (auto v = get("VISITPAY_OUTBOX")) {
+    if (*v == "on" || *v == "off") {
+      c.outbox.enabled = *v == "on";
+    } else {
+      problems.push_back("VISITPAY_OUTBOX: must be on or off");
     }
   }
   if (auto v = get("VISITPAY_PUBLIC_BASE_URL")) {
@@ -507,6 +514,7 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
                   });
     if (const Json* o = root.get("outbox")) {
       ObjectReader r(*o, "/outbox", problems);
+      r.boolean("enabled", c.outbox.enabled);
       r.integer("concurrency", c.outbox.concurrency, 1, 256);
       r.integer("max_attempts", c.outbox.max_attempts, 1, 1000);
       r.millis("lease_ms", c.outbox.lease);

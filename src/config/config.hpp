@@ -66,6 +66,9 @@ struct SmsAccount {
 };
 
 struct OutboxConfig {
+  // false: an API-only instance that runs no outbox workers and no reconciler (other instances,
+  // or a later start, do the queued work).
+  bool enabled = true;
   int concurrency = 4;
   int max_attempts = 8;
   std::chrono::milliseconds lease{15000};

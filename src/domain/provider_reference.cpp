@@ -1,33 +1,19 @@
 #include "domain/provider_reference.hpp"
 
-#include <array>
 #include <cstdint>
+
+#include "common/crypto.hpp"
 
 namespace visitpay::domain {
 
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
 std::string payee_reference(std::string_view operation, std::string_view session_id) {
   // The UUID's 16 bytes, big-endian.
-  std::array<std::uint8_t, 16> bytes{};
-  std::size_t nibbles = 0;
+  std::string hex;
   for (char c : session_id) {
-    if (c == '-') continue;
-    const int v = hex_value(c);
-    if (v < 0 || nibbles == 32) return {};
-    bytes[nibbles / 2] = static_cast<std::uint8_t>(bytes[nibbles / 2] << 4 | v);
-    ++nibbles;
+    if (c != '-') hex += c;
   }
-  if (nibbles != 32) return {};
+  common::Bytes bytes;
+  if (hex.size() != 32 || !common::from_hex(hex, bytes)) return {};
   // Long division by 36, 25 times: 36^25 > 2^128, so every UUID has exactly 25 digits.
   constexpr std::string_view kDigits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
   std::string digits(25, '0');

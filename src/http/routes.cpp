@@ -125,40 +125,22 @@ class Handlers {
     auto auth =
         co_await authorize(d_, req, ctx, app::scope::sessions_read, app::scope::checkout_write);
     if (auto* res = std::get_if<Response>(&auth)) co_return std::move(*res);
-    const auto& principal = std::get<app::Principal>(auth);
-
-    const auto not_found = make_error(ErrorCode::not_found, "no such session");
-    auto id = common::normalize_uuid(ctx.params.find("session_id")->second);
-    if (!id) co_return problem_response(not_found, ctx, req.version());
-    auto found = co_await d_.checkouts.find(*id);
+    auto found = co_await visible_session(std::get<app::Principal>(auth), ctx);
     if (!found) co_return problem_response(found.error(), ctx, req.version());
-    // Another clinic's session is reported as absent rather than forbidden: no existence leak.
-    if (!found->has_value() || !principal.may_act_for_clinic((*found)->clinic_id)) {
-      co_return problem_response(not_found, ctx, req.version());
-    }
-    co_return json_response(bhttp::status::ok, session_json(**found).dump(), req.version());
+    co_return json_response(bhttp::status::ok, session_json(*found).dump(), req.version());
   }
 
   asio::awaitable<Response> cancel_checkout(const Request& req, RequestContext& ctx) {
     auto auth = co_await authorize(d_, req, ctx, app::scope::checkout_write);
     if (auto* res = std::get_if<Response>(&auth)) co_return std::move(*res);
     const auto& principal = std::get<app::Principal>(auth);
-
-    const auto not_found = make_error(ErrorCode::not_found, "no such session");
-    auto id = common::normalize_uuid(ctx.params.find("session_id")->second);
-    if (!id) co_return problem_response(not_found, ctx, req.version());
-    auto found = co_await d_.checkouts.find(*id);
+    auto found = co_await visible_session(principal, ctx);
     if (!found) co_return problem_response(found.error(), ctx, req.version());
-    if (!found->has_value() || !principal.may_act_for_clinic((*found)->clinic_id)) {
-      co_return problem_response(not_found, ctx, req.version());
-    }
-    auto cancelled = co_await d_.payments.cancel(*id);
+    auto cancelled = co_await d_.payments.cancel(found->id);
     if (!cancelled) co_return problem_response(cancelled.error(), ctx, req.version());
-    auto after = co_await d_.checkouts.find(*id);
-    if (!after || !after->has_value()) {
-      co_return problem_response(after ? not_found : after.error(), ctx, req.version());
-    }
-    co_return json_response(bhttp::status::ok, session_json(**after).dump(), req.version());
+    auto after = co_await visible_session(principal, ctx);  // the state it has now
+    if (!after) co_return problem_response(after.error(), ctx, req.version());
+    co_return json_response(bhttp::status::ok, session_json(*after).dump(), req.version());
   }
 
   // Swedbank Pay's callback is unsigned, so it is only a hint: it queues a GET of the order and
@@ -284,6 +266,21 @@ class Handlers {
   }
 
  private:
+  // The session named by the route's {session_id}, if the principal may see it. Another clinic's
+  // session is reported as absent rather than forbidden: no existence leak.
+  asio::awaitable<common::Result<domain::SessionView>> visible_session(
+      const app::Principal& principal, const RequestContext& ctx) {
+    const auto not_found = make_error(ErrorCode::not_found, "no such session");
+    auto id = common::normalize_uuid(ctx.params.find("session_id")->second);
+    if (!id) co_return not_found;
+    auto found = co_await d_.checkouts.find(*id);
+    if (!found) co_return std::move(found).error();
+    if (!found->has_value() || !principal.may_act_for_clinic((*found)->clinic_id)) {
+      co_return not_found;
+    }
+    co_return std::move(**found);
+  }
+
   // The optional source-address allowlist of provider callbacks.
   std::optional<Response> check_source(const Request& req, const RequestContext& ctx) const {
     const auto& allowed = d_.config.webhooks.allowed_sources;

@@ -114,6 +114,11 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
     out += "# HELP visitpay_outbox_dead_letters Outbox items in the dead letters (all instances)\n";
     out += "# TYPE visitpay_outbox_dead_letters gauge\n";
     out += "visitpay_outbox_dead_letters " + std::to_string(reconciler_.dead_letters()) + "\n";
+    out +=
+        "# HELP visitpay_payments_after_close Orders paid after their session was cancelled "
+        "(to refund; all instances)\n";
+    out += "# TYPE visitpay_payments_after_close gauge\n";
+    out += "visitpay_payments_after_close " + std::to_string(reconciler_.paid_after_close()) + "\n";
     const auto h = http_client_.stats();
     out += "# HELP visitpay_provider_requests_total Outbound HTTP attempts to providers\n";
     out += "# TYPE visitpay_provider_requests_total counter\n";
@@ -151,8 +156,12 @@ common::Result<std::uint16_t> Service::start(bool handle_signals) {
       log_.warn("service.clinic_without_payment_account", {{"clinic_id", clinic.id}});
     }
   }
-  dispatcher_.start();
-  reconciler_.start();
+  if (config_.outbox.enabled) {
+    dispatcher_.start();
+    reconciler_.start();
+  } else {
+    log_.info("service.outbox_disabled", {});
+  }
   for (int i = 0; i < config_.http.threads; ++i)
     threads_.emplace_back([this] { ioc_.run(); });
   return port;

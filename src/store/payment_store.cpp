@@ -118,28 +118,33 @@ SELECT s.id, s.state, s.clinic_id, o.account, o.order_id, s.vat_amount_ore
 FROM payment_orders o JOIN sessions s ON s.id = o.session_id
 WHERE o.session_id = $1)sql"};
 
+// The session row is locked first, so concurrent status checks of one session (a callback and
+// an abort, say) run one after the other and only one of them sees the transition to paid.
 constexpr Statement kRecordStatus{"payment.record_status", R"sql(
 WITH s AS (
-  SELECT id, state FROM sessions WHERE id = $1 FOR UPDATE
+  SELECT id, state,
+         $2 = 'Paid' AND state IN ('pending', 'awaiting_payment', 'invoicing') AS pays,
+         $2 = 'Paid' AND state = 'cancelled' AS paid_after_cancel
+  FROM sessions WHERE id = $1 FOR UPDATE
 ), o AS (
   UPDATE payment_orders o
   SET status = $2, instrument = nullif($3, ''), transaction_type = nullif($4, ''),
       captured_ore = greatest(o.captured_ore, $5), updated_at = $6,
-      paid_after_close = o.paid_after_close OR ($2 = 'Paid' AND s.state = 'cancelled')
+      paid_after_close = o.paid_after_close OR s.paid_after_cancel
   FROM s WHERE o.session_id = s.id
 ), u AS (
   UPDATE sessions
-  SET state = CASE WHEN $2 = 'Paid' AND s.state IN ('pending', 'awaiting_payment', 'invoicing')
-                   THEN 'paid' ELSE s.state END,
-      paid_at = CASE WHEN $2 = 'Paid' AND s.state IN ('pending', 'awaiting_payment', 'invoicing')
-                     THEN $6 ELSE sessions.paid_at END,
-      updated_at = CASE WHEN $2 = 'Paid' AND s.state IN ('pending', 'awaiting_payment', 'invoicing')
-                        THEN $6 ELSE sessions.updated_at END,
+  SET state = CASE WHEN s.pays THEN 'paid' ELSE s.state END,
+      paid_at = CASE WHEN s.pays THEN $6 ELSE sessions.paid_at END,
+      updated_at = CASE WHEN s.pays THEN $6 ELSE sessions.updated_at END,
       status_checked_at = $6
   FROM s WHERE sessions.id = s.id
-  RETURNING sessions.state
+  RETURNING sessions.state, s.pays
 )
-SELECT state FROM u)sql"};
+SELECT state, pays FROM u)sql"};
+
+constexpr Statement kCountPaidAfterClose{
+    "payment.count_paid_after_close", "SELECT count(*) FROM payment_orders WHERE paid_after_close"};
 
 constexpr Statement kCallback{"payment.callback", R"sql(
 WITH o AS (
@@ -335,7 +340,7 @@ asio::awaitable<Result<std::optional<OrderRef>>> PaymentStore::order_of(
   co_return o;
 }
 
-asio::awaitable<Result<std::string>> PaymentStore::record_order_status(
+asio::awaitable<Result<OrderStatusResult>> PaymentStore::record_order_status(
     std::string_view session_id, const OrderStatusUpdate& update, domain::Timestamp now) {
   PgParams p;
   p.add(session_id)
@@ -346,8 +351,15 @@ asio::awaitable<Result<std::string>> PaymentStore::record_order_status(
       .add(ts(now));
   auto r = co_await pool_.execute(kRecordStatus, p);
   if (!r) co_return std::move(r).error();
-  if (r->empty()) co_return std::string();
-  co_return r->string(0, 0);
+  if (r->empty()) co_return OrderStatusResult{};
+  co_return OrderStatusResult{r->string(0, 0), r->boolean(0, 1)};
+}
+
+asio::awaitable<Result<std::int64_t>> PaymentStore::count_paid_after_close() {
+  const PgParams none;
+  auto r = co_await pool_.execute(kCountPaidAfterClose, none);
+  if (!r) co_return std::move(r).error();
+  co_return r->int64(0, 0);
 }
 
 asio::awaitable<Result<bool>> PaymentStore::callback_received(std::string_view order_id,

@@ -59,6 +59,11 @@ struct OrderStatusUpdate {
   domain::Ore captured = 0;
 };
 
+struct OrderStatusResult {
+  std::string state;         // the session's state after the update
+  bool became_paid = false;  // this update moved the session to paid
+};
+
 enum class CancelOutcome { cancelled, already_cancelled, not_cancellable, not_found };
 
 enum class DeliveryOutcome { in_progress, delivered, failed };
@@ -109,10 +114,9 @@ class PaymentStore {
 
   asio::awaitable<common::Result<std::optional<OrderRef>>> order_of(std::string_view session_id);
   // Records the provider's view; `Paid` moves an open session to paid (once), and a payment
-  // seen on a closed session is flagged, never dropped. Returns the session's state after.
-  asio::awaitable<common::Result<std::string>> record_order_status(std::string_view session_id,
-                                                                   const OrderStatusUpdate& update,
-                                                                   domain::Timestamp now);
+  // seen on a cancelled session is flagged (paid_after_close), never dropped.
+  asio::awaitable<common::Result<OrderStatusResult>> record_order_status(
+      std::string_view session_id, const OrderStatusUpdate& update, domain::Timestamp now);
 
   // A provider callback for `order_id`: queues a status check. False when the order is unknown.
   asio::awaitable<common::Result<bool>> callback_received(std::string_view order_id,
@@ -120,6 +124,9 @@ class PaymentStore {
   // Queues a status check for up to `limit` awaiting sessions not checked since `before`.
   asio::awaitable<common::Result<std::int64_t>> enqueue_stale(domain::Timestamp before, int limit,
                                                               domain::Timestamp now);
+
+  // Orders paid after their session was cancelled: money finance must return.
+  asio::awaitable<common::Result<std::int64_t>> count_paid_after_close();
 
   asio::awaitable<common::Result<CancelOutcome>> cancel(std::string_view session_id,
                                                         domain::Timestamp now);

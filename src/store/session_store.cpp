@@ -8,6 +8,9 @@ using common::Result;
 
 namespace {
 
+// With a phone, the payment link's first step is queued in the same statement; without one the
+// session waits for its invoice. (No SQL comments inside: the benchmark's pgbench script puts the
+// statement on one line.)
 constexpr Statement kInsert{"session.insert", R"sql(
 WITH s AS (
   INSERT INTO sessions (id, clinic_id, visit_id, state, invoice_reason, currency, amount_ore,
@@ -18,7 +21,6 @@ WITH s AS (
   ON CONFLICT (clinic_id, visit_id) DO NOTHING
   RETURNING id
 ), o AS (
-  -- The payment link needs a phone to travel to; without one the session waits for its invoice.
   INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
   SELECT s.id, 'create_payment_order', $10, $10, $10 FROM s WHERE $8
 ), l AS (

@@ -111,8 +111,6 @@ PaymentWork::PaymentWork(PaymentWorkDeps deps) : d_(deps) {
                       "SMS sends made after an earlier attempt whose outcome was unknown");
   d_.metrics.describe("visitpay_payments_total", common::Metrics::Type::counter,
                       "Sessions paid through the link, by instrument");
-  d_.metrics.describe("visitpay_payments_after_close_total", common::Metrics::Type::counter,
-                      "Payments confirmed for a session already cancelled (flagged for refund)");
 }
 
 PaymentWork::~PaymentWork() = default;
@@ -291,19 +289,15 @@ asio::awaitable<OutboxOutcome> PaymentWork::sync(const store::OutboxItem& item,
     }
   }
 
-  auto state =
+  auto recorded =
       co_await d_.payments.record_order_status(o.session_id, status_update(*order), d_.clock.now());
-  if (!state) co_return from_error(state.error());
-  if (order->status == PaymentStatus::paid) {
-    if (o.session_state != "paid" && *state == "paid") {
-      d_.metrics.add("visitpay_payments_total",
-                     common::Metrics::label("instrument", order->instrument));
-      d_.log.info("payment.paid",
-                  {{"session_id", o.session_id}, {"instrument", order->instrument}});
-    } else if (*state == "cancelled" && o.session_state == "cancelled") {
-      d_.metrics.add("visitpay_payments_after_close_total", "");
-      d_.log.warn("payment.paid_after_cancel", {{"session_id", o.session_id}});
-    }
+  if (!recorded) co_return from_error(recorded.error());
+  if (recorded->became_paid) {
+    d_.metrics.add("visitpay_payments_total",
+                   common::Metrics::label("instrument", order->instrument));
+    d_.log.info("payment.paid", {{"session_id", o.session_id}, {"instrument", order->instrument}});
+  } else if (order->status == PaymentStatus::paid && recorded->state == "cancelled") {
+    d_.log.warn("payment.paid_after_cancel", {{"session_id", o.session_id}});
   }
   if (capture_error) co_return from_error(*capture_error);
   if (from_callback && order->status == PaymentStatus::initialized &&
@@ -331,11 +325,10 @@ asio::awaitable<OutboxOutcome> PaymentWork::abort(const store::OutboxItem& item)
     }
     order = std::move(aborted);
   }
-  auto state =
+  auto recorded =
       co_await d_.payments.record_order_status(o.session_id, status_update(*order), d_.clock.now());
-  if (!state) co_return from_error(state.error());
+  if (!recorded) co_return from_error(recorded.error());
   if (order->status == PaymentStatus::paid) {
-    d_.metrics.add("visitpay_payments_after_close_total", "");
     d_.log.warn("payment.paid_after_cancel", {{"session_id", o.session_id}});
   } else {
     d_.log.info("payment.order_aborted",
@@ -378,6 +371,7 @@ asio::awaitable<std::int64_t> Reconciler::run_once() {
     if (nudge_) nudge_();
   }
   if (auto dead = co_await outbox_.count_dead()) dead_ = *dead;
+  if (auto late = co_await payments_.count_paid_after_close()) paid_after_close_ = *late;
   co_return *queued;
 }
 

@@ -15,11 +15,7 @@ wrk.path = "/v1/checkouts"
 wrk.headers["Authorization"] = "Bearer " .. token
 wrk.headers["Content-Type"] = "application/json"
 
-local body_head = '{"clinic_id":"oslo-sentrum","visit_id":"'
-local body_tail = '","checked_out_at":"2026-11-22T14:05:00+01:00","currency":"NOK",'
-  .. '"lines":[{"description":"Konsultasjon spesialist","amount":65000,"vat_amount":0}],'
-  .. '"payer":{"name":"Kari Nordmann","national_id":"10915596784","phone":"+4741234567",'
-  .. '"address":{"street":"Storgata 1","postal_code":"0155","city":"Oslo","country":"NO"}}}'
+local checkout_body = dofile("tests/bench/checkout_body.lua")
 
 -- Main state: give every thread its number.
 local threads = {}
@@ -39,7 +35,7 @@ end
 
 function request()
   counter = counter + 1
-  return wrk.format(nil, nil, nil, body_head .. prefix .. counter .. body_tail)
+  return wrk.format(nil, nil, nil, checkout_body(prefix .. counter))
 end
 
 -- No response() callback: a Lua call per response costs wrk CPU that the service then lacks on

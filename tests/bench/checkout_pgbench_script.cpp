@@ -40,6 +40,11 @@ int main() {
                                       *visitpay::common::parse_rfc3339("2026-11-22T14:06:00Z")};
   const auto params = visitpay::store::SessionStore::insert_params(session);
   const std::string sql(visitpay::store::SessionStore::insert_statement().sql);
+  if (sql.find("--") != std::string::npos) {
+    // pgbench reads one command per line: a line comment would swallow the rest of it.
+    std::cerr << "checkout_pgbench_script: the insert statement has an SQL comment\n";
+    return 1;
+  }
 
   std::string out;
   for (std::size_t i = 0; i < sql.size(); ++i) {

@@ -32,9 +32,6 @@ export LC_ALL=C # a decimal point in $EPOCHREALTIME and awk, whatever the caller
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
 cd "$ROOT"
-# shellcheck source=deploy/lib/process.sh
-source "$ROOT/deploy/lib/process.sh"
-
 CHECKOUTS=${CHECKOUTS:-2000}
 CONCURRENCY=${CONCURRENCY:-16}
 FAULT_CHECKOUTS=${FAULT_CHECKOUTS:-300}
@@ -46,11 +43,10 @@ readonly BIN=$BUILD_DIR/src/visitpay
 readonly MOCK_SP_BIN=$BUILD_DIR/mocks/mock-swedbankpay
 readonly MOCK_LM_BIN=$BUILD_DIR/mocks/mock-linkmobility
 readonly LOG_KEEP=$BUILD_DIR/e2e-logs
+readonly BENCH_NAME=e2e-bench
+# shellcheck source=tests/bench/lib.sh
+source tests/bench/lib.sh
 
-positive_int() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || {
-  echo "$1 must be a positive integer" >&2
-  exit 2
-}; }
 positive_int CHECKOUTS "$CHECKOUTS"
 positive_int CONCURRENCY "$CONCURRENCY"
 positive_int CLEAN_TIMEOUT_S "$CLEAN_TIMEOUT_S"
@@ -63,64 +59,32 @@ THREADS=$((CONCURRENCY < 2 ? CONCURRENCY : 2))
 
 exec 3>&1 1>&2 # fd 3: the summary; everything else to stderr
 
-log() { printf 'e2e-bench: %s\n' "$*" >&2 || true; }
-die() {
-  log "error: $*"
-  exit 1
-}
-
 # --- build ----------------------------------------------------------------------------------------
 
-if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
-  bash deploy/local.sh install
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
-  cmake --build "$BUILD_DIR" --target visitpay mock-swedbankpay mock-linkmobility
-fi
+bench_build visitpay mock-swedbankpay mock-linkmobility
 for b in "$BIN" "$MOCK_SP_BIN" "$MOCK_LM_BIN"; do
   [[ -x "$b" ]] || die "$b is missing"
-done
-for tool in wrk curl openssl psql; do
-  command -v "$tool" >/dev/null || die "$tool is missing (deploy/local.sh install)"
 done
 
 # --- cleanup on any exit --------------------------------------------------------------------------
 
-TMP=$(mktemp -d /tmp/vp-e2e-XXXXXX)
-chmod 711 "$TMP" # as root the cluster runs as postgres, which must traverse this directory
-PG_DIR=$TMP/pg
+bench_tmp vp-e2e
 SERVICE_PID=""
 SP_PID=""
 LM_PID=""
-WRK_PID=""
-CLUSTER_STARTED=0
+
+stop_processes() { # the service first (it calls the mocks), then the mocks
+  stop_process "$SERVICE_PID" "the service"
+  stop_process "$LM_PID" "mock-linkmobility"
+  stop_process "$SP_PID" "mock-swedbankpay"
+}
 
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   trap '' PIPE # the terminal or a pipe reading our output may be gone: clean up regardless
   set +e
-  if [[ -n "$WRK_PID" ]]; then
-    kill -TERM "$WRK_PID" 2>/dev/null || true
-    wait "$WRK_PID" 2>/dev/null || true
-  fi
-  # The service first (it calls the mocks), then the mocks, then the database.
-  stop_process "$SERVICE_PID" "the service"
-  stop_process "$LM_PID" "mock-linkmobility"
-  stop_process "$SP_PID" "mock-swedbankpay"
-  if ((CLUSTER_STARTED)); then
-    deploy/pg-cluster.sh stop "$PG_DIR" || true
-  fi
-  rm -rf "$LOG_KEEP"
-  mkdir -p "$LOG_KEEP"
-  cp -f "$TMP"/*.log "$TMP"/*.txt "$TMP"/*.json "$TMP"/*.lua "$PG_DIR/postgres.log" "$LOG_KEEP"/ 2>/dev/null || true
-  if ((rc != 0)); then
-    log "failed (exit $rc); logs are in $LOG_KEEP/"
-    if [[ -f "$TMP/service.log" ]]; then
-      log "last lines of the service log:"
-      tail -n 20 "$TMP/service.log" >&2 || true
-    fi
-  fi
-  rm -rf "$TMP"
+  bench_cleanup "$rc" stop_processes '*.log' '*.txt' '*.json' '*.lua'
   exit "$rc"
 }
 trap cleanup EXIT
@@ -128,31 +92,6 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- helpers --------------------------------------------------------------------------------------
-
-free_port() { # a loopback port below the ephemeral range that nothing accepts on
-  local port i
-  for ((i = 0; i < 100; i++)); do
-    port=$((20000 + RANDOM % 12000))
-    if ! (exec 5<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return 0
-    fi
-  done
-  return 1
-}
-
-# wait_for_http PID NAME URL SECONDS: until URL answers 2xx; dies if PID exits first.
-wait_for_http() {
-  local pid=$1 name=$2 url=$3 i
-  for ((i = 0; i < $4 * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || die "$name exited during start-up (see $LOG_KEEP/)"
-    if curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  die "$name did not answer on $url within $4 s"
-}
 
 sql() { psql "$DATABASE_URL" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
 now() { printf '%s' "$EPOCHREALTIME"; }
@@ -233,11 +172,7 @@ wrk.path = "/v1/checkouts"
 wrk.headers["Authorization"] = "Bearer " .. token
 wrk.headers["Content-Type"] = "application/json"
 
-local body_head = '{"clinic_id":"oslo-sentrum","visit_id":"'
-local body_tail = '","checked_out_at":"2026-11-22T14:05:00+01:00","currency":"NOK",'
-  .. '"lines":[{"description":"Konsultasjon spesialist","amount":65000,"vat_amount":0}],'
-  .. '"payer":{"name":"Kari Nordmann","national_id":"10915596784","phone":"+4741234567",'
-  .. '"address":{"street":"Storgata 1","postal_code":"0155","city":"Oslo","country":"NO"}}}'
+local checkout_body = dofile("tests/bench/checkout_body.lua")
 
 local threads = {}
 
@@ -269,7 +204,7 @@ function request()
   end
   if sent < quota then
     sent = sent + 1
-    return wrk.format(nil, nil, nil, body_head .. prefix .. sent .. body_tail)
+    return wrk.format(nil, nil, nil, checkout_body(prefix .. sent))
   end
   return filler
 end
@@ -309,13 +244,7 @@ LUA
 
 # --- database, mocks, service ---------------------------------------------------------------------
 
-log "starting a durable PostgreSQL cluster in $PG_DIR"
-CLUSTER_STARTED=1
-DATABASE_URL=$(deploy/pg-cluster.sh start "$PG_DIR")
-export DATABASE_URL
-unset VISITPAY_DATABASE_URL # the benchmark's own cluster, whatever the caller's environment says
-(umask 077 && openssl rand -hex 32 >"$TMP/lookup.key")
-export VISITPAY_LOOKUP_KEY_FILE=$TMP/lookup.key
+start_cluster
 MOCK_SWEDBANKPAY_TOKEN=$(openssl rand -hex 16)
 MOCK_LINKMOBILITY_PASSWORD=$(openssl rand -hex 16)
 export MOCK_SWEDBANKPAY_TOKEN MOCK_LINKMOBILITY_PASSWORD

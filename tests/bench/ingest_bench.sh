@@ -13,9 +13,6 @@ set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
 cd "$ROOT"
-# shellcheck source=deploy/lib/process.sh
-source "$ROOT/deploy/lib/process.sh"
-
 CONCURRENCY=${CONCURRENCY:-16}
 DURATION=${DURATION:-20}
 readonly WARMUP_S=3
@@ -24,46 +21,26 @@ readonly BUILD_DIR=build-bench
 readonly BIN=$BUILD_DIR/src/visitpay
 readonly PGBENCH_SCRIPT_TOOL=$BUILD_DIR/tests/bench/checkout_pgbench_script
 readonly LOG_KEEP=$BUILD_DIR/bench-logs
+readonly BENCH_NAME=bench
+# shellcheck source=tests/bench/lib.sh
+source tests/bench/lib.sh
 
-[[ "$CONCURRENCY" =~ ^[1-9][0-9]*$ ]] || {
-  echo "CONCURRENCY must be a positive integer" >&2
-  exit 2
-}
-[[ "$DURATION" =~ ^[1-9][0-9]*$ ]] || {
-  echo "DURATION must be a positive integer (seconds)" >&2
-  exit 2
-}
+positive_int CONCURRENCY "$CONCURRENCY"
+positive_int DURATION "$DURATION"
 THREADS=$((CONCURRENCY < 2 ? CONCURRENCY : 2))
 
 exec 3>&1 1>&2 # fd 3: the summary; everything else to stderr
 
-log() { printf 'bench: %s\n' "$*" >&2 || true; }
-die() {
-  log "error: $*"
-  exit 1
-}
-
 # --- build ----------------------------------------------------------------------------------------
 
-if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
-  bash deploy/local.sh install
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
-  cmake --build "$BUILD_DIR" --target visitpay checkout_pgbench_script
-fi
+bench_build visitpay checkout_pgbench_script
 [[ -x "$BIN" ]] || die "$BIN is missing"
 [[ -x "$PGBENCH_SCRIPT_TOOL" ]] || die "$PGBENCH_SCRIPT_TOOL is missing"
-for tool in wrk pgbench curl openssl; do
-  command -v "$tool" >/dev/null || die "$tool is missing (deploy/local.sh install)"
-done
 
 # --- cleanup on any exit --------------------------------------------------------------------------
 
-TMP=$(mktemp -d /tmp/vp-bench-XXXXXX)
-chmod 711 "$TMP" # as root the cluster runs as postgres, which must traverse this directory
-PG_DIR=$TMP/pg
+bench_tmp vp-bench
 SERVICE_PID=""
-WRK_PID=""
-CLUSTER_STARTED=0
 
 stop_service() {
   [[ -n "$SERVICE_PID" ]] || return 0
@@ -76,25 +53,7 @@ cleanup() {
   trap - EXIT INT TERM
   trap '' PIPE # the terminal or a pipe reading our output may be gone: clean up regardless
   set +e
-  if [[ -n "$WRK_PID" ]]; then
-    kill -TERM "$WRK_PID" 2>/dev/null || true
-    wait "$WRK_PID" 2>/dev/null || true
-  fi
-  stop_service
-  if ((CLUSTER_STARTED)); then
-    deploy/pg-cluster.sh stop "$PG_DIR" || true
-  fi
-  rm -rf "$LOG_KEEP"
-  mkdir -p "$LOG_KEEP"
-  cp -f "$TMP"/*.log "$TMP"/*.txt "$TMP"/checkout.pgbench "$PG_DIR/postgres.log" "$LOG_KEEP"/ 2>/dev/null || true
-  if ((rc != 0)); then
-    log "failed (exit $rc); logs are in $LOG_KEEP/"
-    if [[ -f "$TMP/service.log" ]]; then
-      log "last lines of the service log:"
-      tail -n 20 "$TMP/service.log" >&2 || true
-    fi
-  fi
-  rm -rf "$TMP"
+  bench_cleanup "$rc" stop_service '*.log' '*.txt' checkout.pgbench
   exit "$rc"
 }
 trap cleanup EXIT
@@ -103,31 +62,16 @@ trap 'exit 143' TERM
 
 # --- database, token, service ---------------------------------------------------------------------
 
-log "starting a durable PostgreSQL cluster in $PG_DIR"
-CLUSTER_STARTED=1
-DATABASE_URL=$(deploy/pg-cluster.sh start "$PG_DIR")
-export DATABASE_URL
-unset VISITPAY_DATABASE_URL # the benchmark's own cluster, whatever the caller's environment says
-(umask 077 && openssl rand -hex 32 >"$TMP/lookup.key")
-export VISITPAY_LOOKUP_KEY_FILE=$TMP/lookup.key
-# deploy/config/local.json names the mock providers' secrets; this benchmark starts no mocks
-export MOCK_SWEDBANKPAY_TOKEN=unused MOCK_LINKMOBILITY_PASSWORD=unused
+start_cluster
+# deploy/config/local.json names the mock providers' secrets. This benchmark measures ingest
+# only: it starts no mocks, and the service runs without its outbox workers (VISITPAY_OUTBOX=off,
+# as an API-only instance would), so no provider calls compete with the check-outs.
+export MOCK_SWEDBANKPAY_TOKEN=unused MOCK_LINKMOBILITY_PASSWORD=unused VISITPAY_OUTBOX=off
 
 "$BIN" --config "$CONFIG" migrate
 TOKEN=$("$BIN" --config "$CONFIG" clients add bench --scopes checkout:write --replace)
 [[ -n "$TOKEN" ]] || die "clients add printed no token"
 
-free_port() { # a loopback port below the ephemeral range that nothing accepts on
-  local port i
-  for ((i = 0; i < 100; i++)); do
-    port=$((20000 + RANDOM % 12000))
-    if ! (exec 5<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return 0
-    fi
-  done
-  return 1
-}
 PORT=$(free_port) || die "no free port found"
 BASE=http://127.0.0.1:$PORT
 
@@ -136,16 +80,7 @@ VISITPAY_LISTEN=127.0.0.1:$PORT VISITPAY_DB_POOL_SIZE=$CONCURRENCY \
   "$BIN" --config "$CONFIG" serve >"$TMP/service.log" 2>&1 3>&- &
 SERVICE_PID=$!
 
-ready=0
-for ((i = 0; i < 300; i++)); do
-  kill -0 "$SERVICE_PID" 2>/dev/null || die "the service exited during start-up"
-  if [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$BASE/readyz" || true)" == 200 ]]; then
-    ready=1
-    break
-  fi
-  sleep 0.2
-done
-((ready)) || die "GET /readyz did not return 200 within 60 s"
+wait_for_http "$SERVICE_PID" "the service" "$BASE/readyz" 60
 
 # --- load -----------------------------------------------------------------------------------------
 

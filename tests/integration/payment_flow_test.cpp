@@ -79,6 +79,7 @@ class PaymentFlowTest : public ::testing::Test {
     config.reconcile.after = std::chrono::minutes(10);
     config.reconcile.interval = reconcile_interval_;
     config.webhooks.allowed_sources = allowed_sources_;
+    config.outbox.enabled = outbox_enabled_;
     config::PaymentAccount pay;
     pay.name = "main";
     pay.base_url = swedbank_->base_url();
@@ -101,6 +102,7 @@ class PaymentFlowTest : public ::testing::Test {
     for (auto& clinic : config.clinics) {
       clinic.payment_account = "main";
       clinic.sms_account = "main";
+      if (clinic.id == "oslo-sentrum") clinic.sms_sender = "OsloSentrum";
     }
     if (!sms_account_override_.empty()) config.sms_accounts[0].base_url = sms_account_override_;
     return config;
@@ -137,6 +139,20 @@ class PaymentFlowTest : public ::testing::Test {
     return session(id).value("state", "") == state;
   }
 
+  // Cancels while Swedbank Pay refuses the abort (the payer is in the Vipps app), and waits until
+  // the abort is queued for another try.
+  void cancel_while_the_payer_is_in_the_app(const std::string& id) {
+    swedbank_->inject("abort_refused_in_app");
+    auto reply =
+        http_request(service_->port(), "POST", "/v1/checkouts/" + id + "/cancel", {}, auth());
+    ASSERT_EQ(reply.status, 200) << reply.body;
+    ASSERT_TRUE(eventually([&] {
+      return count(
+                 "SELECT count(*) FROM outbox WHERE kind = 'abort_payment' AND attempts >= 1 "
+                 "AND status = 'pending'") == 1;
+    }));
+  }
+
   // Moves the manual clock and wakes the dispatcher, for work scheduled in the future.
   void advance(std::chrono::microseconds by) {
     service_->clock().advance(by);
@@ -165,6 +181,7 @@ class PaymentFlowTest : public ::testing::Test {
   std::vector<std::string> allowed_sources_;
   std::string sms_account_override_;
   std::chrono::milliseconds reconcile_interval_ = std::chrono::hours(1);
+  bool outbox_enabled_ = true;
   std::string database_;
   std::uint16_t service_port_ = 0;
   std::unique_ptr<mocks::SwedbankPayMock> swedbank_;
@@ -195,6 +212,7 @@ TEST_F(PaymentFlowTest, CardPaymentFromCheckoutToCapturedAndPaid) {
   EXPECT_NE(sms.text.find("14:10"), std::string::npos) << sms.text;  // 13:10Z + 48 h, CET
   EXPECT_NE(sms.text.find("/checkout/"), std::string::npos) << sms.text;
   EXPECT_EQ(sms.ref_id.rfind("sms-", 0), 0u);
+  EXPECT_EQ(sms.source, "OsloSentrum");  // the clinic's sender id, not the account's default
 
   auto s = session(id);
   EXPECT_EQ(s["deadline_at"], "2026-11-24T13:10:00Z");
@@ -334,18 +352,48 @@ TEST_F(PaymentFlowTest, CancelBeforeTheOrderExistsSendsNothing) {
 TEST_F(PaymentFlowTest, CancelWaitsWhileThePayerIsInTheVippsApp) {
   const auto id = checkout("V-CANCEL-3");
   ASSERT_TRUE(eventually([&] { return state_is(id, "awaiting_payment"); }));
-  swedbank_->inject("abort_refused_in_app");
-  auto reply =
-      http_request(service_->port(), "POST", "/v1/checkouts/" + id + "/cancel", {}, auth());
-  ASSERT_EQ(reply.status, 200);
-  ASSERT_TRUE(eventually([&] {
-    return count(
-               "SELECT count(*) FROM outbox WHERE kind = 'abort_payment' AND attempts >= 1 "
-               "AND status = 'pending'") == 1;
-  }));
+  ASSERT_NO_FATAL_FAILURE(cancel_while_the_payer_is_in_the_app(id));
   EXPECT_EQ(swedbank_->orders()[0].status, "Initialized");
   advance(10s);
   ASSERT_TRUE(eventually([&] { return swedbank_->orders()[0].status == "Aborted"; }));
+}
+
+TEST_F(PaymentFlowTest, PaymentWhileTheCancelWaitsIsFlaggedNotDropped) {
+  service_.reset();
+  reconcile_interval_ = 100ms;  // refreshes the gauge
+  start_service();
+  const auto id = checkout("V-LATE-1");
+  ASSERT_TRUE(eventually([&] { return state_is(id, "awaiting_payment"); }));
+  ASSERT_NO_FATAL_FAILURE(cancel_while_the_payer_is_in_the_app(id));
+  // The payer finishes in the Vipps app before the abort is tried again.
+  ASSERT_TRUE(swedbank_->pay(only_order_id(), "Vipps"));
+  advance(10s);
+  ASSERT_TRUE(eventually(
+      [&] { return count("SELECT count(*) FROM payment_orders WHERE paid_after_close") == 1; }));
+  EXPECT_TRUE(state_is(id, "cancelled"));
+  EXPECT_EQ(session(id)["payment"]["status"], "Paid");
+  EXPECT_EQ(swedbank_->orders()[0].captured, 0);  // not captured: the money goes back
+  EXPECT_EQ(metric("visitpay_payments_total", "instrument=\"Vipps\""), 0);
+  EXPECT_TRUE(eventually([&] {
+    return http_request(service_->port(), "GET", "/metrics")
+               .body.find("visitpay_payments_after_close 1\n") != std::string::npos;
+  }));
+}
+
+TEST_F(PaymentFlowTest, AnInstanceWithoutOutboxLeavesTheWorkToAnother) {
+  service_.reset();
+  outbox_enabled_ = false;  // an API-only instance
+  start_service();
+  const auto id = checkout("V-APIONLY-1");
+  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(swedbank_->orders().empty());
+  EXPECT_TRUE(state_is(id, "pending"));
+
+  service_.reset();
+  outbox_enabled_ = true;
+  start_service();
+  ASSERT_TRUE(eventually([&] { return state_is(id, "awaiting_payment"); }));
+  EXPECT_EQ(link_->inbox(kPhone).size(), 1u);
 }
 
 TEST_F(PaymentFlowTest, PaidSessionCannotBeCancelled) {

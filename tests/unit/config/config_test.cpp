@@ -544,5 +544,20 @@ TEST(ParseConfig, QuietHoursFromConfigAndEnvironment) {
   EXPECT_THAT(error_of(doc), HasSubstr("/quiet_hours"));
 }
 
+TEST(ParseConfig, OutboxCanBeSwitchedOffForApiOnlyInstances) {
+  auto result = parse(minimal());
+  ASSERT_TRUE(result.ok()) << result.error().detail;
+  EXPECT_TRUE(result->outbox.enabled);
+  result = parse(minimal(), {{"VISITPAY_OUTBOX", "off"}});
+  ASSERT_TRUE(result.ok()) << result.error().detail;
+  EXPECT_FALSE(result->outbox.enabled);
+  Json doc = minimal();
+  doc["outbox"] = {{"enabled", false}};
+  result = parse(doc, {{"VISITPAY_OUTBOX", "on"}});
+  ASSERT_TRUE(result.ok()) << result.error().detail;
+  EXPECT_TRUE(result->outbox.enabled);
+  EXPECT_THAT(error_of(minimal(), {{"VISITPAY_OUTBOX", "maybe"}}), HasSubstr("VISITPAY_OUTBOX"));
+}
+
 }  // namespace
 }  // namespace visitpay::config

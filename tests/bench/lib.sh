@@ -1,0 +1,113 @@
+# shellcheck shell=bash
+# Shared by the benchmarks in tests/bench/ (sourced from the repository root): logging, the Release
+# build, a throwaway durable PostgreSQL cluster, free ports, waiting for a process to answer, and
+# keeping the logs of the last run. The sourcing script sets BENCH_NAME (the log prefix),
+# BUILD_DIR and LOG_KEEP first.
+
+# shellcheck source=deploy/lib/process.sh
+source deploy/lib/process.sh
+
+log() { printf '%s: %s\n' "$BENCH_NAME" "$*" >&2 || true; }
+die() {
+  log "error: $*"
+  exit 1
+}
+
+positive_int() { # positive_int NAME VALUE
+  [[ "$2" =~ ^[1-9][0-9]*$ ]] || {
+    echo "$1 must be a positive integer" >&2
+    exit 2
+  }
+}
+
+# bench_build TARGET...: a Release build of the targets in BUILD_DIR (skipped with
+# BENCH_SKIP_BUILD=1), then checks that the tools the benchmarks use are installed.
+bench_build() {
+  if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
+    bash deploy/local.sh install
+    cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
+    cmake --build "$BUILD_DIR" --target "$@"
+  fi
+  local tool
+  for tool in wrk curl openssl psql pgbench; do
+    command -v "$tool" >/dev/null || die "$tool is missing (deploy/local.sh install)"
+  done
+}
+
+# bench_tmp PREFIX: sets TMP (a fresh directory) and PG_DIR (the cluster's place in it).
+bench_tmp() {
+  TMP=$(mktemp -d "/tmp/$1-XXXXXX")
+  chmod 711 "$TMP" # as root the cluster runs as postgres, which must traverse this directory
+  PG_DIR=$TMP/pg
+  CLUSTER_STARTED=0
+  WRK_PID=""
+}
+
+# start_cluster: a durable cluster (fsync and synchronous_commit on) in PG_DIR; exports
+# DATABASE_URL and a fresh look-up key.
+start_cluster() {
+  log "starting a durable PostgreSQL cluster in $PG_DIR"
+  CLUSTER_STARTED=1
+  DATABASE_URL=$(deploy/pg-cluster.sh start "$PG_DIR")
+  export DATABASE_URL
+  unset VISITPAY_DATABASE_URL # the benchmark's own cluster, whatever the caller's environment says
+  (umask 077 && openssl rand -hex 32 >"$TMP/lookup.key")
+  export VISITPAY_LOOKUP_KEY_FILE=$TMP/lookup.key
+}
+
+# bench_cleanup RC STOP_FUNCTION LOG_FILE...: stops wrk, calls STOP_FUNCTION (the script's own
+# processes), stops the cluster, keeps the named logs (globs in TMP) and the cluster's log in
+# LOG_KEEP, shows the service log's tail on failure, and removes TMP.
+bench_cleanup() {
+  local rc=$1 stop=$2
+  shift 2
+  if [[ -n "$WRK_PID" ]]; then
+    kill -TERM "$WRK_PID" 2>/dev/null || true
+    wait "$WRK_PID" 2>/dev/null || true
+  fi
+  "$stop"
+  if ((CLUSTER_STARTED)); then
+    deploy/pg-cluster.sh stop "$PG_DIR" || true
+  fi
+  rm -rf "$LOG_KEEP"
+  mkdir -p "$LOG_KEEP"
+  local pattern
+  for pattern in "$@"; do
+    # shellcheck disable=SC2086 # the patterns are globs on purpose
+    cp -f "$TMP"/$pattern "$LOG_KEEP"/ 2>/dev/null || true
+  done
+  cp -f "$PG_DIR/postgres.log" "$LOG_KEEP"/ 2>/dev/null || true
+  if ((rc != 0)); then
+    log "failed (exit $rc); logs are in $LOG_KEEP/"
+    if [[ -f "$TMP/service.log" ]]; then
+      log "last lines of the service log:"
+      tail -n 20 "$TMP/service.log" >&2 || true
+    fi
+  fi
+  rm -rf "$TMP"
+}
+
+free_port() { # a loopback port below the ephemeral range that nothing accepts on
+  local port i
+  for ((i = 0; i < 100; i++)); do
+    port=$((20000 + RANDOM % 12000))
+    if ! (exec 5<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# wait_for_http PID NAME URL SECONDS: until URL answers 2xx; dies if PID exits first.
+wait_for_http() {
+  local pid=$1 name=$2 url=$3 i
+  for ((i = 0; i < $4 * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || die "$name exited during start-up (see $LOG_KEEP/)"
+    if curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  die "$name did not answer on $url within $4 s"
+}
