@@ -58,7 +58,8 @@ struct Order {
   // Payment, once visible on GET.
   std::string instrument, transaction_type;
   std::int64_t paid_number = 0;
-  bool payment_pending = false;  // paid, but GET still shows Initialized (callback_before_status)
+  bool payment_in_flight = false;  // paid_after_abort: Aborted, yet pay() still completes
+  bool payment_pending = false;    // paid, but GET still shows Initialized (callback_before_status)
   std::int64_t captured = 0, cancelled = 0, reversed = 0;
   std::int64_t remaining_capture = 0, remaining_cancellation = 0, remaining_reversal = 0;
   std::string abort_reason;
@@ -383,6 +384,8 @@ struct SwedbankPayMock::Impl {
       http_faults_.push_back(ArmedFault{fault, count, retry_after_s});
     } else if (fault == "abort_refused_in_app") {
       abort_refusals_ += count;
+    } else if (fault == "paid_after_abort") {
+      paid_after_aborts_ += count;
     } else if (fault == "duplicate_callback") {
       duplicate_callbacks_ += count;
     } else if (fault == "callback_before_status") {
@@ -402,6 +405,7 @@ struct SwedbankPayMock::Impl {
     for (const auto& f : http_faults_)
       add(f.name, f.remaining);
     add("abort_refused_in_app", abort_refusals_);
+    add("paid_after_abort", paid_after_aborts_);
     add("duplicate_callback", duplicate_callbacks_);
     add("callback_before_status", callbacks_before_status_);
     add("out_of_order_callbacks", out_of_order_pairs_);
@@ -456,7 +460,8 @@ struct SwedbankPayMock::Impl {
     tokens_.clear();
     payee_references_.clear();
     http_faults_.clear();
-    abort_refusals_ = duplicate_callbacks_ = callbacks_before_status_ = out_of_order_pairs_ = 0;
+    abort_refusals_ = paid_after_aborts_ = duplicate_callbacks_ = callbacks_before_status_ =
+        out_of_order_pairs_ = 0;
     held_.reset();
     create_calls_ = 0;
     ++generation_;
@@ -480,7 +485,10 @@ struct SwedbankPayMock::Impl {
   std::int64_t next_number_locked() { return next_number_++; }
 
   bool pay_locked(Order& o, std::string instrument, std::string type) {
-    if (o.status != "Initialized" || o.payment_pending) return false;
+    const bool payable =
+        o.status == "Initialized" || (o.status == "Aborted" && o.payment_in_flight);
+    if (!payable || o.payment_pending) return false;
+    o.payment_in_flight = false;
     if (instrument.empty()) instrument = "CreditCard";
     if (!valid_instrument(instrument)) return false;
     if (type.empty()) type = two_phase(instrument) ? "Authorization" : "Sale";
@@ -1113,6 +1121,12 @@ struct SwedbankPayMock::Impl {
       o.status = "Aborted";
       o.abort_reason = reason;
       o.updated = sp::now_iso8601();
+      if (paid_after_aborts_ > 0) {
+        // The payer's Vipps payment was already under way: pay() can still complete it after
+        // the abort was answered (a race real providers can show).
+        --paid_after_aborts_;
+        o.payment_in_flight = true;
+      }
       return sp::json_response(200, order_json_locked(o, {}, true));
     }
     if (operation == "UpdateOrder") {
@@ -1416,6 +1430,7 @@ struct SwedbankPayMock::Impl {
   std::map<std::string, std::string> payee_references_;  // every payeeReference used -> guid
   std::deque<ArmedFault> http_faults_;
   int abort_refusals_ = 0;
+  int paid_after_aborts_ = 0;
   int duplicate_callbacks_ = 0;
   int callbacks_before_status_ = 0;
   int out_of_order_pairs_ = 0;

@@ -44,15 +44,18 @@ class SwedbankPayMock {
   // Arms `fault` for the next `count` matching events. HTTP faults (http_500, http_502, http_504,
   // rate_limit, timeout, lose_response, invalid_json) each consume one authorised /psp request,
   // in the order they were armed; abort_refused_in_app consumes one abort of an Initialized
-  // order; duplicate_callback one callback; callback_before_status one payment;
-  // out_of_order_callbacks one pair of callbacks. `retry_after_s` is the Retry-After of
-  // rate_limit. Throws std::invalid_argument for an unknown fault or count < 1.
+  // order; paid_after_abort one abort of an Initialized order, which answers Aborted while a
+  // payment is in flight: pay() can still complete it afterwards; duplicate_callback one callback;
+  // callback_before_status one payment; out_of_order_callbacks one pair of callbacks.
+  // `retry_after_s` is the Retry-After of rate_limit. Throws std::invalid_argument for an unknown
+  // fault or count < 1.
   void inject(const std::string& fault, int count = 1, std::optional<int> retry_after_s = {});
 
   // Pays an Initialized order as the payer page does (and sends the callback). `instrument` is
   // CreditCard, Vipps, Swish, Trustly, ...; `transaction_type` "", "Authorization" or "Sale"
   // ("" = Authorization for two-phase instruments such as CreditCard and Vipps, Sale for Swish
-  // and Trustly). False when the order is unknown or not payable.
+  // and Trustly). False when the order is unknown or not payable (an Aborted order is payable
+  // only after the paid_after_abort fault).
   bool pay(const std::string& order_id_or_guid, const std::string& instrument = "CreditCard",
            const std::string& transaction_type = "");
   // Drives an order to Failed or Aborted (from Initialized), Cancelled (an authorization with

@@ -15,7 +15,8 @@ constexpr std::size_t kMaxCachedTokens = 10'000;
 }  // namespace
 
 bool is_known_scope(std::string_view s) {
-  return s == scope::checkout_write || s == scope::sessions_read || s == scope::ops;
+  return s == scope::checkout_write || s == scope::sessions_read || s == scope::ops ||
+         s == scope::invoices_review;
 }
 
 bool Principal::has_scope(std::string_view s) const {

@@ -320,6 +320,18 @@ std::string format_oslo_date(Timestamp ts) {
   return out;
 }
 
+std::string format_oslo_iso_date(Timestamp ts) {
+  const OsloLocal l = to_oslo(ts);
+  std::string out;
+  out.reserve(10);
+  append_year(out, l.year);
+  out.push_back('-');
+  append_padded(out, l.month, 2);
+  out.push_back('-');
+  append_padded(out, l.day, 2);
+  return out;
+}
+
 std::string format_oslo_hhmm(Timestamp ts) {
   const OsloLocal l = to_oslo(ts);
   std::string out;

@@ -47,6 +47,9 @@ std::string format_rfc3339_oslo(Timestamp ts);
 // "22.11.2026" (Norwegian date notation, Oslo calendar day).
 std::string format_oslo_date(Timestamp ts);
 
+// "2026-11-22" (ISO 8601 calendar date of the Oslo day), e.g. an invoice's issue date.
+std::string format_oslo_iso_date(Timestamp ts);
+
 // "14:05" (Oslo wall clock).
 std::string format_oslo_hhmm(Timestamp ts);
 

@@ -141,6 +141,18 @@ void read_clinic(const Json& j, const std::string& path, Config& config,
     e.boolean("foretaksregisteret", c.legal_entity.foretaksregisteret);
     e.boolean("vat_registered", c.legal_entity.vat_registered);
     e.string("bank_account", c.legal_entity.bank_account, true);
+    if (const Json* kid = e.get("kid")) {
+      ObjectReader k(*kid, path + "/legal_entity/kid", problems);
+      std::string algorithm = "mod10";
+      k.string("algorithm", algorithm);
+      if (algorithm == "mod11") {
+        c.legal_entity.kid_algorithm = domain::KidAlgorithm::mod11;
+      } else if (algorithm != "mod10") {
+        problems.push_back(path + "/legal_entity/kid/algorithm: must be mod10 or mod11");
+      }
+      k.integer("length", c.legal_entity.kid_length, 4, domain::kKidMaxLength);
+      k.boolean("allow_dash", c.legal_entity.kid_allow_dash);
+    }
     if (!c.legal_entity.org_number.empty() && !valid_org_number(c.legal_entity.org_number)) {
       problems.push_back(path + "/legal_entity/org_number: not a valid organisation number");
     }
@@ -280,7 +292,8 @@ const std::set<std::string>& known_env() {
       "VISITPAY_LOOKUP_KEY",      "VISITPAY_LOG_LEVEL",
       "VISITPAY_ENVIRONMENT",     "VISITPAY_ALLOW_SYNTHETIC_IDS",
       "VISITPAY_PAYMENT_WINDOW",  "VISITPAY_QUIET_HOURS",
-      "VISITPAY_PUBLIC_BASE_URL", "VISITPAY_OUTBOX"};
+      "VISITPAY_PUBLIC_BASE_URL", "VISITPAY_OUTBOX",
+      "VISITPAY_INVOICE_DIR"};
   return names;
 }
 
@@ -347,6 +360,7 @@ void apply_env(Config& c, const EnvLookup& env, std::string& key_file,
       problems.push_back("VISITPAY_OUTBOX: must be on or off");
     }
   }
+  if (auto v = get("VISITPAY_INVOICE_DIR")) c.invoices.delivery_dir = *v;
   if (auto v = get("VISITPAY_PUBLIC_BASE_URL")) {
     c.public_base_url = *v;
     if (!valid_base_url(*v)) {
@@ -529,6 +543,13 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
       r.duration("interval", interval);
       c.reconcile.interval = interval;
       r.integer("batch", c.reconcile.batch, 1, 100'000);
+    }
+    if (const Json* o = root.get("invoices")) {
+      ObjectReader r(*o, "/invoices", problems);
+      r.millis("sweep_interval_ms", c.invoices.sweep_interval);
+      r.integer("sweep_batch", c.invoices.sweep_batch, 1, 100'000);
+      r.millis("abort_retry_ms", c.invoices.abort_retry);
+      r.string("delivery_dir", c.invoices.delivery_dir);
     }
     if (const Json* q = root.get("quiet_hours")) {
       if (!q->is_string() || !parse_quiet_hours(q->get<std::string>(), c.quiet_hours)) {

@@ -12,6 +12,7 @@
 #include "common/log.hpp"
 #include "common/result.hpp"
 #include "domain/checkout.hpp"
+#include "domain/kid.hpp"
 #include "domain/payment_sms.hpp"
 
 namespace visitpay::config {
@@ -23,6 +24,10 @@ struct LegalEntity {
   bool foretaksregisteret = false;  // AS/ASA/NUF print "Foretaksregisteret"
   bool vat_registered = false;
   std::string bank_account;  // 11 digits, MOD11-checked
+  // KIDs on its invoices, as the bank agreement prescribes: check scheme and total length.
+  domain::KidAlgorithm kid_algorithm = domain::KidAlgorithm::mod10;
+  std::size_t kid_length = 10;  // including the check character
+  bool kid_allow_dash = false;  // MOD11: the bank accepts a '-' check character
 };
 
 struct Clinic {
@@ -85,6 +90,16 @@ struct ReconcileConfig {
   int batch = 200;
 };
 
+// Invoices: the deadline sweeper and the delivery of approved invoices.
+struct InvoiceConfig {
+  std::chrono::milliseconds sweep_interval{1000};  // how often due sessions are looked for
+  int sweep_batch = 500;                           // sessions claimed per sweep statement
+  // While the payer is in the Vipps app the order cannot be aborted; the window's close is
+  // re-tried this often (the outbox gives up after outbox.max_attempts: a dead letter for ops).
+  std::chrono::milliseconds abort_retry{30000};
+  std::string delivery_dir = "var/invoices";  // print-and-post: PDFs land here
+};
+
 struct WebhookConfig {
   // Source addresses allowed to POST provider callbacks (exact IPs); empty = any.
   std::vector<std::string> allowed_sources;
@@ -129,6 +144,7 @@ struct Config {
   std::vector<SmsAccount> sms_accounts;
   OutboxConfig outbox;
   ReconcileConfig reconcile;
+  InvoiceConfig invoices;
   domain::QuietHours quiet_hours;
   WebhookConfig webhooks;
 

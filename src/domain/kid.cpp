@@ -110,4 +110,20 @@ std::optional<std::string> kid_for_invoice(std::uint64_t invoice_number, std::si
   return make_kid(base, alg, allow_dash);
 }
 
+std::optional<std::string> invoice_kid(std::uint64_t invoice_number, KidAlgorithm alg,
+                                       std::size_t length, bool allow_dash) {
+  if (length < KidLength{}.min || length > kKidMaxLength) return std::nullopt;
+  if (alg == KidAlgorithm::mod10 || allow_dash) {
+    return kid_for_invoice(invoice_number, length - 1, alg, allow_dash);
+  }
+  // MOD11 without '-': one variant digit, then the number in length - 2 digits.
+  auto plain = kid_for_invoice(invoice_number, length - 2, alg, /*allow_dash=*/true);
+  if (!plain) return std::nullopt;
+  const std::string number_digits = plain->substr(0, plain->size() - 1);
+  for (const char variant : {'0', '1'}) {
+    if (auto kid = make_kid(std::string(1, variant) + number_digits, alg, false)) return kid;
+  }
+  return std::nullopt;  // unreachable: variant 1 never gives '-' when variant 0 did
+}
+
 }  // namespace visitpay::domain

@@ -50,4 +50,13 @@ std::optional<std::string> make_kid(std::string_view base_digits, KidAlgorithm a
 std::optional<std::string> kid_for_invoice(std::uint64_t invoice_number, std::size_t base_width,
                                            KidAlgorithm alg, bool allow_dash);
 
+// The KID printed on invoice `invoice_number`: exactly `length` characters including the check
+// character, the zero-padded invoice number as its base. With MOD11 and a bank that does not take
+// a '-' check character, the base's first digit is a variant digit instead: 0, or 1 when 0 would
+// give '-'. Changing one digit by one moves the weighted sum by its weight (2..7), so variant 1
+// never gives '-' again, and no invoice number has to be skipped (the series stays gapless).
+// std::nullopt when the number does not fit or `length` is outside 4..25.
+std::optional<std::string> invoice_kid(std::uint64_t invoice_number, KidAlgorithm alg,
+                                       std::size_t length, bool allow_dash);
+
 }  // namespace visitpay::domain

@@ -10,6 +10,7 @@
 #include "adapters/sms/linkmobility/delivery_report.hpp"
 #include "common/time_format.hpp"
 #include "common/uuid.hpp"
+#include "http/authorize.hpp"
 #include "http/checkout_json.hpp"
 #include "http/problem.hpp"
 #include "store/migrations.hpp"
@@ -28,21 +29,6 @@ bool is_json_content_type(std::string_view value) {
   while (!media.empty() && media.back() == ' ')
     media.remove_suffix(1);
   return beast::iequals(media, "application/json");
-}
-
-// Resolves the caller and checks it holds `scope` (or `alternative`); the error response otherwise.
-asio::awaitable<std::variant<app::Principal, Response>> authorize(
-    const RouteDeps& deps, const Request& req, const RequestContext& ctx, std::string_view scope,
-    std::string_view alternative = {}) {
-  auto principal = co_await deps.auth.authenticate(req[bhttp::field::authorization]);
-  if (!principal) co_return problem_response(principal.error(), ctx, req.version());
-  if (principal->has_scope(scope) || (!alternative.empty() && principal->has_scope(alternative))) {
-    co_return std::move(principal.value());
-  }
-  std::string needed(scope);
-  if (!alternative.empty()) needed += " or " + std::string(alternative);
-  co_return problem_response(make_error(ErrorCode::forbidden, "this needs scope " + needed), ctx,
-                             req.version());
 }
 
 // A small page for the payer's browser after the provider's payment page (no personal data).
@@ -72,7 +58,7 @@ class Handlers {
   }
 
   asio::awaitable<Response> create_checkout(const Request& req, RequestContext& ctx) {
-    auto auth = co_await authorize(d_, req, ctx, app::scope::checkout_write);
+    auto auth = co_await authorize(d_.auth, req, ctx, app::scope::checkout_write);
     if (auto* res = std::get_if<Response>(&auth)) co_return std::move(*res);
     const auto& principal = std::get<app::Principal>(auth);
 
@@ -122,8 +108,8 @@ class Handlers {
   }
 
   asio::awaitable<Response> get_session(const Request& req, RequestContext& ctx) {
-    auto auth =
-        co_await authorize(d_, req, ctx, app::scope::sessions_read, app::scope::checkout_write);
+    auto auth = co_await authorize(d_.auth, req, ctx, app::scope::sessions_read,
+                                   app::scope::checkout_write);
     if (auto* res = std::get_if<Response>(&auth)) co_return std::move(*res);
     auto found = co_await visible_session(std::get<app::Principal>(auth), ctx);
     if (!found) co_return problem_response(found.error(), ctx, req.version());
@@ -131,7 +117,7 @@ class Handlers {
   }
 
   asio::awaitable<Response> cancel_checkout(const Request& req, RequestContext& ctx) {
-    auto auth = co_await authorize(d_, req, ctx, app::scope::checkout_write);
+    auto auth = co_await authorize(d_.auth, req, ctx, app::scope::checkout_write);
     if (auto* res = std::get_if<Response>(&auth)) co_return std::move(*res);
     const auto& principal = std::get<app::Principal>(auth);
     auto found = co_await visible_session(principal, ctx);
@@ -185,7 +171,7 @@ class Handlers {
   }
 
   asio::awaitable<Response> dead_letters(const Request& req, RequestContext& ctx) {
-    auto auth = co_await authorize(d_, req, ctx, app::scope::ops);
+    auto auth = co_await authorize(d_.auth, req, ctx, app::scope::ops);
     if (auto* res = std::get_if<Response>(&auth)) co_return std::move(*res);
     auto items = co_await d_.payments.dead_letters(500);
     if (!items) co_return problem_response(items.error(), ctx, req.version());
@@ -203,7 +189,7 @@ class Handlers {
   }
 
   asio::awaitable<Response> retry_dead_letter(const Request& req, RequestContext& ctx) {
-    auto auth = co_await authorize(d_, req, ctx, app::scope::ops);
+    auto auth = co_await authorize(d_.auth, req, ctx, app::scope::ops);
     if (auto* res = std::get_if<Response>(&auth)) co_return std::move(*res);
     const auto& text = ctx.params.find("outbox_id")->second;
     std::int64_t id = 0;

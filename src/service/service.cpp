@@ -6,9 +6,12 @@
 #include <boost/asio/detached.hpp>
 #include <random>
 
+#include "adapters/invoice/folder/folder_channel.hpp"
 #include "adapters/payment/swedbankpay/swedbankpay_provider.hpp"
+#include "adapters/pdf/libharu/invoice_pdf.hpp"
 #include "adapters/sms/linkmobility/linkmobility_gateway.hpp"
 #include "common/crypto.hpp"
+#include "http/invoice_routes.hpp"
 #include "http/routes.hpp"
 
 namespace visitpay::service {
@@ -55,15 +58,26 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
       clients_(pool_),
       outbox_(pool_),
       payments_(pool_),
+      invoices_(pool_),
       http_client_(ioc_.get_executor()),
       dispatcher_(ioc_.get_executor(), outbox_, clock_, log_, metrics_,
                   dispatcher_options(config_.outbox)),
       payment_work_({payments_, config_, providers_, clock_, log_, metrics_}),
       reconciler_(ioc_.get_executor(), payments_, outbox_, config_.reconcile, clock_, log_,
                   [this] { dispatcher_.nudge(); }),
+      invoice_renderer_(std::make_unique<adapters::pdf::LibharuInvoiceRenderer>()),
+      invoice_channel_(std::make_unique<adapters::invoice::FolderInvoiceChannel>(
+          blocking_.get_executor(), config_.invoices.delivery_dir)),
+      invoice_documents_(*invoice_renderer_, blocking_.get_executor(), clock_),
+      invoice_work_({invoices_, payments_, payment_work_, invoice_documents_, *invoice_channel_,
+                     config_, clock_, log_, metrics_}),
+      sweeper_(ioc_.get_executor(), invoices_, config_.invoices, clock_, log_,
+               [this] { dispatcher_.nudge(); }),
       auth_(clients_, clock_, config_.auth.token_cache_ttl),
       checkouts_(sessions_, config_, clock_, log_),
       payment_service_(payments_, outbox_, clock_, log_, [this] { dispatcher_.nudge(); }),
+      invoice_service_(invoices_, invoice_documents_, clock_, log_,
+                       [this] { dispatcher_.nudge(); }),
       server_(ioc_, config_.http, router_, metrics_, log_),
       signals_(ioc_) {
   namespace spay = adapters::payment::swedbankpay;
@@ -92,9 +106,11 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
     providers_.sms[a.name] = sms_gateways_.back().get();
   }
   payment_work_.register_with(dispatcher_);
+  invoice_work_.register_with(dispatcher_);
 
   http::register_routes(router_,
                         {config_, auth_, checkouts_, payment_service_, pool_, metrics_, log_});
+  http::register_invoice_routes(router_, {auth_, invoice_service_, clock_, log_});
   metrics_.add_collector([this](std::string& out) {
     const auto s = pool_.stats();
     out += "# HELP visitpay_db_pool_connections Database connections by state\n";
@@ -119,6 +135,9 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
         "(to refund; all instances)\n";
     out += "# TYPE visitpay_payments_after_close gauge\n";
     out += "visitpay_payments_after_close " + std::to_string(reconciler_.paid_after_close()) + "\n";
+    out += "# HELP visitpay_invoices_pending_review Invoices waiting for finance (all instances)\n";
+    out += "# TYPE visitpay_invoices_pending_review gauge\n";
+    out += "visitpay_invoices_pending_review " + std::to_string(sweeper_.pending_review()) + "\n";
     const auto h = http_client_.stats();
     out += "# HELP visitpay_provider_requests_total Outbound HTTP attempts to providers\n";
     out += "# TYPE visitpay_provider_requests_total counter\n";
@@ -159,6 +178,7 @@ common::Result<std::uint16_t> Service::start(bool handle_signals) {
   if (config_.outbox.enabled) {
     dispatcher_.start();
     reconciler_.start();
+    sweeper_.start();
   } else {
     log_.info("service.outbox_disabled", {});
   }
@@ -174,6 +194,7 @@ void Service::request_stop() {
       [this]() -> asio::awaitable<void> {
         dispatcher_.stop();
         reconciler_.stop();
+        sweeper_.stop();
         co_await server_.shutdown();
         boost::system::error_code ignored;
         signals_.cancel(ignored);
@@ -191,6 +212,7 @@ void Service::wait() {
     if (t.joinable()) t.join();
   }
   threads_.clear();
+  blocking_.join();
 }
 
 }  // namespace visitpay::service

@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -9,6 +10,8 @@
 #include "adapters/http/http_client.hpp"
 #include "app/auth.hpp"
 #include "app/checkout_service.hpp"
+#include "app/invoice_documents.hpp"
+#include "app/invoice_service.hpp"
 #include "app/payment_service.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
@@ -17,10 +20,12 @@
 #include "http/server.hpp"
 #include "ports/clock.hpp"
 #include "store/client_store.hpp"
+#include "store/invoice_store.hpp"
 #include "store/outbox_store.hpp"
 #include "store/payment_store.hpp"
 #include "store/pg_pool.hpp"
 #include "store/session_store.hpp"
+#include "workers/invoice_work.hpp"
 #include "workers/outbox_dispatcher.hpp"
 #include "workers/payment_work.hpp"
 
@@ -46,6 +51,7 @@ class Service {
   const http::Router& router() const { return router_; }
   workers::OutboxDispatcher& dispatcher() { return dispatcher_; }
   workers::Reconciler& reconciler() { return reconciler_; }
+  workers::DeadlineSweeper& sweeper() { return sweeper_; }
 
  private:
   config::Config config_;
@@ -58,6 +64,9 @@ class Service {
   store::ClientStore clients_;
   store::OutboxStore outbox_;
   store::PaymentStore payments_;
+  store::InvoiceStore invoices_;
+  // Blocking work (PDF rendering, file writes) runs here, never on the I/O threads.
+  boost::asio::thread_pool blocking_{2};
   adapters::http::HttpClient http_client_;
   std::vector<std::unique_ptr<ports::PaymentProvider>> payment_providers_;
   std::vector<std::unique_ptr<ports::SmsGateway>> sms_gateways_;
@@ -65,9 +74,15 @@ class Service {
   workers::OutboxDispatcher dispatcher_;
   workers::PaymentWork payment_work_;
   workers::Reconciler reconciler_;
+  std::unique_ptr<ports::InvoiceRenderer> invoice_renderer_;
+  std::unique_ptr<ports::InvoiceChannel> invoice_channel_;
+  app::InvoiceDocuments invoice_documents_;
+  workers::InvoiceWork invoice_work_;
+  workers::DeadlineSweeper sweeper_;
   app::Authenticator auth_;
   app::CheckoutService checkouts_;
   app::PaymentService payment_service_;
+  app::InvoiceService invoice_service_;
   http::Router router_;
   http::HttpServer server_;
   boost::asio::signal_set signals_;

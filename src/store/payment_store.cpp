@@ -120,17 +120,22 @@ WHERE o.session_id = $1)sql"};
 
 // The session row is locked first, so concurrent status checks of one session (a callback and
 // an abort, say) run one after the other and only one of them sees the transition to paid.
+// The session row is locked first, so concurrent status checks of one session (a callback and
+// an abort, say) run one after the other and only one of them sees the transition to paid.
+// A payment seen on a closed session is flagged (paid_after_close), never dropped; on an invoiced
+// session its invoice is flagged for finance too: voided if still in review, else a credit note
+// is needed. Both happen once, audited.
 constexpr Statement kRecordStatus{"payment.record_status", R"sql(
 WITH s AS (
   SELECT id, state,
          $2 = 'Paid' AND state IN ('pending', 'awaiting_payment', 'invoicing') AS pays,
-         $2 = 'Paid' AND state = 'cancelled' AS paid_after_cancel
+         $2 = 'Paid' AND state IN ('cancelled', 'invoiced') AS paid_after_close
   FROM sessions WHERE id = $1 FOR UPDATE
 ), o AS (
   UPDATE payment_orders o
   SET status = $2, instrument = nullif($3, ''), transaction_type = nullif($4, ''),
       captured_ore = greatest(o.captured_ore, $5), updated_at = $6,
-      paid_after_close = o.paid_after_close OR s.paid_after_cancel
+      paid_after_close = o.paid_after_close OR s.paid_after_close
   FROM s WHERE o.session_id = s.id
 ), u AS (
   UPDATE sessions
@@ -140,8 +145,28 @@ WITH s AS (
       status_checked_at = $6
   FROM s WHERE sessions.id = s.id
   RETURNING sessions.state, s.pays
+), inv AS (
+  SELECT i.id, i.status FROM invoices i, s
+  WHERE s.paid_after_close AND s.state = 'invoiced' AND i.session_id = s.id
+    AND i.kind = 'invoice' AND NOT i.paid_by_link
+  FOR UPDATE OF i
+), flagged AS (
+  UPDATE invoices i
+  SET paid_by_link = true,
+      status = CASE WHEN inv.status = 'pending_review' THEN 'void' ELSE i.status END,
+      void_reason = CASE WHEN inv.status = 'pending_review' THEN 'paid by link'
+                         ELSE i.void_reason END,
+      credit_note_needed = inv.status IN ('issued', 'paid'),
+      updated_at = $6
+  FROM inv WHERE i.id = inv.id
+  RETURNING i.id, inv.status AS from_status, i.status AS to_status
+), audit AS (
+  INSERT INTO invoice_events (invoice_id, at, actor, action, from_status, to_status, detail)
+  SELECT id, $6, 'system', CASE WHEN from_status = 'pending_review' THEN 'void' ELSE 'flag' END,
+         from_status, to_status, 'paid by link after invoicing'
+  FROM flagged
 )
-SELECT state, pays FROM u)sql"};
+SELECT state, pays, (SELECT count(*) FROM flagged) FROM u)sql"};
 
 constexpr Statement kCountPaidAfterClose{
     "payment.count_paid_after_close", "SELECT count(*) FROM payment_orders WHERE paid_after_close"};
@@ -352,7 +377,7 @@ asio::awaitable<Result<OrderStatusResult>> PaymentStore::record_order_status(
   auto r = co_await pool_.execute(kRecordStatus, p);
   if (!r) co_return std::move(r).error();
   if (r->empty()) co_return OrderStatusResult{};
-  co_return OrderStatusResult{r->string(0, 0), r->boolean(0, 1)};
+  co_return OrderStatusResult{r->string(0, 0), r->boolean(0, 1), r->int64(0, 2) > 0};
 }
 
 asio::awaitable<Result<std::int64_t>> PaymentStore::count_paid_after_close() {

@@ -60,8 +60,9 @@ struct OrderStatusUpdate {
 };
 
 struct OrderStatusResult {
-  std::string state;         // the session's state after the update
-  bool became_paid = false;  // this update moved the session to paid
+  std::string state;             // the session's state after the update
+  bool became_paid = false;      // this update moved the session to paid
+  bool invoice_flagged = false;  // paid after invoicing: this update flagged the invoice
 };
 
 enum class CancelOutcome { cancelled, already_cancelled, not_cancellable, not_found };

@@ -51,6 +51,9 @@ class PgConnection {
 
   // False once the connection is known to be unusable (server gone, protocol desync).
   bool healthy() const { return !broken_ && PQstatus(conn_) == CONNECTION_OK; }
+  // Healthy and outside any transaction: safe to hand to the next user. A connection given back
+  // inside a transaction (its user failed before COMMIT) is dropped, which rolls it back.
+  bool reusable() const { return healthy() && PQtransactionStatus(conn_) == PQTRANS_IDLE; }
   const PgFailure& last_failure() const { return last_failure_; }
 
  private:

@@ -128,7 +128,7 @@ void PgPool::hand_over(std::unique_lock<std::mutex>& lock, Grant grant) {
 
 void PgPool::release(std::unique_ptr<PgConnection> conn) {
   std::unique_lock lock(mutex_);
-  const bool reusable = conn && conn->healthy() && !closed_;
+  const bool reusable = conn && conn->reusable() && !closed_;
   if (!reusable) {
     // The slot is free again: a waiter may open a fresh connection in its place.
     if (!waiters_.empty() && !closed_) {

@@ -260,19 +260,23 @@ asio::awaitable<OutboxOutcome> PaymentWork::send_sms(const store::OutboxItem& it
   co_return from_error(error);
 }
 
-asio::awaitable<OutboxOutcome> PaymentWork::sync(const store::OutboxItem& item,
-                                                 bool from_callback) {
-  auto ref = co_await d_.payments.order_of(item.session_id);
-  if (!ref) co_return from_error(ref.error());
-  if (!ref->has_value()) co_return OutboxOutcome::success();  // no order yet
-  const auto& o = **ref;
+asio::awaitable<common::Result<SettledOrder>> PaymentWork::settle(const store::OrderRef& o,
+                                                                  bool abort_if_open) {
   ports::PaymentProvider* provider = payment_provider(o.account);
-  if (provider == nullptr) co_return OutboxOutcome::give_up("unknown payment account");
-
+  if (provider == nullptr) {
+    co_return common::make_error(ErrorCode::provider_rejected, "unknown payment account");
+  }
   auto order = co_await provider->get_order(o.order_id);
-  if (!order) co_return from_error(order.error());
+  if (!order) co_return std::move(order).error();
 
-  std::optional<common::Error> capture_error;
+  SettledOrder settled;
+  if (order->status == PaymentStatus::initialized && abort_if_open) {
+    // provider_conflict: e.g. the payer is in the Vipps app right now; the caller looks again.
+    auto aborted = co_await provider->abort_order(o.order_id);
+    if (!aborted) co_return std::move(aborted).error();
+    order = std::move(aborted);
+  }
+  // A payment is captured unless the session was cancelled (then it is money to return).
   if (order->status == PaymentStatus::paid && o.session_state != "cancelled" &&
       order->transaction_type == TransactionType::authorization &&
       order->remaining_capture_amount > 0 && order->can_capture) {
@@ -285,22 +289,36 @@ asio::awaitable<OutboxOutcome> PaymentWork::sync(const store::OutboxItem& item,
     if (captured) {
       order = std::move(captured);
     } else {
-      capture_error = captured.error();  // retried below; the payment itself is recorded now
+      settled.capture_error = captured.error();  // the payment itself is recorded now
     }
   }
 
   auto recorded =
       co_await d_.payments.record_order_status(o.session_id, status_update(*order), d_.clock.now());
-  if (!recorded) co_return from_error(recorded.error());
+  if (!recorded) co_return std::move(recorded).error();
+  settled.status = order->status;
+  settled.session_state = recorded->state;
   if (recorded->became_paid) {
     d_.metrics.add("visitpay_payments_total",
                    common::Metrics::label("instrument", order->instrument));
     d_.log.info("payment.paid", {{"session_id", o.session_id}, {"instrument", order->instrument}});
   } else if (order->status == PaymentStatus::paid && recorded->state == "cancelled") {
     d_.log.warn("payment.paid_after_cancel", {{"session_id", o.session_id}});
+  } else if (recorded->invoice_flagged) {
+    d_.log.warn("payment.paid_after_invoice", {{"session_id", o.session_id}});
   }
-  if (capture_error) co_return from_error(*capture_error);
-  if (from_callback && order->status == PaymentStatus::initialized &&
+  co_return settled;
+}
+
+asio::awaitable<OutboxOutcome> PaymentWork::sync(const store::OutboxItem& item,
+                                                 bool from_callback) {
+  auto ref = co_await d_.payments.order_of(item.session_id);
+  if (!ref) co_return from_error(ref.error());
+  if (!ref->has_value()) co_return OutboxOutcome::success();  // no order yet
+  auto settled = co_await settle(**ref, /*abort_if_open=*/false);
+  if (!settled) co_return from_error(settled.error());
+  if (settled->capture_error) co_return from_error(*settled->capture_error);
+  if (from_callback && settled->status == PaymentStatus::initialized &&
       item.attempts < kCallbackStatusAttempts) {
     co_return OutboxOutcome::retry_later("the callback's change is not visible yet");
   }
@@ -311,28 +329,11 @@ asio::awaitable<OutboxOutcome> PaymentWork::abort(const store::OutboxItem& item)
   auto ref = co_await d_.payments.order_of(item.session_id);
   if (!ref) co_return from_error(ref.error());
   if (!ref->has_value()) co_return OutboxOutcome::success();  // never created
-  const auto& o = **ref;
-  ports::PaymentProvider* provider = payment_provider(o.account);
-  if (provider == nullptr) co_return OutboxOutcome::give_up("unknown payment account");
-
-  auto order = co_await provider->get_order(o.order_id);
-  if (!order) co_return from_error(order.error());
-  if (order->status == PaymentStatus::initialized) {
-    auto aborted = co_await provider->abort_order(o.order_id);
-    if (!aborted) {
-      // provider_conflict: e.g. the payer is in the Vipps app right now; look again later.
-      co_return from_error(aborted.error());
-    }
-    order = std::move(aborted);
-  }
-  auto recorded =
-      co_await d_.payments.record_order_status(o.session_id, status_update(*order), d_.clock.now());
-  if (!recorded) co_return from_error(recorded.error());
-  if (order->status == PaymentStatus::paid) {
-    d_.log.warn("payment.paid_after_cancel", {{"session_id", o.session_id}});
-  } else {
+  auto settled = co_await settle(**ref, /*abort_if_open=*/true);
+  if (!settled) co_return from_error(settled.error());
+  if (settled->status != PaymentStatus::paid) {
     d_.log.info("payment.order_aborted",
-                {{"session_id", o.session_id}, {"status", status_name(order->status)}});
+                {{"session_id", item.session_id}, {"status", status_name(settled->status)}});
   }
   co_return OutboxOutcome::success();
 }

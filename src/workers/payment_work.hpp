@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,13 @@ namespace visitpay::workers {
 struct ProviderDirectory {
   std::map<std::string, ports::PaymentProvider*, std::less<>> payment;
   std::map<std::string, ports::SmsGateway*, std::less<>> sms;
+};
+
+// What the provider said about an order once it was looked at (and aborted or captured).
+struct SettledOrder {
+  ports::PaymentStatus status = ports::PaymentStatus::unknown;
+  std::string session_state;                   // after recording the status
+  std::optional<common::Error> capture_error;  // paid, recorded, but the capture must be retried
 };
 
 struct PaymentWorkDeps {
@@ -55,6 +63,13 @@ class PaymentWork {
   asio::awaitable<OutboxOutcome> send_sms(const store::OutboxItem& item);
   asio::awaitable<OutboxOutcome> sync(const store::OutboxItem& item, bool from_callback);
   asio::awaitable<OutboxOutcome> abort(const store::OutboxItem& item);
+
+  // GETs the order and records what it says: Paid -> an Authorization is captured (unless the
+  // session was cancelled) and the session is paid; a payment on a closed session is flagged.
+  // With `abort_if_open` an order still payable is aborted first (provider_conflict when the
+  // payer is in the Vipps app right now).
+  asio::awaitable<common::Result<SettledOrder>> settle(const store::OrderRef& order,
+                                                       bool abort_if_open);
 
  private:
   class Bound;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace {
@@ -179,6 +180,40 @@ TEST(Kid, KidForInvoiceRejectsImpossibleWidths) {
   ASSERT_TRUE(max.has_value());
   EXPECT_EQ(max->substr(0, 24), "000018446744073709551615");
   EXPECT_EQ(kid_for_invoice(UINT64_MAX, 19, KidAlgorithm::mod10, false), std::nullopt);
+}
+
+TEST(Kid, InvoiceKidHasTheConfiguredLength) {
+  EXPECT_EQ(invoice_kid(60224, KidAlgorithm::mod10, 6, false), "602243");  // Monitor ERP example
+  EXPECT_EQ(invoice_kid(42, KidAlgorithm::mod10, 10, false), "0000000422");
+  for (std::uint64_t n = 1; n <= 2000; ++n) {
+    for (const auto alg : {KidAlgorithm::mod10, KidAlgorithm::mod11}) {
+      const auto kid = invoice_kid(n, alg, 10, false);
+      ASSERT_TRUE(kid.has_value()) << n;
+      EXPECT_EQ(kid->size(), 10u);
+      EXPECT_TRUE(is_valid_kid(*kid, alg)) << *kid;
+      EXPECT_NE(kid->back(), '-');
+    }
+  }
+  EXPECT_EQ(invoice_kid(1, KidAlgorithm::mod10, 3, false), std::nullopt);
+  EXPECT_EQ(invoice_kid(1, KidAlgorithm::mod10, 26, false), std::nullopt);
+  EXPECT_EQ(invoice_kid(100000, KidAlgorithm::mod10, 6, false), std::nullopt);  // does not fit
+}
+
+TEST(Kid, InvoiceKidMod11WithoutDashUsesTheVariantDigit) {
+  // 60223 gives '-' under MOD11 (the vector above): variant digit 1 instead of 0.
+  EXPECT_EQ(invoice_kid(60223, KidAlgorithm::mod11, 7, true), "060223-");
+  const auto kid = invoice_kid(60223, KidAlgorithm::mod11, 7, false);
+  ASSERT_TRUE(kid.has_value());
+  EXPECT_EQ(kid->substr(0, 6), "160223");
+  EXPECT_TRUE(is_valid_kid(*kid, KidAlgorithm::mod11));
+  // Variant 0 whenever it works: 1234 -> "12343" (Ondkloss vector) behind "0".
+  EXPECT_EQ(invoice_kid(1234, KidAlgorithm::mod11, 6, false), "012343");
+  // Numbers never collide: distinct invoice numbers give distinct KIDs.
+  std::set<std::string> seen;
+  for (std::uint64_t n = 1; n <= 5000; ++n) {
+    seen.insert(invoice_kid(n, KidAlgorithm::mod11, 8, false).value());
+  }
+  EXPECT_EQ(seen.size(), 5000u);
 }
 
 }  // namespace

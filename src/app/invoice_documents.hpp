@@ -1,0 +1,33 @@
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <string>
+
+#include "common/result.hpp"
+#include "ports/clock.hpp"
+#include "ports/invoice_channel.hpp"
+#include "store/invoice_store.hpp"
+
+namespace visitpay::app {
+
+// Renders stored invoices as PDF on the blocking-work pool, so an I/O thread never spends the
+// milliseconds a page takes.
+class InvoiceDocuments {
+ public:
+  InvoiceDocuments(const ports::InvoiceRenderer& renderer,
+                   boost::asio::any_io_executor blocking_executor, const ports::Clock& clock)
+      : renderer_(renderer), blocking_(std::move(blocking_executor)), clock_(clock) {}
+
+  boost::asio::awaitable<common::Result<std::string>> pdf(const store::InvoiceRecord& invoice);
+
+  // "<org>-invoice-<number>" / "<org>-credit_note-<number>": unique, stable, no personal data.
+  static std::string file_name(const store::InvoiceRecord& invoice);
+
+ private:
+  const ports::InvoiceRenderer& renderer_;
+  boost::asio::any_io_executor blocking_;
+  const ports::Clock& clock_;
+};
+
+}  // namespace visitpay::app

@@ -1,0 +1,107 @@
+#include "http/invoice_json.hpp"
+
+#include <charconv>
+
+#include "common/time_format.hpp"
+#include "common/uuid.hpp"
+
+namespace visitpay::http {
+
+using Json = nlohmann::json;
+
+namespace {
+
+Json optional_text(const std::optional<std::string>& v) {
+  return v ? Json(*v) : Json(nullptr);
+}
+
+}  // namespace
+
+Json invoice_json(const store::InvoiceRecord& v, bool detail) {
+  Json j = {
+      {"id", v.id},
+      {"kind", v.kind},
+      {"number", v.number},
+      {"org_number", v.org_number},
+      {"status", v.status},
+      {"clinic_id", v.clinic_id},
+      {"session_id", v.session_id},
+      {"reason", v.reason},
+      {"kid", optional_text(v.kid)},
+      {"currency", "NOK"},
+      {"total_ore", v.total},
+      {"fee_ore", v.fee},
+      {"delivered_on", v.delivered_on},
+      {"issue_date", optional_text(v.issue_date)},
+      {"due_date", optional_text(v.due_date)},
+      {"created_at", common::format_rfc3339_utc(v.created_at)},
+      {"flags",
+       {{"paid_by_link", v.paid_by_link},
+        {"credit_note_needed", v.credit_note_needed},
+        {"sms_undeliverable", v.reason == "sms_undeliverable" || v.reason == "sms_rejected"},
+        {"no_phone", v.reason == "no_phone"},
+        {"fee_not_disclosed", v.fee_not_disclosed}}},
+  };
+  if (v.credits_invoice_id) {
+    j["credits"] = {{"invoice_id", *v.credits_invoice_id},
+                    {"number", v.credits_number ? Json(*v.credits_number) : Json(nullptr)}};
+  }
+  if (v.credit_note_id) j["credit_note_id"] = *v.credit_note_id;
+  if (v.void_reason) j["void_reason"] = *v.void_reason;
+  if (v.paid_on) j["paid_on"] = *v.paid_on;
+  if (v.payment_reference) j["payment_reference"] = *v.payment_reference;
+  if (!detail) return j;
+
+  j["seller"] = {{"name", v.seller_name},
+                 {"org_number", v.org_number},
+                 {"foretaksregisteret", v.seller_foretaksregisteret},
+                 {"vat_registered", v.seller_vat_registered},
+                 {"bank_account", v.seller_bank_account}};
+  j["delivery_place"] = v.delivery_place;
+  j["buyer"] = {{"name", optional_text(v.buyer_name)},
+                {"street", optional_text(v.buyer_street)},
+                {"postal_code", optional_text(v.buyer_postal_code)},
+                {"city", optional_text(v.buyer_city)},
+                {"country", optional_text(v.buyer_country)}};
+  Json lines = Json::array();
+  for (const auto& line : v.lines) {
+    lines.push_back({{"line_no", line.line_no},
+                     {"description", line.description},
+                     {"amount_ore", line.amount},
+                     {"is_fee", line.is_fee}});
+  }
+  j["lines"] = std::move(lines);
+  j["due_days"] = v.due_days;
+  j["delivery"] = {
+      {"reference", optional_text(v.delivery_reference)},
+      {"delivered_at",
+       v.delivered_at ? Json(common::format_rfc3339_utc(*v.delivered_at)) : Json(nullptr)}};
+  Json history = Json::array();
+  for (const auto& e : v.history) {
+    history.push_back({{"at", common::format_rfc3339_utc(e.at)},
+                       {"actor", e.actor},
+                       {"action", e.action},
+                       {"from_status", optional_text(e.from_status)},
+                       {"to_status", optional_text(e.to_status)},
+                       {"detail", optional_text(e.detail)}});
+  }
+  j["history"] = std::move(history);
+  return j;
+}
+
+std::string encode_cursor(const store::InvoiceCursor& cursor) {
+  return std::to_string(cursor.created_at.time_since_epoch().count()) + "." + cursor.id;
+}
+
+std::optional<store::InvoiceCursor> decode_cursor(std::string_view text) {
+  const auto dot = text.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  std::int64_t micros = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + dot, micros);
+  if (ec != std::errc() || end != text.data() + dot) return std::nullopt;
+  auto id = common::normalize_uuid(text.substr(dot + 1));
+  if (!id) return std::nullopt;
+  return store::InvoiceCursor{domain::Timestamp(std::chrono::microseconds(micros)), *id};
+}
+
+}  // namespace visitpay::http

@@ -1,0 +1,586 @@
+#include "store/invoice_store.hpp"
+
+#include <charconv>
+
+#include "common/time_format.hpp"
+#include "common/uuid.hpp"
+#include "store/pg_transaction.hpp"
+
+namespace visitpay::store {
+
+using common::Ok;
+using common::Result;
+
+namespace {
+
+// Both kinds of due sessions, each through its own partial index. The claim (invoice_queued_at)
+// and the queued work commit together; the outbox's leases take it from there.
+constexpr Statement kSweep{"invoice.sweep", R"sql(
+WITH expired AS (
+  SELECT id FROM sessions
+  WHERE state = 'awaiting_payment' AND invoice_queued_at IS NULL AND deadline_at <= $1
+  ORDER BY deadline_at
+  LIMIT $2
+  FOR UPDATE SKIP LOCKED
+), marked AS (
+  SELECT id FROM sessions
+  WHERE state = 'invoicing' AND invoice_queued_at IS NULL
+  ORDER BY updated_at
+  LIMIT $2
+  FOR UPDATE SKIP LOCKED
+), due AS (
+  SELECT id FROM expired UNION ALL SELECT id FROM marked
+), claimed AS (
+  UPDATE sessions s SET invoice_queued_at = $1 FROM due WHERE s.id = due.id
+)
+INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
+SELECT id, 'invoice_session', $1::timestamptz, $1::timestamptz, $1::timestamptz FROM due
+ON CONFLICT (session_id, kind) WHERE status = 'pending' DO NOTHING)sql"};
+
+constexpr Statement kWindowContext{"invoice.window_context", R"sql(
+SELECT s.state, s.clinic_id, s.deadline_at, o.status
+FROM sessions s LEFT JOIN payment_orders o ON o.session_id = s.id
+WHERE s.id = $1)sql"};
+
+constexpr Statement kLockSession{"invoice.lock_session", R"sql(
+SELECT s.state, s.invoice_reason, s.fee_disclosed_ore, o.status
+FROM sessions s LEFT JOIN payment_orders o ON o.session_id = s.id
+WHERE s.id = $1
+FOR UPDATE OF s)sql"};
+
+// The series row stays locked until the transaction ends: numbers are used in commit order and a
+// rolled-back invoice gives its number back.
+constexpr Statement kNextNumber{"invoice.next_number", R"sql(
+INSERT INTO invoice_series AS s (org_number, last_number) VALUES ($1, 1)
+ON CONFLICT (org_number) DO UPDATE SET last_number = s.last_number + 1
+RETURNING last_number)sql"};
+
+constexpr Statement kInsertInvoice{"invoice.insert", R"sql(
+WITH inv AS (
+  INSERT INTO invoices (id, kind, org_number, number, session_id, status, clinic_id, reason,
+                        fee_ore, fee_not_disclosed, total_ore, kid, due_days, seller_name,
+                        seller_foretaksregisteret, seller_vat_registered, seller_bank_account,
+                        delivery_place, delivered_on, buyer_name, buyer_street, buyer_postal_code,
+                        buyer_city, buyer_country, created_at, updated_at)
+  SELECT $1::uuid, 'invoice', $2::text, $3::bigint, s.id, 'pending_review', s.clinic_id, $4::text,
+         $5::bigint, $6::boolean, s.amount_ore + $5::bigint, $7::text, $8::integer, $9::text,
+         $10::boolean, $11::boolean, $12::text, $13::text,
+         (s.checked_out_at AT TIME ZONE 'Europe/Oslo')::date, p.name, p.street, p.postal_code,
+         p.city, p.country, $14::timestamptz, $14::timestamptz
+  FROM sessions s LEFT JOIN payers p ON p.session_id = s.id
+  WHERE s.id = $15
+  RETURNING id
+), visit_lines AS (
+  INSERT INTO invoice_lines (invoice_id, line_no, description, amount_ore, is_fee)
+  SELECT inv.id, l.line_no, l.description, l.amount_ore, false
+  FROM inv, session_lines l WHERE l.session_id = $15
+  UNION ALL
+  SELECT inv.id, (SELECT coalesce(max(line_no), 0) + 1 FROM session_lines WHERE session_id = $15),
+         'Fakturagebyr', $5::bigint, true
+  FROM inv WHERE $5::bigint > 0
+), created AS (
+  INSERT INTO invoice_events (invoice_id, at, actor, action, to_status, detail)
+  SELECT inv.id, $14::timestamptz, 'system', 'create', 'pending_review', $4::text FROM inv
+), invoiced AS (
+  UPDATE sessions SET state = 'invoiced', updated_at = $14::timestamptz WHERE id = $15
+)
+SELECT id FROM inv)sql"};
+
+#define VISITPAY_INVOICE_COLUMNS                                                                \
+  "i.id, i.kind, i.org_number, i.number, i.session_id, i.credits_invoice_id, c.number, "        \
+  "(SELECT n.id FROM invoices n WHERE n.credits_invoice_id = i.id), i.status, i.clinic_id, "    \
+  "i.reason, i.fee_ore, i.fee_not_disclosed, i.total_ore, i.kid, i.due_days, i.seller_name, "   \
+  "i.seller_foretaksregisteret, i.seller_vat_registered, i.seller_bank_account, "               \
+  "i.delivery_place, i.delivered_on, i.buyer_name, i.buyer_street, i.buyer_postal_code, "       \
+  "i.buyer_city, i.buyer_country, i.issue_date, i.due_date, i.paid_by_link, "                   \
+  "i.credit_note_needed, i.void_reason, i.paid_on, i.payment_reference, i.delivery_reference, " \
+  "i.delivered_at, i.created_at, i.updated_at "                                                 \
+  "FROM invoices i LEFT JOIN invoices c ON c.id = i.credits_invoice_id "
+
+constexpr Statement kGet{"invoice.get", "SELECT " VISITPAY_INVOICE_COLUMNS "WHERE i.id = $1::uuid"};
+constexpr Statement kOfSession{"invoice.of_session",
+                               "SELECT " VISITPAY_INVOICE_COLUMNS
+                               "WHERE i.session_id = $1::uuid AND i.kind = $2"};
+
+// Filters: $1 status, $2 clinic, $3 from, $4 to, $5 the caller's clinics ('{}' = all); keyset
+// after ($6, $7); $8 rows.
+#define VISITPAY_INVOICE_FILTER                                                           \
+  "WHERE ($1::text IS NULL OR i.status = $1) AND ($2::text IS NULL OR i.clinic_id = $2) " \
+  "AND ($3::timestamptz IS NULL OR i.created_at >= $3) "                                  \
+  "AND ($4::timestamptz IS NULL OR i.created_at < $4) "                                   \
+  "AND (cardinality($5::text[]) = 0 OR i.clinic_id = ANY ($5::text[])) "
+
+constexpr Statement kList{"invoice.list",
+                          "SELECT " VISITPAY_INVOICE_COLUMNS VISITPAY_INVOICE_FILTER
+                          "AND ($6::timestamptz IS NULL OR (i.created_at, i.id) > ($6, $7::uuid)) "
+                          "ORDER BY i.created_at, i.id LIMIT $8"};
+constexpr Statement kTotals{
+    "invoice.totals",
+    "SELECT count(*), coalesce(sum(i.total_ore), 0) FROM invoices i " VISITPAY_INVOICE_FILTER};
+
+#undef VISITPAY_INVOICE_FILTER
+#undef VISITPAY_INVOICE_COLUMNS
+
+constexpr Statement kLines{"invoice.lines", R"sql(
+SELECT line_no, description, amount_ore, is_fee FROM invoice_lines
+WHERE invoice_id = $1 ORDER BY line_no)sql"};
+
+constexpr Statement kHistory{"invoice.history", R"sql(
+SELECT at, actor, action, from_status, to_status, detail FROM invoice_events
+WHERE invoice_id = $1 ORDER BY id)sql"};
+
+// A finance transition, guarded by the current status. Refused attempts are audited too.
+constexpr Statement kTransition{"invoice.transition", R"sql(
+WITH cur AS (
+  SELECT id, status, session_id FROM invoices WHERE id = $1 AND kind = 'invoice' FOR UPDATE
+), u AS (
+  UPDATE invoices i
+  SET status = $3,
+      issue_date = CASE WHEN $3 = 'issued' THEN $5::date ELSE i.issue_date END,
+      due_date = CASE WHEN $3 = 'issued' THEN $5::date + i.due_days ELSE i.due_date END,
+      void_reason = CASE WHEN $3 = 'void' THEN $6 ELSE i.void_reason END,
+      paid_on = CASE WHEN $3 = 'paid' THEN $5::date ELSE i.paid_on END,
+      payment_reference = CASE WHEN $3 = 'paid' THEN nullif($6, '') ELSE i.payment_reference END,
+      updated_at = $7
+  FROM cur
+  WHERE i.id = cur.id AND cur.status = ANY ($2::text[])
+  RETURNING i.id, i.session_id
+), audit AS (
+  INSERT INTO invoice_events (invoice_id, at, actor, action, from_status, to_status, detail)
+  SELECT cur.id, $7, $4, $8, cur.status,
+         CASE WHEN EXISTS (SELECT 1 FROM u) THEN $3 END,
+         CASE WHEN EXISTS (SELECT 1 FROM u) THEN nullif($6, '') ELSE 'refused' END
+  FROM cur
+), delivery AS (
+  INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
+  SELECT u.session_id, 'deliver_invoice', $7, $7, $7 FROM u WHERE $3 = 'issued'
+  ON CONFLICT (session_id, kind) WHERE status = 'pending' DO NOTHING
+)
+SELECT cur.status, EXISTS (SELECT 1 FROM u) FROM cur)sql"};
+
+constexpr Statement kLockInvoice{"invoice.lock", R"sql(
+SELECT status, org_number FROM invoices WHERE id = $1 AND kind = 'invoice' FOR UPDATE)sql"};
+
+constexpr Statement kAuditRefused{"invoice.audit_refused", R"sql(
+INSERT INTO invoice_events (invoice_id, at, actor, action, from_status, detail)
+VALUES ($1, $2, $3, $4, $5, 'refused'))sql"};
+
+constexpr Statement kInsertCreditNote{"invoice.insert_credit_note", R"sql(
+WITH orig AS (
+  SELECT * FROM invoices WHERE id = $2
+), note AS (
+  INSERT INTO invoices (id, kind, org_number, number, session_id, credits_invoice_id, status,
+                        clinic_id, reason, fee_ore, total_ore, due_days, seller_name,
+                        seller_foretaksregisteret, seller_vat_registered, seller_bank_account,
+                        delivery_place, delivered_on, buyer_name, buyer_street, buyer_postal_code,
+                        buyer_city, buyer_country, issue_date, created_at, updated_at)
+  SELECT $1::uuid, 'credit_note', orig.org_number, $3::bigint, orig.session_id, orig.id, 'issued',
+         orig.clinic_id, 'credit', orig.fee_ore, -orig.total_ore, orig.due_days, orig.seller_name,
+         orig.seller_foretaksregisteret, orig.seller_vat_registered, orig.seller_bank_account,
+         orig.delivery_place, orig.delivered_on, orig.buyer_name, orig.buyer_street,
+         orig.buyer_postal_code, orig.buyer_city, orig.buyer_country, $4::date, $5::timestamptz,
+         $5::timestamptz
+  FROM orig
+  RETURNING id, session_id
+), note_lines AS (
+  INSERT INTO invoice_lines (invoice_id, line_no, description, amount_ore, is_fee)
+  SELECT $1::uuid, l.line_no, l.description, -l.amount_ore, l.is_fee
+  FROM invoice_lines l WHERE l.invoice_id = $2
+), credited AS (
+  UPDATE invoices SET status = 'credited', credit_note_needed = false, updated_at = $5
+  WHERE id = $2
+), audit AS (
+  INSERT INTO invoice_events (invoice_id, at, actor, action, from_status, to_status, detail)
+  SELECT $2::uuid, $5::timestamptz, $6::text, 'credit', orig.status, 'credited', nullif($7, '')
+  FROM orig
+  UNION ALL
+  SELECT $1::uuid, $5::timestamptz, $6::text, 'create', NULL, 'issued', 'credit note'
+), delivery AS (
+  INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
+  SELECT note.session_id, 'deliver_credit_note', $5, $5, $5 FROM note
+  ON CONFLICT (session_id, kind) WHERE status = 'pending' DO NOTHING
+)
+SELECT id FROM note)sql"};
+
+constexpr Statement kDelivered{"invoice.delivered", R"sql(
+WITH u AS (
+  UPDATE invoices SET delivery_reference = $2, delivered_at = $3, updated_at = $3
+  WHERE id = $1 AND delivered_at IS NULL
+  RETURNING id
+)
+INSERT INTO invoice_events (invoice_id, at, actor, action, detail)
+SELECT id, $3, 'system', 'deliver', $2 FROM u)sql"};
+
+constexpr Statement kCountPending{"invoice.count_pending",
+                                  "SELECT count(*) FROM invoices WHERE status = 'pending_review'"};
+
+std::string ts(domain::Timestamp t) {
+  return common::format_rfc3339_utc(t);
+}
+
+domain::Timestamp timestamp(const PgResult& r, int row, int col) {
+  return common::parse_pg_timestamptz(r.text(row, col)).value_or(domain::Timestamp{});
+}
+
+std::optional<std::string> opt(const PgResult& r, int row, int col) {
+  return r.optional_string(row, col);
+}
+
+InvoiceRecord read_invoice(const PgResult& r, int row) {
+  InvoiceRecord v;
+  int c = 0;
+  v.id = r.string(row, c++);
+  v.kind = r.string(row, c++);
+  v.org_number = r.string(row, c++);
+  v.number = r.int64(row, c++);
+  v.session_id = r.string(row, c++);
+  v.credits_invoice_id = opt(r, row, c++);
+  if (!r.is_null(row, c)) v.credits_number = r.int64(row, c);
+  ++c;
+  v.credit_note_id = opt(r, row, c++);
+  v.status = r.string(row, c++);
+  v.clinic_id = r.string(row, c++);
+  v.reason = r.string(row, c++);
+  v.fee = r.int64(row, c++);
+  v.fee_not_disclosed = r.boolean(row, c++);
+  v.total = r.int64(row, c++);
+  v.kid = opt(r, row, c++);
+  v.due_days = static_cast<int>(r.int64(row, c++));
+  v.seller_name = r.string(row, c++);
+  v.seller_foretaksregisteret = r.boolean(row, c++);
+  v.seller_vat_registered = r.boolean(row, c++);
+  v.seller_bank_account = r.string(row, c++);
+  v.delivery_place = r.string(row, c++);
+  v.delivered_on = r.string(row, c++);
+  v.buyer_name = opt(r, row, c++);
+  v.buyer_street = opt(r, row, c++);
+  v.buyer_postal_code = opt(r, row, c++);
+  v.buyer_city = opt(r, row, c++);
+  v.buyer_country = opt(r, row, c++);
+  v.issue_date = opt(r, row, c++);
+  v.due_date = opt(r, row, c++);
+  v.paid_by_link = r.boolean(row, c++);
+  v.credit_note_needed = r.boolean(row, c++);
+  v.void_reason = opt(r, row, c++);
+  v.paid_on = opt(r, row, c++);
+  v.payment_reference = opt(r, row, c++);
+  v.delivery_reference = opt(r, row, c++);
+  if (!r.is_null(row, c)) v.delivered_at = timestamp(r, row, c);
+  ++c;
+  v.created_at = timestamp(r, row, c++);
+  v.updated_at = timestamp(r, row, c++);
+  return v;
+}
+
+void add_filter(PgParams& p, const InvoiceFilter& f) {
+  auto text_or_null = [](const std::string& s) {
+    return s.empty() ? std::optional<std::string>{} : std::optional<std::string>{s};
+  };
+  auto time_or_null = [](const std::optional<domain::Timestamp>& t) {
+    return t ? std::optional<std::string>{ts(*t)} : std::optional<std::string>{};
+  };
+  p.add(text_or_null(f.status))
+      .add(text_or_null(f.clinic_id))
+      .add(time_or_null(f.from))
+      .add(time_or_null(f.to))
+      .add(pg_text_array(f.clinics));
+}
+
+std::chrono::year_month_day iso_date(std::string_view text) {
+  int y = 0;
+  unsigned m = 0;
+  unsigned d = 0;
+  if (text.size() == 10) {
+    std::from_chars(text.data(), text.data() + 4, y);
+    std::from_chars(text.data() + 5, text.data() + 7, m);
+    std::from_chars(text.data() + 8, text.data() + 10, d);
+  }
+  return std::chrono::year_month_day{std::chrono::year{y}, std::chrono::month{m},
+                                     std::chrono::day{d}};
+}
+
+}  // namespace
+
+domain::InvoiceDocument to_document(const InvoiceRecord& v, std::string_view today) {
+  domain::InvoiceDocument d;
+  d.kind =
+      v.kind == "credit_note" ? domain::InvoiceKind::credit_note : domain::InvoiceKind::invoice;
+  d.draft = v.status == "pending_review";
+  d.number = v.number;
+  d.credits_number = v.credits_number;
+  d.kid = v.kid.value_or("");
+  d.issue_date = iso_date(v.issue_date.value_or(std::string(today)));
+  if (v.due_date) {
+    d.due_date = iso_date(*v.due_date);
+  } else {
+    d.due_date = std::chrono::sys_days(d.issue_date) + std::chrono::days(v.due_days);
+  }
+  d.delivery_date = iso_date(v.delivered_on);
+  d.delivery_place = v.delivery_place;
+  d.seller_name = v.seller_name;
+  d.seller_org_number = v.org_number;
+  d.seller_foretaksregisteret = v.seller_foretaksregisteret;
+  d.seller_vat_registered = v.seller_vat_registered;
+  d.seller_bank_account = v.seller_bank_account;
+  d.buyer_name = v.buyer_name.value_or("");
+  d.buyer_street = v.buyer_street.value_or("");
+  d.buyer_postal_code = v.buyer_postal_code.value_or("");
+  d.buyer_city = v.buyer_city.value_or("");
+  d.buyer_country = v.buyer_country.value_or("");
+  for (const auto& line : v.lines)
+    d.lines.push_back({line.description, line.amount});
+  d.total = v.total;
+  return d;
+}
+
+asio::awaitable<Result<std::int64_t>> InvoiceStore::sweep(domain::Timestamp now, int limit) {
+  PgParams p;
+  p.add(ts(now)).add(limit);
+  auto r = co_await pool_.execute(kSweep, p);
+  if (!r) co_return std::move(r).error();
+  co_return r->affected_rows();
+}
+
+asio::awaitable<Result<std::optional<WindowContext>>> InvoiceStore::window_context(
+    std::string_view session_id) {
+  PgParams p;
+  p.add(session_id);
+  auto r = co_await pool_.execute(kWindowContext, p);
+  if (!r) co_return std::move(r).error();
+  if (r->empty()) co_return std::optional<WindowContext>{};
+  WindowContext w;
+  w.state = r->string(0, 0);
+  w.clinic_id = r->string(0, 1);
+  if (!r->is_null(0, 2)) w.deadline = timestamp(*r, 0, 2);
+  w.order_status = r->optional_string(0, 3);
+  co_return w;
+}
+
+asio::awaitable<Result<std::variant<InvoiceCreated, InvoiceRefusal>>> InvoiceStore::create_invoice(
+    std::string_view session_id, const InvoiceIssuer& issuer, domain::Timestamp now) {
+  using Outcome = std::variant<InvoiceCreated, InvoiceRefusal>;
+  auto tx = co_await PgTransaction::begin(pool_);
+  if (!tx) co_return std::move(tx).error();
+
+  PgParams lock;
+  lock.add(session_id);
+  auto session = co_await tx->execute(kLockSession, lock);
+  if (!session) co_return std::move(session).error();
+  if (session->empty()) co_return Outcome{InvoiceRefusal::not_invoiceable};
+  const std::string state = session->string(0, 0);
+  if (state != "awaiting_payment" && state != "invoicing") {
+    co_return Outcome{InvoiceRefusal::not_invoiceable};
+  }
+  // Invariant 3: the order was aborted (or never payable) before an invoice exists.
+  if (const auto order = session->optional_string(0, 3);
+      order && (*order == "Initialized" || *order == "Paid")) {
+    co_return Outcome{InvoiceRefusal::order_open};
+  }
+
+  InvoiceCreated created;
+  bool fee_not_disclosed = false;
+  if (state == "awaiting_payment") {
+    // The window ran out: the fee is the one the accepted SMS disclosed (invariant 5).
+    created.reason = "window_expired";
+    created.fee = session->is_null(0, 2) ? 0 : session->int64(0, 2);
+    fee_not_disclosed = session->is_null(0, 2) && issuer.configured_fee > 0;
+  } else {
+    // No phone, or the link SMS never reached the payer: no fee, whatever is configured.
+    created.reason = session->is_null(0, 1) ? "no_phone" : session->string(0, 1);
+    fee_not_disclosed = issuer.configured_fee > 0;
+  }
+
+  PgParams series;
+  series.add(issuer.org_number);
+  auto number = co_await tx->execute(kNextNumber, series);
+  if (!number) co_return std::move(number).error();
+  created.number = number->int64(0, 0);
+  const auto kid =
+      domain::invoice_kid(static_cast<std::uint64_t>(created.number), issuer.kid_algorithm,
+                          issuer.kid_length, issuer.kid_allow_dash);
+  if (!kid) {
+    co_return common::make_error(
+        common::ErrorCode::internal_error,
+        "invoice number " + std::to_string(created.number) + " does not fit the KID length " +
+            std::to_string(issuer.kid_length) + " of " + issuer.org_number);
+  }
+  created.id = common::new_uuid_v7(now);
+
+  PgParams insert;
+  insert.add(created.id)
+      .add(issuer.org_number)
+      .add(created.number)
+      .add(created.reason)
+      .add(created.fee)
+      .add(fee_not_disclosed)
+      .add(*kid)
+      .add(issuer.due_days)
+      .add(issuer.name)
+      .add(issuer.foretaksregisteret)
+      .add(issuer.vat_registered)
+      .add(issuer.bank_account)
+      .add(issuer.delivery_place)
+      .add(ts(now))
+      .add(session_id);
+  auto inserted = co_await tx->execute(kInsertInvoice, insert);
+  if (!inserted) co_return std::move(inserted).error();
+  auto committed = co_await tx->commit();
+  if (!committed) co_return std::move(committed).error();
+  co_return Outcome{std::move(created)};
+}
+
+asio::awaitable<Result<InvoicePage>> InvoiceStore::list(const InvoiceFilter& filter,
+                                                        const std::optional<InvoiceCursor>& after,
+                                                        int limit) {
+  PgParams p;
+  add_filter(p, filter);
+  if (after) {
+    p.add(ts(after->created_at)).add(after->id);
+  } else {
+    p.add_null().add_null();
+  }
+  p.add(limit + 1);
+  auto r = co_await pool_.execute(kList, p);
+  if (!r) co_return std::move(r).error();
+  InvoicePage page;
+  for (int row = 0; row < r->rows() && row < limit; ++row) {
+    page.items.push_back(read_invoice(*r, row));
+  }
+  if (r->rows() > limit && !page.items.empty()) {
+    page.next = InvoiceCursor{page.items.back().created_at, page.items.back().id};
+  }
+  PgParams totals;
+  add_filter(totals, filter);
+  auto t = co_await pool_.execute(kTotals, totals);
+  if (!t) co_return std::move(t).error();
+  page.total_count = t->int64(0, 0);
+  page.total_amount = t->int64(0, 1);
+  co_return page;
+}
+
+namespace {
+
+asio::awaitable<Result<std::optional<InvoiceRecord>>> with_details(PgPool& pool,
+                                                                   Result<PgResult> found) {
+  if (!found) co_return std::move(found).error();
+  if (found->empty()) co_return std::optional<InvoiceRecord>{};
+  InvoiceRecord invoice = read_invoice(*found, 0);
+  PgParams p;
+  p.add(invoice.id);
+  auto lines = co_await pool.execute(kLines, p);
+  if (!lines) co_return std::move(lines).error();
+  for (int row = 0; row < lines->rows(); ++row) {
+    invoice.lines.push_back({static_cast<int>(lines->int64(row, 0)), lines->string(row, 1),
+                             lines->int64(row, 2), lines->boolean(row, 3)});
+  }
+  auto history = co_await pool.execute(kHistory, p);
+  if (!history) co_return std::move(history).error();
+  for (int row = 0; row < history->rows(); ++row) {
+    invoice.history.push_back({timestamp(*history, row, 0), history->string(row, 1),
+                               history->string(row, 2), history->optional_string(row, 3),
+                               history->optional_string(row, 4), history->optional_string(row, 5)});
+  }
+  co_return invoice;
+}
+
+}  // namespace
+
+asio::awaitable<Result<std::optional<InvoiceRecord>>> InvoiceStore::get(std::string_view id) {
+  PgParams p;
+  p.add(id);
+  auto found = co_await pool_.execute(kGet, p);
+  co_return co_await with_details(pool_, std::move(found));
+}
+
+asio::awaitable<Result<std::optional<InvoiceRecord>>> InvoiceStore::of_session(
+    std::string_view session_id, std::string_view kind) {
+  PgParams p;
+  p.add(session_id).add(kind);
+  auto found = co_await pool_.execute(kOfSession, p);
+  co_return co_await with_details(pool_, std::move(found));
+}
+
+asio::awaitable<Result<TransitionResult>> InvoiceStore::transition(std::string_view id,
+                                                                   const InvoiceTransition& t,
+                                                                   domain::Timestamp now) {
+  PgParams p;
+  p.add(id)
+      .add(pg_text_array(t.allowed_from))
+      .add(t.to)
+      .add(t.actor)
+      .add(t.date.empty() ? std::optional<std::string>{} : std::optional<std::string>{t.date})
+      .add(t.text)
+      .add(ts(now))
+      .add(t.action);
+  auto r = co_await pool_.execute(kTransition, p);
+  if (!r) co_return std::move(r).error();
+  if (r->empty()) co_return TransitionResult{};
+  const bool changed = r->boolean(0, 1);
+  co_return TransitionResult{true, changed, changed ? t.to : r->string(0, 0)};
+}
+
+asio::awaitable<Result<CreditResult>> InvoiceStore::credit(std::string_view id,
+                                                           std::string_view actor,
+                                                           std::string_view reason,
+                                                           std::string_view issue_date,
+                                                           domain::Timestamp now) {
+  auto tx = co_await PgTransaction::begin(pool_);
+  if (!tx) co_return std::move(tx).error();
+  PgParams lock;
+  lock.add(id);
+  auto invoice = co_await tx->execute(kLockInvoice, lock);
+  if (!invoice) co_return std::move(invoice).error();
+  if (invoice->empty()) co_return CreditResult{};
+  CreditResult result;
+  result.found = true;
+  result.status = invoice->string(0, 0);
+  if (result.status != "issued" && result.status != "paid") {
+    PgParams audit;
+    audit.add(id).add(ts(now)).add(actor).add("credit").add(result.status);
+    auto audited = co_await tx->execute(kAuditRefused, audit);
+    if (!audited) co_return std::move(audited).error();
+    auto committed = co_await tx->commit();
+    if (!committed) co_return std::move(committed).error();
+    co_return result;
+  }
+  PgParams series;
+  series.add(invoice->string(0, 1));
+  auto number = co_await tx->execute(kNextNumber, series);
+  if (!number) co_return std::move(number).error();
+  result.number = number->int64(0, 0);
+  result.credit_note_id = common::new_uuid_v7(now);
+  PgParams insert;
+  insert.add(result.credit_note_id)
+      .add(id)
+      .add(result.number)
+      .add(issue_date)
+      .add(ts(now))
+      .add(actor)
+      .add(reason);
+  auto inserted = co_await tx->execute(kInsertCreditNote, insert);
+  if (!inserted) co_return std::move(inserted).error();
+  auto committed = co_await tx->commit();
+  if (!committed) co_return std::move(committed).error();
+  result.created = true;
+  result.status = "credited";
+  co_return result;
+}
+
+asio::awaitable<Result<void>> InvoiceStore::delivered(std::string_view id,
+                                                      std::string_view reference,
+                                                      domain::Timestamp now) {
+  PgParams p;
+  p.add(id).add(reference).add(ts(now));
+  auto r = co_await pool_.execute(kDelivered, p);
+  if (!r) co_return std::move(r).error();
+  co_return Ok{};
+}
+
+asio::awaitable<Result<std::int64_t>> InvoiceStore::count_pending_review() {
+  const PgParams none;
+  auto r = co_await pool_.execute(kCountPending, none);
+  if (!r) co_return std::move(r).error();
+  co_return r->int64(0, 0);
+}
+
+}  // namespace visitpay::store

@@ -1,0 +1,210 @@
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/result.hpp"
+#include "domain/checkout.hpp"
+#include "domain/invoice.hpp"
+#include "domain/kid.hpp"
+#include "store/pg_pool.hpp"
+
+namespace visitpay::store {
+
+// Outbox kinds of the invoice path.
+namespace work {
+inline constexpr std::string_view invoice_session = "invoice_session";  // close the window, invoice
+inline constexpr std::string_view deliver_invoice = "deliver_invoice";
+inline constexpr std::string_view deliver_credit_note = "deliver_credit_note";
+}  // namespace work
+
+// What closing a session's payment window needs to know.
+struct WindowContext {
+  std::string state;
+  std::string clinic_id;
+  std::optional<domain::Timestamp> deadline;
+  std::optional<std::string> order_status;  // the provider's, as last recorded; none: no order
+};
+
+// The issuer's facts copied onto an invoice (from the clinic's configuration).
+struct InvoiceIssuer {
+  std::string org_number;
+  std::string name;
+  bool foretaksregisteret = false;
+  bool vat_registered = false;
+  std::string bank_account;  // 11 digits
+  std::string delivery_place;
+  domain::Ore configured_fee = 0;
+  int due_days = 14;
+  domain::KidAlgorithm kid_algorithm = domain::KidAlgorithm::mod10;
+  std::size_t kid_length = 10;
+  bool kid_allow_dash = false;
+};
+
+struct InvoiceCreated {
+  std::string id;
+  std::int64_t number = 0;
+  std::string reason;
+  domain::Ore fee = 0;
+};
+
+// Why an invoice could not be created now.
+enum class InvoiceRefusal {
+  none,
+  not_invoiceable,  // the session is paid, cancelled or already invoiced: nothing to do
+  order_open,       // the recorded order is still payable (or paid): settle it first
+};
+
+struct InvoiceLineRecord {
+  int line_no = 0;
+  std::string description;
+  domain::Ore amount = 0;
+  bool is_fee = false;
+};
+
+struct InvoiceEventRecord {
+  domain::Timestamp at;
+  std::string actor;
+  std::string action;
+  std::optional<std::string> from_status;
+  std::optional<std::string> to_status;
+  std::optional<std::string> detail;
+};
+
+// An invoice or credit note as stored. Dates are ISO calendar dates (Oslo). `buyer_*` hold
+// personal data: never log them.
+struct InvoiceRecord {
+  std::string id;
+  std::string kind;  // invoice | credit_note
+  std::string org_number;
+  std::int64_t number = 0;
+  std::string session_id;
+  std::optional<std::string> credits_invoice_id;
+  std::optional<std::int64_t> credits_number;
+  std::optional<std::string> credit_note_id;  // an invoice that was credited: its credit note
+  std::string status;
+  std::string clinic_id;
+  std::string reason;
+  domain::Ore fee = 0;
+  bool fee_not_disclosed = false;
+  domain::Ore total = 0;
+  std::optional<std::string> kid;
+  int due_days = 0;
+  std::string seller_name;
+  bool seller_foretaksregisteret = false;
+  bool seller_vat_registered = false;
+  std::string seller_bank_account;
+  std::string delivery_place;
+  std::string delivered_on;
+  std::optional<std::string> buyer_name, buyer_street, buyer_postal_code, buyer_city, buyer_country;
+  std::optional<std::string> issue_date, due_date;
+  bool paid_by_link = false;
+  bool credit_note_needed = false;
+  std::optional<std::string> void_reason;
+  std::optional<std::string> paid_on;
+  std::optional<std::string> payment_reference;
+  std::optional<std::string> delivery_reference;
+  std::optional<domain::Timestamp> delivered_at;
+  domain::Timestamp created_at;
+  domain::Timestamp updated_at;
+  std::vector<InvoiceLineRecord> lines;     // filled by get()
+  std::vector<InvoiceEventRecord> history;  // filled by get()
+};
+
+struct InvoiceFilter {
+  std::string status;                         // "" = any
+  std::string clinic_id;                      // "" = any
+  std::optional<domain::Timestamp> from, to;  // created_at in [from, to)
+  std::vector<std::string> clinics;           // the caller's clinics; empty = all
+};
+
+struct InvoiceCursor {
+  domain::Timestamp created_at;
+  std::string id;
+};
+
+struct InvoicePage {
+  std::vector<InvoiceRecord> items;
+  std::optional<InvoiceCursor> next;
+  std::int64_t total_count = 0;  // over the whole filter, not the page
+  domain::Ore total_amount = 0;
+};
+
+// A finance action on an invoice.
+struct InvoiceTransition {
+  std::string action;                     // approve | void | mark_paid (the audit log's name)
+  std::vector<std::string> allowed_from;  // statuses it may start from
+  std::string to;
+  std::string actor;  // the API client's name
+  std::string date;   // approve: the issue date; mark_paid: paid on (ISO date)
+  std::string text;   // void: the reason; mark_paid: the payment reference
+};
+
+struct TransitionResult {
+  bool found = false;
+  bool changed = false;
+  std::string status;  // before (refused) or after (changed)
+};
+
+struct CreditResult {
+  bool found = false;
+  bool created = false;
+  std::string status;  // the invoice's status when refused
+  std::string credit_note_id;
+  std::int64_t number = 0;
+};
+
+// The printable document of a stored invoice or credit note. A pending invoice prints as a draft
+// dated `today` (Oslo).
+domain::InvoiceDocument to_document(const InvoiceRecord& invoice, std::string_view today);
+
+// Invoices: the sweeper's claim, the invoice's creation (a gapless number, in a transaction),
+// finance's review queue and transitions (each guarded and audited), delivery bookkeeping.
+class InvoiceStore {
+ public:
+  explicit InvoiceStore(PgPool& pool) : pool_(pool) {}
+
+  // Claims up to `limit` sessions past their deadline, and up to `limit` marked for an invoice
+  // at once, and queues their invoice work. Several instances split the work (SKIP LOCKED).
+  asio::awaitable<common::Result<std::int64_t>> sweep(domain::Timestamp now, int limit);
+
+  asio::awaitable<common::Result<std::optional<WindowContext>>> window_context(
+      std::string_view session_id);
+
+  // In one transaction: locks the session, takes the issuer's next number, copies the visit's
+  // lines (plus the fee, if it was disclosed in an accepted SMS) and the buyer's name and address,
+  // and marks the session invoiced.
+  asio::awaitable<common::Result<std::variant<InvoiceCreated, InvoiceRefusal>>> create_invoice(
+      std::string_view session_id, const InvoiceIssuer& issuer, domain::Timestamp now);
+
+  asio::awaitable<common::Result<InvoicePage>> list(const InvoiceFilter& filter,
+                                                    const std::optional<InvoiceCursor>& after,
+                                                    int limit);
+  asio::awaitable<common::Result<std::optional<InvoiceRecord>>> get(std::string_view id);
+  // The invoice (kind invoice) or credit note (kind credit_note) of a session, with its lines.
+  asio::awaitable<common::Result<std::optional<InvoiceRecord>>> of_session(
+      std::string_view session_id, std::string_view kind);
+
+  asio::awaitable<common::Result<TransitionResult>> transition(std::string_view id,
+                                                               const InvoiceTransition& t,
+                                                               domain::Timestamp now);
+  // Issues a credit note for an issued (or paid) invoice (its own number from the same series) and
+  // marks the invoice credited, in one transaction; queues the credit note's delivery.
+  asio::awaitable<common::Result<CreditResult>> credit(std::string_view id, std::string_view actor,
+                                                       std::string_view reason,
+                                                       std::string_view issue_date,
+                                                       domain::Timestamp now);
+
+  asio::awaitable<common::Result<void>> delivered(std::string_view id, std::string_view reference,
+                                                  domain::Timestamp now);
+
+  asio::awaitable<common::Result<std::int64_t>> count_pending_review();
+
+ private:
+  PgPool& pool_;
+};
+
+}  // namespace visitpay::store

@@ -1,0 +1,92 @@
+#pragma once
+
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "app/invoice_documents.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "config/config.hpp"
+#include "ports/clock.hpp"
+#include "ports/invoice_channel.hpp"
+#include "store/invoice_store.hpp"
+#include "workers/outbox_dispatcher.hpp"
+#include "workers/payment_work.hpp"
+
+namespace visitpay::workers {
+
+struct InvoiceWorkDeps {
+  store::InvoiceStore& invoices;
+  store::PaymentStore& payments;
+  PaymentWork& payment_work;
+  app::InvoiceDocuments& documents;
+  ports::InvoiceChannel& channel;
+  const config::Config& config;
+  const ports::Clock& clock;
+  common::Logger& log;
+  common::Metrics& metrics;
+};
+
+// The outbox work of the invoice path:
+//   invoice_session      the window closed (or the link never reached the payer): GET the order;
+//                        Paid -> the session is paid; still payable -> abort it (refused while
+//                        the payer is in the Vipps app: look again later); only an order that is
+//                        confirmed unpaid and no longer payable leads to an invoice
+//   deliver_invoice,     render the PDF and hand it to the InvoiceChannel (at least once; the
+//   deliver_credit_note  channel makes a repeat harmless)
+class InvoiceWork {
+ public:
+  explicit InvoiceWork(InvoiceWorkDeps deps);
+  ~InvoiceWork();
+  InvoiceWork(const InvoiceWork&) = delete;
+  InvoiceWork& operator=(const InvoiceWork&) = delete;
+
+  void register_with(OutboxDispatcher& dispatcher);
+
+  asio::awaitable<OutboxOutcome> close_window(const store::OutboxItem& item);
+  asio::awaitable<OutboxOutcome> deliver(const store::OutboxItem& item, std::string_view kind);
+
+ private:
+  class Bound;
+
+  InvoiceWorkDeps d_;
+  std::vector<std::unique_ptr<OutboxHandler>> handlers_;
+};
+
+// Finds sessions whose payment window has closed (and those marked for an invoice at once) and
+// queues their invoice work. Runs every invoices.sweep_interval on each instance; the claim
+// (SKIP LOCKED) lets several instances share the work. Also keeps the review-queue gauge fresh.
+class DeadlineSweeper {
+ public:
+  DeadlineSweeper(const asio::any_io_executor& executor, store::InvoiceStore& invoices,
+                  const config::InvoiceConfig& config, const ports::Clock& clock,
+                  common::Logger& log, std::function<void()> nudge);
+
+  void start();
+  void stop();
+  asio::awaitable<std::int64_t> run_once();  // sessions queued
+
+  std::int64_t pending_review() const { return pending_review_.load(); }
+
+ private:
+  asio::awaitable<void> loop();
+
+  asio::steady_timer timer_;
+  store::InvoiceStore& invoices_;
+  config::InvoiceConfig config_;
+  const ports::Clock& clock_;
+  common::Logger& log_;
+  std::function<void()> nudge_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::int64_t> pending_review_{0};
+  int passes_ = 0;
+};
+
+// The issuer's facts for a clinic's invoices.
+store::InvoiceIssuer invoice_issuer(const config::Clinic& clinic);
+
+}  // namespace visitpay::workers

@@ -1,0 +1,199 @@
+#pragma once
+
+// Shared fixture of the end-to-end flow tests (payment link, invoices).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/time_format.hpp"
+#include "http_client.hpp"
+#include "mocks/linkmobility/linkmobility_mock.hpp"
+#include "mocks/swedbankpay/swedbankpay_mock.hpp"
+#include "test_service.hpp"
+
+namespace visitpay::testing {
+
+using Json = nlohmann::json;
+using namespace std::chrono_literals;  // NOLINT(google-build-using-namespace)
+
+inline constexpr const char* kPhone = "+4741234567";
+
+inline std::uint16_t free_port() {
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::acceptor acceptor(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return acceptor.local_endpoint().port();
+}
+
+// Polls `condition` (the service works asynchronously) for up to `timeout`.
+inline bool eventually(const std::function<bool()>& condition,
+                       std::chrono::milliseconds timeout = 10s) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return condition();
+}
+
+inline std::string checkout_body(const std::string& visit_id, bool with_phone = true) {
+  Json body = Json::parse(example_checkout(visit_id));
+  if (!with_phone) body["payer"].erase("phone");
+  return body.dump();
+}
+
+// The whole service in-process (manual clock) against a fresh database and both mock providers
+// over real HTTP; the base of the end-to-end flow tests.
+class FlowTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    mocks::SwedbankPayMockOptions spay;
+    spay.callback_time_scale = 0.001;
+    spay.status_lag = status_lag_;
+    swedbank_ = std::make_unique<mocks::SwedbankPayMock>(spay);
+    link_ = std::make_unique<mocks::LinkMobilityMock>();
+    database_ = migrated_database();
+    static int tests = 0;
+    delivery_dir_ =
+        std::filesystem::temp_directory_path() /
+        ("visitpay-invoices-" + std::to_string(getpid()) + "-" + std::to_string(++tests));
+    start_service();
+  }
+
+  void TearDown() override {
+    if (HasFailure() && service_) {
+      for (const auto& line : service_->log_lines()) {
+        if (line.find("\"level\":\"debug\"") == std::string::npos) std::cerr << line << "\n";
+      }
+    }
+    service_.reset();
+    link_.reset();
+    swedbank_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(delivery_dir_, ignored);
+  }
+
+  config::Config make_config(std::uint16_t port) {
+    auto config = test_config(database_);
+    config.http.port = port;
+    config.public_base_url = "http://127.0.0.1:" + std::to_string(port);
+    config.quiet_hours = quiet_hours_;
+    config.outbox.poll_interval = 50ms;
+    config.outbox.base_backoff = 1000ms;
+    config.reconcile.after = std::chrono::minutes(10);
+    config.reconcile.interval = reconcile_interval_;
+    config.webhooks.allowed_sources = allowed_sources_;
+    config.outbox.enabled = outbox_enabled_;
+    config.invoices.sweep_interval = 50ms;
+    config.invoices.delivery_dir = delivery_dir_.string();
+    config::PaymentAccount pay;
+    pay.name = "main";
+    pay.base_url = swedbank_->base_url();
+    pay.token = "test-token";
+    pay.payee_id = "5cabf558-5283-482f-b252-4d58e06f6f3b";
+    pay.payee_name = "Oslo Sentrum Klinikk";
+    pay.timeout = 3000ms;
+    config.payment_accounts = {pay};
+    config::SmsAccount sms;
+    sms.name = "main";
+    sms.base_url = link_->base_url();
+    sms.username = "visitpay";
+    sms.password = "secret";
+    sms.platform_id = "COMMON_API";
+    sms.platform_partner_id = "1234";
+    sms.source = "OsloKlinikk";
+    sms.timeout = 3000ms;
+    sms.resend_unconfirmed_after = std::chrono::seconds(120);
+    config.sms_accounts = {sms};
+    for (auto& clinic : config.clinics) {
+      clinic.payment_account = "main";
+      clinic.sms_account = "main";
+      if (clinic.id == "oslo-sentrum") clinic.sms_sender = "OsloSentrum";
+    }
+    if (!sms_account_override_.empty()) config.sms_accounts[0].base_url = sms_account_override_;
+    return config;
+  }
+
+  void start_service() {
+    const auto port = service_port_ != 0 ? service_port_ : free_port();
+    service_port_ = port;
+    service_ = std::make_unique<TestService>(make_config(port));
+    service_->clock().set(start_time_);
+    link_->set_dlr_url(service_->config().public_base_url + "/v1/webhooks/sms/linkmobility");
+    token_ = service_->token("checkout:write,sessions:read,ops");
+  }
+
+  std::map<std::string, std::string> auth() const {
+    return {{"Authorization", "Bearer " + token_}, {"Content-Type", "application/json"}};
+  }
+
+  // Posts a check-out and returns the session id.
+  std::string checkout(const std::string& visit_id, bool with_phone = true) {
+    auto reply = http_request(service_->port(), "POST", "/v1/checkouts",
+                              checkout_body(visit_id, with_phone), auth());
+    EXPECT_EQ(reply.status, 201) << reply.body;
+    return Json::parse(reply.body).value("session_id", "");
+  }
+
+  Json session(const std::string& id) {
+    auto reply = http_request(service_->port(), "GET", "/v1/sessions/" + id, {}, auth());
+    EXPECT_EQ(reply.status, 200) << reply.body;
+    return Json::parse(reply.body);
+  }
+
+  bool state_is(const std::string& id, const std::string& state) {
+    return session(id).value("state", "") == state;
+  }
+
+  // Moves the manual clock and wakes the dispatcher, for work scheduled in the future.
+  void advance(std::chrono::microseconds by) {
+    service_->clock().advance(by);
+    service_->service().dispatcher().nudge();
+  }
+
+  std::string only_order_id() {
+    auto orders = swedbank_->orders();
+    EXPECT_EQ(orders.size(), 1u);
+    return orders.empty() ? std::string() : orders.front().id;
+  }
+
+  std::int64_t count(const std::string& sql) {
+    auto db = service_->db();
+    auto r = db.exec(sql);
+    if (!r) throw std::runtime_error(r.error().detail);
+    return r->int64(0, 0);
+  }
+
+  double metric(const std::string& name, const std::string& labels = "") {
+    return service_->service().metrics().value(name, labels);
+  }
+
+  ports::Clock::time_point start_time_ = *common::parse_rfc3339("2026-11-22T13:10:00Z");
+  domain::QuietHours quiet_hours_;
+  std::vector<std::string> allowed_sources_;
+  std::string sms_account_override_;
+  std::chrono::milliseconds reconcile_interval_ = std::chrono::hours(1);
+  std::chrono::milliseconds status_lag_ = 300ms;  // the mock's callback_before_status lag
+  std::filesystem::path delivery_dir_;            // print-and-post folder of this test
+  bool outbox_enabled_ = true;
+  std::string database_;
+  std::uint16_t service_port_ = 0;
+  std::unique_ptr<mocks::SwedbankPayMock> swedbank_;
+  std::unique_ptr<mocks::LinkMobilityMock> link_;
+  std::unique_ptr<TestService> service_;
+  std::string token_;
+};
+
+}  // namespace visitpay::testing
