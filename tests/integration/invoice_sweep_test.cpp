@@ -20,33 +20,32 @@ namespace {
 using Json = nlohmann::json;
 using namespace std::chrono_literals;
 
-constexpr int kWithOrder = 8000;  // awaiting payment past the deadline, with a live order
+constexpr int kWithOrder = 8000;       // awaiting payment past the deadline, with a live order
 constexpr int kPaidAtProvider = 1000;  // of those, paid at the provider; the callback was lost
 constexpr int kNoPhone = 2000;         // marked for an invoice at once, no order
 constexpr int kInstances = 3;
 
 // Creates an order at the mock as the service would have, and returns its id.
 std::string create_order(std::uint16_t port, int n) {
-  const Json body = {
-      {"paymentorder",
-       {{"operation", "Purchase"},
-        {"currency", "NOK"},
-        {"amount", 65000},
-        {"vatAmount", 0},
-        {"description", "Oslo Sentrum Klinikk"},
-        {"userAgent", "visitpay-test"},
-        {"language", "nb-NO"},
-        {"urls",
-         {{"hostUrls", {"http://127.0.0.1:9"}},
-          {"completeUrl", "http://127.0.0.1:9/payment/complete"},
-          {"cancelUrl", "http://127.0.0.1:9/payment/cancelled"}}},
-        {"payeeInfo",
-         {{"payeeId", "5cabf558-5283-482f-b252-4d58e06f6f3b"},
-          {"payeeReference", "SWEEP" + std::to_string(n)},
-          {"payeeName", "Oslo Sentrum Klinikk"}}}}}};
-  auto reply = http_request(port, "POST", "/psp/paymentorders", body.dump(),
-                            {{"Authorization", "Bearer test-token"},
-                             {"Content-Type", "application/json;version=3.1"}});
+  const Json body = {{"paymentorder",
+                      {{"operation", "Purchase"},
+                       {"currency", "NOK"},
+                       {"amount", 65000},
+                       {"vatAmount", 0},
+                       {"description", "Oslo Sentrum Klinikk"},
+                       {"userAgent", "visitpay-test"},
+                       {"language", "nb-NO"},
+                       {"urls",
+                        {{"hostUrls", {"http://127.0.0.1:9"}},
+                         {"completeUrl", "http://127.0.0.1:9/payment/complete"},
+                         {"cancelUrl", "http://127.0.0.1:9/payment/cancelled"}}},
+                       {"payeeInfo",
+                        {{"payeeId", "5cabf558-5283-482f-b252-4d58e06f6f3b"},
+                         {"payeeReference", "SWEEP" + std::to_string(n)},
+                         {"payeeName", "Oslo Sentrum Klinikk"}}}}}};
+  auto reply = http_request(
+      port, "POST", "/psp/paymentorders", body.dump(),
+      {{"Authorization", "Bearer test-token"}, {"Content-Type", "application/json;version=3.1"}});
   if (reply.status != 200 && reply.status != 201) throw std::runtime_error(reply.body);
   return Json::parse(reply.body)["paymentOrder"]["id"].get<std::string>();
 }
@@ -98,7 +97,9 @@ TEST(InvoiceSweep, ThreeInstancesTurnTenThousandDueSessionsIntoExactlyOneOutcome
     ASSERT_EQ(ids->rows(), kWithOrder);
     for (int i = 0; i < kWithOrder; ++i) {
       const auto order_id = create_order(swedbank.port(), i);
-      if (i < kPaidAtProvider) ASSERT_TRUE(swedbank.pay(order_id, "CreditCard"));
+      if (i < kPaidAtProvider) {
+        ASSERT_TRUE(swedbank.pay(order_id, "CreditCard"));
+      }
       store::PgParams p;
       p.add(ids->string(i, 0)).add(order_id);
       exec(*db,
@@ -147,11 +148,19 @@ TEST(InvoiceSweep, ThreeInstancesTurnTenThousandDueSessionsIntoExactlyOneOutcome
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(20ms);
   }
+  instances.back()->service().request_stop();
+  instances.back()->service().wait();
   const auto stopped_logs = instances.back()->log_lines();
   instances.pop_back();
 
+  // Time passes (the manual clocks follow the wall clock), so the stopped instance's leases run
+  // out and the others take its claimed work over.
   while (open_sessions() > 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(50ms);
+    std::this_thread::sleep_for(100ms);
+    for (auto& instance : instances) {
+      instance->clock().advance(100ms);
+      instance->service().dispatcher().nudge();
+    }
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
