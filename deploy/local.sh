@@ -226,11 +226,15 @@ cmd_run() {
 
   "$bin" --config "$config" migrate
   local token
-  token=$("$bin" --config "$config" clients add local-dev --scopes checkout:write,sessions:read,ops --replace)
+  token=$("$bin" --config "$config" clients add local-dev --scopes checkout:write,sessions:read,ops,invoices:review --replace)
   [[ -n "$token" ]] || die "clients add printed no token"
   # A new visit each run: the private database keeps the sessions of earlier runs.
   local visit_id
   visit_id=V-$(date -u +%Y%m%d-%H%M%S)
+
+  local window_note="the clinic's payment_window, 48h; VISITPAY_PAYMENT_WINDOW=2m to watch it"
+  [[ -n "${VISITPAY_PAYMENT_WINDOW:-}" ]] && window_note="VISITPAY_PAYMENT_WINDOW=$VISITPAY_PAYMENT_WINDOW"
+  local invoice_dir=${VISITPAY_INVOICE_DIR:-var/invoices}
 
   cat <<EOF
 
@@ -239,7 +243,7 @@ cmd_run() {
   Mock Swedbank Pay on $sp_url (its orders), mock LINK Mobility on $lm_url (SMS inbox: $lm_url/inbox);
   $quiet_note.
 
-  API token (client local-dev, scopes checkout:write,sessions:read,ops):
+  API token (client local-dev, scopes checkout:write,sessions:read,ops,invoices:review):
     TOKEN='$token'
 
   1. Check out a visit (in a shell where TOKEN is set; the answer holds the session_id; the same
@@ -258,6 +262,15 @@ cmd_run() {
 
   3. A moment later the session is paid (state awaiting_payment, then paid):
     curl -sS -H "Authorization: Bearer \$TOKEN" $base/v1/sessions/SESSION_ID
+
+  4. Not paid within the window ($window_note), the session becomes an invoice that
+     finance reviews (a check-out without "phone" becomes one at once, without fee):
+    curl -sS -H "Authorization: Bearer \$TOKEN" '$base/v1/invoices?status=pending_review'
+     approve it (the PDF lands in $invoice_dir/ for print-and-post), or look at it:
+    curl -sS -X POST -H "Authorization: Bearer \$TOKEN" $base/v1/invoices/INVOICE_ID/approve
+    curl -sS -H "Authorization: Bearer \$TOKEN" -o faktura.pdf $base/v1/invoices/INVOICE_ID/pdf
+     also: .../void {"reason":...}, .../credit, .../mark-paid, POST $base/v1/invoices/approve
+     {"ids":[...]}, GET $base/v1/invoices/export.csv
 
   Outbox work that failed outbox.max_attempts times (scope ops):
     curl -sS -H "Authorization: Bearer \$TOKEN" $base/v1/outbox/dead

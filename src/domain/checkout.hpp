@@ -96,6 +96,9 @@ struct SessionView {
   std::optional<Timestamp> cancelled_at;
   std::string payment_status;      // the provider's last known order status
   std::string payment_instrument;  // CreditCard, Vipps, ... once paid
+  std::string invoice_id;          // invoiced: its invoice
+  std::optional<std::int64_t> invoice_number;
+  std::string invoice_status;
 };
 
 }  // namespace visitpay::domain

@@ -218,6 +218,11 @@ Json session_json(const domain::SessionView& s) {
     if (!s.payment_instrument.empty()) payment["instrument"] = s.payment_instrument;
     out["payment"] = std::move(payment);
   }
+  if (!s.invoice_id.empty()) {
+    out["invoice"] = {{"id", s.invoice_id},
+                      {"number", s.invoice_number ? Json(*s.invoice_number) : Json(nullptr)},
+                      {"status", s.invoice_status}};
+  }
   return out;
 }
 

@@ -576,6 +576,10 @@ asio::awaitable<Result<void>> InvoiceStore::delivered(std::string_view id,
   co_return Ok{};
 }
 
+std::vector<Statement> InvoiceStore::creation_statements() {
+  return {kLockSession, kNextNumber, kInsertInvoice};
+}
+
 asio::awaitable<Result<std::int64_t>> InvoiceStore::count_pending_review() {
   const PgParams none;
   auto r = co_await pool_.execute(kCountPending, none);

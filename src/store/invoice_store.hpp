@@ -203,6 +203,10 @@ class InvoiceStore {
 
   asio::awaitable<common::Result<std::int64_t>> count_pending_review();
 
+  // The statements create_invoice runs in its transaction, in order (lock the session, take the
+  // next number, insert the invoice), for the benchmark's pgbench script.
+  static std::vector<Statement> creation_statements();
+
  private:
   PgPool& pool_;
 };

@@ -40,9 +40,11 @@ SELECT id FROM s)sql"};
   "s.vat_amount_ore, s.checked_out_at, s.has_phone, s.created_at, s.updated_at, "         \
   "encode(s.request_fingerprint, 'hex'), l.description, l.amount_ore, l.vat_amount_ore, " \
   "s.deadline_at, s.fee_disclosed_ore, coalesce(s.invoice_reason, ''), s.paid_at, "       \
-  "s.cancelled_at, coalesce(o.status, ''), coalesce(o.instrument, '') "                   \
+  "s.cancelled_at, coalesce(o.status, ''), coalesce(o.instrument, ''), "                  \
+  "coalesce(i.id::text, ''), i.number, coalesce(i.status, '') "                           \
   "FROM sessions s JOIN session_lines l ON l.session_id = s.id "                          \
-  "LEFT JOIN payment_orders o ON o.session_id = s.id "
+  "LEFT JOIN payment_orders o ON o.session_id = s.id "                                    \
+  "LEFT JOIN invoices i ON i.session_id = s.id AND i.kind = 'invoice' "
 
 constexpr Statement kFindById{"session.find_by_id",
                               VISITPAY_SESSION_SELECT "WHERE s.id = $1 ORDER BY l.line_no"};
@@ -82,6 +84,9 @@ std::optional<StoredSession> read_session(const PgResult& r) {
   v.cancelled_at = optional_timestamp(r, 0, 19);
   v.payment_status = r.string(0, 20);
   v.payment_instrument = r.string(0, 21);
+  v.invoice_id = r.string(0, 22);
+  if (!r.is_null(0, 23)) v.invoice_number = r.int64(0, 23);
+  v.invoice_status = r.string(0, 24);
   for (int i = 0; i < r.rows(); ++i) {
     v.lines.push_back({r.string(i, 12), r.int64(i, 13), r.int64(i, 14)});
   }

@@ -105,6 +105,11 @@ TEST_F(InvoiceFlowTest, ExpiryBecomesAnInvoiceWithTheDisclosedFee) {
   // Only the name and address are copied: no national id, no phone anywhere on the invoice.
   EXPECT_EQ(invoice.dump().find("4741234567"), std::string::npos);
   EXPECT_EQ(metric("visitpay_invoices_total", "reason=\"window_expired\",fee=\"charged\""), 1);
+  // The clinic's system sees which invoice its session became.
+  const auto s = session(id);
+  EXPECT_EQ(s["invoice"]["id"], invoice["id"]);
+  EXPECT_EQ(s["invoice"]["number"], 1);
+  EXPECT_EQ(s["invoice"]["status"], "pending_review");
 }
 
 TEST_F(InvoiceFlowTest, PaidOneSecondBeforeTheDeadlineIsPaidNotInvoiced) {

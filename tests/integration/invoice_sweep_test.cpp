@@ -6,18 +6,16 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "common/time_format.hpp"
-#include "http_client.hpp"
+#include "due_sessions.hpp"
 #include "mocks/swedbankpay/swedbankpay_mock.hpp"
 #include "test_service.hpp"
 
 namespace visitpay::testing {
 namespace {
 
-using Json = nlohmann::json;
 using namespace std::chrono_literals;
 
 constexpr int kWithOrder = 8000;       // awaiting payment past the deadline, with a live order
@@ -25,40 +23,10 @@ constexpr int kPaidAtProvider = 1000;  // of those, paid at the provider; the ca
 constexpr int kNoPhone = 2000;         // marked for an invoice at once, no order
 constexpr int kInstances = 3;
 
-// Creates an order at the mock as the service would have, and returns its id.
-std::string create_order(std::uint16_t port, int n) {
-  const Json body = {{"paymentorder",
-                      {{"operation", "Purchase"},
-                       {"currency", "NOK"},
-                       {"amount", 65000},
-                       {"vatAmount", 0},
-                       {"description", "Oslo Sentrum Klinikk"},
-                       {"userAgent", "visitpay-test"},
-                       {"language", "nb-NO"},
-                       {"urls",
-                        {{"hostUrls", {"http://127.0.0.1:9"}},
-                         {"completeUrl", "http://127.0.0.1:9/payment/complete"},
-                         {"cancelUrl", "http://127.0.0.1:9/payment/cancelled"}}},
-                       {"payeeInfo",
-                        {{"payeeId", "5cabf558-5283-482f-b252-4d58e06f6f3b"},
-                         {"payeeReference", "SWEEP" + std::to_string(n)},
-                         {"payeeName", "Oslo Sentrum Klinikk"}}}}}};
-  auto reply = http_request(
-      port, "POST", "/psp/paymentorders", body.dump(),
-      {{"Authorization", "Bearer test-token"}, {"Content-Type", "application/json;version=3.1"}});
-  if (reply.status != 200 && reply.status != 201) throw std::runtime_error(reply.body);
-  return Json::parse(reply.body)["paymentOrder"]["id"].get<std::string>();
-}
-
 std::int64_t scalar(store::PgSyncConnection& db, const std::string& sql) {
   auto r = db.exec(sql);
   if (!r) throw std::runtime_error(r.error().detail);
   return r->int64(0, 0);
-}
-
-void exec(store::PgSyncConnection& db, const std::string& sql, const store::PgParams& params = {}) {
-  auto r = params.size() == 0 ? db.exec(sql) : db.exec(sql, params);
-  if (!r) throw std::runtime_error(r.error().detail);
 }
 
 TEST(InvoiceSweep, ThreeInstancesTurnTenThousandDueSessionsIntoExactlyOneOutcomeEach) {
@@ -67,48 +35,11 @@ TEST(InvoiceSweep, ThreeInstancesTurnTenThousandDueSessionsIntoExactlyOneOutcome
   auto db = store::PgSyncConnection::open(database);
   ASSERT_TRUE(db);
 
-  // Sessions whose window closed two days ago (half per legal entity), with their lines and
-  // payer, as the payment-link flow left them.
-  exec(*db, R"sql(
-    INSERT INTO sessions (id, clinic_id, visit_id, state, currency, amount_ore, vat_amount_ore,
-                          checked_out_at, has_phone, request_fingerprint, created_at, updated_at,
-                          deadline_at, fee_disclosed_ore, invoice_reason)
-    SELECT gen_random_uuid(), CASE WHEN n % 2 = 0 THEN 'oslo-sentrum' ELSE 'bergen-brygge' END,
-           'SWEEP-' || n, CASE WHEN n <= $1 THEN 'awaiting_payment' ELSE 'invoicing' END, 'NOK',
-           65000, 0, '2026-11-18T10:00:00Z', n <= $1, '\x00', '2026-11-18T10:00:00Z',
-           '2026-11-18T10:00:00Z',
-           CASE WHEN n <= $1 THEN '2026-11-20T10:00:00Z'::timestamptz END,
-           CASE WHEN n <= $1 THEN 3900 END, CASE WHEN n > $1 THEN 'no_phone' END
-    FROM generate_series(1, $2::int) AS n)sql",
-       [] {
-         store::PgParams p;
-         p.add(kWithOrder).add(kWithOrder + kNoPhone);
-         return p;
-       }());
-  exec(*db, R"sql(
-    INSERT INTO session_lines (session_id, line_no, description, amount_ore, vat_amount_ore)
-    SELECT id, 1, 'Konsultasjon', 65000, 0 FROM sessions;
-    INSERT INTO payers (session_id, name, street, postal_code, city, country)
-    SELECT id, 'Kari Nordmann', 'Storgata 1', '0155', 'Oslo', 'NO' FROM sessions)sql");
-  {
-    auto ids = db->exec(
-        "SELECT id::text FROM sessions WHERE state = 'awaiting_payment' ORDER BY visit_id");
-    ASSERT_TRUE(ids);
-    ASSERT_EQ(ids->rows(), kWithOrder);
-    for (int i = 0; i < kWithOrder; ++i) {
-      const auto order_id = create_order(swedbank.port(), i);
-      if (i < kPaidAtProvider) {
-        ASSERT_TRUE(swedbank.pay(order_id, "CreditCard"));
-      }
-      store::PgParams p;
-      p.add(ids->string(i, 0)).add(order_id);
-      exec(*db,
-           "INSERT INTO payment_orders (session_id, account, order_id, payment_url, status, "
-           "created_at, updated_at) VALUES ($1, 'main', $2, 'http://127.0.0.1:9/checkout', "
-           "'Initialized', now(), now())",
-           p);
-    }
-  }
+  DueSessions due;
+  due.with_order = kWithOrder;
+  due.paid = kPaidAtProvider;
+  due.no_phone = kNoPhone;
+  seed_due_sessions(*db, swedbank.port(), "test-token", due);
 
   auto make_config = [&] {
     auto config = test_config(database);

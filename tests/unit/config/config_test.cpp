@@ -231,6 +231,52 @@ TEST(ParseConfig, InvalidBankAccountIsRejected) {
               HasSubstr("/clinics/0/legal_entity/bank_account: not a valid Norwegian account"));
 }
 
+TEST(ParseConfig, KidSchemeOfTheBankAgreement) {
+  auto config = parse(minimal());
+  ASSERT_TRUE(config.ok());
+  const auto& le = config->clinics[0].legal_entity;
+  EXPECT_EQ(le.kid_algorithm, visitpay::domain::KidAlgorithm::mod10);
+  EXPECT_EQ(le.kid_length, 10u);
+  EXPECT_FALSE(le.kid_allow_dash);
+
+  auto doc = minimal();
+  doc["clinics"][0]["legal_entity"]["kid"] = {
+      {"algorithm", "mod11"}, {"length", 12}, {"allow_dash", true}};
+  config = parse(doc);
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->clinics[0].legal_entity.kid_algorithm, visitpay::domain::KidAlgorithm::mod11);
+  EXPECT_EQ(config->clinics[0].legal_entity.kid_length, 12u);
+  EXPECT_TRUE(config->clinics[0].legal_entity.kid_allow_dash);
+
+  doc["clinics"][0]["legal_entity"]["kid"] = {{"algorithm", "luhn"}, {"length", 30}, {"x", 1}};
+  const auto detail = error_of(doc);
+  EXPECT_THAT(detail, HasSubstr("/clinics/0/legal_entity/kid/algorithm: must be mod10 or mod11"));
+  EXPECT_THAT(detail,
+              HasSubstr("/clinics/0/legal_entity/kid/length: must be an integer from 4 to 25"));
+  EXPECT_THAT(detail, HasSubstr("/clinics/0/legal_entity/kid/x"));
+}
+
+TEST(ParseConfig, InvoiceSectionAndDirectoryOverride) {
+  auto doc = minimal();
+  doc["invoices"] = {{"sweep_interval_ms", 250},
+                     {"sweep_batch", 100},
+                     {"abort_retry_ms", 5000},
+                     {"delivery_dir", "/srv/print"}};
+  auto config = parse(doc);
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->invoices.sweep_interval, std::chrono::milliseconds(250));
+  EXPECT_EQ(config->invoices.sweep_batch, 100);
+  EXPECT_EQ(config->invoices.abort_retry, std::chrono::milliseconds(5000));
+  EXPECT_EQ(config->invoices.delivery_dir, "/srv/print");
+  config = parse(doc, {{"VISITPAY_INVOICE_DIR", "/tmp/letters"}});
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->invoices.delivery_dir, "/tmp/letters");
+  doc["invoices"] = {{"sweep_batch", 0}, {"sweep_every", 1}};
+  const auto detail = error_of(doc);
+  EXPECT_THAT(detail, HasSubstr("/invoices/sweep_batch"));
+  EXPECT_THAT(detail, HasSubstr("/invoices/sweep_every"));
+}
+
 TEST(ParseConfig, DuplicateClinicIdIsRejected) {
   auto doc = minimal();
   doc["clinics"].push_back(doc["clinics"][0]);

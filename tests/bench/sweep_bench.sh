@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Benchmark (not a test) of the deadline sweep, against a Release build on its own durable
+# PostgreSQL cluster, with the mock Swedbank Pay as a process:
+#
+# 1. Sweep: DUE sessions whose payment window closed a minute ago, each with a live order at the
+#    mock, are seeded (tests/bench/sweep_seed). Then INSTANCES service processes start; each
+#    sweeps, GETs every order, aborts it (PATCH at the mock) and creates the invoice with its
+#    gapless number. The clock starts when the instances are launched and stops when no session
+#    is left awaiting payment: sweep_sessions_per_s = DUE / that time (start-up included).
+#    Checks: DUE invoices, numbers gapless per legal entity, DUE orders Aborted at the mock.
+# 2. The limit: pgbench runs the service's own invoice transaction (tests/bench/
+#    invoice_pgbench_script: the same SQL text) with PGBENCH_CLIENTS clients on the same cluster,
+#    each transaction consuming a seeded session: pgbench_invoices_per_s. Invoices of one legal
+#    entity serialise on its series row (gapless numbering), in the service and in pgbench alike.
+#    ratio = sweep_sessions_per_s / pgbench_invoices_per_s. The service does more per session than
+#    the limit (the claim, two provider calls, the outbox bookkeeping), so 1.0 is not reachable.
+#
+#   DUE=5000 INSTANCES=2 tests/bench/sweep_bench.sh
+#
+# Environment: DUE (default 5000), INSTANCES (default 2), CONCURRENCY (outbox workers per
+# instance, default 8), PGBENCH_CLIENTS (default 8), TIMEOUT_S (default 600), BENCH_SKIP_BUILD=1.
+# stdout gets only the summary (key=value lines). Logs of the last run are kept in
+# build-bench/sweep-logs/. Exit 1 if a check failed.
+set -euo pipefail
+export LC_ALL=C
+
+ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
+cd "$ROOT"
+DUE=${DUE:-5000}
+INSTANCES=${INSTANCES:-2}
+CONCURRENCY=${CONCURRENCY:-8}
+PGBENCH_CLIENTS=${PGBENCH_CLIENTS:-8}
+TIMEOUT_S=${TIMEOUT_S:-600}
+readonly CONFIG_TEMPLATE=deploy/config/local.json
+readonly BUILD_DIR=build-bench
+readonly BIN=$BUILD_DIR/src/visitpay
+readonly MOCK_SP_BIN=$BUILD_DIR/mocks/mock-swedbankpay
+readonly SEED_BIN=$BUILD_DIR/tests/bench/sweep_seed
+readonly SCRIPT_BIN=$BUILD_DIR/tests/bench/invoice_pgbench_script
+readonly LOG_KEEP=$BUILD_DIR/sweep-logs
+readonly BENCH_NAME=sweep-bench
+# shellcheck source=tests/bench/lib.sh
+source tests/bench/lib.sh
+
+positive_int DUE "$DUE"
+positive_int INSTANCES "$INSTANCES"
+positive_int CONCURRENCY "$CONCURRENCY"
+positive_int PGBENCH_CLIENTS "$PGBENCH_CLIENTS"
+positive_int TIMEOUT_S "$TIMEOUT_S"
+
+exec 3>&1 1>&2 # fd 3: the summary; everything else to stderr
+
+bench_build visitpay mock-swedbankpay sweep_seed invoice_pgbench_script
+for b in "$BIN" "$MOCK_SP_BIN" "$SEED_BIN" "$SCRIPT_BIN"; do
+  [[ -x "$b" ]] || die "$b is missing"
+done
+
+bench_tmp vp-sweep
+SERVICE_PIDS=()
+SP_PID=""
+
+stop_services() {
+  local pid
+  for pid in "${SERVICE_PIDS[@]}"; do
+    stop_process "$pid" "a service instance"
+  done
+  SERVICE_PIDS=()
+}
+stop_processes() {
+  stop_services
+  stop_process "$SP_PID" "mock-swedbankpay"
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  trap '' PIPE
+  set +e
+  bench_cleanup "$rc" stop_processes '*.log' '*.txt' '*.sql'
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+sql() { psql "$DATABASE_URL" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
+now() { printf '%s' "$EPOCHREALTIME"; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+gapless() { # prints the number of legal entities whose numbers are not exactly 1..n
+  sql "SELECT count(*) FROM (SELECT org_number, count(*) AS n, count(DISTINCT number) AS d,
+       min(number) AS lo, max(number) AS hi FROM invoices GROUP BY org_number) g
+       WHERE n <> d OR lo <> 1 OR hi <> n"
+}
+
+start_cluster
+MOCK_SWEDBANKPAY_TOKEN=$(openssl rand -hex 16)
+MOCK_LINKMOBILITY_PASSWORD=unused
+export MOCK_SWEDBANKPAY_TOKEN MOCK_LINKMOBILITY_PASSWORD
+SP_PORT=$(free_port) || die "no free port found"
+SP_URL=http://127.0.0.1:$SP_PORT
+CONFIG=$TMP/config.json
+sed -e "s#\"http://127.0.0.1:8091\"#\"$SP_URL\"#" \
+  -e "s#\"concurrency\": 4,#\"concurrency\": $CONCURRENCY,#" "$CONFIG_TEMPLATE" >"$CONFIG"
+grep -q "\"$SP_URL\"" "$CONFIG" || die "could not point $CONFIG at the mock"
+grep -q "\"concurrency\": $CONCURRENCY," "$CONFIG" || die "could not set the outbox concurrency"
+ACCOUNT=mock-swedbankpay # the payment account's name in local.json
+
+log "starting mock-swedbankpay on $SP_URL"
+"$MOCK_SP_BIN" --listen "127.0.0.1:$SP_PORT" --token "$MOCK_SWEDBANKPAY_TOKEN" \
+  >"$TMP/mock-swedbankpay.log" 2>&1 3>&- &
+SP_PID=$!
+wait_for_http "$SP_PID" mock-swedbankpay "$SP_URL/" 5
+
+export VISITPAY_QUIET_HOURS=off VISITPAY_LOG_LEVEL=warn VISITPAY_INVOICE_DIR=$TMP/invoices
+export VISITPAY_DB_POOL_SIZE=$((CONCURRENCY + 4))
+"$BIN" --config "$CONFIG" migrate
+
+# --- 1. the sweep ---------------------------------------------------------------------------------
+
+log "seeding $DUE due sessions with live orders at the mock"
+"$SEED_BIN" "$DATABASE_URL" "$SP_PORT" "$MOCK_SWEDBANKPAY_TOKEN" "$ACCOUNT" "$DUE" 0 SWEEP
+
+log "starting $INSTANCES instances (outbox concurrency $CONCURRENCY each)"
+T0=$(now)
+for ((i = 0; i < INSTANCES; i++)); do
+  port=$(free_port) || die "no free port found"
+  VISITPAY_LISTEN=127.0.0.1:$port VISITPAY_PUBLIC_BASE_URL=http://127.0.0.1:$port \
+    "$BIN" --config "$CONFIG" serve >"$TMP/service-$i.log" 2>&1 3>&- &
+  SERVICE_PIDS+=($!)
+done
+deadline=$((SECONDS + TIMEOUT_S))
+while :; do
+  open=$(sql "SELECT count(*) FROM sessions WHERE state IN ('awaiting_payment', 'invoicing')")
+  ((open == 0)) && break
+  ((SECONDS < deadline)) || die "$open sessions still open after $TIMEOUT_S s"
+  sleep 0.1
+done
+T1=$(now)
+SWEEP_S=$(elapsed "$T0" "$T1")
+stop_services
+
+INVOICES=$(sql "SELECT count(*) FROM invoices")
+ABORTED=$(sql "SELECT count(*) FROM payment_orders WHERE status = 'Aborted'")
+DEAD=$(sql "SELECT count(*) FROM outbox WHERE status = 'dead'")
+GAPS=$(gapless)
+RATE=$(awk -v n="$DUE" -v s="$SWEEP_S" 'BEGIN { printf "%.1f", n / s }')
+log "swept $DUE sessions into $INVOICES invoices in $SWEEP_S s ($RATE/s)"
+
+# --- 2. the limit: pgbench runs the same invoice transaction --------------------------------------
+
+PER_CLIENT=$(((DUE + PGBENCH_CLIENTS - 1) / PGBENCH_CLIENTS))
+log "seeding $((PER_CLIENT * PGBENCH_CLIENTS)) sessions marked for an invoice (no orders)"
+"$SEED_BIN" "$DATABASE_URL" "$SP_PORT" "$MOCK_SWEDBANKPAY_TOKEN" "$ACCOUNT" 0 \
+  "$((PER_CLIENT * PGBENCH_CLIENTS * 2))" LIMIT # half of them (Bergen) stay untouched
+"$SCRIPT_BIN" 912345688 >"$TMP/invoice.sql"
+log "pgbench: $PGBENCH_CLIENTS clients x $PER_CLIENT transactions"
+pgbench -n -M simple -f "$TMP/invoice.sql" -c "$PGBENCH_CLIENTS" -j "$PGBENCH_CLIENTS" \
+  -t "$PER_CLIENT" "$DATABASE_URL" >"$TMP/pgbench.txt" 2>&1 || die "pgbench failed (see $LOG_KEEP/pgbench.txt)"
+LIMIT=$(awk '/^tps = / { printf "%.1f", $3 }' "$TMP/pgbench.txt")
+[[ -n "$LIMIT" ]] || die "no tps in the pgbench output"
+GAPS_AFTER=$(gapless)
+RATIO=$(awk -v a="$RATE" -v b="$LIMIT" 'BEGIN { printf "%.2f", a / b }')
+
+{
+  echo "due_sessions=$DUE"
+  echo "instances=$INSTANCES"
+  echo "outbox_concurrency=$CONCURRENCY"
+  echo "sweep_seconds=$SWEEP_S"
+  echo "sweep_sessions_per_s=$RATE"
+  echo "invoices=$INVOICES"
+  echo "orders_aborted=$ABORTED"
+  echo "provider_calls=$((2 * ABORTED)) (GET + abort PATCH per order)"
+  echo "dead_letters=$DEAD"
+  echo "pgbench_clients=$PGBENCH_CLIENTS"
+  echo "pgbench_invoices_per_s=$LIMIT"
+  echo "ratio=$RATIO"
+  echo "numbering_gaps=$((GAPS + GAPS_AFTER))"
+} >&3
+
+((INVOICES == DUE)) || die "expected $DUE invoices, found $INVOICES"
+((ABORTED == DUE)) || die "expected $DUE aborted orders, found $ABORTED"
+((DEAD == 0)) || die "$DEAD dead letters"
+((GAPS == 0 && GAPS_AFTER == 0)) || die "invoice numbers have gaps or duplicates"
