@@ -2,7 +2,7 @@
 // taken from InvoiceStore::creation_statements): lock the session, take the legal entity's next
 // gapless number, insert the invoice with its lines. Each transaction first claims one session
 // marked for an invoice (SKIP LOCKED, as the sweeper does), so the run consumes seeded sessions.
-//   invoice_pgbench_script ORG_NUMBER
+//   invoice_pgbench_script ORG_NUMBER CLINIC_ID
 #include <cctype>
 #include <iostream>
 #include <map>
@@ -34,11 +34,12 @@ std::string one_line(std::string_view sql, const std::map<int, std::string>& val
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: invoice_pgbench_script ORG_NUMBER\n";
+  if (argc != 3) {
+    std::cerr << "usage: invoice_pgbench_script ORG_NUMBER CLINIC_ID\n";
     return 2;
   }
   const std::string org = std::string("'") + argv[1] + "'";
+  const std::string clinic = std::string("'") + argv[2] + "'";
   const auto statements = visitpay::store::InvoiceStore::creation_statements();
   for (const auto& s : statements) {
     if (s.sql.find("--") != std::string_view::npos) {
@@ -48,7 +49,8 @@ int main(int argc, char** argv) {
   }
   std::cout << "BEGIN;\n"
             << "SELECT id AS sid FROM sessions WHERE state = 'invoicing' AND invoice_queued_at IS "
-               "NULL AND clinic_id = 'oslo-sentrum' LIMIT 1 FOR UPDATE SKIP LOCKED \\gset\n"
+               "NULL AND clinic_id = "
+            << clinic << " LIMIT 1 FOR UPDATE SKIP LOCKED \\gset\n"
             << one_line(statements[0].sql, {{1, "':sid'"}}) << ";\n"
             << one_line(statements[1].sql, {{1, org}}) << " \\gset\n"
             << one_line(statements[2].sql, {{1, "gen_random_uuid()"},

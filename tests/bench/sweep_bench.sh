@@ -10,7 +10,8 @@
 #    Checks: DUE invoices, numbers gapless per legal entity, DUE orders Aborted at the mock.
 # 2. The limit: pgbench runs the service's own invoice transaction (tests/bench/
 #    invoice_pgbench_script: the same SQL text) with PGBENCH_CLIENTS clients on the same cluster,
-#    each transaction consuming a seeded session: pgbench_invoices_per_s. Invoices of one legal
+#    each transaction consuming a seeded session of one of the two legal entities, as in the
+#    sweep: pgbench_invoices_per_s. Invoices of one legal
 #    entity serialise on its series row (gapless numbering), in the service and in pgbench alike.
 #    ratio = sweep_sessions_per_s / pgbench_invoices_per_s. The service does more per session than
 #    the limit (the claim, two provider calls, the outbox bookkeeping), so 1.0 is not reachable.
@@ -149,12 +150,16 @@ log "swept $DUE sessions into $INVOICES invoices in $SWEEP_S s ($RATE/s)"
 # --- 2. the limit: pgbench runs the same invoice transaction --------------------------------------
 
 PER_CLIENT=$(((DUE + PGBENCH_CLIENTS - 1) / PGBENCH_CLIENTS))
-log "seeding $((PER_CLIENT * PGBENCH_CLIENTS)) sessions marked for an invoice (no orders)"
+# As in the sweep, invoices go to both legal entities (the seeded clinics alternate); each
+# clinic gets enough sessions even if every transaction picked its script.
+log "seeding $((PER_CLIENT * PGBENCH_CLIENTS * 2)) sessions marked for an invoice (no orders)"
 "$SEED_BIN" "$DATABASE_URL" "$SP_PORT" "$MOCK_SWEDBANKPAY_TOKEN" "$ACCOUNT" 0 \
-  "$((PER_CLIENT * PGBENCH_CLIENTS * 2))" LIMIT # half of them (Bergen) stay untouched
-"$SCRIPT_BIN" 912345688 >"$TMP/invoice.sql"
+  "$((PER_CLIENT * PGBENCH_CLIENTS * 2))" LIMIT
+"$SCRIPT_BIN" 912345688 oslo-sentrum >"$TMP/invoice-oslo.sql"
+"$SCRIPT_BIN" 923456783 bergen-brygge >"$TMP/invoice-bergen.sql"
 log "pgbench: $PGBENCH_CLIENTS clients x $PER_CLIENT transactions"
-pgbench -n -M simple -f "$TMP/invoice.sql" -c "$PGBENCH_CLIENTS" -j "$PGBENCH_CLIENTS" \
+pgbench -n -M simple -f "$TMP/invoice-oslo.sql" -f "$TMP/invoice-bergen.sql" \
+  -c "$PGBENCH_CLIENTS" -j "$PGBENCH_CLIENTS" \
   -t "$PER_CLIENT" "$DATABASE_URL" >"$TMP/pgbench.txt" 2>&1 || die "pgbench failed (see $LOG_KEEP/pgbench.txt)"
 LIMIT=$(awk '/^tps = / { printf "%.1f", $3 }' "$TMP/pgbench.txt")
 [[ -n "$LIMIT" ]] || die "no tps in the pgbench output"
