@@ -371,6 +371,30 @@ TEST_F(FinanceReviewTest, EveryTransitionAllowedAndRefused) {
   finance_json("POST", "/v1/invoices/not-a-uuid/approve", 404);
 }
 
+TEST_F(FinanceReviewTest, DeliveryFailureIsRetriedUntilTheLetterIsWritten) {
+  const auto ids = three_invoices();
+  // The print-and-post folder cannot be created: a regular file is in its place.
+  std::ofstream(delivery_dir_) << "not a directory";
+  finance_json("POST", "/v1/invoices/" + ids[0] + "/approve", 200);
+  ASSERT_TRUE(eventually([&] {
+    return count(
+               "SELECT count(*) FROM outbox WHERE kind = 'deliver_invoice' AND attempts >= 1 "
+               "AND status = 'pending'") == 1;
+  }));
+  auto invoice = finance_json("GET", "/v1/invoices/" + ids[0], 200);
+  EXPECT_EQ(invoice["status"], "issued");  // approved stays approved
+  EXPECT_TRUE(invoice["delivery"]["reference"].is_null());
+  EXPECT_EQ(metric("visitpay_invoice_deliveries_total", "outcome=\"failed\""), 1);
+  // The operator fixes the folder; the next attempt delivers it.
+  std::filesystem::remove(delivery_dir_);
+  advance(std::chrono::minutes(1));
+  ASSERT_TRUE(eventually(
+      [&] { return std::filesystem::exists(delivery_dir_ / "912345688-invoice-1.pdf"); }));
+  EXPECT_TRUE(eventually([&] {
+    return !finance_json("GET", "/v1/invoices/" + ids[0], 200)["delivery"]["reference"].is_null();
+  }));
+}
+
 TEST_F(FinanceReviewTest, BulkApproveReportsEachId) {
   const auto ids = three_invoices();
   finance_json("POST", "/v1/invoices/" + ids[1] + "/void", 200, R"({"reason":"duplicate"})");
