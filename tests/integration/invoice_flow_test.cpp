@@ -144,7 +144,7 @@ TEST_F(InvoiceFlowTest, CallbackArrivingDuringTheAbortEndsPaidOnce) {
   ASSERT_TRUE(eventually([&] {
     return count(
                "SELECT count(*) FROM outbox WHERE kind = 'invoice_session' AND attempts >= 1 "
-               "AND status = 'pending'") == 1;
+               "AND status = 'pending' AND lease_owner IS NULL") == 1;
   }));
   EXPECT_EQ(count("SELECT count(*) FROM invoices"), 0);
   std::this_thread::sleep_for(status_lag_);  // the payment becomes visible on GET
@@ -170,7 +170,7 @@ TEST_F(InvoiceFlowTest, AbortRefusedWhileInTheAppThenPaid) {
   ASSERT_TRUE(eventually([&] {
     return count(
                "SELECT count(*) FROM outbox WHERE kind = 'invoice_session' AND attempts >= 1 "
-               "AND status = 'pending'") == 1;
+               "AND status = 'pending' AND lease_owner IS NULL") == 1;
   }));
   EXPECT_TRUE(state_is(id, "awaiting_payment"));
   // The payer finishes in the Vipps app: paid, and the window's retry finds nothing to invoice.
@@ -193,12 +193,15 @@ TEST_F(InvoiceFlowTest, AbortRefusedWhileInTheAppThenNotPaidIsInvoicedAfterTheAb
   ASSERT_TRUE(eventually([&] {
     return count(
                "SELECT count(*) FROM outbox WHERE kind = 'invoice_session' AND attempts >= 1 "
-               "AND status = 'pending'") == 1;
+               "AND status = 'pending' AND lease_owner IS NULL") == 1;
   }));
   EXPECT_EQ(count("SELECT count(*) FROM invoices"), 0);  // not while the order is payable
   advance(std::chrono::minutes(1));                      // refused again
-  ASSERT_TRUE(eventually(
-      [&] { return count("SELECT attempts FROM outbox WHERE kind = 'invoice_session'") >= 2; }));
+  ASSERT_TRUE(eventually([&] {
+    return count(
+               "SELECT attempts FROM outbox WHERE kind = 'invoice_session' AND "
+               "lease_owner IS NULL") >= 2;
+  }));
   EXPECT_EQ(order_status(), "Initialized");
   EXPECT_EQ(count("SELECT count(*) FROM invoices"), 0);
   advance(std::chrono::minutes(2));  // the payer left the app: the abort goes through
@@ -379,7 +382,7 @@ TEST_F(FinanceReviewTest, DeliveryFailureIsRetriedUntilTheLetterIsWritten) {
   ASSERT_TRUE(eventually([&] {
     return count(
                "SELECT count(*) FROM outbox WHERE kind = 'deliver_invoice' AND attempts >= 1 "
-               "AND status = 'pending'") == 1;
+               "AND status = 'pending' AND lease_owner IS NULL") == 1;
   }));
   auto invoice = finance_json("GET", "/v1/invoices/" + ids[0], 200);
   EXPECT_EQ(invoice["status"], "issued");  // approved stays approved

@@ -17,7 +17,7 @@ class PaymentFlowTest : public FlowTest {
     ASSERT_TRUE(eventually([&] {
       return count(
                  "SELECT count(*) FROM outbox WHERE kind = 'abort_payment' AND attempts >= 1 "
-                 "AND status = 'pending'") == 1;
+                 "AND status = 'pending' AND lease_owner IS NULL") == 1;
     }));
   }
 };
