@@ -366,15 +366,21 @@ asio::awaitable<Result<std::variant<InvoiceCreated, InvoiceRefusal>>> InvoiceSto
   lock.add(session_id);
   auto session = co_await tx->execute(kLockSession, lock);
   if (!session) co_return std::move(session).error();
-  if (session->empty()) co_return Outcome{InvoiceRefusal::not_invoiceable};
+  // Nothing to do, or not yet: end the transaction and keep the connection.
+  const auto refuse = [&tx](InvoiceRefusal why) -> asio::awaitable<Result<Outcome>> {
+    auto ended = co_await tx->rollback();
+    if (!ended) co_return std::move(ended).error();
+    co_return Outcome{why};
+  };
+  if (session->empty()) co_return co_await refuse(InvoiceRefusal::not_invoiceable);
   const std::string state = session->string(0, 0);
   if (state != "awaiting_payment" && state != "invoicing") {
-    co_return Outcome{InvoiceRefusal::not_invoiceable};
+    co_return co_await refuse(InvoiceRefusal::not_invoiceable);
   }
   // Invariant 3: the order was aborted (or never payable) before an invoice exists.
   if (const auto order = session->optional_string(0, 3);
       order && (*order == "Initialized" || *order == "Paid")) {
-    co_return Outcome{InvoiceRefusal::order_open};
+    co_return co_await refuse(InvoiceRefusal::order_open);
   }
 
   InvoiceCreated created;
@@ -530,7 +536,11 @@ asio::awaitable<Result<CreditResult>> InvoiceStore::credit(std::string_view id,
   lock.add(id);
   auto invoice = co_await tx->execute(kLockInvoice, lock);
   if (!invoice) co_return std::move(invoice).error();
-  if (invoice->empty()) co_return CreditResult{};
+  if (invoice->empty()) {
+    auto ended = co_await tx->rollback();
+    if (!ended) co_return std::move(ended).error();
+    co_return CreditResult{};
+  }
   CreditResult result;
   result.found = true;
   result.status = invoice->string(0, 0);

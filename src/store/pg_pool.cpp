@@ -132,11 +132,11 @@ void PgPool::release(std::unique_ptr<PgConnection> conn) {
   if (!reusable) {
     // The slot is free again: a waiter may open a fresh connection in its place.
     if (!waiters_.empty() && !closed_) {
-      hand_over(lock, Grant{nullptr, true, false});
+      hand_over(lock, Grant{nullptr, true, false});  // unlocks
     } else {
       --open_;
+      lock.unlock();
     }
-    lock.unlock();
     conn.reset();
     return;
   }

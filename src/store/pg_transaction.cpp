@@ -21,4 +21,10 @@ asio::awaitable<common::Result<void>> PgTransaction::commit() {
   co_return common::Ok{};
 }
 
+asio::awaitable<common::Result<void>> PgTransaction::rollback() {
+  auto done = co_await conn_->command("ROLLBACK");
+  if (!done) co_return std::move(done).error();
+  co_return common::Ok{};
+}
+
 }  // namespace visitpay::store

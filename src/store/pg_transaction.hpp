@@ -17,6 +17,8 @@ class PgTransaction {
   asio::awaitable<common::Result<PgResult>> execute(const Statement& statement,
                                                     const PgParams& params);
   asio::awaitable<common::Result<void>> commit();
+  // Ends it without changes and keeps the connection for the pool (cheaper than dropping it).
+  asio::awaitable<common::Result<void>> rollback();
 
  private:
   explicit PgTransaction(PooledConnection conn) : conn_(std::move(conn)) {}

@@ -14,6 +14,7 @@
 #include "common/time_format.hpp"
 #include "common/uuid.hpp"
 #include "store/outbox_store.hpp"
+#include "store/pg_transaction.hpp"
 #include "test_service.hpp"
 #include "workers/outbox_dispatcher.hpp"
 
@@ -125,6 +126,30 @@ class Outbox : public ::testing::Test {
   ScriptedHandler handler_;
   std::vector<std::unique_ptr<workers::OutboxDispatcher>> dispatchers_;
 };
+
+constexpr store::Statement kSelectOne{"test.select_one", "SELECT 1"};
+
+// A connection given back inside a transaction (its user returned before COMMIT) is dropped, not
+// reused; with a caller waiting for the pool's only slot, that caller opens a fresh connection.
+TEST_F(Outbox, PoolDropsAConnectionLeftInATransactionAndServesTheWaiter) {
+  store::PgPool::Options o;
+  o.connection.conninfo = conninfo_;
+  o.max_size = 1;
+  store::PgPool small(ioc_.get_executor(), o, log_);
+  auto tx = std::make_optional(run(store::PgTransaction::begin(small)));
+  ASSERT_TRUE(*tx) << tx->error().detail;
+  const store::PgParams none;
+  auto waiter = asio::co_spawn(ioc_, small.execute(kSelectOne, none), asio::use_future);
+  for (int i = 0; i < 100 && small.stats().waiting == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(small.stats().waiting, 1u);
+  tx.reset();  // back to the pool inside the transaction
+  auto result = waiter.get();
+  ASSERT_TRUE(result) << result.error().detail;
+  EXPECT_EQ(result->string(0, 0), "1");
+  EXPECT_EQ(small.stats().open, 1u);
+  small.close();
+}
 
 TEST_F(Outbox, OneLiveItemPerSessionAndKind) {
   const auto s = new_session();
