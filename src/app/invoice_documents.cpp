@@ -17,11 +17,14 @@ boost::asio::awaitable<common::Result<std::string>> render_on_pool(
 
 }  // namespace
 
-boost::asio::awaitable<common::Result<std::string>> InvoiceDocuments::pdf(
+boost::asio::awaitable<common::Result<InvoiceDocuments::Rendered>> InvoiceDocuments::render(
     const store::InvoiceRecord& invoice) {
-  auto document = store::to_document(invoice, common::format_oslo_iso_date(clock_.now()));
-  co_return co_await boost::asio::co_spawn(
-      blocking_, render_on_pool(renderer_, std::move(document)), boost::asio::use_awaitable);
+  Rendered rendered{store::to_document(invoice, common::format_oslo_iso_date(clock_.now())), {}};
+  auto pdf = co_await boost::asio::co_spawn(blocking_, render_on_pool(renderer_, rendered.document),
+                                            boost::asio::use_awaitable);
+  if (!pdf) co_return std::move(pdf).error();
+  rendered.pdf = std::move(pdf.value());
+  co_return rendered;
 }
 
 std::string InvoiceDocuments::file_name(const store::InvoiceRecord& invoice) {

@@ -19,7 +19,12 @@ class InvoiceDocuments {
                    boost::asio::any_io_executor blocking_executor, const ports::Clock& clock)
       : renderer_(renderer), blocking_(std::move(blocking_executor)), clock_(clock) {}
 
-  boost::asio::awaitable<common::Result<std::string>> pdf(const store::InvoiceRecord& invoice);
+  // The printable document and its PDF.
+  struct Rendered {
+    domain::InvoiceDocument document;
+    std::string pdf;
+  };
+  boost::asio::awaitable<common::Result<Rendered>> render(const store::InvoiceRecord& invoice);
 
   // "<org>-invoice-<number>" / "<org>-credit_note-<number>": unique, stable, no personal data.
   static std::string file_name(const store::InvoiceRecord& invoice);

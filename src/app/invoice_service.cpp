@@ -100,11 +100,11 @@ asio::awaitable<Result<store::InvoiceRecord>> InvoiceService::get(std::string_vi
   co_return std::move(**found);
 }
 
-asio::awaitable<Result<std::string>> InvoiceService::pdf(std::string_view id,
-                                                         const Principal& principal) {
+asio::awaitable<Result<InvoiceDocuments::Rendered>> InvoiceService::pdf(
+    std::string_view id, const Principal& principal) {
   auto invoice = co_await get(id, principal);
   if (!invoice) co_return std::move(invoice).error();
-  co_return co_await documents_.pdf(*invoice);
+  co_return co_await documents_.render(*invoice);
 }
 
 asio::awaitable<Result<store::InvoiceRecord>> InvoiceService::transition(
@@ -209,7 +209,7 @@ asio::awaitable<Result<std::string>> InvoiceService::export_csv(store::InvoiceFi
   std::optional<store::InvoiceCursor> after;
   constexpr int kPage = 1000;
   while (true) {
-    auto page = co_await invoices_.list(filter, after, kPage);
+    auto page = co_await invoices_.list(filter, after, kPage, /*with_totals=*/false);
     if (!page) co_return std::move(page).error();
     for (const auto& invoice : page->items)
       csv += invoice_csv_row(invoice);

@@ -36,7 +36,8 @@ class InvoiceService {
       const std::optional<store::InvoiceCursor>& after, int limit);
   asio::awaitable<common::Result<store::InvoiceRecord>> get(std::string_view id,
                                                             const Principal& principal);
-  asio::awaitable<common::Result<std::string>> pdf(std::string_view id, const Principal& principal);
+  asio::awaitable<common::Result<InvoiceDocuments::Rendered>> pdf(std::string_view id,
+                                                                  const Principal& principal);
 
   asio::awaitable<common::Result<store::InvoiceRecord>> approve(std::string_view id,
                                                                 const Principal& principal);

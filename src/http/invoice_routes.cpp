@@ -210,19 +210,18 @@ class InvoiceHandlers {
   asio::awaitable<Response> pdf(const Request& req, RequestContext& ctx) {
     auto auth = co_await authorize(d_.auth, req, ctx, app::scope::invoices_review);
     if (auto* res = std::get_if<Response>(&auth)) co_return std::move(*res);
-    const auto& principal = std::get<app::Principal>(auth);
-    auto invoice = co_await d_.invoices.get(id(ctx), principal);
-    if (!invoice) co_return problem(invoice.error(), ctx, req);
-    auto pdf = co_await d_.invoices.pdf(invoice->id, principal);
-    if (!pdf) co_return problem(pdf.error(), ctx, req);
+    auto rendered = co_await d_.invoices.pdf(id(ctx), std::get<app::Principal>(auth));
+    if (!rendered) co_return problem(rendered.error(), ctx, req);
+    const auto& document = rendered->document;
     Response res{bhttp::status::ok, req.version()};
     res.set(bhttp::field::content_type, "application/pdf");
     res.set(bhttp::field::content_disposition,
             "inline; filename=\"" +
-                std::string(invoice->kind == "credit_note" ? "kreditnota-" : "faktura-") +
-                std::to_string(invoice->number) + ".pdf\"");
+                std::string(document.kind == domain::InvoiceKind::credit_note ? "kreditnota-"
+                                                                              : "faktura-") +
+                std::to_string(document.number) + ".pdf\"");
     res.set(bhttp::field::cache_control, "no-store");  // it holds the buyer's name and address
-    res.body() = std::move(*pdf);
+    res.body() = std::move(rendered->pdf);
     res.prepare_payload();
     co_return res;
   }

@@ -437,7 +437,7 @@ asio::awaitable<Result<std::variant<InvoiceCreated, InvoiceRefusal>>> InvoiceSto
 
 asio::awaitable<Result<InvoicePage>> InvoiceStore::list(const InvoiceFilter& filter,
                                                         const std::optional<InvoiceCursor>& after,
-                                                        int limit) {
+                                                        int limit, bool with_totals) {
   PgParams p;
   add_filter(p, filter);
   if (after) {
@@ -455,6 +455,7 @@ asio::awaitable<Result<InvoicePage>> InvoiceStore::list(const InvoiceFilter& fil
   if (r->rows() > limit && !page.items.empty()) {
     page.next = InvoiceCursor{page.items.back().created_at, page.items.back().id};
   }
+  if (!with_totals) co_return page;
   PgParams totals;
   add_filter(totals, filter);
   auto t = co_await pool_.execute(kTotals, totals);

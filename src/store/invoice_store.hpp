@@ -180,9 +180,10 @@ class InvoiceStore {
   asio::awaitable<common::Result<std::variant<InvoiceCreated, InvoiceRefusal>>> create_invoice(
       std::string_view session_id, const InvoiceIssuer& issuer, domain::Timestamp now);
 
+  // `with_totals`: also count and sum the whole filter (one more query; the export skips it).
   asio::awaitable<common::Result<InvoicePage>> list(const InvoiceFilter& filter,
                                                     const std::optional<InvoiceCursor>& after,
-                                                    int limit);
+                                                    int limit, bool with_totals = true);
   asio::awaitable<common::Result<std::optional<InvoiceRecord>>> get(std::string_view id);
   // The invoice (kind invoice) or credit note (kind credit_note) of a session, with its lines.
   asio::awaitable<common::Result<std::optional<InvoiceRecord>>> of_session(

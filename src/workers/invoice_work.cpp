@@ -13,11 +13,6 @@ using ports::PaymentStatus;
 
 namespace {
 
-OutboxOutcome from_error(const common::Error& e) {
-  if (e.code == ErrorCode::provider_rejected) return OutboxOutcome::give_up(e.detail);
-  return OutboxOutcome::retry_later(e.detail, e.retry_after);
-}
-
 // Statuses after which the order can no longer be paid: an invoice may follow.
 bool no_longer_payable(std::string_view status) {
   return status == "Aborted" || status == "Failed" || status == "Cancelled" || status == "Reversed";
@@ -44,18 +39,6 @@ store::InvoiceIssuer invoice_issuer(const config::Clinic& clinic) {
   return issuer;
 }
 
-class InvoiceWork::Bound final : public OutboxHandler {
- public:
-  using Method = std::function<asio::awaitable<OutboxOutcome>(const store::OutboxItem&)>;
-  explicit Bound(Method method) : method_(std::move(method)) {}
-  asio::awaitable<OutboxOutcome> handle(const store::OutboxItem& item) override {
-    co_return co_await method_(item);
-  }
-
- private:
-  Method method_;
-};
-
 InvoiceWork::InvoiceWork(InvoiceWorkDeps deps) : d_(deps) {
   d_.metrics.describe("visitpay_invoices_total", common::Metrics::Type::counter,
                       "Invoices created, by reason (window_expired, no_phone, sms_rejected, "
@@ -64,12 +47,9 @@ InvoiceWork::InvoiceWork(InvoiceWorkDeps deps) : d_(deps) {
                       "Invoices and credit notes handed to the delivery channel, by outcome");
 }
 
-InvoiceWork::~InvoiceWork() = default;
-
 void InvoiceWork::register_with(OutboxDispatcher& dispatcher) {
-  auto add = [&](std::string_view kind, Bound::Method method) {
-    handlers_.push_back(std::make_unique<Bound>(std::move(method)));
-    dispatcher.add_handler(std::string(kind), *handlers_.back());
+  auto add = [&](std::string_view kind, OutboxDispatcher::HandlerFunction handler) {
+    dispatcher.add_handler(std::string(kind), std::move(handler));
   };
   add(store::work::invoice_session, [this](const auto& item) { return close_window(item); });
   add(store::work::deliver_invoice, [this](const auto& item) { return deliver(item, "invoice"); });
@@ -79,7 +59,7 @@ void InvoiceWork::register_with(OutboxDispatcher& dispatcher) {
 
 asio::awaitable<OutboxOutcome> InvoiceWork::close_window(const store::OutboxItem& item) {
   auto context = co_await d_.invoices.window_context(item.session_id);
-  if (!context) co_return from_error(context.error());
+  if (!context) co_return OutboxOutcome::from_error(context.error());
   if (!context->has_value()) co_return OutboxOutcome::give_up("the session does not exist");
   const auto& session = **context;
   // Paid, cancelled or invoiced meanwhile: the session has ended.
@@ -97,7 +77,7 @@ asio::awaitable<OutboxOutcome> InvoiceWork::close_window(const store::OutboxItem
   // is paid (a payment one second before the deadline counts); payable -> abort it.
   if (session.order_status && !no_longer_payable(*session.order_status)) {
     auto ref = co_await d_.payments.order_of(item.session_id);
-    if (!ref) co_return from_error(ref.error());
+    if (!ref) co_return OutboxOutcome::from_error(ref.error());
     if (ref->has_value()) {
       auto settled = co_await d_.payment_work.settle(**ref, /*abort_if_open=*/true);
       if (!settled) {
@@ -107,9 +87,9 @@ asio::awaitable<OutboxOutcome> InvoiceWork::close_window(const store::OutboxItem
               "the order cannot be aborted now (payer in the app?); looking again",
               d_.config.invoices.abort_retry);
         }
-        co_return from_error(settled.error());
+        co_return OutboxOutcome::from_error(settled.error());
       }
-      if (settled->capture_error) co_return from_error(*settled->capture_error);
+      if (settled->capture_error) co_return OutboxOutcome::from_error(*settled->capture_error);
       if (settled->status == PaymentStatus::paid) co_return OutboxOutcome::success();
       if (settled->status == PaymentStatus::initialized ||
           settled->status == PaymentStatus::unknown) {
@@ -119,7 +99,7 @@ asio::awaitable<OutboxOutcome> InvoiceWork::close_window(const store::OutboxItem
   }
 
   auto created = co_await d_.invoices.create_invoice(item.session_id, invoice_issuer(*clinic), now);
-  if (!created) co_return from_error(created.error());
+  if (!created) co_return OutboxOutcome::from_error(created.error());
   if (const auto* refusal = std::get_if<store::InvoiceRefusal>(&*created)) {
     if (*refusal == store::InvoiceRefusal::order_open) {
       co_return OutboxOutcome::retry_later("the order changed while invoicing; looking again");
@@ -141,28 +121,28 @@ asio::awaitable<OutboxOutcome> InvoiceWork::close_window(const store::OutboxItem
 asio::awaitable<OutboxOutcome> InvoiceWork::deliver(const store::OutboxItem& item,
                                                     std::string_view kind) {
   auto found = co_await d_.invoices.of_session(item.session_id, kind);
-  if (!found) co_return from_error(found.error());
+  if (!found) co_return OutboxOutcome::from_error(found.error());
   if (!found->has_value()) co_return OutboxOutcome::give_up("no such invoice");
   const auto& invoice = **found;
   if (invoice.delivered_at) co_return OutboxOutcome::success();  // delivered before
   if (invoice.status == "pending_review" || invoice.status == "void") {
     co_return OutboxOutcome::give_up("the invoice is not issued");
   }
-  auto pdf = co_await d_.documents.pdf(invoice);
-  if (!pdf) co_return OutboxOutcome::give_up(pdf.error().detail);
-  const auto document = store::to_document(invoice, invoice.issue_date.value_or(""));
+  auto rendered = co_await d_.documents.render(invoice);
+  if (!rendered) co_return OutboxOutcome::give_up(rendered.error().detail);
   // A named argument: GCC 12 destroys braced temporaries in a co_await expression twice.
-  const ports::InvoiceDelivery delivery{document, *pdf, app::InvoiceDocuments::file_name(invoice)};
+  const ports::InvoiceDelivery delivery{rendered->document, rendered->pdf,
+                                        app::InvoiceDocuments::file_name(invoice)};
   auto delivered = co_await d_.channel.deliver(delivery);
   if (!delivered) {
     d_.metrics.add("visitpay_invoice_deliveries_total",
                    common::Metrics::label("outcome", "failed"));
-    co_return from_error(delivered.error());
+    co_return OutboxOutcome::from_error(delivered.error());
   }
   d_.metrics.add("visitpay_invoice_deliveries_total",
                  common::Metrics::label("outcome", "delivered"));
   auto recorded = co_await d_.invoices.delivered(invoice.id, delivered->reference, d_.clock.now());
-  if (!recorded) co_return from_error(recorded.error());
+  if (!recorded) co_return OutboxOutcome::from_error(recorded.error());
   d_.log.info(
       "invoice.delivered",
       {{"invoice_id", invoice.id}, {"kind", invoice.kind}, {"reference", delivered->reference}});

@@ -41,7 +41,6 @@ struct InvoiceWorkDeps {
 class InvoiceWork {
  public:
   explicit InvoiceWork(InvoiceWorkDeps deps);
-  ~InvoiceWork();
   InvoiceWork(const InvoiceWork&) = delete;
   InvoiceWork& operator=(const InvoiceWork&) = delete;
 
@@ -51,10 +50,7 @@ class InvoiceWork {
   asio::awaitable<OutboxOutcome> deliver(const store::OutboxItem& item, std::string_view kind);
 
  private:
-  class Bound;
-
   InvoiceWorkDeps d_;
-  std::vector<std::unique_ptr<OutboxHandler>> handlers_;
 };
 
 // Finds sessions whose payment window has closed (and those marked for an invoice at once) and

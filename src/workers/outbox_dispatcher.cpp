@@ -35,6 +35,26 @@ OutboxDispatcher::OutboxDispatcher(const asio::any_io_executor& executor,
                     "Outbox work attempts by kind and outcome (done, retry, dead, lost_lease)");
 }
 
+namespace {
+
+class FunctionHandler final : public OutboxHandler {
+ public:
+  explicit FunctionHandler(OutboxDispatcher::HandlerFunction f) : f_(std::move(f)) {}
+  asio::awaitable<OutboxOutcome> handle(const store::OutboxItem& item) override {
+    co_return co_await f_(item);
+  }
+
+ private:
+  OutboxDispatcher::HandlerFunction f_;
+};
+
+}  // namespace
+
+void OutboxDispatcher::add_handler(const std::string& kind, HandlerFunction handler) {
+  owned_handlers_.push_back(std::make_unique<FunctionHandler>(std::move(handler)));
+  add_handler(kind, *owned_handlers_.back());
+}
+
 void OutboxDispatcher::add_handler(const std::string& kind, OutboxHandler& handler) {
   handlers_[kind] = &handler;
 }

@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,6 +41,12 @@ struct OutboxOutcome {
   static OutboxOutcome give_up(std::string error) {
     return {Kind::dead, std::move(error), std::nullopt, std::nullopt};
   }
+  // A provider's permanent refusal ends the item; anything else is tried again later, never
+  // earlier than the provider's Retry-After.
+  static OutboxOutcome from_error(const common::Error& e) {
+    if (e.code == common::ErrorCode::provider_rejected) return give_up(e.detail);
+    return retry_later(e.detail, e.retry_after);
+  }
 };
 
 // Performs one kind of outbox work. Must be safe to repeat: delivery is at-least-once.
@@ -70,6 +77,9 @@ class OutboxDispatcher {
                    DispatcherOptions options);
 
   void add_handler(const std::string& kind, OutboxHandler& handler);
+  // The same for a function (e.g. a member of a work class bound to it); the dispatcher keeps it.
+  using HandlerFunction = std::function<asio::awaitable<OutboxOutcome>(const store::OutboxItem&)>;
+  void add_handler(const std::string& kind, HandlerFunction handler);
   void start();
   void stop();   // loops end after their current item
   void nudge();  // new work was committed: look now instead of at the next poll
@@ -95,6 +105,7 @@ class OutboxDispatcher {
   common::Metrics& metrics_;
   DispatcherOptions options_;
   std::map<std::string, OutboxHandler*, std::less<>> handlers_;
+  std::vector<std::unique_ptr<OutboxHandler>> owned_handlers_;
   std::vector<std::shared_ptr<asio::steady_timer>> wakers_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::int64_t> dead_letters_{0};

@@ -21,11 +21,6 @@ namespace {
 // unpaid (a callback can arrive before the status is visible on GET).
 constexpr int kCallbackStatusAttempts = 3;
 
-OutboxOutcome from_error(const common::Error& e) {
-  if (e.code == ErrorCode::provider_rejected) return OutboxOutcome::give_up(e.detail);
-  return OutboxOutcome::retry_later(e.detail, e.retry_after);
-}
-
 std::string_view status_name(PaymentStatus s) {
   switch (s) {
     case PaymentStatus::initialized:
@@ -90,19 +85,6 @@ domain::Timestamp deadline_after(domain::Timestamp from, std::chrono::seconds wi
 
 }  // namespace
 
-// Adapts one member function to the OutboxHandler interface.
-class PaymentWork::Bound final : public OutboxHandler {
- public:
-  using Method = std::function<asio::awaitable<OutboxOutcome>(const store::OutboxItem&)>;
-  explicit Bound(Method method) : method_(std::move(method)) {}
-  asio::awaitable<OutboxOutcome> handle(const store::OutboxItem& item) override {
-    co_return co_await method_(item);
-  }
-
- private:
-  Method method_;
-};
-
 PaymentWork::PaymentWork(PaymentWorkDeps deps) : d_(deps) {
   d_.metrics.describe("visitpay_sms_total", common::Metrics::Type::counter,
                       "Payment-link SMS send attempts by outcome (accepted, rejected, unknown, "
@@ -113,12 +95,9 @@ PaymentWork::PaymentWork(PaymentWorkDeps deps) : d_(deps) {
                       "Sessions paid through the link, by instrument");
 }
 
-PaymentWork::~PaymentWork() = default;
-
 void PaymentWork::register_with(OutboxDispatcher& dispatcher) {
-  auto add = [&](std::string_view kind, Bound::Method method) {
-    handlers_.push_back(std::make_unique<Bound>(std::move(method)));
-    dispatcher.add_handler(std::string(kind), *handlers_.back());
+  auto add = [&](std::string_view kind, OutboxDispatcher::HandlerFunction handler) {
+    dispatcher.add_handler(std::string(kind), std::move(handler));
   };
   add(store::work::create_payment_order, [this](const auto& item) { return create_order(item); });
   add(store::work::send_payment_sms, [this](const auto& item) { return send_sms(item); });
@@ -144,7 +123,7 @@ ports::SmsGateway* PaymentWork::sms_gateway(std::string_view account) const {
 
 asio::awaitable<OutboxOutcome> PaymentWork::create_order(const store::OutboxItem& item) {
   auto context = co_await d_.payments.order_context(item.session_id);
-  if (!context) co_return from_error(context.error());
+  if (!context) co_return OutboxOutcome::from_error(context.error());
   if (!context->has_value()) co_return OutboxOutcome::give_up("the session does not exist");
   const auto& session = **context;
   // Cancelled meanwhile, or the order exists (saved together with the SMS work): nothing to do.
@@ -171,18 +150,18 @@ asio::awaitable<OutboxOutcome> PaymentWork::create_order(const store::OutboxItem
   request.host_urls = {base};
 
   auto order = co_await provider->create_order(request);
-  if (!order) co_return from_error(order.error());
+  if (!order) co_return OutboxOutcome::from_error(order.error());
   auto saved = co_await d_.payments.save_order(item.session_id, clinic->payment_account, order->id,
                                                order->payment_url, status_name(order->status),
                                                d_.clock.now());
-  if (!saved) co_return from_error(saved.error());
+  if (!saved) co_return OutboxOutcome::from_error(saved.error());
   d_.log.info("payment.order_created", {{"session_id", item.session_id}, {"order_id", order->id}});
   co_return OutboxOutcome::success();
 }
 
 asio::awaitable<OutboxOutcome> PaymentWork::send_sms(const store::OutboxItem& item) {
   auto context = co_await d_.payments.sms_context(item.session_id);
-  if (!context) co_return from_error(context.error());
+  if (!context) co_return OutboxOutcome::from_error(context.error());
   if (!context->has_value()) co_return OutboxOutcome::give_up("the session does not exist");
   const auto& session = **context;
   if (session.state != "pending") co_return OutboxOutcome::success();
@@ -218,7 +197,7 @@ asio::awaitable<OutboxOutcome> PaymentWork::send_sms(const store::OutboxItem& it
 
   auto sms_id = co_await d_.payments.begin_sms(item.session_id, clinic->sms_account,
                                                clinic->invoice_fee_ore, deadline, now);
-  if (!sms_id) co_return from_error(sms_id.error());
+  if (!sms_id) co_return OutboxOutcome::from_error(sms_id.error());
   if (!sms_id->has_value()) co_return OutboxOutcome::success();  // no longer pending
   if (session.unresolved_attempts > 0) d_.metrics.add("visitpay_sms_possible_duplicates_total", "");
 
@@ -229,7 +208,7 @@ asio::awaitable<OutboxOutcome> PaymentWork::send_sms(const store::OutboxItem& it
     auto recorded = co_await d_.payments.sms_accepted(**sms_id, item.session_id, sent->message_id,
                                                       sent->segments, d_.clock.now());
     d_.metrics.add("visitpay_sms_total", common::Metrics::label("outcome", "accepted"));
-    if (!recorded) co_return from_error(recorded.error());
+    if (!recorded) co_return OutboxOutcome::from_error(recorded.error());
     d_.log.info("sms.accepted", {{"session_id", item.session_id},
                                  {"message_id", sent->message_id},
                                  {"segments", sent->segments}});
@@ -240,7 +219,7 @@ asio::awaitable<OutboxOutcome> PaymentWork::send_sms(const store::OutboxItem& it
     d_.metrics.add("visitpay_sms_total", common::Metrics::label("outcome", "rejected"));
     auto recorded = co_await d_.payments.sms_not_sent(**sms_id, item.session_id, error.detail,
                                                       /*permanent=*/true, d_.clock.now());
-    if (!recorded) co_return from_error(recorded.error());
+    if (!recorded) co_return OutboxOutcome::from_error(recorded.error());
     d_.log.warn("sms.rejected", {{"session_id", item.session_id}, {"detail", error.detail}});
     co_return OutboxOutcome::success();  // the session is on the invoice path now
   }
@@ -249,15 +228,15 @@ asio::awaitable<OutboxOutcome> PaymentWork::send_sms(const store::OutboxItem& it
     // delivery report of this one; a resend after that is counted (possible_duplicates).
     d_.metrics.add("visitpay_sms_total", common::Metrics::label("outcome", "unknown"));
     auto recorded = co_await d_.payments.sms_unknown(**sms_id, error.detail);
-    if (!recorded) co_return from_error(recorded.error());
-    co_return from_error(error);
+    if (!recorded) co_return OutboxOutcome::from_error(recorded.error());
+    co_return OutboxOutcome::from_error(error);
   }
   // An error answer (5xx, 429, throttling): not sent; try again later.
   d_.metrics.add("visitpay_sms_total", common::Metrics::label("outcome", "failed"));
   auto recorded = co_await d_.payments.sms_not_sent(**sms_id, item.session_id, error.detail,
                                                     /*permanent=*/false, d_.clock.now());
-  if (!recorded) co_return from_error(recorded.error());
-  co_return from_error(error);
+  if (!recorded) co_return OutboxOutcome::from_error(recorded.error());
+  co_return OutboxOutcome::from_error(error);
 }
 
 asio::awaitable<common::Result<SettledOrder>> PaymentWork::settle(const store::OrderRef& o,
@@ -313,11 +292,11 @@ asio::awaitable<common::Result<SettledOrder>> PaymentWork::settle(const store::O
 asio::awaitable<OutboxOutcome> PaymentWork::sync(const store::OutboxItem& item,
                                                  bool from_callback) {
   auto ref = co_await d_.payments.order_of(item.session_id);
-  if (!ref) co_return from_error(ref.error());
+  if (!ref) co_return OutboxOutcome::from_error(ref.error());
   if (!ref->has_value()) co_return OutboxOutcome::success();  // no order yet
   auto settled = co_await settle(**ref, /*abort_if_open=*/false);
-  if (!settled) co_return from_error(settled.error());
-  if (settled->capture_error) co_return from_error(*settled->capture_error);
+  if (!settled) co_return OutboxOutcome::from_error(settled.error());
+  if (settled->capture_error) co_return OutboxOutcome::from_error(*settled->capture_error);
   if (from_callback && settled->status == PaymentStatus::initialized &&
       item.attempts < kCallbackStatusAttempts) {
     co_return OutboxOutcome::retry_later("the callback's change is not visible yet");
@@ -327,10 +306,10 @@ asio::awaitable<OutboxOutcome> PaymentWork::sync(const store::OutboxItem& item,
 
 asio::awaitable<OutboxOutcome> PaymentWork::abort(const store::OutboxItem& item) {
   auto ref = co_await d_.payments.order_of(item.session_id);
-  if (!ref) co_return from_error(ref.error());
+  if (!ref) co_return OutboxOutcome::from_error(ref.error());
   if (!ref->has_value()) co_return OutboxOutcome::success();  // never created
   auto settled = co_await settle(**ref, /*abort_if_open=*/true);
-  if (!settled) co_return from_error(settled.error());
+  if (!settled) co_return OutboxOutcome::from_error(settled.error());
   if (settled->status != PaymentStatus::paid) {
     d_.log.info("payment.order_aborted",
                 {{"session_id", item.session_id}, {"status", status_name(settled->status)}});

@@ -53,7 +53,6 @@ struct PaymentWorkDeps {
 class PaymentWork {
  public:
   explicit PaymentWork(PaymentWorkDeps deps);
-  ~PaymentWork();
   PaymentWork(const PaymentWork&) = delete;
   PaymentWork& operator=(const PaymentWork&) = delete;
 
@@ -72,15 +71,12 @@ class PaymentWork {
                                                        bool abort_if_open);
 
  private:
-  class Bound;
-
   ports::PaymentProvider* payment_provider(std::string_view account) const;
   ports::SmsGateway* sms_gateway(std::string_view account) const;
   // How long an unconfirmed send waits for its delivery report before it is sent again.
   std::chrono::microseconds resend_wait(std::string_view account) const;
 
   PaymentWorkDeps d_;
-  std::vector<std::unique_ptr<OutboxHandler>> handlers_;
 };
 
 // Polls the provider for awaiting sessions whose status was not checked for a while (callbacks
