@@ -8,9 +8,10 @@ using common::ErrorCode;
 using common::make_error;
 using common::Result;
 
-CheckoutService::CheckoutService(store::SessionStore& sessions, const config::Config& config,
-                                 const ports::Clock& clock, common::Logger& log)
-    : sessions_(sessions), config_(config), clock_(clock), log_(log) {}
+CheckoutService::CheckoutService(store::SessionStore& sessions, const PayerVault& vault,
+                                 const config::Config& config, const ports::Clock& clock,
+                                 common::Logger& log)
+    : sessions_(sessions), vault_(vault), config_(config), clock_(clock), log_(log) {}
 
 std::vector<common::FieldError> CheckoutService::validate(
     const domain::CheckoutRequest& request) const {
@@ -29,7 +30,18 @@ asio::awaitable<Result<CheckoutOutcome>> CheckoutService::submit(
   store::NewSession session{
       common::new_uuid_v7(std::chrono::system_clock::time_point(
           std::chrono::duration_cast<std::chrono::system_clock::duration>(now.time_since_epoch()))),
-      request, fingerprint, now};
+      request,
+      fingerprint,
+      now,
+      {},
+      std::nullopt};
+  // The payer's data is stored only encrypted, under data keys of this session's own.
+  auto sealed = vault_.seal(session.id, request.payer);
+  if (!sealed) co_return std::move(sealed).error();
+  session.sealed = std::move(sealed.value());
+  if (request.payer.national_id) {
+    session.national_id_hmac = national_id_lookup(config_.lookup_key, *request.payer.national_id);
+  }
   auto inserted = co_await sessions_.insert(session);
   if (!inserted) co_return std::move(inserted).error();
   if (*inserted) {

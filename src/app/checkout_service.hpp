@@ -4,6 +4,7 @@
 #include <optional>
 #include <vector>
 
+#include "app/payer_vault.hpp"
 #include "common/log.hpp"
 #include "common/result.hpp"
 #include "config/config.hpp"
@@ -23,8 +24,8 @@ struct CheckoutOutcome {
 // Use case: accept a check-out from a clinic's system into a payment session.
 class CheckoutService {
  public:
-  CheckoutService(store::SessionStore& sessions, const config::Config& config,
-                  const ports::Clock& clock, common::Logger& log);
+  CheckoutService(store::SessionStore& sessions, const PayerVault& vault,
+                  const config::Config& config, const ports::Clock& clock, common::Logger& log);
 
   // Semantic validation against this deployment's rules and clinics.
   std::vector<common::FieldError> validate(const domain::CheckoutRequest& request) const;
@@ -37,6 +38,7 @@ class CheckoutService {
 
  private:
   store::SessionStore& sessions_;
+  const PayerVault& vault_;
   const config::Config& config_;
   const ports::Clock& clock_;
   common::Logger& log_;

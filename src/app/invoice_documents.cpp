@@ -17,6 +17,26 @@ boost::asio::awaitable<common::Result<std::string>> render_on_pool(
 
 }  // namespace
 
+common::Result<void> reveal_buyer(const PayerVault& vault, store::InvoiceRecord& invoice) {
+  if (!invoice.retained_key || !invoice.buyer_name_enc) return common::Ok{};
+  auto name = vault.open_field(invoice.session_id, KeyClass::retained, "name",
+                               *invoice.retained_key, invoice.buyer_name_enc);
+  if (!name) return std::move(name).error();
+  auto address = vault.open_field(invoice.session_id, KeyClass::retained, "address",
+                                  *invoice.retained_key, invoice.buyer_address_enc);
+  if (!address) return std::move(address).error();
+  invoice.buyer_name = std::move(*name);
+  if (*address) {
+    if (auto a = split_address(**address)) {
+      invoice.buyer_street = a->street;
+      invoice.buyer_postal_code = a->postal_code;
+      invoice.buyer_city = a->city;
+      invoice.buyer_country = a->country;
+    }
+  }
+  return common::Ok{};
+}
+
 boost::asio::awaitable<common::Result<InvoiceDocuments::Rendered>> InvoiceDocuments::render(
     const store::InvoiceRecord& invoice) {
   Rendered rendered{store::to_document(invoice, common::format_oslo_iso_date(clock_.now())), {}};

@@ -4,12 +4,17 @@
 #include <boost/asio/awaitable.hpp>
 #include <string>
 
+#include "app/payer_vault.hpp"
 #include "common/result.hpp"
 #include "ports/clock.hpp"
 #include "ports/invoice_channel.hpp"
 #include "store/invoice_store.hpp"
 
 namespace visitpay::app {
+
+// Decrypts the buyer's name and address of a stored invoice into its buyer_* fields (they stay
+// empty when the retained key was destroyed at the end of the bookkeeping period).
+common::Result<void> reveal_buyer(const PayerVault& vault, store::InvoiceRecord& invoice);
 
 // Renders stored invoices as PDF on the blocking-work pool, so an I/O thread never spends the
 // milliseconds a page takes.

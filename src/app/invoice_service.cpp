@@ -73,10 +73,11 @@ std::string invoice_csv_row(const store::InvoiceRecord& v) {
 }
 
 InvoiceService::InvoiceService(store::InvoiceStore& invoices, InvoiceDocuments& documents,
-                               const ports::Clock& clock, common::Logger& log,
-                               std::function<void()> nudge)
+                               const PayerVault& vault, const ports::Clock& clock,
+                               common::Logger& log, std::function<void()> nudge)
     : invoices_(invoices),
       documents_(documents),
+      vault_(vault),
       clock_(clock),
       log_(log),
       nudge_(std::move(nudge)) {}
@@ -97,6 +98,8 @@ asio::awaitable<Result<store::InvoiceRecord>> InvoiceService::get(std::string_vi
   if (!found->has_value() || !principal.may_act_for_clinic((*found)->clinic_id)) {
     co_return no_such_invoice();
   }
+  auto revealed = reveal_buyer(vault_, **found);
+  if (!revealed) co_return std::move(revealed).error();
   co_return std::move(**found);
 }
 

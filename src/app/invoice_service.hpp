@@ -29,7 +29,8 @@ struct BulkOutcome {
 class InvoiceService {
  public:
   InvoiceService(store::InvoiceStore& invoices, InvoiceDocuments& documents,
-                 const ports::Clock& clock, common::Logger& log, std::function<void()> nudge);
+                 const PayerVault& vault, const ports::Clock& clock, common::Logger& log,
+                 std::function<void()> nudge);
 
   asio::awaitable<common::Result<store::InvoicePage>> list(
       store::InvoiceFilter filter, const Principal& principal,
@@ -66,6 +67,7 @@ class InvoiceService {
 
   store::InvoiceStore& invoices_;
   InvoiceDocuments& documents_;
+  const PayerVault& vault_;
   const ports::Clock& clock_;
   common::Logger& log_;
   std::function<void()> nudge_;

@@ -24,6 +24,8 @@ std::string join_address(const domain::Address& a) {
          a.country;
 }
 
+}  // namespace
+
 std::optional<domain::Address> split_address(const std::string& text) {
   domain::Address a;
   std::string* parts[] = {&a.street, &a.postal_code, &a.city, &a.country};
@@ -37,6 +39,8 @@ std::optional<domain::Address> split_address(const std::string& text) {
   return a;
 }
 
+namespace {
+
 // Holds a master or data key and wipes it when it goes out of scope.
 struct ScopedKey {
   common::DataKey key{};
@@ -49,8 +53,13 @@ struct ScopedKey {
 
 }  // namespace
 
-std::string_view key_class_name(KeyClass key_class) {
-  return key_class == KeyClass::transient ? "transient" : "retained";
+common::Sha256Digest national_id_lookup(const common::Bytes& lookup_key,
+                                        std::string_view national_id) {
+  std::string digits = "national_id:";
+  for (char c : national_id) {
+    if (c >= '0' && c <= '9') digits.push_back(c);
+  }
+  return common::hmac_sha256(lookup_key, digits);
 }
 
 common::Result<SealedPayer> PayerVault::seal(std::string_view session_id,
@@ -107,9 +116,9 @@ common::Result<std::optional<common::DataKey>> unwrap(const ports::KeyStore& key
   return std::optional<common::DataKey>(*data_key);
 }
 
-common::Result<std::optional<std::string>> open_field(const common::DataKey& key,
-                                                      const std::optional<common::Bytes>& blob,
-                                                      const std::string& context) {
+common::Result<std::optional<std::string>> open_blob(const common::DataKey& key,
+                                                     const std::optional<common::Bytes>& blob,
+                                                     const std::string& context) {
   if (!blob) return std::optional<std::string>{};
   auto text = common::open(key, *blob, context);
   if (!text) {
@@ -129,11 +138,11 @@ common::Result<OpenedPayer> PayerVault::open(std::string_view session_id, const 
     if (!key) return std::move(key).error();
     ScopedKey data(**key);
     common::cleanse(**key);
-    auto national_id = open_field(data.key, sealed.national_id,
-                                  field_context(session_id, KeyClass::transient, "national_id"));
+    auto national_id = open_blob(data.key, sealed.national_id,
+                                 field_context(session_id, KeyClass::transient, "national_id"));
     if (!national_id) return std::move(national_id).error();
     auto phone =
-        open_field(data.key, sealed.phone, field_context(session_id, KeyClass::transient, "phone"));
+        open_blob(data.key, sealed.phone, field_context(session_id, KeyClass::transient, "phone"));
     if (!phone) return std::move(phone).error();
     out.transient_available = true;
     out.national_id = std::move(*national_id);
@@ -145,16 +154,27 @@ common::Result<OpenedPayer> PayerVault::open(std::string_view session_id, const 
     ScopedKey data(**key);
     common::cleanse(**key);
     auto name =
-        open_field(data.key, sealed.name, field_context(session_id, KeyClass::retained, "name"));
+        open_blob(data.key, sealed.name, field_context(session_id, KeyClass::retained, "name"));
     if (!name) return std::move(name).error();
-    auto address = open_field(data.key, sealed.address,
-                              field_context(session_id, KeyClass::retained, "address"));
+    auto address = open_blob(data.key, sealed.address,
+                             field_context(session_id, KeyClass::retained, "address"));
     if (!address) return std::move(address).error();
     out.retained_available = true;
     out.name = std::move(*name);
     if (*address) out.address = split_address(**address);
   }
   return out;
+}
+
+common::Result<std::optional<std::string>> PayerVault::open_field(
+    std::string_view session_id, KeyClass key_class, std::string_view field, const WrappedKey& key,
+    const std::optional<common::Bytes>& blob) const {
+  if (!blob) return std::optional<std::string>{};
+  auto data_key = unwrap(keys_, session_id, key_class, key);
+  if (!data_key) return std::move(data_key).error();
+  ScopedKey data(**data_key);
+  common::cleanse(**data_key);
+  return open_blob(data.key, blob, field_context(session_id, key_class, field));
 }
 
 common::Result<WrappedKey> PayerVault::rewrap(std::string_view session_id, KeyClass key_class,

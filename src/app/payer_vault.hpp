@@ -7,6 +7,7 @@
 #include "common/crypto.hpp"
 #include "common/result.hpp"
 #include "domain/checkout.hpp"
+#include "domain/sealed_payer.hpp"
 #include "ports/key_store.hpp"
 
 namespace visitpay::app {
@@ -18,23 +19,10 @@ namespace visitpay::app {
 // Every ciphertext binds "session:<id>:<class>:<field>" as associated data and every wrapped key
 // "session:<id>:<class>", so neither can be moved to another row, class or field. Destroying a
 // wrapped key (crypto-shredding) makes its fields unreadable for good, backups included.
-enum class KeyClass { transient, retained };
-std::string_view key_class_name(KeyClass key_class);
-
-struct WrappedKey {
-  std::string master_key_id;  // which master key wraps it (rotation rewraps)
-  common::Bytes wrapped;
-};
-
-struct SealedPayer {
-  WrappedKey transient_key;
-  WrappedKey retained_key;
-  std::optional<common::Bytes> national_id;  // under the transient key
-  std::optional<common::Bytes> phone;        // under the transient key
-  common::Bytes name;                        // under the retained key
-  common::Bytes address;                     // under the retained key: street, postal code, city,
-                                             // country
-};
+using domain::key_class_name;
+using domain::KeyClass;
+using domain::SealedPayer;
+using domain::WrappedKey;
 
 // What could be decrypted. A class whose key was destroyed (purged) reads as absent.
 struct OpenedPayer {
@@ -45,6 +33,14 @@ struct OpenedPayer {
   std::optional<std::string> name;
   std::optional<domain::Address> address;
 };
+
+// The keyed hash (HMAC-SHA256 under the look-up key) of a national id, digits only: finds a
+// person's rows for data-subject requests without decrypting anything.
+common::Sha256Digest national_id_lookup(const common::Bytes& lookup_key,
+                                        std::string_view national_id);
+
+// The address field's plaintext: street, postal code, city and country joined by U+001F.
+std::optional<domain::Address> split_address(const std::string& text);
 
 class PayerVault {
  public:
@@ -57,6 +53,12 @@ class PayerVault {
   // or a field that does not open (tampered, swapped between rows) is an error, never garbage.
   common::Result<OpenedPayer> open(std::string_view session_id, const SealedPayer& sealed,
                                    bool transient_key_present, bool retained_key_present) const;
+
+  // One field ("national_id", "phone", "name", "address") of `key_class`; nullopt when the field
+  // is absent.
+  common::Result<std::optional<std::string>> open_field(
+      std::string_view session_id, KeyClass key_class, std::string_view field,
+      const WrappedKey& key, const std::optional<common::Bytes>& blob) const;
 
   // The same data key wrapped under the active master key (master key rotation).
   common::Result<WrappedKey> rewrap(std::string_view session_id, KeyClass key_class,

@@ -293,7 +293,8 @@ const std::set<std::string>& known_env() {
       "VISITPAY_ENVIRONMENT",     "VISITPAY_ALLOW_SYNTHETIC_IDS",
       "VISITPAY_PAYMENT_WINDOW",  "VISITPAY_QUIET_HOURS",
       "VISITPAY_PUBLIC_BASE_URL", "VISITPAY_OUTBOX",
-      "VISITPAY_INVOICE_DIR"};
+      "VISITPAY_INVOICE_DIR",     "VISITPAY_MASTER_KEYS_FILE",
+      "VISITPAY_MASTER_KEYS"};
   return names;
 }
 
@@ -361,6 +362,8 @@ void apply_env(Config& c, const EnvLookup& env, std::string& key_file,
     }
   }
   if (auto v = get("VISITPAY_INVOICE_DIR")) c.invoices.delivery_dir = *v;
+  if (auto v = get("VISITPAY_MASTER_KEYS_FILE")) c.master_keys_file = *v;
+  if (auto v = get("VISITPAY_MASTER_KEYS")) c.master_keys = *v;
   if (auto v = get("VISITPAY_PUBLIC_BASE_URL")) {
     c.public_base_url = *v;
     if (!valid_base_url(*v)) {
@@ -495,6 +498,7 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
     if (const Json* s = root.get("secrets")) {
       ObjectReader r(*s, "/secrets", problems);
       r.string("lookup_key_file", key_file);
+      r.string("master_keys_file", c.master_keys_file);
     }
     root.string("public_base_url", c.public_base_url);
     if (!valid_base_url(c.public_base_url)) {

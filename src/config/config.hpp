@@ -137,6 +137,11 @@ struct Config {
   AuthConfig auth;
   domain::CheckoutRules checkout;
   common::Bytes lookup_key;  // HMAC key for fingerprints and look-ups; secret, never printed
+  // The master keys that wrap each session's data keys (a key ring: "<id> <64 hex>" per line,
+  // the last one active): from the file `secrets.master_keys_file` / VISITPAY_MASTER_KEYS_FILE,
+  // or the ring itself in VISITPAY_MASTER_KEYS. Secret, never printed.
+  std::string master_keys_file;
+  std::string master_keys;
   std::vector<Clinic> clinics;
   // Where providers reach this service (callbackUrl, delivery reports), no trailing slash.
   std::string public_base_url = "http://127.0.0.1:8080";

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "adapters/invoice/folder/folder_channel.hpp"
+#include "adapters/keys/file/file_key_store.hpp"
 #include "adapters/payment/swedbankpay/swedbankpay_provider.hpp"
 #include "adapters/pdf/libharu/invoice_pdf.hpp"
 #include "adapters/sms/linkmobility/linkmobility_gateway.hpp"
@@ -46,6 +47,32 @@ workers::DispatcherOptions dispatcher_options(const config::OutboxConfig& c) {
   return o;
 }
 
+// An empty key ring for a service that will refuse to start: no key, so nothing can be sealed.
+class NoKeys final : public ports::KeyStore {
+ public:
+  std::string active_key_id() const override { return ""; }
+  std::optional<common::DataKey> master_key(std::string_view) const override {
+    return std::nullopt;
+  }
+};
+
+std::unique_ptr<ports::KeyStore> load_keys(const config::Config& config, common::Error& error) {
+  namespace keys = adapters::keys;
+  common::Result<keys::FileKeyStore> ring =
+      !config.master_keys.empty() ? keys::FileKeyStore::from_text(config.master_keys)
+      : !config.master_keys_file.empty()
+          ? keys::FileKeyStore::from_file(config.master_keys_file)
+          : common::Result<keys::FileKeyStore>(
+                common::make_error(common::ErrorCode::internal_error,
+                                   "no master keys: set secrets.master_keys_file, "
+                                   "VISITPAY_MASTER_KEYS_FILE or VISITPAY_MASTER_KEYS"));
+  if (!ring) {
+    error = ring.error();
+    return std::make_unique<NoKeys>();
+  }
+  return std::make_unique<keys::FileKeyStore>(std::move(ring.value()));
+}
+
 }  // namespace
 
 Service::Service(config::Config config, const ports::Clock& clock, common::Logger& log)
@@ -59,10 +86,12 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
       outbox_(pool_),
       payments_(pool_),
       invoices_(pool_),
+      keys_(load_keys(config_, keys_error_)),
+      vault_(std::make_unique<app::PayerVault>(*keys_)),
       http_client_(ioc_.get_executor()),
       dispatcher_(ioc_.get_executor(), outbox_, clock_, log_, metrics_,
                   dispatcher_options(config_.outbox)),
-      payment_work_({payments_, config_, providers_, clock_, log_, metrics_}),
+      payment_work_({payments_, *vault_, config_, providers_, clock_, log_, metrics_}),
       reconciler_(ioc_.get_executor(), payments_, outbox_, config_.reconcile, clock_, log_,
                   [this] { dispatcher_.nudge(); }),
       invoice_renderer_(std::make_unique<adapters::pdf::LibharuInvoiceRenderer>()),
@@ -74,9 +103,9 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
       sweeper_(ioc_.get_executor(), invoices_, config_.invoices, clock_, log_,
                [this] { dispatcher_.nudge(); }),
       auth_(clients_, clock_, config_.auth.token_cache_ttl),
-      checkouts_(sessions_, config_, clock_, log_),
+      checkouts_(sessions_, *vault_, config_, clock_, log_),
       payment_service_(payments_, outbox_, clock_, log_, [this] { dispatcher_.nudge(); }),
-      invoice_service_(invoices_, invoice_documents_, clock_, log_,
+      invoice_service_(invoices_, invoice_documents_, *vault_, clock_, log_,
                        [this] { dispatcher_.nudge(); }),
       server_(ioc_, config_.http, router_, metrics_, log_),
       signals_(ioc_) {
@@ -157,6 +186,7 @@ Service::~Service() {
 }
 
 common::Result<std::uint16_t> Service::start(bool handle_signals) {
+  if (keys_->active_key_id().empty()) return keys_error_;
   auto port = server_.listen();
   if (!port) return port;
   server_.start();

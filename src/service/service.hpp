@@ -12,6 +12,7 @@
 #include "app/checkout_service.hpp"
 #include "app/invoice_documents.hpp"
 #include "app/invoice_service.hpp"
+#include "app/payer_vault.hpp"
 #include "app/payment_service.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
@@ -19,6 +20,7 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "ports/clock.hpp"
+#include "ports/key_store.hpp"
 #include "store/client_store.hpp"
 #include "store/invoice_store.hpp"
 #include "store/outbox_store.hpp"
@@ -65,6 +67,11 @@ class Service {
   store::OutboxStore outbox_;
   store::PaymentStore payments_;
   store::InvoiceStore invoices_;
+  // The master key ring (from config.master_keys / master_keys_file); start() refuses to run
+  // without one.
+  common::Error keys_error_;
+  std::unique_ptr<ports::KeyStore> keys_;
+  std::unique_ptr<app::PayerVault> vault_;
   // Blocking work (PDF rendering, file writes) runs here, never on the I/O threads.
   boost::asio::thread_pool blocking_{2};
   adapters::http::HttpClient http_client_;

@@ -60,13 +60,13 @@ WITH inv AS (
   INSERT INTO invoices (id, kind, org_number, number, session_id, status, clinic_id, reason,
                         fee_ore, fee_not_disclosed, total_ore, kid, due_days, seller_name,
                         seller_foretaksregisteret, seller_vat_registered, seller_bank_account,
-                        delivery_place, delivered_on, buyer_name, buyer_street, buyer_postal_code,
-                        buyer_city, buyer_country, created_at, updated_at)
+                        delivery_place, delivered_on, buyer_name_enc, buyer_address_enc, created_at,
+                        updated_at)
   SELECT $1::uuid, 'invoice', $2::text, $3::bigint, s.id, 'pending_review', s.clinic_id, $4::text,
          $5::bigint, $6::boolean, s.amount_ore + $5::bigint, $7::text, $8::integer, $9::text,
          $10::boolean, $11::boolean, $12::text, $13::text,
-         (s.checked_out_at AT TIME ZONE 'Europe/Oslo')::date, p.name, p.street, p.postal_code,
-         p.city, p.country, $14::timestamptz, $14::timestamptz
+         (s.checked_out_at AT TIME ZONE 'Europe/Oslo')::date, p.name_enc, p.address_enc,
+         $14::timestamptz, $14::timestamptz
   FROM sessions s LEFT JOIN payers p ON p.session_id = s.id
   WHERE s.id = $15
   RETURNING id
@@ -94,8 +94,10 @@ SELECT id FROM inv)sql"};
   "i.delivery_place, i.delivered_on, i.buyer_name, i.buyer_street, i.buyer_postal_code, "       \
   "i.buyer_city, i.buyer_country, i.issue_date, i.due_date, i.paid_by_link, "                   \
   "i.credit_note_needed, i.void_reason, i.paid_on, i.payment_reference, i.delivery_reference, " \
-  "i.delivered_at, i.created_at, i.updated_at "                                                 \
-  "FROM invoices i LEFT JOIN invoices c ON c.id = i.credits_invoice_id "
+  "i.delivered_at, i.created_at, i.updated_at, i.buyer_name_enc, i.buyer_address_enc, "         \
+  "rk.master_key_id, rk.wrapped_key "                                                           \
+  "FROM invoices i LEFT JOIN invoices c ON c.id = i.credits_invoice_id "                        \
+  "LEFT JOIN payer_keys rk ON rk.session_id = i.session_id AND rk.key_class = 'retained' "
 
 constexpr Statement kGet{"invoice.get", "SELECT " VISITPAY_INVOICE_COLUMNS "WHERE i.id = $1::uuid"};
 constexpr Statement kOfSession{"invoice.of_session",
@@ -173,13 +175,14 @@ WITH orig AS (
                         clinic_id, reason, fee_ore, total_ore, due_days, seller_name,
                         seller_foretaksregisteret, seller_vat_registered, seller_bank_account,
                         delivery_place, delivered_on, buyer_name, buyer_street, buyer_postal_code,
-                        buyer_city, buyer_country, issue_date, created_at, updated_at)
+                        buyer_city, buyer_country, buyer_name_enc, buyer_address_enc, issue_date,
+                        created_at, updated_at)
   SELECT $1::uuid, 'credit_note', orig.org_number, $3::bigint, orig.session_id, orig.id, 'issued',
          orig.clinic_id, 'credit', orig.fee_ore, -orig.total_ore, orig.due_days, orig.seller_name,
          orig.seller_foretaksregisteret, orig.seller_vat_registered, orig.seller_bank_account,
          orig.delivery_place, orig.delivered_on, orig.buyer_name, orig.buyer_street,
-         orig.buyer_postal_code, orig.buyer_city, orig.buyer_country, $4::date, $5::timestamptz,
-         $5::timestamptz
+         orig.buyer_postal_code, orig.buyer_city, orig.buyer_country, orig.buyer_name_enc,
+         orig.buyer_address_enc, $4::date, $5::timestamptz, $5::timestamptz
   FROM orig
   RETURNING id, session_id
 ), note_lines AS (
@@ -269,6 +272,12 @@ InvoiceRecord read_invoice(const PgResult& r, int row) {
   ++c;
   v.created_at = timestamp(r, row, c++);
   v.updated_at = timestamp(r, row, c++);
+  v.buyer_name_enc = r.bytea(row, c++);
+  v.buyer_address_enc = r.bytea(row, c++);
+  if (!r.is_null(row, c)) {
+    if (auto wrapped = r.bytea(row, c + 1))
+      v.retained_key = domain::WrappedKey{r.string(row, c), *wrapped};
+  }
   return v;
 }
 

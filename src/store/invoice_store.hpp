@@ -10,6 +10,7 @@
 #include "domain/checkout.hpp"
 #include "domain/invoice.hpp"
 #include "domain/kid.hpp"
+#include "domain/sealed_payer.hpp"
 #include "store/pg_pool.hpp"
 
 namespace visitpay::store {
@@ -110,6 +111,10 @@ struct InvoiceRecord {
   std::optional<domain::Timestamp> delivered_at;
   domain::Timestamp created_at;
   domain::Timestamp updated_at;
+  // The buyer's name and address as stored: the session's retained ciphertexts and key (nullopt
+  // once purged). app::InvoiceService fills buyer_* from them.
+  std::optional<common::Bytes> buyer_name_enc, buyer_address_enc;
+  std::optional<domain::WrappedKey> retained_key;
   std::vector<InvoiceLineRecord> lines;     // filled by get()
   std::vector<InvoiceEventRecord> history;  // filled by get()
 };

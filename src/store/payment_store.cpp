@@ -37,13 +37,15 @@ WITH s AS (
 SELECT count(*) FROM o)sql"};
 
 constexpr Statement kSmsContext{"payment.sms_context", R"sql(
-SELECT s.state, s.clinic_id, s.amount_ore, p.phone, o.payment_url,
+SELECT s.state, s.clinic_id, s.amount_ore, p.phone_enc, o.payment_url,
        (SELECT count(*) FROM sms_messages m
         WHERE m.session_id = s.id AND m.status IN ('sending', 'unknown')),
        (SELECT max(attempted_at) FROM sms_messages m
-        WHERE m.session_id = s.id AND m.status IN ('sending', 'unknown'))
+        WHERE m.session_id = s.id AND m.status IN ('sending', 'unknown')),
+       k.master_key_id, k.wrapped_key
 FROM sessions s
 LEFT JOIN payers p ON p.session_id = s.id
+LEFT JOIN payer_keys k ON k.session_id = s.id AND k.key_class = 'transient'
 LEFT JOIN payment_orders o ON o.session_id = s.id
 WHERE s.id = $1)sql"};
 
@@ -283,7 +285,11 @@ asio::awaitable<Result<std::optional<SmsContext>>> PaymentStore::sms_context(
   c.state = r->string(0, 0);
   c.clinic_id = r->string(0, 1);
   c.amount = r->int64(0, 2);
-  c.phone = r->optional_string(0, 3);
+  c.phone_enc = r->bytea(0, 3);
+  if (!r->is_null(0, 7)) {
+    if (auto wrapped = r->bytea(0, 8))
+      c.transient_key = domain::WrappedKey{r->string(0, 7), *wrapped};
+  }
   c.payment_url = r->optional_string(0, 4);
   c.unresolved_attempts = static_cast<int>(r->int64(0, 5));
   if (!r->is_null(0, 6)) c.last_unresolved_at = common::parse_pg_timestamptz(r->text(0, 6));

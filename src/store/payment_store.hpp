@@ -6,6 +6,7 @@
 
 #include "common/result.hpp"
 #include "domain/checkout.hpp"
+#include "domain/sealed_payer.hpp"
 #include "store/pg_pool.hpp"
 
 namespace visitpay::store {
@@ -28,12 +29,14 @@ struct OrderContext {
   std::optional<std::string> order_id;  // set once an order was saved
 };
 
-// What sending the payment-link SMS needs. `phone` is personal data: never log it.
+// What sending the payment-link SMS needs. The phone number is encrypted (under the session's
+// transient key); decrypted it is personal data: never log it.
 struct SmsContext {
   std::string state;
   std::string clinic_id;
   domain::Ore amount = 0;
-  std::optional<std::string> phone;
+  std::optional<common::Bytes> phone_enc;
+  std::optional<domain::WrappedKey> transient_key;  // nullopt once purged
   std::optional<std::string> payment_url;
   int unresolved_attempts = 0;  // earlier sends whose outcome is unknown (possible duplicates)
   std::optional<domain::Timestamp> last_unresolved_at;

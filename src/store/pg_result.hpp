@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/crypto.hpp"
+
 namespace visitpay::store {
 
 // Owns one PGresult (text format). Rows and columns are zero-based.
@@ -37,6 +39,16 @@ class PgResult {
     return v;
   }
   bool boolean(int row, int col) const { return text(row, col) == "t"; }
+  // A bytea column (text format "\x<hex>"); nullopt for NULL or a malformed value.
+  std::optional<common::Bytes> bytea(int row, int col) const {
+    if (is_null(row, col)) return std::nullopt;
+    auto t = text(row, col);
+    common::Bytes out;
+    if (t.size() < 2 || t.substr(0, 2) != "\\x" || !common::from_hex(t.substr(2), out)) {
+      return std::nullopt;
+    }
+    return out;
+  }
   PGresult* raw() const { return r_.get(); }
   std::int64_t affected_rows() const {
     const char* n = PQcmdTuples(r_.get());

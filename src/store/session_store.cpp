@@ -29,8 +29,14 @@ WITH s AS (
   FROM s, unnest($11::text[], $12::bigint[], $13::bigint[])
           WITH ORDINALITY AS x (description, amount, vat, line_no)
 ), p AS (
-  INSERT INTO payers (session_id, name, national_id, phone, street, postal_code, city, country)
-  SELECT s.id, $14, $15, $16, $17, $18, $19, $20 FROM s
+  INSERT INTO payers (session_id, national_id_hmac, national_id_enc, phone_enc, name_enc,
+                      address_enc)
+  SELECT s.id, $14::bytea, $15::bytea, $16::bytea, $17::bytea, $18::bytea FROM s
+), k AS (
+  INSERT INTO payer_keys (session_id, key_class, master_key_id, wrapped_key, created_at)
+  SELECT s.id, x.key_class, x.master_key_id, x.wrapped_key, $10
+  FROM s, (VALUES ('transient', $19::text, $20::bytea), ('retained', $21::text, $22::bytea))
+          AS x (key_class, master_key_id, wrapped_key)
 )
 SELECT id FROM s)sql"};
 
@@ -99,6 +105,18 @@ const Statement& SessionStore::insert_statement() {
   return kInsert;
 }
 
+namespace {
+
+std::string bytea(const common::Bytes& b) {
+  return pg_bytea_hex(b.data(), b.size());
+}
+
+std::optional<std::string> bytea(const std::optional<common::Bytes>& b) {
+  return b ? std::optional<std::string>(bytea(*b)) : std::nullopt;
+}
+
+}  // namespace
+
 PgParams SessionStore::insert_params(const NewSession& n) {
   const auto& r = n.request;
   std::vector<std::string> descriptions;
@@ -123,13 +141,17 @@ PgParams SessionStore::insert_params(const NewSession& n) {
       .add(pg_text_array(descriptions))
       .add(pg_int_array(amounts))
       .add(pg_int_array(vats))
-      .add(r.payer.name)
-      .add(r.payer.national_id)
-      .add(r.payer.phone)
-      .add(r.payer.address.street)
-      .add(r.payer.address.postal_code)
-      .add(r.payer.address.city)
-      .add(r.payer.address.country);
+      .add(n.national_id_hmac ? std::optional<std::string>(pg_bytea_hex(n.national_id_hmac->data(),
+                                                                        n.national_id_hmac->size()))
+                              : std::nullopt)
+      .add(bytea(n.sealed.national_id))
+      .add(bytea(n.sealed.phone))
+      .add(bytea(n.sealed.name))
+      .add(bytea(n.sealed.address))
+      .add(n.sealed.transient_key.master_key_id)
+      .add(bytea(n.sealed.transient_key.wrapped))
+      .add(n.sealed.retained_key.master_key_id)
+      .add(bytea(n.sealed.retained_key.wrapped));
   return p;
 }
 

@@ -7,16 +7,21 @@
 #include "common/crypto.hpp"
 #include "common/result.hpp"
 #include "domain/checkout.hpp"
+#include "domain/sealed_payer.hpp"
 #include "store/pg_pool.hpp"
 
 namespace visitpay::store {
 
 // A session about to be stored, with the payer's personal data for the payers table.
+// A session to store. The payer's data goes in only encrypted (`sealed`), with a keyed hash of
+// the national id for look-ups; the plaintext in `request.payer` is not written.
 struct NewSession {
   std::string id;
   const domain::CheckoutRequest& request;
   common::Sha256Digest fingerprint;
   domain::Timestamp now;
+  domain::SealedPayer sealed;
+  std::optional<common::Sha256Digest> national_id_hmac;
 };
 
 struct StoredSession {

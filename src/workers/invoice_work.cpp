@@ -123,7 +123,10 @@ asio::awaitable<OutboxOutcome> InvoiceWork::deliver(const store::OutboxItem& ite
   auto found = co_await d_.invoices.of_session(item.session_id, kind);
   if (!found) co_return OutboxOutcome::from_error(found.error());
   if (!found->has_value()) co_return OutboxOutcome::give_up("no such invoice");
-  const auto& invoice = **found;
+  auto& invoice = **found;
+  if (auto revealed = app::reveal_buyer(d_.payment_work.vault(), invoice); !revealed) {
+    co_return OutboxOutcome::give_up(revealed.error().detail);
+  }
   if (invoice.delivered_at) co_return OutboxOutcome::success();  // delivered before
   if (invoice.status == "pending_review" || invoice.status == "void") {
     co_return OutboxOutcome::give_up("the invoice is not issued");

@@ -165,9 +165,13 @@ asio::awaitable<OutboxOutcome> PaymentWork::send_sms(const store::OutboxItem& it
   if (!context->has_value()) co_return OutboxOutcome::give_up("the session does not exist");
   const auto& session = **context;
   if (session.state != "pending") co_return OutboxOutcome::success();
-  if (!session.phone || !session.payment_url) {
+  if (!session.phone_enc || !session.transient_key || !session.payment_url) {
     co_return OutboxOutcome::give_up("no phone number or no payment order");
   }
+  auto phone = d_.vault.open_field(item.session_id, app::KeyClass::transient, "phone",
+                                   *session.transient_key, session.phone_enc);
+  if (!phone) co_return OutboxOutcome::give_up(phone.error().detail);
+  if (!phone->has_value()) co_return OutboxOutcome::give_up("no phone number");
   const config::Clinic* clinic = d_.config.find_clinic(session.clinic_id);
   if (clinic == nullptr) co_return OutboxOutcome::give_up("the clinic is not configured");
   ports::SmsGateway* gateway = sms_gateway(clinic->sms_account);
@@ -201,8 +205,7 @@ asio::awaitable<OutboxOutcome> PaymentWork::send_sms(const store::OutboxItem& it
   if (!sms_id->has_value()) co_return OutboxOutcome::success();  // no longer pending
   if (session.unresolved_attempts > 0) d_.metrics.add("visitpay_sms_possible_duplicates_total", "");
 
-  ports::SmsMessage message{*session.phone, text, store::sms_reference(**sms_id),
-                            clinic->sms_sender};
+  ports::SmsMessage message{**phone, text, store::sms_reference(**sms_id), clinic->sms_sender};
   auto sent = co_await gateway->send(message);
   if (sent) {
     auto recorded = co_await d_.payments.sms_accepted(**sms_id, item.session_id, sent->message_id,

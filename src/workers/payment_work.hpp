@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "app/payer_vault.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "config/config.hpp"
@@ -34,6 +35,7 @@ struct SettledOrder {
 
 struct PaymentWorkDeps {
   store::PaymentStore& payments;
+  const app::PayerVault& vault;
   const config::Config& config;
   const ProviderDirectory& providers;
   const ports::Clock& clock;
@@ -57,6 +59,7 @@ class PaymentWork {
   PaymentWork& operator=(const PaymentWork&) = delete;
 
   void register_with(OutboxDispatcher& dispatcher);
+  const app::PayerVault& vault() const { return d_.vault; }
 
   asio::awaitable<OutboxOutcome> create_order(const store::OutboxItem& item);
   asio::awaitable<OutboxOutcome> send_sms(const store::OutboxItem& item);

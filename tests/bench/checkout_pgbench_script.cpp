@@ -5,6 +5,8 @@
 #include <iostream>
 #include <string>
 
+#include "adapters/keys/file/file_key_store.hpp"
+#include "app/payer_vault.hpp"
 #include "common/crypto.hpp"
 #include "common/time_format.hpp"
 #include "store/session_store.hpp"
@@ -36,8 +38,19 @@ int main() {
   r.payer.phone = "+4741234567";
   r.payer.address = {"Storgata 1", "0155", "Oslo", "NO"};
   const auto fingerprint = visitpay::common::sha256("bench");
-  visitpay::store::NewSession session{"unused", r, fingerprint,
-                                      *visitpay::common::parse_rfc3339("2026-11-22T14:06:00Z")};
+  // The payer's data goes in encrypted, as the service writes it (a throwaway master key).
+  auto keys = visitpay::adapters::keys::FileKeyStore::from_text(
+      visitpay::adapters::keys::FileKeyStore::generate_key_line("bench"));
+  if (!keys) return 1;
+  const visitpay::app::PayerVault vault(*keys);
+  auto sealed = vault.seal("00000000-0000-7000-8000-000000000000", r.payer);
+  if (!sealed) return 1;
+  visitpay::store::NewSession session{"unused",
+                                      r,
+                                      fingerprint,
+                                      *visitpay::common::parse_rfc3339("2026-11-22T14:06:00Z"),
+                                      std::move(sealed.value()),
+                                      visitpay::common::sha256("10915596784")};
   const auto params = visitpay::store::SessionStore::insert_params(session);
   const std::string sql(visitpay::store::SessionStore::insert_statement().sql);
   if (sql.find("--") != std::string::npos) {

@@ -7,6 +7,9 @@
 #include <set>
 #include <thread>
 
+#include "adapters/keys/file/file_key_store.hpp"
+#include "app/payer_vault.hpp"
+#include "common/crypto.hpp"
 #include "http/routes.hpp"
 #include "http_client.hpp"
 #include "store/migrations.hpp"
@@ -84,20 +87,54 @@ TEST_F(CheckoutApi, AcceptsCheckoutWith201AndLocationAfterCommit) {
   EXPECT_FALSE(reply.headers["x-request-id"].empty());
   expect_no_personal_data(reply.body);
 
-  // Committed: a separate connection sees the session, its line and the payer row.
+  // Committed: a separate connection sees the session, its line and the payer row, whose
+  // personal data is stored only encrypted under the session's own data keys.
   auto db = service_->db();
   auto r = db.exec(
-      "SELECT s.state, s.amount_ore, p.name, p.national_id, p.phone, p.postal_code "
-      "FROM sessions s JOIN payers p ON p.session_id = s.id WHERE s.visit_id = '" +
+      "SELECT s.state, s.amount_ore, s.id::text, p.name, p.national_id, p.phone, p.street, "
+      "p.national_id_enc, p.phone_enc, p.name_enc, p.address_enc, p.national_id_hmac, "
+      "t.master_key_id, t.wrapped_key, k.wrapped_key "
+      "FROM sessions s JOIN payers p ON p.session_id = s.id "
+      "JOIN payer_keys t ON t.session_id = s.id AND t.key_class = 'transient' "
+      "JOIN payer_keys k ON k.session_id = s.id AND k.key_class = 'retained' "
+      "WHERE s.visit_id = '" +
       visit + "'");
   ASSERT_TRUE(r);
   ASSERT_EQ(r->rows(), 1);
   EXPECT_EQ(r->string(0, 0), "pending");
   EXPECT_EQ(r->int64(0, 1), 65000);
-  EXPECT_EQ(r->string(0, 2), "Kari Nordmann");
-  EXPECT_EQ(r->string(0, 3), "10915596784");
-  EXPECT_EQ(r->string(0, 4), "+4741234567");
-  EXPECT_EQ(r->string(0, 5), "0155");
+  for (int col = 3; col <= 6; ++col)
+    EXPECT_TRUE(r->is_null(0, col)) << col;  // no plaintext
+  std::string stored;
+  for (int col = 7; col <= 14; ++col) {
+    ASSERT_FALSE(r->is_null(0, col)) << col;
+    stored += r->string(0, col);
+  }
+  // Neither the values nor their hex appear in the stored bytes.
+  for (const std::string plain : {"Kari", "10915596784", "4741234567", "Storgata"}) {
+    EXPECT_EQ(stored.find(plain), std::string::npos) << plain;
+    EXPECT_EQ(stored.find(common::to_hex(common::Bytes(plain.begin(), plain.end()))),
+              std::string::npos)
+        << plain;
+  }
+  // With the master key they decrypt; bound to this session.
+  auto keys = adapters::keys::FileKeyStore::from_text(test_master_keys());
+  ASSERT_TRUE(keys);
+  const app::PayerVault vault(*keys);
+  domain::SealedPayer sealed;
+  sealed.transient_key = {r->string(0, 12), *r->bytea(0, 13)};
+  sealed.retained_key = {r->string(0, 12), *r->bytea(0, 14)};
+  sealed.national_id = r->bytea(0, 7);
+  sealed.phone = r->bytea(0, 8);
+  sealed.name = *r->bytea(0, 9);
+  sealed.address = *r->bytea(0, 10);
+  auto opened = vault.open(r->string(0, 2), sealed, true, true);
+  ASSERT_TRUE(opened) << opened.error().detail;
+  EXPECT_EQ(opened->name, "Kari Nordmann");
+  EXPECT_EQ(opened->national_id, "10915596784");
+  EXPECT_EQ(opened->phone, "+4741234567");
+  EXPECT_EQ(opened->address->postal_code, "0155");
+  EXPECT_FALSE(vault.open("00000000-0000-7000-8000-000000000000", sealed, true, true));
 }
 
 TEST_F(CheckoutApi, GetSessionShowsFactsButNoPersonalData) {

@@ -98,6 +98,7 @@ TEST(Migrations, RefusesADatabaseNewerThanTheBuild) {
   // The binary refuses to serve it, with a non-zero exit and a clear message.
   const std::string cmd = "env -i PATH=/usr/bin:/bin DATABASE_URL='" + conninfo +
                           "' VISITPAY_LOOKUP_KEY=" + std::string(64, 'a') +
+                          " VISITPAY_MASTER_KEYS='" + test_master_keys() + "'" +
                           " MOCK_SWEDBANKPAY_TOKEN=t MOCK_LINKMOBILITY_PASSWORD=p" +
                           " VISITPAY_LISTEN=127.0.0.1:0 " VISITPAY_BINARY " --config " +
                           VISITPAY_SOURCE_DIR "/deploy/config/local.json serve 2>&1; echo exit=$?";
@@ -180,12 +181,14 @@ TEST(Shutdown, SigtermUnderLoadLosesNoAcknowledgedCheckout) {
     const std::string db_env = "DATABASE_URL=" + conninfo;
     const std::string listen_env = "VISITPAY_LISTEN=127.0.0.1:" + std::to_string(port);
     const std::string key_env = "VISITPAY_LOOKUP_KEY=" + key;
+    const std::string master_env = "VISITPAY_MASTER_KEYS=" + test_master_keys();
     const std::string config = std::string(VISITPAY_SOURCE_DIR) + "/deploy/config/local.json";
     char* const argv[] = {const_cast<char*>(VISITPAY_BINARY), const_cast<char*>("--config"),
                           const_cast<char*>(config.c_str()), const_cast<char*>("serve"), nullptr};
     char* const envp[] = {const_cast<char*>(db_env.c_str()),
                           const_cast<char*>(listen_env.c_str()),
                           const_cast<char*>(key_env.c_str()),
+                          const_cast<char*>(master_env.c_str()),
                           const_cast<char*>("VISITPAY_LOG_LEVEL=warn"),
                           const_cast<char*>("MOCK_SWEDBANKPAY_TOKEN=t"),
                           const_cast<char*>("MOCK_LINKMOBILITY_PASSWORD=p"),

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <stdexcept>
 
+#include "adapters/keys/file/file_key_store.hpp"
 #include "app/auth.hpp"
 #include "common/crypto.hpp"
 #include "common/time_format.hpp"
@@ -44,6 +45,11 @@ std::string migrated_database() {
   return info;
 }
 
+const std::string& test_master_keys() {
+  static const std::string ring = adapters::keys::FileKeyStore::generate_key_line("test-1");
+  return ring;
+}
+
 config::Config test_config(const std::string& conninfo) {
   const std::string json = R"({
     "environment": "development",
@@ -67,6 +73,7 @@ config::Config test_config(const std::string& conninfo) {
       config::parse_config(json, [&](const std::string& name) -> std::optional<std::string> {
         if (name == "VISITPAY_DATABASE_URL") return conninfo;
         if (name == "VISITPAY_LOOKUP_KEY") return key;
+        if (name == "VISITPAY_MASTER_KEYS") return test_master_keys();
         return std::nullopt;
       });
   if (!config) throw std::runtime_error(config.error().detail);

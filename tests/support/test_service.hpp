@@ -15,6 +15,9 @@ namespace visitpay::testing {
 // A fresh, migrated database in the shared test cluster; returns its conninfo.
 std::string migrated_database();
 
+// The master key ring of every test service in this process (one key, "test-1").
+const std::string& test_master_keys();
+
 // The configuration tests run with: two clinics, synthetic ids allowed, port 0.
 config::Config test_config(const std::string& conninfo);
 
