@@ -213,6 +213,16 @@ cmd_run() {
     ensure_secret var/lookup.key 32
     export VISITPAY_LOOKUP_KEY_FILE=$ROOT/var/lookup.key
   fi
+  # A development master key ring (one key); production brings its own (the service refuses to
+  # start without one). Never commit it: var/ is git-ignored.
+  if [[ -z "${VISITPAY_MASTER_KEYS_FILE:-}${VISITPAY_MASTER_KEYS:-}" ]]; then
+    if [[ ! -s var/master.keys ]]; then
+      log "generating var/master.keys (development master key)"
+      (umask 077 && printf 'dev-1 %s\n' "$(openssl rand -hex 32)" >var/master.keys)
+    fi
+    chmod 600 var/master.keys
+    export VISITPAY_MASTER_KEYS_FILE=$ROOT/var/master.keys
+  fi
 
   "$mock_swedbankpay" --listen "$sp_listen" --token "$MOCK_SWEDBANKPAY_TOKEN" \
     --callback-time-scale 0.01 &

@@ -4,7 +4,9 @@
 #include <iostream>
 #include <sstream>
 
+#include "adapters/keys/file/file_key_store.hpp"
 #include "app/auth.hpp"
+#include "app/legacy_payers.hpp"
 #include "common/time_format.hpp"
 #include "common/uuid.hpp"
 #include "config/config.hpp"
@@ -69,12 +71,27 @@ common::Result<store::PgSyncConnection> open_db(const config::Config& config) {
   return store::PgSyncConnection::open(config.database.url);
 }
 
+// Schema migrations, then the data migration that needs the master keys: payer rows written
+// before encryption are encrypted now. An empty string when all went well.
+std::string migrate_all(store::PgSyncConnection& db, const config::Config& config,
+                        common::Logger& log) {
+  auto version = store::migrate(db, log);
+  if (!version) return version.error().detail;
+  auto keys = adapters::keys::load_key_ring(config.master_keys, config.master_keys_file);
+  if (!keys) return keys.error().detail;
+  const app::PayerVault vault(*keys);
+  auto encrypted = app::encrypt_legacy_payers(db, vault, config.lookup_key, log);
+  if (!encrypted) return "encrypting earlier payer rows: " + encrypted.error().detail;
+  return {};
+}
+
 int cmd_migrate(const config::Config& config, common::Logger& log) {
   auto db = open_db(config);
   if (!db) return fail("migrate: " + db.error().detail);
-  auto version = store::migrate(*db, log);
-  if (!version) return fail("migrate: " + version.error().detail);
-  std::cerr << "database schema is at version " << *version << "\n";
+  if (auto problem = migrate_all(*db, config, log); !problem.empty()) {
+    return fail("migrate: " + problem);
+  }
+  std::cerr << "database schema is at version " << store::latest_schema_version() << "\n";
   return 0;
 }
 
@@ -85,8 +102,9 @@ int cmd_serve(const config::Config& config, common::Logger& log) {
   {
     auto db = open_db(config);
     if (!db) return fail("serve: " + db.error().detail);
-    auto version = store::migrate(*db, log);
-    if (!version) return fail("serve: " + version.error().detail);
+    if (auto problem = migrate_all(*db, config, log); !problem.empty()) {
+      return fail("serve: " + problem);
+    }
   }
   ports::SystemClock clock;
   service::Service service(config, clock, log);

@@ -58,14 +58,7 @@ class NoKeys final : public ports::KeyStore {
 
 std::unique_ptr<ports::KeyStore> load_keys(const config::Config& config, common::Error& error) {
   namespace keys = adapters::keys;
-  common::Result<keys::FileKeyStore> ring =
-      !config.master_keys.empty() ? keys::FileKeyStore::from_text(config.master_keys)
-      : !config.master_keys_file.empty()
-          ? keys::FileKeyStore::from_file(config.master_keys_file)
-          : common::Result<keys::FileKeyStore>(
-                common::make_error(common::ErrorCode::internal_error,
-                                   "no master keys: set secrets.master_keys_file, "
-                                   "VISITPAY_MASTER_KEYS_FILE or VISITPAY_MASTER_KEYS"));
+  auto ring = keys::load_key_ring(config.master_keys, config.master_keys_file);
   if (!ring) {
     error = ring.error();
     return std::make_unique<NoKeys>();

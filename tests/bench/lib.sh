@@ -44,7 +44,7 @@ bench_tmp() {
 }
 
 # start_cluster: a durable cluster (fsync and synchronous_commit on) in PG_DIR; exports
-# DATABASE_URL and a fresh look-up key.
+# DATABASE_URL, a fresh look-up key and a fresh master key ring.
 start_cluster() {
   log "starting a durable PostgreSQL cluster in $PG_DIR"
   CLUSTER_STARTED=1
@@ -53,6 +53,9 @@ start_cluster() {
   unset VISITPAY_DATABASE_URL # the benchmark's own cluster, whatever the caller's environment says
   (umask 077 && openssl rand -hex 32 >"$TMP/lookup.key")
   export VISITPAY_LOOKUP_KEY_FILE=$TMP/lookup.key
+  (umask 077 && printf 'bench-1 %s\n' "$(openssl rand -hex 32)" >"$TMP/master.keys")
+  export VISITPAY_MASTER_KEYS_FILE=$TMP/master.keys
+  unset VISITPAY_MASTER_KEYS
 }
 
 # bench_cleanup RC STOP_FUNCTION LOG_FILE...: stops wrk, calls STOP_FUNCTION (the script's own

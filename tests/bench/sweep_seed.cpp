@@ -5,6 +5,7 @@
 #include <iostream>
 #include <string>
 
+#include "adapters/keys/file/file_key_store.hpp"
 #include "common/time_format.hpp"
 #include "due_sessions.hpp"
 
@@ -26,8 +27,12 @@ int main(int argc, char** argv) {
     due.deadline = visitpay::common::format_rfc3339_utc(
         std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now() -
                                                                 std::chrono::minutes(1)));
+    // The service's key ring, so that it can read what is seeded.
+    const char* ring_file = std::getenv("VISITPAY_MASTER_KEYS_FILE");
+    auto keys = visitpay::adapters::keys::load_key_ring("", ring_file ? ring_file : "");
+    if (!keys) throw std::runtime_error(keys.error().detail);
     visitpay::testing::seed_due_sessions(*db, static_cast<std::uint16_t>(std::stoi(argv[2])),
-                                         argv[3], due);
+                                         argv[3], due, visitpay::app::PayerVault(*keys));
   } catch (const std::exception& e) {
     std::cerr << "sweep_seed: " << e.what() << "\n";
     return 1;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/time_format.hpp"
+#include "adapters/keys/file/file_key_store.hpp"
 #include "due_sessions.hpp"
 #include "mocks/swedbankpay/swedbankpay_mock.hpp"
 #include "test_service.hpp"
@@ -39,7 +40,9 @@ TEST(InvoiceSweep, ThreeInstancesTurnTenThousandDueSessionsIntoExactlyOneOutcome
   due.with_order = kWithOrder;
   due.paid = kPaidAtProvider;
   due.no_phone = kNoPhone;
-  seed_due_sessions(*db, swedbank.port(), "test-token", due);
+  auto keys = adapters::keys::FileKeyStore::from_text(test_master_keys());
+  ASSERT_TRUE(keys);
+  seed_due_sessions(*db, swedbank.port(), "test-token", due, app::PayerVault(*keys));
 
   auto make_config = [&] {
     auto config = test_config(database);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "app/legacy_payers.hpp"
 #include "http_client.hpp"
 
 namespace visitpay::testing {
@@ -55,7 +56,8 @@ void pay(std::uint16_t port, const std::string& order_id) {
 }  // namespace
 
 void seed_due_sessions(store::PgSyncConnection& db, std::uint16_t mock_port,
-                       const std::string& mock_token, const DueSessions& spec) {
+                       const std::string& mock_token, const DueSessions& spec,
+                       const app::PayerVault& vault) {
   store::PgParams p;
   p.add(spec.with_order).add(spec.with_order + spec.no_phone).add(spec.prefix).add(spec.deadline);
   exec(db, R"sql(
@@ -80,6 +82,10 @@ void seed_due_sessions(store::PgSyncConnection& db, std::uint16_t mock_port,
     INSERT INTO payers (session_id, name, street, postal_code, city, country)
     SELECT id, 'Kari Nordmann', 'Storgata 1', '0155', 'Oslo', 'NO' FROM s)sql",
        p);
+  // Written in plaintext above, encrypted now exactly as the data migration does it.
+  common::Logger quiet(common::LogLevel::error);
+  auto encrypted = app::encrypt_legacy_payers(db, vault, common::Bytes(32, 1), quiet);
+  if (!encrypted) throw std::runtime_error("seeding failed: " + encrypted.error().detail);
   store::PgParams q;
   q.add(spec.prefix + "-%");
   auto ids = db.exec(

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "app/payer_vault.hpp"
 #include "store/pg_sync.hpp"
 
 namespace visitpay::testing {
@@ -20,8 +21,10 @@ struct DueSessions {
   std::string account = "main";  // the configured payment account of the orders
 };
 
-// Throws std::runtime_error on any failure.
+// Throws std::runtime_error on any failure. The payers are encrypted with `vault`, as the
+// service stores them.
 void seed_due_sessions(store::PgSyncConnection& db, std::uint16_t mock_port,
-                       const std::string& mock_token, const DueSessions& spec);
+                       const std::string& mock_token, const DueSessions& spec,
+                       const app::PayerVault& vault);
 
 }  // namespace visitpay::testing

@@ -216,4 +216,13 @@ std::optional<common::DataKey> FileKeyStore::master_key(std::string_view key_id)
   return std::nullopt;
 }
 
+common::Result<FileKeyStore> load_key_ring(const std::string& ring_text,
+                                           const std::string& ring_file) {
+  if (!ring_text.empty()) return FileKeyStore::from_text(ring_text);
+  if (!ring_file.empty()) return FileKeyStore::from_file(ring_file);
+  return common::make_error(common::ErrorCode::internal_error,
+                            "no master keys: set secrets.master_keys_file, "
+                            "VISITPAY_MASTER_KEYS_FILE or VISITPAY_MASTER_KEYS");
+}
+
 }  // namespace visitpay::adapters::keys

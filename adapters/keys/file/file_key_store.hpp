@@ -57,4 +57,9 @@ class FileKeyStore final : public ports::KeyStore {
   std::vector<Entry> keys_;  // in file order; the last one is active
 };
 
+// The configured master key ring: `ring_text` (VISITPAY_MASTER_KEYS) if set, else the file
+// `ring_file`; an error when neither is configured.
+common::Result<FileKeyStore> load_key_ring(const std::string& ring_text,
+                                           const std::string& ring_file);
+
 }  // namespace visitpay::adapters::keys

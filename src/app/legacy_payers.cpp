@@ -1,0 +1,84 @@
+#include "app/legacy_payers.hpp"
+
+#include <chrono>
+
+namespace visitpay::app {
+
+namespace {
+
+constexpr const char* kLegacyRows = R"sql(
+SELECT session_id::text, name, national_id, phone, street, postal_code, city, country
+FROM payers WHERE name IS NOT NULL AND name_enc IS NULL LIMIT 500)sql";
+
+// Guarded by name_enc IS NULL, so a row is sealed once even if two processes run this.
+constexpr const char* kSealRow = R"sql(
+WITH p AS (
+  UPDATE payers
+  SET national_id_hmac = $2::bytea, national_id_enc = $3::bytea, phone_enc = $4::bytea,
+      name_enc = $5::bytea, address_enc = $6::bytea, name = NULL, national_id = NULL,
+      phone = NULL, street = NULL, postal_code = NULL, city = NULL, country = NULL
+  WHERE session_id = $1::uuid AND name_enc IS NULL
+  RETURNING session_id
+)
+INSERT INTO payer_keys (session_id, key_class, master_key_id, wrapped_key, created_at)
+SELECT p.session_id, x.key_class, x.master_key_id, x.wrapped_key, now()
+FROM p, (VALUES ('transient', $7::text, $8::bytea), ('retained', $9::text, $10::bytea))
+        AS x (key_class, master_key_id, wrapped_key)
+ON CONFLICT (session_id, key_class) DO NOTHING)sql";
+
+std::string hex(const common::Bytes& b) {
+  return store::pg_bytea_hex(b.data(), b.size());
+}
+
+std::optional<std::string> hex(const std::optional<common::Bytes>& b) {
+  return b ? std::optional<std::string>(hex(*b)) : std::nullopt;
+}
+
+}  // namespace
+
+common::Result<std::int64_t> encrypt_legacy_payers(store::PgSyncConnection& db,
+                                                   const PayerVault& vault,
+                                                   const common::Bytes& lookup_key,
+                                                   common::Logger& log) {
+  std::int64_t done = 0;
+  while (true) {
+    auto rows = db.exec(kLegacyRows);
+    if (!rows) return std::move(rows).error();
+    if (rows->empty()) break;
+    for (int i = 0; i < rows->rows(); ++i) {
+      const std::string session_id = rows->string(i, 0);
+      domain::Payer payer;
+      payer.name = rows->string(i, 1);
+      payer.national_id = rows->optional_string(i, 2);
+      payer.phone = rows->optional_string(i, 3);
+      payer.address = {
+          rows->optional_string(i, 4).value_or(""), rows->optional_string(i, 5).value_or(""),
+          rows->optional_string(i, 6).value_or(""), rows->optional_string(i, 7).value_or("")};
+      auto sealed = vault.seal(session_id, payer);
+      if (!sealed) return std::move(sealed).error();
+      std::optional<std::string> lookup;
+      if (payer.national_id) {
+        const auto digest = national_id_lookup(lookup_key, *payer.national_id);
+        lookup = store::pg_bytea_hex(digest.data(), digest.size());
+      }
+      store::PgParams p;
+      p.add(session_id)
+          .add(lookup)
+          .add(hex(sealed->national_id))
+          .add(hex(sealed->phone))
+          .add(hex(sealed->name))
+          .add(hex(sealed->address))
+          .add(sealed->transient_key.master_key_id)
+          .add(hex(sealed->transient_key.wrapped))
+          .add(sealed->retained_key.master_key_id)
+          .add(hex(sealed->retained_key.wrapped));
+      auto updated = db.exec(kSealRow, p);
+      if (!updated) return std::move(updated).error();
+      ++done;
+    }
+  }
+  if (done > 0) log.info("payers.legacy_encrypted", {{"rows", static_cast<long long>(done)}});
+  return done;
+}
+
+}  // namespace visitpay::app
