@@ -95,6 +95,9 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
                      config_, clock_, log_, metrics_}),
       sweeper_(ioc_.get_executor(), invoices_, config_.invoices, clock_, log_,
                [this] { dispatcher_.nudge(); }),
+      privacy_(pool_),
+      purger_(ioc_.get_executor(), privacy_, store::RetentionPolicy{}, std::chrono::minutes(1), 500,
+              clock_, log_, metrics_),
       auth_(clients_, clock_, config_.auth.token_cache_ttl),
       checkouts_(sessions_, *vault_, config_, clock_, log_),
       payment_service_(payments_, outbox_, clock_, log_, [this] { dispatcher_.nudge(); }),
@@ -202,6 +205,7 @@ common::Result<std::uint16_t> Service::start(bool handle_signals) {
     dispatcher_.start();
     reconciler_.start();
     sweeper_.start();
+    purger_.start();
   } else {
     log_.info("service.outbox_disabled", {});
   }
@@ -218,6 +222,7 @@ void Service::request_stop() {
         dispatcher_.stop();
         reconciler_.stop();
         sweeper_.stop();
+        purger_.stop();
         co_await server_.shutdown();
         boost::system::error_code ignored;
         signals_.cancel(ignored);

@@ -26,10 +26,12 @@
 #include "store/outbox_store.hpp"
 #include "store/payment_store.hpp"
 #include "store/pg_pool.hpp"
+#include "store/privacy_store.hpp"
 #include "store/session_store.hpp"
 #include "workers/invoice_work.hpp"
 #include "workers/outbox_dispatcher.hpp"
 #include "workers/payment_work.hpp"
+#include "workers/purger.hpp"
 
 namespace visitpay::service {
 
@@ -54,6 +56,7 @@ class Service {
   workers::OutboxDispatcher& dispatcher() { return dispatcher_; }
   workers::Reconciler& reconciler() { return reconciler_; }
   workers::DeadlineSweeper& sweeper() { return sweeper_; }
+  workers::Purger& purger() { return purger_; }
 
  private:
   config::Config config_;
@@ -86,6 +89,8 @@ class Service {
   app::InvoiceDocuments invoice_documents_;
   workers::InvoiceWork invoice_work_;
   workers::DeadlineSweeper sweeper_;
+  store::PrivacyStore privacy_;
+  workers::Purger purger_;
   app::Authenticator auth_;
   app::CheckoutService checkouts_;
   app::PaymentService payment_service_;

@@ -1,0 +1,84 @@
+// Retention: the purger destroys each key class when its purpose ended, irreversibly, and leaves
+// an audit record without personal data. Manual clock: days and years pass in the test.
+#include "flow_fixture.hpp"
+
+namespace visitpay::testing {
+namespace {
+
+class PurgeTest : public FlowTest {
+ protected:
+  void purge_now() { service_->service().purger().nudge(); }
+
+  std::int64_t purged(const std::string& session_id, const std::string& column) {
+    return count("SELECT count(*) FROM payers WHERE session_id = '" + session_id + "' AND " +
+                 column + " IS NOT NULL");
+  }
+  std::int64_t keys(const std::string& session_id) {
+    return count("SELECT count(*) FROM payer_keys WHERE session_id = '" + session_id + "'");
+  }
+};
+
+TEST_F(PurgeTest, CancelledIsPurgedAtOnce) {
+  const auto id = checkout("V-PURGE-CANCEL");
+  ASSERT_TRUE(eventually([&] { return state_is(id, "awaiting_payment"); }));
+  ASSERT_EQ(
+      http_request(service_->port(), "POST", "/v1/checkouts/" + id + "/cancel", {}, auth()).status,
+      200);
+  purge_now();
+  ASSERT_TRUE(eventually([&] { return keys(id) == 0; }));
+  EXPECT_EQ(purged(id, "transient_purged_at"), 1);
+  EXPECT_EQ(purged(id, "retained_purged_at"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM payers WHERE session_id = '" + id +
+                  "' AND (name_enc IS NOT NULL OR phone_enc IS NOT NULL OR "
+                  "national_id_enc IS NOT NULL OR address_enc IS NOT NULL)"),
+            0);
+  EXPECT_EQ(count("SELECT count(*) FROM purge_events WHERE session_id = '" + id +
+                  "' AND rule = 'cancelled'"),
+            1);
+}
+
+TEST_F(PurgeTest, PaidIsPurgedSevenDaysAfterPayment) {
+  const auto id = checkout("V-PURGE-PAID");
+  ASSERT_TRUE(eventually([&] { return state_is(id, "awaiting_payment"); }));
+  ASSERT_TRUE(swedbank_->pay(only_order_id(), "CreditCard"));
+  ASSERT_TRUE(eventually([&] { return state_is(id, "paid"); }));
+  advance(std::chrono::days(6));
+  purge_now();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(keys(id), 2);  // not yet: the refund/dispute margin
+  advance(std::chrono::days(2));
+  purge_now();
+  ASSERT_TRUE(eventually([&] { return keys(id) == 0; }));
+  EXPECT_EQ(count("SELECT count(*) FROM payment_orders WHERE payment_url <> ''"), 0);
+}
+
+TEST_F(PurgeTest, InvoicedKeepsNameAndAddressForTheBookkeepingPeriod) {
+  const auto id = checkout("V-PURGE-INV", /*with_phone=*/false);
+  ASSERT_TRUE(eventually([&] { return state_is(id, "invoiced"); }));
+  const auto finance = service_->token("invoices:review");
+  auto db = service_->db();
+  auto r = db.exec("SELECT id::text FROM invoices WHERE session_id = '" + id + "'");
+  ASSERT_TRUE(r && r->rows() == 1);
+  const auto approve =
+      http_request(service_->port(), "POST", "/v1/invoices/" + r->string(0, 0) + "/approve", {},
+                   {{"Authorization", "Bearer " + finance}});
+  ASSERT_EQ(approve.status, 200) << approve.body;
+  purge_now();
+  ASSERT_TRUE(eventually([&] { return purged(id, "transient_purged_at") == 1; }));
+  EXPECT_EQ(purged(id, "retained_purged_at"), 0);
+  EXPECT_EQ(purged(id, "name_enc"), 1);  // kept: bokføringsloven
+  // Issued 2026: kept through 2031, destroyed from 2032-01-01.
+  service_->clock().set(*common::parse_rfc3339("2031-12-31T12:00:00Z"));
+  purge_now();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(purged(id, "retained_purged_at"), 0);
+  service_->clock().set(*common::parse_rfc3339("2032-01-02T12:00:00Z"));
+  purge_now();
+  ASSERT_TRUE(eventually([&] { return purged(id, "retained_purged_at") == 1; }));
+  EXPECT_EQ(keys(id), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM invoices WHERE buyer_name_enc IS NOT NULL"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM purge_events WHERE session_id = '" + id + "'"), 2);
+}
+
+}  // namespace
+}  // namespace visitpay::testing
