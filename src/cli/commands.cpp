@@ -15,6 +15,7 @@
 #include "store/client_store.hpp"
 #include "store/migrations.hpp"
 #include "store/pg_sync.hpp"
+#include "store/privacy_store.hpp"
 
 namespace visitpay::cli {
 
@@ -29,6 +30,8 @@ commands:
                               create an API client; prints its token once (only its hash is kept)
   clients list                list API clients (never their tokens)
   clients revoke NAME         revoke a client's token
+  privacy check               report personal data held past the retention policy (per rule);
+                              exit 1 if there is any (for cron), 0 if none
   version                     print the version
 
 The config file defaults to $VISITPAY_CONFIG, else /etc/visitpay/config.json.
@@ -112,6 +115,23 @@ int cmd_serve(const config::Config& config, common::Logger& log) {
   if (!port) return fail(port.error().detail);
   service.wait();
   return 0;
+}
+
+int cmd_privacy(const std::vector<std::string>& args, const config::Config& config) {
+  if (args.size() != 1 || args[0] != "check") return fail("privacy: expected check", 2);
+  auto db = open_db(config);
+  if (!db) return fail("privacy check: " + db.error().detail);
+  const ports::SystemClock clock;
+  auto overdue = store::PrivacyStore::overdue(*db, store::RetentionPolicy{}, clock.now());
+  if (!overdue) return fail("privacy check: " + overdue.error().detail);
+  std::int64_t total = 0;
+  for (const auto& rule : *overdue) {
+    std::cout << rule.rule << ": " << rule.sessions << "\n";
+    total += rule.sessions;
+  }
+  std::cout << (total == 0 ? "ok: no personal data held past its policy\n"
+                           : "FAIL: personal data held past its policy\n");
+  return total == 0 ? 0 : 1;
 }
 
 int cmd_clients(const std::vector<std::string>& args, const config::Config& config) {
@@ -209,6 +229,7 @@ int run(const std::vector<std::string>& all_args, char** environ_list) {
   if (command == "serve") return cmd_serve(*config, log);
   if (command == "migrate") return cmd_migrate(*config, log);
   if (command == "clients") return cmd_clients(rest, *config);
+  if (command == "privacy") return cmd_privacy(rest, *config);
   std::cerr << kUsage;
   return fail("unknown command " + command, 2);
 }

@@ -16,6 +16,18 @@ class PurgeTest : public FlowTest {
   std::int64_t keys(const std::string& session_id) {
     return count("SELECT count(*) FROM payer_keys WHERE session_id = '" + session_id + "'");
   }
+
+  // What `visitpay privacy check` reports: sessions per rule holding data past the policy.
+  std::int64_t overdue(const std::string& rule) {
+    auto db = service_->db();
+    auto counts =
+        store::PrivacyStore::overdue(db, store::RetentionPolicy{}, service_->clock().now());
+    if (!counts) throw std::runtime_error(counts.error().detail);
+    for (const auto& c : *counts) {
+      if (c.rule == rule) return c.sessions;
+    }
+    return -1;
+  }
 };
 
 TEST_F(PurgeTest, CancelledIsPurgedAtOnce) {
@@ -24,6 +36,9 @@ TEST_F(PurgeTest, CancelledIsPurgedAtOnce) {
   ASSERT_EQ(
       http_request(service_->port(), "POST", "/v1/checkouts/" + id + "/cancel", {}, auth()).status,
       200);
+  // The purger's next pass is a minute away: the check sees the cancelled session's data.
+  EXPECT_EQ(overdue("cancelled"), 1);
+  EXPECT_EQ(overdue("plaintext"), 0);
   purge_now();
   ASSERT_TRUE(eventually([&] { return keys(id) == 0; }));
   EXPECT_EQ(purged(id, "transient_purged_at"), 1);
@@ -35,6 +50,7 @@ TEST_F(PurgeTest, CancelledIsPurgedAtOnce) {
   EXPECT_EQ(count("SELECT count(*) FROM purge_events WHERE session_id = '" + id +
                   "' AND rule = 'cancelled'"),
             1);
+  EXPECT_EQ(overdue("cancelled"), 0);  // `visitpay privacy check` passes
 }
 
 TEST_F(PurgeTest, PaidIsPurgedSevenDaysAfterPayment) {
