@@ -43,6 +43,12 @@ ALTER TABLE invoices
   ADD COLUMN buyer_name_enc    bytea,
   ADD COLUMN buyer_address_enc bytea;
 
+-- The payment link (its token lets anyone pay, and reach the payer's order) is transient data
+-- too: encrypted under the transient key, destroyed with it.
+ALTER TABLE payment_orders
+  ALTER COLUMN payment_url DROP NOT NULL,
+  ADD COLUMN payment_url_enc bytea;
+
 -- Proof of purge for the data protection officer: which classes of which session were destroyed,
 -- under which rule, when. No personal data.
 CREATE TABLE purge_events (
@@ -54,3 +60,13 @@ CREATE TABLE purge_events (
   at         timestamptz NOT NULL
 );
 CREATE INDEX purge_events_session ON purge_events (session_id);
+
+-- Data-subject requests (GDPR Art. 15 access, Art. 17 erasure), audited: who asked, when, which
+-- sessions were found. Nothing identifies the person (not even the look-up hash).
+CREATE TABLE privacy_requests (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  kind        text NOT NULL CHECK (kind IN ('access', 'erasure')),
+  actor       text NOT NULL,  -- the API client (the data protection officer's token)
+  at          timestamptz NOT NULL,
+  session_ids uuid[] NOT NULL
+);

@@ -16,7 +16,7 @@ constexpr std::size_t kMaxCachedTokens = 10'000;
 
 bool is_known_scope(std::string_view s) {
   return s == scope::checkout_write || s == scope::sessions_read || s == scope::ops ||
-         s == scope::invoices_review;
+         s == scope::invoices_review || s == scope::privacy;
 }
 
 bool Principal::has_scope(std::string_view s) const {

@@ -21,6 +21,7 @@ inline constexpr std::string_view checkout_write = "checkout:write";
 inline constexpr std::string_view sessions_read = "sessions:read";
 inline constexpr std::string_view ops = "ops";
 inline constexpr std::string_view invoices_review = "invoices:review";  // finance
+inline constexpr std::string_view privacy = "privacy";  // the data protection officer
 }  // namespace scope
 
 bool is_known_scope(std::string_view scope);

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "store/wrapped_key_column.hpp"
+
 namespace visitpay::app {
 
 namespace {
@@ -25,6 +27,29 @@ SELECT p.session_id, x.key_class, x.master_key_id, x.wrapped_key, now()
 FROM p, (VALUES ('transient', $7::text, $8::bytea), ('retained', $9::text, $10::bytea))
         AS x (key_class, master_key_id, wrapped_key)
 ON CONFLICT (session_id, key_class) DO NOTHING)sql";
+
+// Payment links saved in plaintext: sealed under the session's transient key.
+constexpr const char* kLegacyLinks = R"sql(
+SELECT o.session_id::text, o.payment_url, k.master_key_id, k.wrapped_key
+FROM payment_orders o
+JOIN payer_keys k ON k.session_id = o.session_id AND k.key_class = 'transient'
+WHERE o.payment_url IS NOT NULL LIMIT 500)sql";
+
+constexpr const char* kSealLink = R"sql(
+UPDATE payment_orders SET payment_url = NULL, payment_url_enc = $2::bytea
+WHERE session_id = $1::uuid AND payment_url IS NOT NULL)sql";
+
+// What is left has no key to seal it under any more (purged): the link goes.
+constexpr const char* kDropOrphanLinks = R"sql(
+UPDATE payment_orders SET payment_url = NULL WHERE payment_url IS NOT NULL)sql";
+
+// An invoice's buyer copy is the session's retained ciphertexts (same key, same fields).
+constexpr const char* kLegacyInvoices = R"sql(
+UPDATE invoices i
+SET buyer_name_enc = p.name_enc, buyer_address_enc = p.address_enc, buyer_name = NULL,
+    buyer_street = NULL, buyer_postal_code = NULL, buyer_city = NULL, buyer_country = NULL
+FROM payers p
+WHERE p.session_id = i.session_id AND p.name_enc IS NOT NULL AND i.buyer_name IS NOT NULL)sql";
 
 std::string hex(const common::Bytes& b) {
   return store::pg_bytea_hex(b.data(), b.size());
@@ -76,6 +101,29 @@ common::Result<std::int64_t> encrypt_legacy_payers(store::PgSyncConnection& db,
       if (!updated) return std::move(updated).error();
       ++done;
     }
+  }
+  while (true) {
+    auto rows = db.exec(kLegacyLinks);
+    if (!rows) return std::move(rows).error();
+    if (rows->empty()) break;
+    for (int i = 0; i < rows->rows(); ++i) {
+      const std::string session_id = rows->string(i, 0);
+      auto key = store::wrapped_key(*rows, i, 2);
+      if (!key) return common::make_error(common::ErrorCode::internal_error, "a bad wrapped key");
+      auto sealed = vault.seal_field(session_id, KeyClass::transient, "payment_url", *key,
+                                     rows->string(i, 1));
+      if (!sealed) return std::move(sealed).error();
+      store::PgParams p;
+      p.add(session_id).add(hex(*sealed));
+      auto updated = db.exec(kSealLink, p);
+      if (!updated) return std::move(updated).error();
+      ++done;
+    }
+  }
+  for (const char* statement : {kDropOrphanLinks, kLegacyInvoices}) {
+    auto updated = db.exec(statement);
+    if (!updated) return std::move(updated).error();
+    done += updated->affected_rows();
   }
   if (done > 0) log.info("payers.legacy_encrypted", {{"rows", static_cast<long long>(done)}});
   return done;

@@ -177,6 +177,17 @@ common::Result<std::optional<std::string>> PayerVault::open_field(
   return open_blob(data.key, blob, field_context(session_id, key_class, field));
 }
 
+common::Result<common::Bytes> PayerVault::seal_field(std::string_view session_id,
+                                                     KeyClass key_class, std::string_view field,
+                                                     const WrappedKey& key,
+                                                     std::string_view plaintext) const {
+  auto data_key = unwrap(keys_, session_id, key_class, key);
+  if (!data_key) return std::move(data_key).error();
+  ScopedKey data(**data_key);
+  common::cleanse(**data_key);
+  return common::seal(data.key, plaintext, field_context(session_id, key_class, field));
+}
+
 common::Result<WrappedKey> PayerVault::rewrap(std::string_view session_id, KeyClass key_class,
                                               const WrappedKey& key) const {
   auto data_key = unwrap(keys_, session_id, key_class, key);

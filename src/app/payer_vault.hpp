@@ -60,6 +60,11 @@ class PayerVault {
       std::string_view session_id, KeyClass key_class, std::string_view field,
       const WrappedKey& key, const std::optional<common::Bytes>& blob) const;
 
+  // One more field under an existing data key (the payment link, known once the order exists).
+  common::Result<common::Bytes> seal_field(std::string_view session_id, KeyClass key_class,
+                                           std::string_view field, const WrappedKey& key,
+                                           std::string_view plaintext) const;
+
   // The same data key wrapped under the active master key (master key rotation).
   common::Result<WrappedKey> rewrap(std::string_view session_id, KeyClass key_class,
                                     const WrappedKey& key) const;

@@ -6,6 +6,7 @@
 
 #include "adapters/keys/file/file_key_store.hpp"
 #include "app/auth.hpp"
+#include "app/key_rotation.hpp"
 #include "app/legacy_payers.hpp"
 #include "common/time_format.hpp"
 #include "common/uuid.hpp"
@@ -30,6 +31,10 @@ commands:
                               create an API client; prints its token once (only its hash is kept)
   clients list                list API clients (never their tokens)
   clients revoke NAME         revoke a client's token
+  keys status                 data keys per master key; which key is active
+  keys rotate                 rewrap every data key under the key ring's active (last) master key,
+                              while the service runs; then the old key can be retired
+  keys generate ID            print a new key-ring line "ID <64 hex>" to append to the ring file
   privacy check               report personal data held past the retention policy (per rule);
                               exit 1 if there is any (for cron), 0 if none
   version                     print the version
@@ -122,7 +127,7 @@ int cmd_privacy(const std::vector<std::string>& args, const config::Config& conf
   auto db = open_db(config);
   if (!db) return fail("privacy check: " + db.error().detail);
   const ports::SystemClock clock;
-  auto overdue = store::PrivacyStore::overdue(*db, store::RetentionPolicy{}, clock.now());
+  auto overdue = store::PrivacyStore::overdue(*db, config.privacy.retention, clock.now());
   if (!overdue) return fail("privacy check: " + overdue.error().detail);
   std::int64_t total = 0;
   for (const auto& rule : *overdue) {
@@ -132,6 +137,46 @@ int cmd_privacy(const std::vector<std::string>& args, const config::Config& conf
   std::cout << (total == 0 ? "ok: no personal data held past its policy\n"
                            : "FAIL: personal data held past its policy\n");
   return total == 0 ? 0 : 1;
+}
+
+int cmd_keys(const std::vector<std::string>& args, const config::Config& config,
+             common::Logger& log) {
+  if (args.size() == 2 && args[0] == "generate") {
+    const auto line = adapters::keys::FileKeyStore::generate_key_line(args[1]);
+    if (line.empty()) return fail("keys generate: the id must be [A-Za-z0-9._-]{1,64}", 2);
+    std::cout << line << "\n";
+    return 0;
+  }
+  if (args.size() != 1 || (args[0] != "rotate" && args[0] != "status")) {
+    return fail("keys: expected status, rotate or generate ID", 2);
+  }
+  auto keys = adapters::keys::load_key_ring(config.master_keys, config.master_keys_file);
+  if (!keys) return fail("keys: " + keys.error().detail);
+  auto db = open_db(config);
+  if (!db) return fail("keys: " + db.error().detail);
+  const std::string active = keys->active_key_id();
+  if (args[0] == "rotate") {
+    const app::PayerVault vault(*keys);
+    auto report = app::rotate_master_key(*db, vault, active, log);
+    if (!report) return fail("keys rotate: " + report.error().detail);
+    for (const auto& [from, n] : report->from)
+      std::cout << "rewrapped " << n << " data key(s) from " << from << " to " << active << "\n";
+    std::cout << "every data key is wrapped under " << active << " (" << report->rewrapped
+              << " rewrapped now)\n";
+  }
+  auto counts = app::data_keys_per_master_key(*db);
+  if (!counts) return fail("keys: " + counts.error().detail);
+  bool others = false;
+  for (const auto& [id, n] : *counts) {
+    const bool known = keys->master_key(id).has_value();
+    std::cout << id << ": " << n << " data key(s)"
+              << (id == active ? " (active)" : known ? " (in the ring: run keys rotate)"
+                                                     : " (NOT in the key ring: unreadable)")
+              << "\n";
+    others = others || id != active;
+  }
+  if (!others) std::cout << "no data key under any other master key: older keys can be retired\n";
+  return others && args[0] == "rotate" ? 1 : 0;
 }
 
 int cmd_clients(const std::vector<std::string>& args, const config::Config& config) {
@@ -230,6 +275,7 @@ int run(const std::vector<std::string>& all_args, char** environ_list) {
   if (command == "migrate") return cmd_migrate(*config, log);
   if (command == "clients") return cmd_clients(rest, *config);
   if (command == "privacy") return cmd_privacy(rest, *config);
+  if (command == "keys") return cmd_keys(rest, *config, log);
   std::cerr << kUsage;
   return fail("unknown command " + command, 2);
 }

@@ -80,11 +80,14 @@ class ObjectReader {
     out = std::chrono::duration_cast<Duration>(std::chrono::milliseconds(ms));
   }
 
-  void duration(const std::string& key, std::chrono::seconds& out) {
+  // `allow_zero`: "0s" means at once (a retention period).
+  void duration(const std::string& key, std::chrono::seconds& out, bool allow_zero = false) {
     std::string text;
     string(key, text);
     if (text.empty()) return;
-    if (auto d = parse_duration(text)) {
+    if (allow_zero && (text == "0" || text == "0s")) {
+      out = std::chrono::seconds(0);
+    } else if (auto d = parse_duration(text)) {
       out = *d;
     } else {
       problems_.push_back(path_ + "/" + key + ": must be a duration like \"48h\", \"2m\", \"7d\"");
@@ -294,7 +297,7 @@ const std::set<std::string>& known_env() {
       "VISITPAY_PAYMENT_WINDOW",  "VISITPAY_QUIET_HOURS",
       "VISITPAY_PUBLIC_BASE_URL", "VISITPAY_OUTBOX",
       "VISITPAY_INVOICE_DIR",     "VISITPAY_MASTER_KEYS_FILE",
-      "VISITPAY_MASTER_KEYS"};
+      "VISITPAY_MASTER_KEYS",     "VISITPAY_RETENTION_PAID"};
   return names;
 }
 
@@ -362,6 +365,13 @@ void apply_env(Config& c, const EnvLookup& env, std::string& key_file,
     }
   }
   if (auto v = get("VISITPAY_INVOICE_DIR")) c.invoices.delivery_dir = *v;
+  if (auto v = get("VISITPAY_RETENTION_PAID")) {
+    if (auto d = parse_duration(*v)) {
+      c.privacy.retention.paid = *d;
+    } else {
+      problems.push_back("VISITPAY_RETENTION_PAID: must be a duration like \"7d\" or \"2m\"");
+    }
+  }
   if (auto v = get("VISITPAY_MASTER_KEYS_FILE")) c.master_keys_file = *v;
   if (auto v = get("VISITPAY_MASTER_KEYS")) c.master_keys = *v;
   if (auto v = get("VISITPAY_PUBLIC_BASE_URL")) {
@@ -554,6 +564,25 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
       r.integer("sweep_batch", c.invoices.sweep_batch, 1, 100'000);
       r.millis("abort_retry_ms", c.invoices.abort_retry);
       r.string("delivery_dir", c.invoices.delivery_dir);
+    }
+    if (const Json* o = root.get("privacy")) {
+      ObjectReader r(*o, "/privacy", problems);
+      r.millis("purge_interval_ms", c.privacy.purge_interval);
+      r.integer("purge_batch", c.privacy.purge_batch, 1, 100'000);
+      if (const Json* policy = r.get("retention")) {
+        ObjectReader p(*policy, "/privacy/retention", problems);
+        auto& retention = c.privacy.retention;
+        p.duration("paid", retention.paid, true);
+        p.duration("cancelled", retention.cancelled, true);
+        p.integer("bookkeeping_years", retention.bookkeeping_years, 0, 20);
+        p.duration("safety_net", retention.safety_net);
+        const auto bookkeeping = std::chrono::days(366) * (retention.bookkeeping_years + 1);
+        if (retention.safety_net <= retention.paid || retention.safety_net <= bookkeeping) {
+          problems.push_back(
+              "/privacy/retention/safety_net: must be longer than every other period (paid, "
+              "bookkeeping_years + 1 years)");
+        }
+      }
     }
     if (const Json* q = root.get("quiet_hours")) {
       if (!q->is_string() || !parse_quiet_hours(q->get<std::string>(), c.quiet_hours)) {

@@ -14,6 +14,7 @@
 #include "domain/checkout.hpp"
 #include "domain/kid.hpp"
 #include "domain/payment_sms.hpp"
+#include "domain/retention.hpp"
 
 namespace visitpay::config {
 
@@ -100,6 +101,13 @@ struct InvoiceConfig {
   std::string delivery_dir = "var/invoices";  // print-and-post: PDFs land here
 };
 
+// Retention of the payer's personal data (the policy) and the purger that applies it.
+struct PrivacyConfig {
+  domain::RetentionPolicy retention;
+  std::chrono::milliseconds purge_interval{60000};  // how often each instance looks
+  int purge_batch = 500;                             // sessions per rule and statement
+};
+
 struct WebhookConfig {
   // Source addresses allowed to POST provider callbacks (exact IPs); empty = any.
   std::vector<std::string> allowed_sources;
@@ -150,6 +158,7 @@ struct Config {
   OutboxConfig outbox;
   ReconcileConfig reconcile;
   InvoiceConfig invoices;
+  PrivacyConfig privacy;
   domain::QuietHours quiet_hours;
   WebhookConfig webhooks;
 

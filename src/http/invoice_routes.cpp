@@ -6,6 +6,7 @@
 #include "common/time_format.hpp"
 #include "http/authorize.hpp"
 #include "http/invoice_json.hpp"
+#include "http/json_body.hpp"
 #include "http/problem.hpp"
 
 namespace visitpay::http {
@@ -92,57 +93,6 @@ std::optional<domain::Timestamp> parse_bound(std::string_view s, bool end_of_day
     ymd = std::chrono::year_month_day{std::chrono::sys_days(*ymd) + std::chrono::days(1)};
   return common::from_oslo_local(static_cast<int>(ymd->year()), static_cast<unsigned>(ymd->month()),
                                  static_cast<unsigned>(ymd->day()), 0, 0);
-}
-
-bool is_json(const Request& req) {
-  const std::string_view value = req[bhttp::field::content_type];
-  return value.substr(0, value.find(';')) == "application/json";
-}
-
-// The JSON object body of a finance action; an empty body counts as {}.
-std::variant<Json, common::Error> object_body(const Request& req) {
-  if (req.body().empty()) return Json::object();
-  if (!is_json(req)) {
-    return make_error(ErrorCode::unsupported_media_type, "send Content-Type: application/json");
-  }
-  auto body = Json::parse(req.body(), nullptr, false);
-  if (body.is_discarded()) {
-    return make_error(ErrorCode::malformed_json, "the body is not a valid UTF-8 JSON document");
-  }
-  if (!body.is_object()) {
-    common::Error e = make_error(ErrorCode::validation_failed, "the body must be a JSON object");
-    e.fields.push_back({"", "must be an object"});
-    return e;
-  }
-  return body;
-}
-
-// A string member of at most kMaxText bytes; records a field error otherwise.
-std::string text_member(const Json& body, const std::string& key, bool required,
-                        std::vector<common::FieldError>& errors) {
-  const auto it = body.find(key);
-  if (it == body.end() || it->is_null()) {
-    if (required) errors.push_back({"/" + key, "is required"});
-    return {};
-  }
-  if (!it->is_string()) {
-    errors.push_back({"/" + key, "must be a string"});
-    return {};
-  }
-  auto value = it->get<std::string>();
-  if (required && value.find_first_not_of(" \t") == std::string::npos) {
-    errors.push_back({"/" + key, "must not be empty"});
-  } else if (value.size() > kMaxText) {
-    errors.push_back({"/" + key, "must be at most " + std::to_string(kMaxText) + " bytes"});
-  }
-  return value;
-}
-
-common::Error invalid(std::vector<common::FieldError> errors) {
-  common::Error e = make_error(ErrorCode::validation_failed,
-                               std::to_string(errors.size()) + " field(s) are invalid");
-  e.fields = std::move(errors);
-  return e;
 }
 
 class InvoiceHandlers {
@@ -282,7 +232,7 @@ class InvoiceHandlers {
     auto body = object_body(req);
     if (auto* e = std::get_if<common::Error>(&body)) co_return problem(*e, ctx, req);
     std::vector<common::FieldError> errors;
-    const auto reason = text_member(std::get<Json>(body), "reason", true, errors);
+    const auto reason = text_member(std::get<Json>(body), "reason", true, kMaxText, errors);
     if (!errors.empty()) co_return problem(invalid(std::move(errors)), ctx, req);
     auto invoice =
         co_await d_.invoices.void_invoice(id(ctx), std::get<app::Principal>(auth), reason);
@@ -295,7 +245,7 @@ class InvoiceHandlers {
     auto body = object_body(req);
     if (auto* e = std::get_if<common::Error>(&body)) co_return problem(*e, ctx, req);
     std::vector<common::FieldError> errors;
-    const auto reason = text_member(std::get<Json>(body), "reason", false, errors);
+    const auto reason = text_member(std::get<Json>(body), "reason", false, kMaxText, errors);
     if (!errors.empty()) co_return problem(invalid(std::move(errors)), ctx, req);
     auto note = co_await d_.invoices.credit(id(ctx), std::get<app::Principal>(auth), reason);
     if (!note) co_return problem(note.error(), ctx, req);
@@ -312,8 +262,8 @@ class InvoiceHandlers {
     if (auto* e = std::get_if<common::Error>(&body)) co_return problem(*e, ctx, req);
     std::vector<common::FieldError> errors;
     const auto& json = std::get<Json>(body);
-    auto paid_on = text_member(json, "paid_on", false, errors);
-    const auto reference = text_member(json, "reference", false, errors);
+    auto paid_on = text_member(json, "paid_on", false, kMaxText, errors);
+    const auto reference = text_member(json, "reference", false, kMaxText, errors);
     const auto today = common::format_oslo_iso_date(d_.clock.now());
     if (paid_on.empty()) {
       paid_on = today;

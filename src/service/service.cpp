@@ -13,6 +13,7 @@
 #include "adapters/sms/linkmobility/linkmobility_gateway.hpp"
 #include "common/crypto.hpp"
 #include "http/invoice_routes.hpp"
+#include "http/privacy_routes.hpp"
 #include "http/routes.hpp"
 
 namespace visitpay::service {
@@ -96,13 +97,16 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
       sweeper_(ioc_.get_executor(), invoices_, config_.invoices, clock_, log_,
                [this] { dispatcher_.nudge(); }),
       privacy_(pool_),
-      purger_(ioc_.get_executor(), privacy_, store::RetentionPolicy{}, std::chrono::minutes(1), 500,
+      purger_(ioc_.get_executor(), privacy_, config_.privacy.retention, config_.privacy.purge_interval,
+              config_.privacy.purge_batch,
               clock_, log_, metrics_),
       auth_(clients_, clock_, config_.auth.token_cache_ttl),
       checkouts_(sessions_, *vault_, config_, clock_, log_),
       payment_service_(payments_, outbox_, clock_, log_, [this] { dispatcher_.nudge(); }),
       invoice_service_(invoices_, invoice_documents_, *vault_, clock_, log_,
                        [this] { dispatcher_.nudge(); }),
+      privacy_service_(privacy_, *vault_, config_.lookup_key, config_.privacy.retention,
+                       config_.checkout.allow_synthetic_national_ids, clock_, log_),
       server_(ioc_, config_.http, router_, metrics_, log_),
       signals_(ioc_) {
   namespace spay = adapters::payment::swedbankpay;
@@ -136,6 +140,7 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
   http::register_routes(router_,
                         {config_, auth_, checkouts_, payment_service_, pool_, metrics_, log_});
   http::register_invoice_routes(router_, {auth_, invoice_service_, clock_, log_});
+  http::register_privacy_routes(router_, {auth_, privacy_service_, log_});
   metrics_.add_collector([this](std::string& out) {
     const auto s = pool_.stats();
     out += "# HELP visitpay_db_pool_connections Database connections by state\n";

@@ -12,6 +12,7 @@
 #include "app/checkout_service.hpp"
 #include "app/invoice_documents.hpp"
 #include "app/invoice_service.hpp"
+#include "app/privacy_service.hpp"
 #include "app/payer_vault.hpp"
 #include "app/payment_service.hpp"
 #include "common/log.hpp"
@@ -95,6 +96,7 @@ class Service {
   app::CheckoutService checkouts_;
   app::PaymentService payment_service_;
   app::InvoiceService invoice_service_;
+  app::PrivacyService privacy_service_;
   http::Router router_;
   http::HttpServer server_;
   boost::asio::signal_set signals_;

@@ -5,6 +5,7 @@
 #include "common/time_format.hpp"
 #include "common/uuid.hpp"
 #include "store/pg_transaction.hpp"
+#include "store/wrapped_key_column.hpp"
 
 namespace visitpay::store {
 
@@ -274,10 +275,7 @@ InvoiceRecord read_invoice(const PgResult& r, int row) {
   v.updated_at = timestamp(r, row, c++);
   v.buyer_name_enc = r.bytea(row, c++);
   v.buyer_address_enc = r.bytea(row, c++);
-  if (!r.is_null(row, c)) {
-    if (auto wrapped = r.bytea(row, c + 1))
-      v.retained_key = domain::WrappedKey{r.string(row, c), *wrapped};
-  }
+  v.retained_key = wrapped_key(r, row, c);
   return v;
 }
 

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "common/time_format.hpp"
+#include "store/wrapped_key_column.hpp"
 
 namespace visitpay::store {
 
@@ -12,8 +13,11 @@ using common::Result;
 namespace {
 
 constexpr Statement kOrderContext{"payment.order_context", R"sql(
-SELECT s.state, s.clinic_id, s.amount_ore, s.vat_amount_ore, o.order_id
-FROM sessions s LEFT JOIN payment_orders o ON o.session_id = s.id
+SELECT s.state, s.clinic_id, s.amount_ore, s.vat_amount_ore, o.order_id, k.master_key_id,
+       k.wrapped_key
+FROM sessions s
+LEFT JOIN payment_orders o ON o.session_id = s.id
+LEFT JOIN payer_keys k ON k.session_id = s.id AND k.key_class = 'transient'
 WHERE s.id = $1)sql"};
 
 // The session row is locked (FOR UPDATE) so a concurrent cancel is seen: then the fresh order is
@@ -22,9 +26,9 @@ constexpr Statement kSaveOrder{"payment.save_order", R"sql(
 WITH s AS (
   SELECT id, state FROM sessions WHERE id = $1 FOR UPDATE
 ), o AS (
-  INSERT INTO payment_orders (session_id, account, order_id, payment_url, status, created_at,
+  INSERT INTO payment_orders (session_id, account, order_id, payment_url_enc, status, created_at,
                               updated_at)
-  SELECT s.id, $2::text, $3::text, $4::text, $5::text, $6::timestamptz, $6::timestamptz FROM s
+  SELECT s.id, $2::text, $3::text, $4::bytea, $5::text, $6::timestamptz, $6::timestamptz FROM s
   ON CONFLICT (session_id) DO NOTHING
   RETURNING session_id
 ), next AS (
@@ -37,7 +41,7 @@ WITH s AS (
 SELECT count(*) FROM o)sql"};
 
 constexpr Statement kSmsContext{"payment.sms_context", R"sql(
-SELECT s.state, s.clinic_id, s.amount_ore, p.phone_enc, o.payment_url,
+SELECT s.state, s.clinic_id, s.amount_ore, p.phone_enc, o.payment_url_enc,
        (SELECT count(*) FROM sms_messages m
         WHERE m.session_id = s.id AND m.status IN ('sending', 'unknown')),
        (SELECT max(attempted_at) FROM sms_messages m
@@ -261,14 +265,20 @@ asio::awaitable<Result<std::optional<OrderContext>>> PaymentStore::order_context
   c.amount = r->int64(0, 2);
   c.vat_amount = r->int64(0, 3);
   c.order_id = r->optional_string(0, 4);
+  c.transient_key = wrapped_key(*r, 0, 5);
   co_return c;
 }
 
 asio::awaitable<Result<void>> PaymentStore::save_order(
     std::string_view session_id, std::string_view account, std::string_view order_id,
-    std::string_view payment_url, std::string_view status, domain::Timestamp now) {
+    const common::Bytes& payment_url_enc, std::string_view status, domain::Timestamp now) {
   PgParams p;
-  p.add(session_id).add(account).add(order_id).add(payment_url).add(status).add(ts(now));
+  p.add(session_id)
+      .add(account)
+      .add(order_id)
+      .add(pg_bytea_hex(payment_url_enc.data(), payment_url_enc.size()))
+      .add(status)
+      .add(ts(now));
   auto r = co_await pool_.execute(kSaveOrder, p);
   if (!r) co_return std::move(r).error();
   co_return Ok{};
@@ -286,11 +296,8 @@ asio::awaitable<Result<std::optional<SmsContext>>> PaymentStore::sms_context(
   c.clinic_id = r->string(0, 1);
   c.amount = r->int64(0, 2);
   c.phone_enc = r->bytea(0, 3);
-  if (!r->is_null(0, 7)) {
-    if (auto wrapped = r->bytea(0, 8))
-      c.transient_key = domain::WrappedKey{r->string(0, 7), *wrapped};
-  }
-  c.payment_url = r->optional_string(0, 4);
+  c.transient_key = wrapped_key(*r, 0, 7);
+  c.payment_url_enc = r->bytea(0, 4);
   c.unresolved_attempts = static_cast<int>(r->int64(0, 5));
   if (!r->is_null(0, 6)) c.last_unresolved_at = common::parse_pg_timestamptz(r->text(0, 6));
   co_return c;

@@ -27,6 +27,7 @@ struct OrderContext {
   domain::Ore amount = 0;
   domain::Ore vat_amount = 0;
   std::optional<std::string> order_id;  // set once an order was saved
+  std::optional<domain::WrappedKey> transient_key;  // seals the payment link; nullopt once purged
 };
 
 // What sending the payment-link SMS needs. The phone number is encrypted (under the session's
@@ -37,7 +38,7 @@ struct SmsContext {
   domain::Ore amount = 0;
   std::optional<common::Bytes> phone_enc;
   std::optional<domain::WrappedKey> transient_key;  // nullopt once purged
-  std::optional<std::string> payment_url;
+  std::optional<common::Bytes> payment_url_enc;  // under the transient key, like the phone
   int unresolved_attempts = 0;  // earlier sends whose outcome is unknown (possible duplicates)
   std::optional<domain::Timestamp> last_unresolved_at;
 };
@@ -85,7 +86,7 @@ class PaymentStore {
   asio::awaitable<common::Result<void>> save_order(std::string_view session_id,
                                                    std::string_view account,
                                                    std::string_view order_id,
-                                                   std::string_view payment_url,
+                                                   const common::Bytes& payment_url_enc,
                                                    std::string_view status, domain::Timestamp now);
 
   asio::awaitable<common::Result<std::optional<SmsContext>>> sms_context(

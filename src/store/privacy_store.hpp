@@ -2,23 +2,21 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "common/crypto.hpp"
 #include "common/result.hpp"
+#include "domain/sealed_payer.hpp"
 #include "domain/checkout.hpp"
+#include "domain/retention.hpp"
 #include "store/pg_pool.hpp"
 #include "store/pg_sync.hpp"
 
 namespace visitpay::store {
 
-// The retention policy (config `retention`), as durations from the event that ends a purpose.
-struct RetentionPolicy {
-  std::chrono::seconds paid{std::chrono::days(7)};  // refund/dispute margin after payment
-  std::chrono::seconds cancelled{0};                // at once
-  int bookkeeping_years = 5;                        // after the end of the fiscal year
-  std::chrono::seconds safety_net{std::chrono::days(7 * 365)};  // anything older, regardless
-};
+using domain::RetentionPolicy;
 
 // Purging destroys a class's wrapped data key and its ciphertexts in one statement (crypto-
 // shredding) and writes a purge_events row (session, classes, rule, actor, time; no personal
@@ -29,6 +27,55 @@ struct OverdueCount {
   std::int64_t sessions = 0;
 };
 
+// What is held about one session of a data subject (found by the look-up hash): the ciphertexts
+// and wrapped keys still there, and what was purged when.
+struct SubjectInvoice {
+  std::string id;
+  std::string kind;  // invoice | credit_note
+  std::int64_t number = 0;
+  std::string status;
+  std::optional<std::string> issue_date;  // YYYY-MM-DD
+  domain::Timestamp created_at;
+};
+
+struct PurgeRecord {
+  std::vector<std::string> classes;
+  std::string rule;
+  std::string actor;
+  domain::Timestamp at;
+};
+
+struct SubjectSession {
+  std::string id;
+  std::string clinic_id;
+  std::string state;
+  domain::Ore amount = 0;
+  domain::Timestamp created_at;
+  std::optional<domain::Timestamp> transient_purged_at;
+  std::optional<domain::Timestamp> retained_purged_at;
+  std::optional<domain::WrappedKey> transient_key;  // nullopt once purged
+  std::optional<domain::WrappedKey> retained_key;
+  std::optional<common::Bytes> national_id_enc, phone_enc, name_enc, address_enc,
+      payment_url_enc;
+  std::vector<SubjectInvoice> invoices;
+  std::vector<PurgeRecord> purges;
+};
+
+// A data-subject request as audited: who asked what, when, and which sessions it touched (no
+// personal data: not even the look-up hash).
+struct PrivacyRequestRecord {
+  std::string kind;  // access | erasure
+  std::string actor;
+  domain::Timestamp at;
+  std::vector<std::string> session_ids;
+};
+
+// The classes an erasure destroyed in one session.
+struct ErasedSession {
+  std::string session_id;
+  std::vector<std::string> classes;
+};
+
 class PrivacyStore {
  public:
   explicit PrivacyStore(PgPool& pool) : pool_(pool) {}
@@ -36,6 +83,20 @@ class PrivacyStore {
   // One pass of every rule, at most `limit` sessions per rule. Returns the sessions purged.
   asio::awaitable<common::Result<std::int64_t>> purge_due(const RetentionPolicy& policy,
                                                           domain::Timestamp now, int limit);
+
+  // Every session whose payer has this look-up hash, oldest first, with invoices and purges.
+  asio::awaitable<common::Result<std::vector<SubjectSession>>> subject(
+      const common::Sha256Digest& lookup);
+
+  // Art. 17 erasure, in one transaction with its audit record: destroys what no law requires
+  // kept (see the rules in privacy_store.cpp) and returns what went per session. `clinic_ids`
+  // limits it to those clinics (empty: all).
+  asio::awaitable<common::Result<std::vector<ErasedSession>>> erase(
+      const common::Sha256Digest& lookup, const std::vector<std::string>& clinic_ids,
+      const PrivacyRequestRecord& audit);
+
+  // Art. 15 access, audited before the data is handed out.
+  asio::awaitable<common::Result<void>> record_request(const PrivacyRequestRecord& audit);
 
   // For `visitpay privacy check`: per rule, how many sessions hold data past the policy, plus
   // any plaintext left ("plaintext").

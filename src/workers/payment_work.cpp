@@ -128,6 +128,7 @@ asio::awaitable<OutboxOutcome> PaymentWork::create_order(const store::OutboxItem
   const auto& session = **context;
   // Cancelled meanwhile, or the order exists (saved together with the SMS work): nothing to do.
   if (session.state != "pending" || session.order_id) co_return OutboxOutcome::success();
+  if (!session.transient_key) co_return OutboxOutcome::give_up("the payer's data was purged");
 
   const config::Clinic* clinic = d_.config.find_clinic(session.clinic_id);
   if (clinic == nullptr) co_return OutboxOutcome::give_up("the clinic is not configured");
@@ -151,9 +152,12 @@ asio::awaitable<OutboxOutcome> PaymentWork::create_order(const store::OutboxItem
 
   auto order = co_await provider->create_order(request);
   if (!order) co_return OutboxOutcome::from_error(order.error());
+  // The link is transient data: sealed under the session's transient key, shredded with it.
+  auto link = d_.vault.seal_field(item.session_id, app::KeyClass::transient, "payment_url",
+                                  *session.transient_key, order->payment_url);
+  if (!link) co_return OutboxOutcome::give_up(link.error().detail);
   auto saved = co_await d_.payments.save_order(item.session_id, clinic->payment_account, order->id,
-                                               order->payment_url, status_name(order->status),
-                                               d_.clock.now());
+                                               *link, status_name(order->status), d_.clock.now());
   if (!saved) co_return OutboxOutcome::from_error(saved.error());
   d_.log.info("payment.order_created", {{"session_id", item.session_id}, {"order_id", order->id}});
   co_return OutboxOutcome::success();
@@ -165,13 +169,17 @@ asio::awaitable<OutboxOutcome> PaymentWork::send_sms(const store::OutboxItem& it
   if (!context->has_value()) co_return OutboxOutcome::give_up("the session does not exist");
   const auto& session = **context;
   if (session.state != "pending") co_return OutboxOutcome::success();
-  if (!session.phone_enc || !session.transient_key || !session.payment_url) {
+  if (!session.phone_enc || !session.transient_key || !session.payment_url_enc) {
     co_return OutboxOutcome::give_up("no phone number or no payment order");
   }
   auto phone = d_.vault.open_field(item.session_id, app::KeyClass::transient, "phone",
                                    *session.transient_key, session.phone_enc);
   if (!phone) co_return OutboxOutcome::give_up(phone.error().detail);
   if (!phone->has_value()) co_return OutboxOutcome::give_up("no phone number");
+  auto link = d_.vault.open_field(item.session_id, app::KeyClass::transient, "payment_url",
+                                  *session.transient_key, session.payment_url_enc);
+  if (!link) co_return OutboxOutcome::give_up(link.error().detail);
+  if (!link->has_value()) co_return OutboxOutcome::give_up("no payment link");
   const config::Clinic* clinic = d_.config.find_clinic(session.clinic_id);
   if (clinic == nullptr) co_return OutboxOutcome::give_up("the clinic is not configured");
   ports::SmsGateway* gateway = sms_gateway(clinic->sms_account);
@@ -195,7 +203,7 @@ asio::awaitable<OutboxOutcome> PaymentWork::send_sms(const store::OutboxItem& it
 
   const auto deadline = deadline_after(now, clinic->payment_window);
   const std::string text =
-      domain::compose_payment_sms({clinic->display_name, session.amount, *session.payment_url,
+      domain::compose_payment_sms({clinic->display_name, session.amount, **link,
                                    deadline, clinic->invoice_fee_ore});
   if (text.empty()) co_return OutboxOutcome::give_up("the SMS text does not fit two segments");
 

@@ -65,7 +65,7 @@ TEST_F(PurgeTest, PaidIsPurgedSevenDaysAfterPayment) {
   advance(std::chrono::days(2));
   purge_now();
   ASSERT_TRUE(eventually([&] { return keys(id) == 0; }));
-  EXPECT_EQ(count("SELECT count(*) FROM payment_orders WHERE payment_url <> ''"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM payment_orders WHERE payment_url_enc IS NOT NULL"), 0);
 }
 
 TEST_F(PurgeTest, InvoicedKeepsNameAndAddressForTheBookkeepingPeriod) {

@@ -123,6 +123,7 @@ class FlowTest : public ::testing::Test {
       if (clinic.id == "oslo-sentrum") clinic.sms_sender = "OsloSentrum";
     }
     if (!sms_account_override_.empty()) config.sms_accounts[0].base_url = sms_account_override_;
+    if (!master_keys_.empty()) config.master_keys = master_keys_;
     return config;
   }
 
@@ -184,6 +185,7 @@ class FlowTest : public ::testing::Test {
   domain::QuietHours quiet_hours_;
   std::vector<std::string> allowed_sources_;
   std::string sms_account_override_;
+  std::string master_keys_;  // the key ring; empty: test_master_keys()
   std::chrono::milliseconds reconcile_interval_ = std::chrono::hours(1);
   std::chrono::milliseconds status_lag_ = 300ms;  // the mock's callback_before_status lag
   std::filesystem::path delivery_dir_;            // print-and-post folder of this test

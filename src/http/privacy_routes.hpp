@@ -1,0 +1,20 @@
+#pragma once
+
+#include "app/auth.hpp"
+#include "app/privacy_service.hpp"
+#include "common/log.hpp"
+#include "http/router.hpp"
+
+namespace visitpay::http {
+
+struct PrivacyRouteDeps {
+  app::Authenticator& auth;
+  app::PrivacyService& privacy;
+  common::Logger& log;
+};
+
+// Data-subject requests under /v1/privacy (scope privacy): access (GDPR Art. 15) and erasure
+// (Art. 17), each by the person's national id in the body (never in a URL, which gets logged).
+void register_privacy_routes(Router& router, PrivacyRouteDeps deps);
+
+}  // namespace visitpay::http
