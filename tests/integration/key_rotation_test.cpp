@@ -21,7 +21,8 @@ class KeyRotationTest : public FlowTest {
   std::string cli(const std::string& ring, const std::string& args) {
     return run_command("env -i PATH=/usr/bin:/bin DATABASE_URL='" + database_ +
                        "' VISITPAY_LOOKUP_KEY=" + std::string(64, 'a') +
-                       " VISITPAY_MASTER_KEYS='" + ring + "' " VISITPAY_BINARY " --config " +
+                       " VISITPAY_MASTER_KEYS='" + ring +
+                       "' MOCK_SWEDBANKPAY_TOKEN=t MOCK_LINKMOBILITY_PASSWORD=p " VISITPAY_BINARY " --config " +
                        VISITPAY_SOURCE_DIR "/deploy/config/local.json " + args +
                        " 2>&1; echo exit=$?");
   }

@@ -68,7 +68,8 @@ config::Config test_config(const std::string& conninfo) {
                         "foretaksregisteret": true, "bank_account": "1234.56.78903"},
        "invoice_fee_ore": 2900, "invoice_due_days": 14}
     ]})";
-  const std::string key = common::to_hex(common::random_bytes(32));
+  // One look-up key per test process, like a deployment's: restarts keep finding the rows.
+  static const std::string key = common::to_hex(common::random_bytes(32));
   auto config =
       config::parse_config(json, [&](const std::string& name) -> std::optional<std::string> {
         if (name == "VISITPAY_DATABASE_URL") return conninfo;
