@@ -33,6 +33,8 @@ Usage: deploy/local.sh COMMAND [OPTIONS]
                      serve on http://127.0.0.1:8080 (or $VISITPAY_LISTEN) in the foreground, with
                      quiet hours off unless VISITPAY_QUIET_HOURS is set; Ctrl-C stops everything
   test [--sanitize]  build, then run every test with ctest (exit code = ctest's)
+  cli COMMAND...     a visitpay admin command (privacy check, keys status|rotate, clients ...)
+                     against the local run's private database and development secrets
   lint               clang-format check and clang-tidy over src adapters mocks (tests: format)
   bench              check-out ingest benchmark (tests/bench/ingest_bench.sh)
   help               this text
@@ -149,6 +151,31 @@ wait_for_http() {
   die "$name did not answer on $url within 5 s"
 }
 
+# local_secrets: the development secrets in var/ (created on first use) in the environment the
+# local config reads: the mocks' credentials, the look-up key and the master key ring.
+local_secrets() {
+  mkdir -p "$ROOT/var"
+  ensure_secret var/mock-swedbankpay.token 16
+  ensure_secret var/mock-linkmobility.password 16
+  MOCK_SWEDBANKPAY_TOKEN=$(<var/mock-swedbankpay.token)
+  MOCK_LINKMOBILITY_PASSWORD=$(<var/mock-linkmobility.password)
+  export MOCK_SWEDBANKPAY_TOKEN MOCK_LINKMOBILITY_PASSWORD
+  if [[ -z "${VISITPAY_LOOKUP_KEY_FILE:-}" ]]; then
+    ensure_secret var/lookup.key 32
+    export VISITPAY_LOOKUP_KEY_FILE=$ROOT/var/lookup.key
+  fi
+  # A development master key ring (one key); production brings its own (the service refuses to
+  # start without one). Never commit it: var/ is git-ignored.
+  if [[ -z "${VISITPAY_MASTER_KEYS_FILE:-}${VISITPAY_MASTER_KEYS:-}" ]]; then
+    if [[ ! -s var/master.keys ]]; then
+      log "generating var/master.keys (development master key)"
+      (umask 077 && printf 'dev-1 %s\n' "$(openssl rand -hex 32)" >var/master.keys)
+    fi
+    chmod 600 var/master.keys
+    export VISITPAY_MASTER_KEYS_FILE=$ROOT/var/master.keys
+  fi
+}
+
 cmd_run() {
   (($# == 0)) || die "run takes no options"
   cmd_build
@@ -172,13 +199,7 @@ cmd_run() {
   local sp_url=http://$sp_listen lm_url=http://$lm_listen
   local config=$CONFIG
 
-  # The mocks' credentials, created once in var/; deploy/config/local.json reads them from
-  # these environment variables.
-  ensure_secret var/mock-swedbankpay.token 16
-  ensure_secret var/mock-linkmobility.password 16
-  MOCK_SWEDBANKPAY_TOKEN=$(<var/mock-swedbankpay.token)
-  MOCK_LINKMOBILITY_PASSWORD=$(<var/mock-linkmobility.password)
-  export MOCK_SWEDBANKPAY_TOKEN MOCK_LINKMOBILITY_PASSWORD
+  local_secrets
 
   # Mocks elsewhere than local.json says: run with a copy of it that points there.
   if [[ "$sp_listen" != 127.0.0.1:8091 || "$lm_listen" != 127.0.0.1:8092 ]]; then
@@ -209,20 +230,6 @@ cmd_run() {
     log "using the database named by DATABASE_URL / VISITPAY_DATABASE_URL"
   fi
 
-  if [[ -z "${VISITPAY_LOOKUP_KEY_FILE:-}" ]]; then
-    ensure_secret var/lookup.key 32
-    export VISITPAY_LOOKUP_KEY_FILE=$ROOT/var/lookup.key
-  fi
-  # A development master key ring (one key); production brings its own (the service refuses to
-  # start without one). Never commit it: var/ is git-ignored.
-  if [[ -z "${VISITPAY_MASTER_KEYS_FILE:-}${VISITPAY_MASTER_KEYS:-}" ]]; then
-    if [[ ! -s var/master.keys ]]; then
-      log "generating var/master.keys (development master key)"
-      (umask 077 && printf 'dev-1 %s\n' "$(openssl rand -hex 32)" >var/master.keys)
-    fi
-    chmod 600 var/master.keys
-    export VISITPAY_MASTER_KEYS_FILE=$ROOT/var/master.keys
-  fi
 
   "$mock_swedbankpay" --listen "$sp_listen" --token "$MOCK_SWEDBANKPAY_TOKEN" \
     --callback-time-scale 0.01 &
@@ -236,7 +243,7 @@ cmd_run() {
 
   "$bin" --config "$config" migrate
   local token
-  token=$("$bin" --config "$config" clients add local-dev --scopes checkout:write,sessions:read,ops,invoices:review --replace)
+  token=$("$bin" --config "$config" clients add local-dev --scopes checkout:write,sessions:read,ops,invoices:review,privacy --replace)
   [[ -n "$token" ]] || die "clients add printed no token"
   # A new visit each run: the private database keeps the sessions of earlier runs.
   local visit_id
@@ -253,7 +260,7 @@ cmd_run() {
   Mock Swedbank Pay on $sp_url (its orders), mock LINK Mobility on $lm_url (SMS inbox: $lm_url/inbox);
   $quiet_note.
 
-  API token (client local-dev, scopes checkout:write,sessions:read,ops,invoices:review):
+  API token (client local-dev, scopes checkout:write,sessions:read,ops,invoices:review,privacy):
     TOKEN='$token'
 
   1. Check out a visit (in a shell where TOKEN is set; the answer holds the session_id; the same
@@ -282,6 +289,17 @@ cmd_run() {
      also: .../void {"reason":...}, .../credit, .../mark-paid, POST $base/v1/invoices/approve
      {"ids":[...]}, GET $base/v1/invoices/export.csv
 
+  5. The payer's data (the data protection officer's requests, scope privacy): what is held,
+     decrypted, and once purged (2 minutes after payment in this run, deploy/config/local.json
+     privacy.retention), when it was purged:
+    curl -sS -X POST -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
+      -d '{"national_id":"10915596784"}' $base/v1/privacy/access
+     erasure (keeps an invoice's name and address for the bookkeeping period, and says so):
+    curl -sS -X POST -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
+      -d '{"national_id":"10915596784"}' $base/v1/privacy/erasure
+     and the operator's check that nothing is held past its policy (exit 1 if anything is):
+    deploy/local.sh cli privacy check
+
   Outbox work that failed outbox.max_attempts times (scope ops):
     curl -sS -H "Authorization: Bearer \$TOKEN" $base/v1/outbox/dead
 
@@ -295,6 +313,24 @@ EOF
   SERVICE_PID=""
   log "the service exited with status $rc"
   exit "$rc"
+}
+
+# --- cli ------------------------------------------------------------------------------------------
+
+# The admin commands (privacy check, keys rotate, clients ...) against the local run's database
+# and secrets, e.g. `deploy/local.sh cli privacy check` while `run` serves in another shell.
+cmd_cli() {
+  (($# > 0)) || die "cli needs a visitpay command, e.g. cli privacy check"
+  cd "$ROOT"
+  local bin=build/src/visitpay
+  [[ -x "$bin" ]] || die "$bin was not built (deploy/local.sh build)"
+  local_secrets
+  if [[ -z "${DATABASE_URL:-}" && -z "${VISITPAY_DATABASE_URL:-}" ]]; then
+    DATABASE_URL=$("$ROOT/deploy/pg-cluster.sh" url "$ROOT/var/pg") ||
+      die "the private PostgreSQL in var/pg is not running (deploy/local.sh run starts it)"
+    export DATABASE_URL
+  fi
+  exec "$bin" --config "$CONFIG" "$@"
 }
 
 # --- test -----------------------------------------------------------------------------------------
@@ -402,6 +438,7 @@ main() {
     build) cmd_build "$@" ;;
     run) cmd_run "$@" ;;
     test) cmd_test "$@" ;;
+    cli) cmd_cli "$@" ;;
     lint) cmd_lint "$@" ;;
     bench) exec bash "$ROOT/tests/bench/ingest_bench.sh" "$@" ;;
     help | -h | --help) usage ;;

@@ -36,6 +36,12 @@ ALTER TABLE payers
   ADD COLUMN purge_rule          text;
 CREATE INDEX payers_national_id_hmac ON payers (national_id_hmac)
   WHERE national_id_hmac IS NOT NULL;
+-- The purger's rules look only at payers still holding data (a few days of payments and the
+-- invoices in their bookkeeping period), not at every session ever seen.
+CREATE INDEX payers_holding ON payers (session_id)
+  WHERE transient_purged_at IS NULL OR retained_purged_at IS NULL;
+-- The safety net: sessions by age.
+CREATE INDEX sessions_created ON sessions (created_at);
 
 -- The invoice's copy of the buyer's name and address: the session's retained ciphertexts (same
 -- key, same associated data), kept for the bookkeeping period.

@@ -223,6 +223,13 @@ std::vector<std::string> rule_cutoffs(const RetentionPolicy& policy, domain::Tim
 
 }  // namespace
 
+const Statement* PrivacyStore::purge_statement(std::string_view rule) {
+  for (std::size_t i = 0; i < kRuleCount; ++i) {
+    if (rule == kRules[i].name) return &statements().purge[i];
+  }
+  return nullptr;
+}
+
 asio::awaitable<common::Result<std::int64_t>> PrivacyStore::purge_due(const RetentionPolicy& policy,
                                                                       domain::Timestamp now,
                                                                       int limit) {
@@ -231,9 +238,13 @@ asio::awaitable<common::Result<std::int64_t>> PrivacyStore::purge_due(const Rete
   for (std::size_t i = 0; i < kRuleCount; ++i) {
     PgParams p;
     p.add(kRules[i].name).add(ts(now)).add("purger").add(cutoffs[i]).add(limit);
-    auto r = co_await pool_.execute(statements().purge[i], p);
-    if (!r) co_return std::move(r).error();
-    purged += r->rows();
+    // A rule with a backlog is drained before the next one is looked at.
+    while (true) {
+      auto r = co_await pool_.execute(statements().purge[i], p);
+      if (!r) co_return std::move(r).error();
+      purged += r->rows();
+      if (r->rows() < limit) break;
+    }
   }
   co_return purged;
 }

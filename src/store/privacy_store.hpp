@@ -80,7 +80,8 @@ class PrivacyStore {
  public:
   explicit PrivacyStore(PgPool& pool) : pool_(pool) {}
 
-  // One pass of every rule, at most `limit` sessions per rule. Returns the sessions purged.
+  // One pass of every rule, `limit` sessions per statement, each rule until it has nothing left
+  // that is due. Returns the sessions purged.
   asio::awaitable<common::Result<std::int64_t>> purge_due(const RetentionPolicy& policy,
                                                           domain::Timestamp now, int limit);
 
@@ -97,6 +98,10 @@ class PrivacyStore {
 
   // Art. 15 access, audited before the data is handed out.
   asio::awaitable<common::Result<void>> record_request(const PrivacyRequestRecord& audit);
+
+  // A rule's purge statement as the purger runs it ($1 rule, $2 now, $3 actor, $4 cut-off,
+  // $5 limit; tests/bench/purge_pgbench_script). nullptr for an unknown rule.
+  static const Statement* purge_statement(std::string_view rule);
 
   // For `visitpay privacy check`: per rule, how many sessions hold data past the policy, plus
   // any plaintext left ("plaintext").

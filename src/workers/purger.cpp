@@ -52,9 +52,8 @@ asio::awaitable<std::int64_t> Purger::run_once() {
 
 asio::awaitable<void> Purger::loop() {
   while (!stopping_) {
-    const auto purged = co_await run_once();
+    co_await run_once();  // drains what is due
     if (stopping_) break;
-    if (purged >= batch_) continue;
     timer_.expires_after(interval_);
     co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
   }
