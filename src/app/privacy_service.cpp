@@ -105,8 +105,8 @@ asio::awaitable<common::Result<std::vector<SubjectSessionReport>>> PrivacyServic
   // Audited before anything is handed out: no record, no answer.
   auto recorded = co_await store_.record_request(audit);
   if (!recorded) co_return std::move(recorded).error();
-  log_.info("privacy.access", {{"client", principal.client_name},
-                               {"sessions", static_cast<long long>(out.size())}});
+  log_.info("privacy.access",
+            {{"client", principal.client_name}, {"sessions", static_cast<long long>(out.size())}});
   co_return out;
 }
 
@@ -144,8 +144,7 @@ asio::awaitable<common::Result<std::vector<ErasureReport>>> PrivacyService::eras
             {"transient", transient_fields(s), "open_claim", basis, std::nullopt});
       }
       if (retained_held) {
-        report.kept.push_back(
-            {"retained", {"name", "address"}, "open_claim", basis, std::nullopt});
+        report.kept.push_back({"retained", {"name", "address"}, "open_claim", basis, std::nullopt});
       }
     } else if (retained_held && !s.invoices.empty()) {
       report.kept.push_back({"retained",

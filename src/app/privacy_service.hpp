@@ -17,7 +17,7 @@ namespace visitpay::app {
 
 // One class of a session's personal data, as an access request reports it.
 struct ClassReport {
-  bool held = false;                          // still stored (and readable)
+  bool held = false;                           // still stored (and readable)
   std::optional<domain::Timestamp> purged_at;  // when it was destroyed
 };
 
@@ -34,8 +34,8 @@ struct SubjectSessionReport {
 struct KeptData {
   std::string key_class;  // transient | retained
   std::vector<std::string> fields;
-  std::string rule;         // open_claim | bookkeeping
-  std::string legal_basis;  // the law, for the data subject's answer
+  std::string rule;                  // open_claim | bookkeeping
+  std::string legal_basis;           // the law, for the data subject's answer
   std::optional<std::string> until;  // YYYY-MM-DD (Oslo) when known
 };
 
@@ -61,7 +61,7 @@ class PrivacyService {
   asio::awaitable<common::Result<std::vector<SubjectSessionReport>>> access(
       std::string_view national_id, const Principal& principal);
   asio::awaitable<common::Result<std::vector<ErasureReport>>> erase(std::string_view national_id,
-                                                                     const Principal& principal);
+                                                                    const Principal& principal);
 
  private:
   asio::awaitable<common::Result<std::vector<store::SubjectSession>>> find(

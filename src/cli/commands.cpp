@@ -170,8 +170,9 @@ int cmd_keys(const std::vector<std::string>& args, const config::Config& config,
   for (const auto& [id, n] : *counts) {
     const bool known = keys->master_key(id).has_value();
     std::cout << id << ": " << n << " data key(s)"
-              << (id == active ? " (active)" : known ? " (in the ring: run keys rotate)"
-                                                     : " (NOT in the key ring: unreadable)")
+              << (id == active ? " (active)"
+                  : known      ? " (in the ring: run keys rotate)"
+                               : " (NOT in the key ring: unreadable)")
               << "\n";
     others = others || id != active;
   }

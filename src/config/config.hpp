@@ -105,7 +105,7 @@ struct InvoiceConfig {
 struct PrivacyConfig {
   domain::RetentionPolicy retention;
   std::chrono::milliseconds purge_interval{60000};  // how often each instance looks
-  int purge_batch = 500;                             // sessions per rule and statement
+  int purge_batch = 500;                            // sessions per rule and statement
 };
 
 struct WebhookConfig {

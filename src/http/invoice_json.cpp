@@ -58,7 +58,8 @@ Json invoice_json(const store::InvoiceRecord& v, bool detail) {
                  {"vat_registered", v.seller_vat_registered},
                  {"bank_account", v.seller_bank_account}};
   j["delivery_place"] = v.delivery_place;
-  j["buyer"] = {{"name", optional_text(v.buyer_name)},
+  j["buyer"] = {{"status", v.buyer_name ? "held" : "purged"},
+                {"name", optional_text(v.buyer_name)},
                 {"street", optional_text(v.buyer_street)},
                 {"postal_code", optional_text(v.buyer_postal_code)},
                 {"city", optional_text(v.buyer_city)},

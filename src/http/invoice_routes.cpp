@@ -11,8 +11,6 @@
 
 namespace visitpay::http {
 
-using common::ErrorCode;
-using common::make_error;
 using Json = nlohmann::json;
 
 namespace {
@@ -317,11 +315,7 @@ class InvoiceHandlers {
   }
 
   Response problem(const common::Error& error, const RequestContext& ctx, const Request& req) {
-    if (error.code == ErrorCode::internal_error || error.code == ErrorCode::database_unavailable) {
-      d_.log.warn("invoice.request_failed",
-                  {{"request_id", ctx.request_id}, {"route", ctx.route}, {"detail", error.detail}});
-    }
-    return problem_response(error, ctx, req.version());
+    return logged_problem(d_.log, "invoice.request_failed", error, ctx, req.version());
   }
 
   InvoiceRouteDeps d_;

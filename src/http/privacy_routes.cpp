@@ -65,9 +65,10 @@ Json access_json(const std::vector<app::SubjectSessionReport>& reports) {
          {"created_at", oslo_time(s.created_at)},
          {"invoices", std::move(invoices)},
          {"personal_data",
-          {{"transient", class_json(r.transient, {{"national_id", optional_text(r.payer.national_id)},
-                                                  {"phone", optional_text(r.payer.phone)},
-                                                  {"payment_url", optional_text(r.payment_url)}})},
+          {{"transient",
+            class_json(r.transient, {{"national_id", optional_text(r.payer.national_id)},
+                                     {"phone", optional_text(r.payer.phone)},
+                                     {"payment_url", optional_text(r.payment_url)}})},
            {"retained", class_json(r.retained, {{"name", optional_text(r.payer.name)},
                                                 {"address", std::move(address)}})}}},
          {"purges", std::move(purges)}});
@@ -103,8 +104,8 @@ class PrivacyHandlers {
     if (auto* res = std::get_if<Response>(&auth)) co_return std::move(*res);
     auto national_id = parse(req);
     if (auto* e = std::get_if<common::Error>(&national_id)) co_return problem(*e, ctx, req);
-    auto found =
-        co_await d_.privacy.access(std::get<std::string>(national_id), std::get<app::Principal>(auth));
+    auto found = co_await d_.privacy.access(std::get<std::string>(national_id),
+                                            std::get<app::Principal>(auth));
     if (!found) co_return problem(found.error(), ctx, req);
     co_return private_response(access_json(*found), req);
   }
@@ -114,8 +115,8 @@ class PrivacyHandlers {
     if (auto* res = std::get_if<Response>(&auth)) co_return std::move(*res);
     auto national_id = parse(req);
     if (auto* e = std::get_if<common::Error>(&national_id)) co_return problem(*e, ctx, req);
-    auto erased =
-        co_await d_.privacy.erase(std::get<std::string>(national_id), std::get<app::Principal>(auth));
+    auto erased = co_await d_.privacy.erase(std::get<std::string>(national_id),
+                                            std::get<app::Principal>(auth));
     if (!erased) co_return problem(erased.error(), ctx, req);
     co_return private_response(erasure_json(*erased), req);
   }
@@ -140,12 +141,7 @@ class PrivacyHandlers {
   }
 
   Response problem(const common::Error& error, const RequestContext& ctx, const Request& req) {
-    if (error.code == common::ErrorCode::internal_error ||
-        error.code == common::ErrorCode::database_unavailable) {
-      d_.log.warn("privacy.request_failed",
-                  {{"request_id", ctx.request_id}, {"route", ctx.route}, {"detail", error.detail}});
-    }
-    return problem_response(error, ctx, req.version());
+    return logged_problem(d_.log, "privacy.request_failed", error, ctx, req.version());
   }
 
   PrivacyRouteDeps d_;

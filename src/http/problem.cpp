@@ -36,4 +36,15 @@ Response problem_response(const common::Error& error, const RequestContext& cont
   return res;
 }
 
+Response logged_problem(common::Logger& log, std::string_view event, const common::Error& error,
+                        const RequestContext& context, unsigned version) {
+  if (error.code == common::ErrorCode::internal_error ||
+      error.code == common::ErrorCode::database_unavailable) {
+    log.warn(
+        event,
+        {{"request_id", context.request_id}, {"route", context.route}, {"detail", error.detail}});
+  }
+  return problem_response(error, context, version);
+}
+
 }  // namespace visitpay::http

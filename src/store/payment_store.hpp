@@ -26,7 +26,7 @@ struct OrderContext {
   std::string clinic_id;
   domain::Ore amount = 0;
   domain::Ore vat_amount = 0;
-  std::optional<std::string> order_id;  // set once an order was saved
+  std::optional<std::string> order_id;              // set once an order was saved
   std::optional<domain::WrappedKey> transient_key;  // seals the payment link; nullopt once purged
 };
 
@@ -38,7 +38,7 @@ struct SmsContext {
   domain::Ore amount = 0;
   std::optional<common::Bytes> phone_enc;
   std::optional<domain::WrappedKey> transient_key;  // nullopt once purged
-  std::optional<common::Bytes> payment_url_enc;  // under the transient key, like the phone
+  std::optional<common::Bytes> payment_url_enc;     // under the transient key, like the phone
   int unresolved_attempts = 0;  // earlier sends whose outcome is unknown (possible duplicates)
   std::optional<domain::Timestamp> last_unresolved_at;
 };

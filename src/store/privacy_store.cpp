@@ -92,8 +92,8 @@ struct RuleStatements {
       const std::string from = "SELECT s.id, '" + std::string(rule.classes) +
                                "'::text[] AS classes FROM sessions s JOIN payers p ON "
                                "p.session_id = s.id "
-          "WHERE " +
-          std::string(rule.where);
+                               "WHERE " +
+                               std::string(rule.where);
       names.push_back(std::string("privacy.purge_") + rule.name);
       purge_texts.push_back(purge_sql(from + " LIMIT $5 FOR UPDATE OF p SKIP LOCKED"));
       std::string counted =
@@ -213,7 +213,6 @@ PgParams request_params(const PrivacyRequestRecord& audit) {
   return p;
 }
 
-
 std::vector<std::string> rule_cutoffs(const RetentionPolicy& policy, domain::Timestamp now) {
   const auto oslo = common::to_oslo(now);
   return {ts(now - policy.paid), ts(now - policy.cancelled), ts(now),
@@ -289,9 +288,9 @@ asio::awaitable<common::Result<std::vector<SubjectSession>>> PrivacyStore::subje
   if (!invoices) co_return std::move(invoices).error();
   for (int i = 0; i < invoices->rows(); ++i) {
     if (auto* s = find(invoices->text(i, 0))) {
-      s->invoices.push_back({invoices->string(i, 1), invoices->string(i, 2),
-                             invoices->int64(i, 3), invoices->string(i, 4),
-                             invoices->optional_string(i, 5), timestamp(*invoices, i, 6)});
+      s->invoices.push_back({invoices->string(i, 1), invoices->string(i, 2), invoices->int64(i, 3),
+                             invoices->string(i, 4), invoices->optional_string(i, 5),
+                             timestamp(*invoices, i, 6)});
     }
   }
   auto purges = co_await pool_.execute(kSubjectPurges, q);
@@ -323,6 +322,7 @@ asio::awaitable<common::Result<std::vector<ErasedSession>>> PrivacyStore::erase(
   auto committed = co_await tx->commit();
   if (!committed) co_return std::move(committed).error();
   std::vector<ErasedSession> out;
+  out.reserve(static_cast<std::size_t>(r->rows()));
   for (int i = 0; i < r->rows(); ++i)
     out.push_back({r->string(i, 0), text_array(r->text(i, 1))});
   co_return out;

@@ -8,9 +8,9 @@
 
 #include "common/crypto.hpp"
 #include "common/result.hpp"
-#include "domain/sealed_payer.hpp"
 #include "domain/checkout.hpp"
 #include "domain/retention.hpp"
+#include "domain/sealed_payer.hpp"
 #include "store/pg_pool.hpp"
 #include "store/pg_sync.hpp"
 
@@ -55,8 +55,7 @@ struct SubjectSession {
   std::optional<domain::Timestamp> retained_purged_at;
   std::optional<domain::WrappedKey> transient_key;  // nullopt once purged
   std::optional<domain::WrappedKey> retained_key;
-  std::optional<common::Bytes> national_id_enc, phone_enc, name_enc, address_enc,
-      payment_url_enc;
+  std::optional<common::Bytes> national_id_enc, phone_enc, name_enc, address_enc, payment_url_enc;
   std::vector<SubjectInvoice> invoices;
   std::vector<PurgeRecord> purges;
 };

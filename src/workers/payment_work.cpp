@@ -202,9 +202,8 @@ asio::awaitable<OutboxOutcome> PaymentWork::send_sms(const store::OutboxItem& it
   }
 
   const auto deadline = deadline_after(now, clinic->payment_window);
-  const std::string text =
-      domain::compose_payment_sms({clinic->display_name, session.amount, **link,
-                                   deadline, clinic->invoice_fee_ore});
+  const std::string text = domain::compose_payment_sms(
+      {clinic->display_name, session.amount, **link, deadline, clinic->invoice_fee_ore});
   if (text.empty()) co_return OutboxOutcome::give_up("the SMS text does not fit two segments");
 
   auto sms_id = co_await d_.payments.begin_sms(item.session_id, clinic->sms_account,

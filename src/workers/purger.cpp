@@ -44,7 +44,7 @@ asio::awaitable<std::int64_t> Purger::run_once() {
     co_return 0;
   }
   if (*purged > 0) {
-    metrics_.add("visitpay_purged_sessions_total", "", *purged);
+    metrics_.add("visitpay_purged_sessions_total", "", static_cast<double>(*purged));
     log_.info("privacy.purged", {{"sessions", static_cast<long long>(*purged)}});
   }
   co_return *purged;

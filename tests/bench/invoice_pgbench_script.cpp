@@ -32,20 +32,20 @@ int main(int argc, char** argv) {
             << pgbench_line(statements[0].sql, {{1, "':sid'"}}) << ";\n"
             << pgbench_line(statements[1].sql, {{1, org}}) << " \\gset\n"
             << pgbench_line(statements[2].sql, {{1, "gen_random_uuid()"},
-                                            {2, org},
-                                            {3, ":last_number"},
-                                            {4, "'no_phone'"},
-                                            {5, "0"},
-                                            {6, "true"},
-                                            {7, "lpad(:last_number::text, 10, '0')"},
-                                            {8, "14"},
-                                            {9, "'Oslo Sentrum Klinikk AS'"},
-                                            {10, "true"},
-                                            {11, "false"},
-                                            {12, "'15032080003'"},
-                                            {13, "'Oslo Sentrum Klinikk'"},
-                                            {14, "now()"},
-                                            {15, "':sid'"}})
+                                                {2, org},
+                                                {3, ":last_number"},
+                                                {4, "'no_phone'"},
+                                                {5, "0"},
+                                                {6, "true"},
+                                                {7, "lpad(:last_number::text, 10, '0')"},
+                                                {8, "14"},
+                                                {9, "'Oslo Sentrum Klinikk AS'"},
+                                                {10, "true"},
+                                                {11, "false"},
+                                                {12, "'15032080003'"},
+                                                {13, "'Oslo Sentrum Klinikk'"},
+                                                {14, "now()"},
+                                                {15, "':sid'"}})
             << ";\n"
             << "COMMIT;\n";
   return 0;

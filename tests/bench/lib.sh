@@ -90,6 +90,16 @@ bench_cleanup() {
   rm -rf "$TMP"
 }
 
+# The service instances a benchmark started (it appends their PIDs); stop_services stops them.
+SERVICE_PIDS=()
+stop_services() {
+  local pid
+  for pid in "${SERVICE_PIDS[@]}"; do
+    stop_process "$pid" "a service instance"
+  done
+  SERVICE_PIDS=()
+}
+
 free_port() { # a loopback port below the ephemeral range that nothing accepts on
   local port i
   for ((i = 0; i < 100; i++)); do

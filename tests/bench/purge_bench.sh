@@ -3,14 +3,15 @@
 # cluster:
 #
 # 1. Purge: INSTANCES service processes run (purger every 100 ms, batch BATCH). SESSIONS paid
-#    sessions whose refund margin ended a day ago are committed in one transaction, each with its
+#    sessions whose refund margin ends 15 s later are committed in one transaction, each with its
 #    encrypted payer row, two wrapped data keys and a sealed payment link (random bytes: the purge
-#    never decrypts). The clock starts at that commit and stops when no data key is left:
-#    purge_sessions_per_s = SESSIONS / that time. Checks: every session purged once, with one
-#    audit row each, and no ciphertext left.
+#    never decrypts), and the statistics are refreshed. The clock starts when they become due and
+#    stops when no data key is left: purge_sessions_per_s = SESSIONS / that time. Checks: every
+#    session purged once, with one audit row each, and no ciphertext left.
 # 2. The limit: pgbench runs the purger's own statement (tests/bench/purge_pgbench_script: the same
 #    SQL text, paid_by_link rule, BATCH sessions per transaction) with INSTANCES clients over the
-#    same number of freshly seeded sessions: pgbench_sessions_per_s = transactions/s x BATCH.
+#    same number of freshly seeded sessions (statistics refreshed too): pgbench_sessions_per_s =
+#    SESSIONS / pgbench's run time.
 #    ratio = purge_sessions_per_s / pgbench_sessions_per_s. The purger also runs the other four
 #    rules' statements on every pass (cheap when nothing is due) and polls every 100 ms.
 #
@@ -50,15 +51,7 @@ for b in "$BIN" "$SCRIPT_BIN"; do
 done
 
 bench_tmp vp-purge
-SERVICE_PIDS=()
 
-stop_services() {
-  local pid
-  for pid in "${SERVICE_PIDS[@]}"; do
-    stop_process "$pid" "a service instance"
-  done
-  SERVICE_PIDS=()
-}
 
 cleanup() {
   local rc=$?
@@ -76,10 +69,11 @@ sql() { psql "$DATABASE_URL" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
 now() { printf '%s' "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
-# seed TAG: SESSIONS paid sessions past the refund margin, in one transaction. The ciphertexts
-# and wrapped keys are random bytes of their real sizes.
+# seed TAG DUE_IN: SESSIONS sessions paid 7 days minus DUE_IN seconds ago, in one transaction,
+# so their refund margin ends DUE_IN seconds from now. The ciphertexts and wrapped keys are random
+# bytes of their real sizes.
 seed() {
-  local tag=$1
+  local tag=$1 due_in=$2
   psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 <<SQL
 BEGIN;
 CREATE TEMP TABLE seeded ON COMMIT DROP AS
@@ -89,7 +83,7 @@ INSERT INTO sessions (id, clinic_id, visit_id, state, currency, amount_ore, vat_
                       paid_at)
 SELECT id, 'oslo-sentrum', 'PURGE-$tag-' || g, 'paid', 'NOK', 65000, 0, now() - interval '9 days',
        true, sha256(id::text::bytea), now() - interval '9 days', now() - interval '8 days',
-       now() - interval '8 days'
+       now() - interval '7 days' + interval '$due_in seconds'
 FROM seeded;
 INSERT INTO payers (session_id, national_id_hmac, national_id_enc, phone_enc, name_enc, address_enc)
 SELECT id, sha256(('n' || id)::bytea), sha512(('a' || id)::bytea), sha512(('b' || id)::bytea),
@@ -132,10 +126,19 @@ for ((i = 0; i < INSTANCES; i++)); do
   wait_for_http "${SERVICE_PIDS[-1]}" "instance $i" "http://127.0.0.1:$port/readyz" 30
 done
 
+# The sessions become due 15 s after they are committed, with fresh statistics by then (as in
+# production, where the tables are not new), while the instances run. The clock starts when
+# they are due.
+log "committing $SESSIONS paid sessions whose refund margin ends in 15 s"
 vacuum
-log "committing $SESSIONS paid sessions past their refund margin"
-seed SERVICE
-T0=$(now)
+seed SERVICE 15
+vacuum
+T0=$(sql "SELECT extract(epoch FROM min(paid_at) + interval '7 days') FROM sessions")
+awk -v t="$T0" -v n="$(now)" 'BEGIN { exit !(n < t) }' ||
+  die "seeding took longer than 15 s: the purge started before the clock"
+while (($(awk -v t="$T0" -v n="$(now)" 'BEGIN { print (n < t) }'))); do
+  sleep 0.01
+done
 deadline=$((SECONDS + TIMEOUT_S))
 while :; do
   left=$(sql "SELECT count(*) FROM payer_keys")
@@ -158,7 +161,8 @@ log "purged $SESSIONS sessions in $PURGE_S s ($RATE/s)"
 
 log "seeding $SESSIONS more for pgbench"
 vacuum
-seed LIMIT
+seed LIMIT 0
+vacuum
 "$SCRIPT_BIN" "$BATCH" >"$TMP/purge.sql"
 PER_CLIENT=$(((SESSIONS + BATCH * INSTANCES - 1) / (BATCH * INSTANCES)))
 log "pgbench: $INSTANCES clients x $PER_CLIENT transactions of up to $BATCH sessions"

@@ -18,12 +18,11 @@ int main(int argc, char** argv) {
     std::cerr << "purge_pgbench_script: no paid_by_link statement, or one with an SQL comment\n";
     return 1;
   }
-  std::cout << visitpay::bench::pgbench_line(statement->sql,
-                                             {{1, "'paid_by_link'"},
-                                              {2, "now()"},
-                                              {3, "'purger'"},
-                                              {4, "(now() - interval '7 days')"},
-                                              {5, argv[1]}})
+  std::cout << visitpay::bench::pgbench_line(statement->sql, {{1, "'paid_by_link'"},
+                                                              {2, "now()"},
+                                                              {3, "'purger'"},
+                                                              {4, "(now() - interval '7 days')"},
+                                                              {5, argv[1]}})
             << ";\n";
   return 0;
 }

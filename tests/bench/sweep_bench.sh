@@ -57,16 +57,8 @@ for b in "$BIN" "$MOCK_SP_BIN" "$SEED_BIN" "$SCRIPT_BIN"; do
 done
 
 bench_tmp vp-sweep
-SERVICE_PIDS=()
 SP_PID=""
 
-stop_services() {
-  local pid
-  for pid in "${SERVICE_PIDS[@]}"; do
-    stop_process "$pid" "a service instance"
-  done
-  SERVICE_PIDS=()
-}
 stop_processes() {
   stop_services
   stop_process "$SP_PID" "mock-swedbankpay"

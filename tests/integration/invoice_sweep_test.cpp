@@ -8,8 +8,8 @@
 #include <iostream>
 #include <thread>
 
-#include "common/time_format.hpp"
 #include "adapters/keys/file/file_key_store.hpp"
+#include "common/time_format.hpp"
 #include "due_sessions.hpp"
 #include "mocks/swedbankpay/swedbankpay_mock.hpp"
 #include "test_service.hpp"

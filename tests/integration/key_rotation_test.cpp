@@ -1,10 +1,11 @@
 // Master key rotation while the service runs: every data key is rewrapped under the new master
 // key, check-outs keep coming in meanwhile, and once the old key is retired from the ring all
 // payer data (transient and invoice-retained) still decrypts.
+#include "app/key_rotation.hpp"
+
 #include <atomic>
 
 #include "adapters/keys/file/file_key_store.hpp"
-#include "app/key_rotation.hpp"
 #include "flow_fixture.hpp"
 #include "pg_cluster.hpp"
 
@@ -19,12 +20,11 @@ class KeyRotationTest : public FlowTest {
 
   // The binary against this test's database with `ring` as VISITPAY_MASTER_KEYS.
   std::string cli(const std::string& ring, const std::string& args) {
-    return run_command("env -i PATH=/usr/bin:/bin DATABASE_URL='" + database_ +
-                       "' VISITPAY_LOOKUP_KEY=" + std::string(64, 'a') +
-                       " VISITPAY_MASTER_KEYS='" + ring +
-                       "' MOCK_SWEDBANKPAY_TOKEN=t MOCK_LINKMOBILITY_PASSWORD=p " VISITPAY_BINARY " --config " +
-                       VISITPAY_SOURCE_DIR "/deploy/config/local.json " + args +
-                       " 2>&1; echo exit=$?");
+    return run_command(
+        "env -i PATH=/usr/bin:/bin DATABASE_URL='" + database_ +
+        "' VISITPAY_LOOKUP_KEY=" + std::string(64, 'a') + " VISITPAY_MASTER_KEYS='" + ring +
+        "' MOCK_SWEDBANKPAY_TOKEN=t MOCK_LINKMOBILITY_PASSWORD=p " VISITPAY_BINARY " --config " +
+        VISITPAY_SOURCE_DIR "/deploy/config/local.json " + args + " 2>&1; echo exit=$?");
   }
 };
 
@@ -82,10 +82,9 @@ TEST_F(KeyRotationTest, RewrapsEveryDataKeyWhileServingThenTheOldKeyIsRetired) {
   master_keys_ = new_line + "\n";
   start_service();
   const auto dpo = service_->token("privacy");
-  auto access = http_request(service_->port(), "POST", "/v1/privacy/access",
-                             Json{{"national_id", "10915596784"}}.dump(),
-                             {{"Authorization", "Bearer " + dpo},
-                              {"Content-Type", "application/json"}});
+  auto access = http_request(
+      service_->port(), "POST", "/v1/privacy/access", Json{{"national_id", "10915596784"}}.dump(),
+      {{"Authorization", "Bearer " + dpo}, {"Content-Type", "application/json"}});
   ASSERT_EQ(access.status, 200) << access.body;
   const auto report_json = Json::parse(access.body);
   EXPECT_EQ(report_json.at("count").get<int>(), 2 + accepted.load());
@@ -94,9 +93,9 @@ TEST_F(KeyRotationTest, RewrapsEveryDataKeyWhileServingThenTheOldKeyIsRetired) {
     EXPECT_EQ(s.at("personal_data").at("retained").at("name"), "Kari Nordmann");
   }
   const auto status = cli(master_keys_, "keys status");
-  EXPECT_NE(status.find("test-2: " + std::to_string(2 * (2 + accepted.load())) +
-                        " data key(s) (active)"),
-            std::string::npos)
+  EXPECT_NE(
+      status.find("test-2: " + std::to_string(2 * (2 + accepted.load())) + " data key(s) (active)"),
+      std::string::npos)
       << status;
 }
 

@@ -48,7 +48,8 @@ TEST(PayerEncryption, LegacyPlaintextRowsAreEncryptedOnceAndEmptied) {
       "JOIN payer_keys r ON r.session_id = p.session_id AND r.key_class = 'retained'");
   ASSERT_TRUE(row);
   ASSERT_EQ(row->rows(), 1);
-  for (int col = 0; col <= 3; ++col) EXPECT_TRUE(row->is_null(0, col)) << col;
+  for (int col = 0; col <= 3; ++col)
+    EXPECT_TRUE(row->is_null(0, col)) << col;
   domain::SealedPayer sealed;
   sealed.name = *row->bytea(0, 4);
   sealed.address = *row->bytea(0, 5);

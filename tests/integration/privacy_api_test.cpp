@@ -27,9 +27,9 @@ class PrivacyApiTest : public FlowTest {
 
   HttpReply request(const std::string& path, const std::string& national_id,
                     const std::string& token) {
-    return http_request(service_->port(), "POST", path, Json{{"national_id", national_id}}.dump(),
-                        {{"Authorization", "Bearer " + token},
-                         {"Content-Type", "application/json"}});
+    return http_request(
+        service_->port(), "POST", path, Json{{"national_id", national_id}}.dump(),
+        {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}});
   }
 
   Json ok(const HttpReply& reply) {
@@ -109,10 +109,10 @@ TEST_F(PrivacyApiTest, ErasureDestroysWhatNoLawRequiresAndSaysWhatItKept) {
   // Kari: a cancelled visit, an invoiced one (no phone) and one still awaiting payment.
   const auto cancelled = checkout_for("V-DSR-C", kKari);
   ASSERT_TRUE(eventually([&] { return state_is(cancelled, "awaiting_payment"); }));
-  ASSERT_EQ(http_request(service_->port(), "POST", "/v1/checkouts/" + cancelled + "/cancel", {},
-                         auth())
-                .status,
-            200);
+  ASSERT_EQ(
+      http_request(service_->port(), "POST", "/v1/checkouts/" + cancelled + "/cancel", {}, auth())
+          .status,
+      200);
   const auto invoiced = checkout_for("V-DSR-I", kKari, /*with_phone=*/false);
   ASSERT_TRUE(eventually([&] { return state_is(invoiced, "invoiced"); }));
   const auto open = checkout_for("V-DSR-O", kKari);
@@ -174,9 +174,9 @@ TEST_F(PrivacyApiTest, ErasureDestroysWhatNoLawRequiresAndSaysWhatItKept) {
 }
 
 TEST_F(PrivacyApiTest, RefusesBadInputAndOtherScopesWithoutEchoingTheNumber) {
-  auto missing = http_request(service_->port(), "POST", "/v1/privacy/access", "{}",
-                              {{"Authorization", "Bearer " + dpo_},
-                               {"Content-Type", "application/json"}});
+  auto missing =
+      http_request(service_->port(), "POST", "/v1/privacy/access", "{}",
+                   {{"Authorization", "Bearer " + dpo_}, {"Content-Type", "application/json"}});
   EXPECT_EQ(missing.status, 422);
   EXPECT_NE(missing.body.find("\"/national_id\""), std::string::npos) << missing.body;
 
@@ -185,9 +185,9 @@ TEST_F(PrivacyApiTest, RefusesBadInputAndOtherScopesWithoutEchoingTheNumber) {
   EXPECT_NE(wrong.body.find("\"/national_id\""), std::string::npos) << wrong.body;
   EXPECT_EQ(wrong.body.find("10915596785"), std::string::npos);
 
-  auto not_json = http_request(service_->port(), "POST", "/v1/privacy/access", "national_id=1",
-                               {{"Authorization", "Bearer " + dpo_},
-                                {"Content-Type", "application/x-www-form-urlencoded"}});
+  auto not_json = http_request(
+      service_->port(), "POST", "/v1/privacy/access", "national_id=1",
+      {{"Authorization", "Bearer " + dpo_}, {"Content-Type", "application/x-www-form-urlencoded"}});
   EXPECT_EQ(not_json.status, 415);
 
   EXPECT_EQ(request("/v1/privacy/access", kKari, token_).status, 403);  // the check-out system

@@ -106,26 +106,25 @@ TEST_F(PrivacyProofTest, AfterTheLifecycleNothingPersonalIsLeftAnywhere) {
   ASSERT_TRUE(eventually([&] { return state_is(invoiced, "invoiced"); }));
   const auto finance = service_->token("invoices:review");
   const std::map<std::string, std::string> finance_auth = {{"Authorization", "Bearer " + finance}};
-  auto invoice_id = Json::parse(http_request(service_->port(), "GET",
-                                             "/v1/sessions/" + invoiced, {}, auth())
-                                    .body)
-                        .at("invoice")
-                        .at("id")
-                        .get<std::string>();
+  auto invoice_id =
+      Json::parse(
+          http_request(service_->port(), "GET", "/v1/sessions/" + invoiced, {}, auth()).body)
+          .at("invoice")
+          .at("id")
+          .get<std::string>();
   ASSERT_EQ(http_request(service_->port(), "POST", "/v1/invoices/" + invoice_id + "/approve", {},
                          finance_auth)
                 .status,
             200);
-  ASSERT_TRUE(eventually([&] {
-    return count("SELECT count(*) FROM invoices WHERE delivered_at IS NOT NULL") == 1;
-  }));
+  ASSERT_TRUE(eventually(
+      [&] { return count("SELECT count(*) FROM invoices WHERE delivered_at IS NOT NULL") == 1; }));
 
   // The fourth payer asks to be erased.
   const auto dpo = service_->token("privacy");
-  auto erasure = http_request(service_->port(), "POST", "/v1/privacy/erasure",
-                              Json{{"national_id", p[3].national_id}}.dump(),
-                              {{"Authorization", "Bearer " + dpo},
-                               {"Content-Type", "application/json"}});
+  auto erasure =
+      http_request(service_->port(), "POST", "/v1/privacy/erasure",
+                   Json{{"national_id", p[3].national_id}}.dump(),
+                   {{"Authorization", "Bearer " + dpo}, {"Content-Type", "application/json"}});
   ASSERT_EQ(erasure.status, 200) << erasure.body;
   EXPECT_EQ(leaks(erasure.body), std::vector<std::string>{});
 
@@ -150,7 +149,8 @@ TEST_F(PrivacyProofTest, AfterTheLifecycleNothingPersonalIsLeftAnywhere) {
   ASSERT_NE(dump.find("COPY public.outbox"), std::string::npos);
   EXPECT_EQ(leaks(dump), std::vector<std::string>{});
   auto db = service_->db();
-  auto overdue = store::PrivacyStore::overdue(db, store::RetentionPolicy{}, service_->clock().now());
+  auto overdue =
+      store::PrivacyStore::overdue(db, store::RetentionPolicy{}, service_->clock().now());
   ASSERT_TRUE(overdue);
   for (const auto& rule : *overdue)
     EXPECT_EQ(rule.sessions, 0) << rule.rule;
@@ -171,10 +171,10 @@ TEST_F(PrivacyProofTest, AfterTheLifecycleNothingPersonalIsLeftAnywhere) {
   }
 
   // The data protection officer can still account for every session: purged, and when.
-  auto access = http_request(service_->port(), "POST", "/v1/privacy/access",
-                             Json{{"national_id", p[2].national_id}}.dump(),
-                             {{"Authorization", "Bearer " + dpo},
-                              {"Content-Type", "application/json"}});
+  auto access =
+      http_request(service_->port(), "POST", "/v1/privacy/access",
+                   Json{{"national_id", p[2].national_id}}.dump(),
+                   {{"Authorization", "Bearer " + dpo}, {"Content-Type", "application/json"}});
   ASSERT_EQ(access.status, 200) << access.body;
   const auto report = Json::parse(access.body);
   ASSERT_EQ(report.at("count"), 1);

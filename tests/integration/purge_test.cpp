@@ -93,6 +93,13 @@ TEST_F(PurgeTest, InvoicedKeepsNameAndAddressForTheBookkeepingPeriod) {
   ASSERT_TRUE(eventually([&] { return purged(id, "retained_purged_at") == 1; }));
   EXPECT_EQ(keys(id), 0);
   EXPECT_EQ(count("SELECT count(*) FROM invoices WHERE buyer_name_enc IS NOT NULL"), 0);
+  // Finance still sees the invoice; its buyer shows as purged, not as an error.
+  auto shown = http_request(service_->port(), "GET", "/v1/invoices/" + r->string(0, 0), {},
+                            {{"Authorization", "Bearer " + finance}});
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  const auto buyer = Json::parse(shown.body).at("buyer");
+  EXPECT_EQ(buyer.at("status"), "purged");
+  EXPECT_TRUE(buyer.at("name").is_null());
   EXPECT_EQ(count("SELECT count(*) FROM purge_events WHERE session_id = '" + id + "'"), 2);
 }
 
