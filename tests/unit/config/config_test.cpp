@@ -277,6 +277,42 @@ TEST(ParseConfig, InvoiceSectionAndDirectoryOverride) {
   EXPECT_THAT(detail, HasSubstr("/invoices/sweep_every"));
 }
 
+TEST(ParseConfig, PrivacyRetentionPolicyAndOverride) {
+  auto doc = minimal();
+  auto config = parse(doc);
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->privacy.retention.paid, std::chrono::days(7));  // the defaults
+  EXPECT_EQ(config->privacy.retention.cancelled, std::chrono::seconds(0));
+  EXPECT_EQ(config->privacy.retention.bookkeeping_years, 5);
+  EXPECT_EQ(config->privacy.purge_interval, std::chrono::minutes(1));
+
+  doc["privacy"] = {
+      {"retention",
+       {{"paid", "2m"}, {"cancelled", "1h"}, {"bookkeeping_years", 10}, {"safety_net", "4400d"}}},
+      {"purge_interval_ms", 5000},
+      {"purge_batch", 50}};
+  config = parse(doc);
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->privacy.retention.paid, std::chrono::minutes(2));
+  EXPECT_EQ(config->privacy.retention.cancelled, std::chrono::hours(1));
+  EXPECT_EQ(config->privacy.retention.bookkeeping_years, 10);
+  EXPECT_EQ(config->privacy.retention.safety_net, std::chrono::days(4400));
+  EXPECT_EQ(config->privacy.purge_interval, std::chrono::milliseconds(5000));
+  EXPECT_EQ(config->privacy.purge_batch, 50);
+  config = parse(doc, {{"VISITPAY_RETENTION_PAID", "30s"}});
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->privacy.retention.paid, std::chrono::seconds(30));
+  EXPECT_THAT(parse(doc, {{"VISITPAY_RETENTION_PAID", "soon"}}).error().detail,
+              HasSubstr("VISITPAY_RETENTION_PAID"));
+
+  // The safety net must outlast the bookkeeping period: 10 years + 1 do not fit in 4000 days.
+  doc["privacy"]["retention"]["safety_net"] = "4000d";
+  doc["privacy"]["retention"]["paid"] = "-1d";
+  const auto detail = error_of(doc);
+  EXPECT_THAT(detail, HasSubstr("/privacy/retention/safety_net: must be longer"));
+  EXPECT_THAT(detail, HasSubstr("/privacy/retention/paid"));
+}
+
 TEST(ParseConfig, DuplicateClinicIdIsRejected) {
   auto doc = minimal();
   doc["clinics"].push_back(doc["clinics"][0]);
