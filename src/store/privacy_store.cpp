@@ -120,7 +120,8 @@ std::string ts(domain::Timestamp t) {
   return common::format_rfc3339_utc(t);
 }
 
-// Art. 17 erasure of one data subject ($4: the look-up hash). Sessions with an open claim
+// Art. 17 erasure of one data subject ($4: the look-up hash), naming only the classes it
+// destroys now (not those the policy purged before). Sessions with an open claim
 // (pending, awaiting payment, being invoiced) are left to the policy (GDPR Art. 17(3)(e)); with an
 // invoice, the name and address on it are bookkeeping documentation (bokføringsloven § 13, GDPR
 // Art. 17(3)(b)) and stay, and so does the look-up hash that finds them; everything else goes.
@@ -128,7 +129,10 @@ const Statement& erase_statement() {
   static const std::string text = purge_sql(R"sql(
   SELECT s.id, CASE WHEN EXISTS (SELECT 1 FROM invoices i WHERE i.session_id = s.id)
                     THEN '{transient}'::text[]
-                    ELSE '{transient,retained,lookup}'::text[] END AS classes
+                    ELSE array_remove(array_remove('{transient,retained,lookup}'::text[],
+                           CASE WHEN p.transient_purged_at IS NOT NULL THEN 'transient' END),
+                           CASE WHEN p.retained_purged_at IS NOT NULL THEN 'retained' END)
+               END AS classes
   FROM sessions s JOIN payers p ON p.session_id = s.id
   WHERE p.national_id_hmac = $4::bytea AND s.state IN ('paid', 'cancelled', 'invoiced')
     AND (cardinality($5::text[]) = 0 OR s.clinic_id = ANY ($5::text[]))

@@ -106,7 +106,17 @@ TEST_F(PrivacyApiTest, AccessShowsTheDataHeldThenWhenItWasPurged) {
 }
 
 TEST_F(PrivacyApiTest, ErasureDestroysWhatNoLawRequiresAndSaysWhatItKept) {
-  // Kari: a cancelled visit, an invoiced one (no phone) and one still awaiting payment.
+  // Kari: a visit paid long ago, whose data the policy purged (only the look-up hash is left)...
+  const auto paid = checkout_for("V-DSR-P", kKari);
+  ASSERT_TRUE(eventually([&] { return state_is(paid, "awaiting_payment"); }));
+  ASSERT_TRUE(swedbank_->pay(only_order_id(), "Vipps"));
+  ASSERT_TRUE(eventually([&] { return state_is(paid, "paid"); }));
+  advance(std::chrono::days(8));
+  purge_now();
+  ASSERT_TRUE(eventually([&] {
+    return count("SELECT count(*) FROM payer_keys WHERE session_id = '" + paid + "'") == 0;
+  }));
+  // ... a cancelled visit, an invoiced one (no phone) and one still awaiting payment.
   const auto cancelled = checkout_for("V-DSR-C", kKari);
   ASSERT_TRUE(eventually([&] { return state_is(cancelled, "awaiting_payment"); }));
   ASSERT_EQ(
@@ -120,7 +130,8 @@ TEST_F(PrivacyApiTest, ErasureDestroysWhatNoLawRequiresAndSaysWhatItKept) {
   const auto other = checkout_for("V-DSR-OLA", kOla);
 
   auto report = ok(request("/v1/privacy/erasure", kKari, dpo_));
-  ASSERT_EQ(report.at("count"), 3) << report.dump();
+  ASSERT_EQ(report.at("count"), 4) << report.dump();
+  EXPECT_EQ(session_in(report, paid).at("destroyed"), Json({"lookup"}));
 
   const auto& c = session_in(report, cancelled);
   EXPECT_EQ(c.at("destroyed"), Json({"transient", "retained", "lookup"}));
@@ -150,9 +161,9 @@ TEST_F(PrivacyApiTest, ErasureDestroysWhatNoLawRequiresAndSaysWhatItKept) {
   EXPECT_EQ(count("SELECT count(*) FROM payer_keys WHERE session_id = '" + other + "'"), 2);
   EXPECT_EQ(count("SELECT count(*) FROM purge_events WHERE rule = 'erasure_request' AND actor "
                   "LIKE 'test-%'"),
-            2);
+            3);
   EXPECT_EQ(count("SELECT count(*) FROM privacy_requests WHERE kind = 'erasure' AND "
-                  "cardinality(session_ids) = 3"),
+                  "cardinality(session_ids) = 4"),
             1);
 
   // Afterwards access finds what was kept; the cancelled visit can no longer be tied to Kari.
