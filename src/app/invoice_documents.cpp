@@ -19,11 +19,11 @@ boost::asio::awaitable<common::Result<std::string>> render_on_pool(
 
 common::Result<void> reveal_buyer(const PayerVault& vault, store::InvoiceRecord& invoice) {
   if (!invoice.retained_key || !invoice.buyer_name_enc) return common::Ok{};
-  auto name = vault.open_field(invoice.session_id, KeyClass::retained, "name",
-                               *invoice.retained_key, invoice.buyer_name_enc);
+  auto retained = vault.unlock(invoice.session_id, KeyClass::retained, *invoice.retained_key);
+  if (!retained) return std::move(retained).error();
+  auto name = retained->open("name", invoice.buyer_name_enc);
   if (!name) return std::move(name).error();
-  auto address = vault.open_field(invoice.session_id, KeyClass::retained, "address",
-                                  *invoice.retained_key, invoice.buyer_address_enc);
+  auto address = retained->open("address", invoice.buyer_address_enc);
   if (!address) return std::move(address).error();
   invoice.buyer_name = std::move(*name);
   if (*address) {

@@ -57,7 +57,7 @@ common::Result<RotationReport> rotate_master_key(store::PgSyncConnection& db,
       p.add(session_id)
           .add(key_class_text)
           .add(rewrapped->master_key_id)
-          .add(store::pg_bytea_hex(rewrapped->wrapped.data(), rewrapped->wrapped.size()));
+          .add_bytea(rewrapped->wrapped);
       if (auto updated = db.exec(kRewrap, p); !updated) {
         roll_back(db);
         return std::move(updated).error();

@@ -51,14 +51,6 @@ SET buyer_name_enc = p.name_enc, buyer_address_enc = p.address_enc, buyer_name =
 FROM payers p
 WHERE p.session_id = i.session_id AND p.name_enc IS NOT NULL AND i.buyer_name IS NOT NULL)sql";
 
-std::string hex(const common::Bytes& b) {
-  return store::pg_bytea_hex(b.data(), b.size());
-}
-
-std::optional<std::string> hex(const std::optional<common::Bytes>& b) {
-  return b ? std::optional<std::string>(hex(*b)) : std::nullopt;
-}
-
 }  // namespace
 
 common::Result<std::int64_t> encrypt_legacy_payers(store::PgSyncConnection& db,
@@ -81,22 +73,19 @@ common::Result<std::int64_t> encrypt_legacy_payers(store::PgSyncConnection& db,
           rows->optional_string(i, 6).value_or(""), rows->optional_string(i, 7).value_or("")};
       auto sealed = vault.seal(session_id, payer);
       if (!sealed) return std::move(sealed).error();
-      std::optional<std::string> lookup;
-      if (payer.national_id) {
-        const auto digest = national_id_lookup(lookup_key, *payer.national_id);
-        lookup = store::pg_bytea_hex(digest.data(), digest.size());
-      }
+      std::optional<common::Sha256Digest> lookup;
+      if (payer.national_id) lookup = national_id_lookup(lookup_key, *payer.national_id);
       store::PgParams p;
       p.add(session_id)
-          .add(lookup)
-          .add(hex(sealed->national_id))
-          .add(hex(sealed->phone))
-          .add(hex(sealed->name))
-          .add(hex(sealed->address))
+          .add_bytea(lookup)
+          .add_bytea(sealed->national_id)
+          .add_bytea(sealed->phone)
+          .add_bytea(sealed->name)
+          .add_bytea(sealed->address)
           .add(sealed->transient_key.master_key_id)
-          .add(hex(sealed->transient_key.wrapped))
+          .add_bytea(sealed->transient_key.wrapped)
           .add(sealed->retained_key.master_key_id)
-          .add(hex(sealed->retained_key.wrapped));
+          .add_bytea(sealed->retained_key.wrapped);
       auto updated = db.exec(kSealRow, p);
       if (!updated) return std::move(updated).error();
       ++done;
@@ -110,11 +99,11 @@ common::Result<std::int64_t> encrypt_legacy_payers(store::PgSyncConnection& db,
       const std::string session_id = rows->string(i, 0);
       auto key = store::wrapped_key(*rows, i, 2);
       if (!key) return common::make_error(common::ErrorCode::internal_error, "a bad wrapped key");
-      auto sealed = vault.seal_field(session_id, KeyClass::transient, "payment_url", *key,
-                                     rows->string(i, 1));
-      if (!sealed) return std::move(sealed).error();
+      auto transient = vault.unlock(session_id, KeyClass::transient, *key);
+      if (!transient) return std::move(transient).error();
+      const auto sealed = transient->seal("payment_url", rows->string(i, 1));
       store::PgParams p;
-      p.add(session_id).add(hex(*sealed));
+      p.add(session_id).add_bytea(sealed);
       auto updated = db.exec(kSealLink, p);
       if (!updated) return std::move(updated).error();
       ++done;

@@ -94,70 +94,75 @@ common::Result<SealedPayer> PayerVault::seal(std::string_view session_id,
   return s;
 }
 
-namespace {
+UnlockedKey::UnlockedKey(std::string context, const common::DataKey& key)
+    : context_(std::move(context)), key_(key) {}
 
-common::Result<std::optional<common::DataKey>> unwrap(const ports::KeyStore& keys,
-                                                      std::string_view session_id,
-                                                      KeyClass key_class, const WrappedKey& key) {
-  auto master_key = keys.master_key(key.master_key_id);
+UnlockedKey::UnlockedKey(UnlockedKey&& other) noexcept
+    : context_(std::move(other.context_)), key_(other.key_) {
+  common::cleanse(other.key_);
+}
+
+UnlockedKey::~UnlockedKey() {
+  common::cleanse(key_);
+}
+
+common::Result<std::optional<std::string>> UnlockedKey::open(
+    std::string_view field, const std::optional<common::Bytes>& blob) const {
+  if (!blob) return std::optional<std::string>{};
+  auto text = common::open(key_, *blob, context_ + ":" + std::string(field));
+  if (!text) return make_error(ErrorCode::internal_error, "a payer field does not decrypt");
+  return std::optional<std::string>(std::move(*text));
+}
+
+common::Bytes UnlockedKey::seal(std::string_view field, std::string_view plaintext) const {
+  return common::seal(key_, plaintext, context_ + ":" + std::string(field));
+}
+
+common::Result<UnlockedKey> PayerVault::unlock(std::string_view session_id, KeyClass key_class,
+                                               const WrappedKey& key) const {
+  auto master_key = keys_.master_key(key.master_key_id);
   if (!master_key) {
     return make_error(ErrorCode::internal_error,
                       "master key " + key.master_key_id + " is not available");
   }
   const ScopedKey master(*master_key);
   common::cleanse(*master_key);
-  auto data_key = common::unwrap_key(master.key, key.master_key_id, key.wrapped,
-                                     key_context(session_id, key_class));
+  const std::string context = key_context(session_id, key_class);
+  auto data_key = common::unwrap_key(master.key, key.master_key_id, key.wrapped, context);
   if (!data_key) {
     return make_error(ErrorCode::internal_error, std::string("the ") +
                                                      std::string(key_class_name(key_class)) +
                                                      " data key of a session does not unwrap");
   }
-  return std::optional<common::DataKey>(*data_key);
+  UnlockedKey unlocked(context, *data_key);
+  common::cleanse(*data_key);
+  return unlocked;
 }
-
-common::Result<std::optional<std::string>> open_blob(const common::DataKey& key,
-                                                     const std::optional<common::Bytes>& blob,
-                                                     const std::string& context) {
-  if (!blob) return std::optional<std::string>{};
-  auto text = common::open(key, *blob, context);
-  if (!text) {
-    return make_error(ErrorCode::internal_error, "a payer field does not decrypt");
-  }
-  return std::optional<std::string>(std::move(*text));
-}
-
-}  // namespace
 
 common::Result<OpenedPayer> PayerVault::open(std::string_view session_id, const SealedPayer& sealed,
                                              bool transient_key_present,
                                              bool retained_key_present) const {
   OpenedPayer out;
   if (transient_key_present) {
-    auto key = unwrap(keys_, session_id, KeyClass::transient, sealed.transient_key);
+    auto key = unlock(session_id, KeyClass::transient, sealed.transient_key);
     if (!key) return std::move(key).error();
-    ScopedKey data(**key);
-    common::cleanse(**key);
-    auto national_id = open_blob(data.key, sealed.national_id,
-                                 field_context(session_id, KeyClass::transient, "national_id"));
+    auto national_id = key->open("national_id", sealed.national_id);
     if (!national_id) return std::move(national_id).error();
-    auto phone =
-        open_blob(data.key, sealed.phone, field_context(session_id, KeyClass::transient, "phone"));
+    auto phone = key->open("phone", sealed.phone);
     if (!phone) return std::move(phone).error();
+    auto payment_url = key->open("payment_url", sealed.payment_url);
+    if (!payment_url) return std::move(payment_url).error();
     out.transient_available = true;
     out.national_id = std::move(*national_id);
     out.phone = std::move(*phone);
+    out.payment_url = std::move(*payment_url);
   }
   if (retained_key_present) {
-    auto key = unwrap(keys_, session_id, KeyClass::retained, sealed.retained_key);
+    auto key = unlock(session_id, KeyClass::retained, sealed.retained_key);
     if (!key) return std::move(key).error();
-    ScopedKey data(**key);
-    common::cleanse(**key);
-    auto name =
-        open_blob(data.key, sealed.name, field_context(session_id, KeyClass::retained, "name"));
+    auto name = key->open("name", sealed.name);
     if (!name) return std::move(name).error();
-    auto address = open_blob(data.key, sealed.address,
-                             field_context(session_id, KeyClass::retained, "address"));
+    auto address = key->open("address", sealed.address);
     if (!address) return std::move(address).error();
     out.retained_available = true;
     out.name = std::move(*name);
@@ -166,34 +171,10 @@ common::Result<OpenedPayer> PayerVault::open(std::string_view session_id, const 
   return out;
 }
 
-common::Result<std::optional<std::string>> PayerVault::open_field(
-    std::string_view session_id, KeyClass key_class, std::string_view field, const WrappedKey& key,
-    const std::optional<common::Bytes>& blob) const {
-  if (!blob) return std::optional<std::string>{};
-  auto data_key = unwrap(keys_, session_id, key_class, key);
-  if (!data_key) return std::move(data_key).error();
-  ScopedKey data(**data_key);
-  common::cleanse(**data_key);
-  return open_blob(data.key, blob, field_context(session_id, key_class, field));
-}
-
-common::Result<common::Bytes> PayerVault::seal_field(std::string_view session_id,
-                                                     KeyClass key_class, std::string_view field,
-                                                     const WrappedKey& key,
-                                                     std::string_view plaintext) const {
-  auto data_key = unwrap(keys_, session_id, key_class, key);
-  if (!data_key) return std::move(data_key).error();
-  ScopedKey data(**data_key);
-  common::cleanse(**data_key);
-  return common::seal(data.key, plaintext, field_context(session_id, key_class, field));
-}
-
 common::Result<WrappedKey> PayerVault::rewrap(std::string_view session_id, KeyClass key_class,
                                               const WrappedKey& key) const {
-  auto data_key = unwrap(keys_, session_id, key_class, key);
-  if (!data_key) return std::move(data_key).error();
-  ScopedKey data(**data_key);
-  common::cleanse(**data_key);
+  auto unlocked = unlock(session_id, key_class, key);
+  if (!unlocked) return std::move(unlocked).error();
   const std::string active = keys_.active_key_id();
   auto master_key = keys_.master_key(active);
   if (!master_key) {
@@ -201,8 +182,8 @@ common::Result<WrappedKey> PayerVault::rewrap(std::string_view session_id, KeyCl
   }
   const ScopedKey master(*master_key);
   common::cleanse(*master_key);
-  return WrappedKey{
-      active, common::wrap_key(master.key, active, data.key, key_context(session_id, key_class))};
+  return WrappedKey{active, common::wrap_key(master.key, active, unlocked->key_,
+                                             key_context(session_id, key_class))};
 }
 
 }  // namespace visitpay::app

@@ -30,6 +30,7 @@ struct OpenedPayer {
   bool retained_available = false;
   std::optional<std::string> national_id;
   std::optional<std::string> phone;
+  std::optional<std::string> payment_url;
   std::optional<std::string> name;
   std::optional<domain::Address> address;
 };
@@ -41,6 +42,29 @@ common::Sha256Digest national_id_lookup(const common::Bytes& lookup_key,
 
 // The address field's plaintext: street, postal code, city and country joined by U+001F.
 std::optional<domain::Address> split_address(const std::string& text);
+
+// One class's data key of one session, unwrapped: opens and seals that class's fields (bound to
+// session, class and field) without unwrapping again. Wipes the key when destroyed.
+class UnlockedKey {
+ public:
+  UnlockedKey(UnlockedKey&& other) noexcept;
+  UnlockedKey(const UnlockedKey&) = delete;
+  UnlockedKey& operator=(const UnlockedKey&) = delete;
+  UnlockedKey& operator=(UnlockedKey&&) = delete;
+  ~UnlockedKey();
+
+  // nullopt when `blob` is absent; an error (never garbage) when it does not open.
+  common::Result<std::optional<std::string>> open(std::string_view field,
+                                                  const std::optional<common::Bytes>& blob) const;
+  common::Bytes seal(std::string_view field, std::string_view plaintext) const;
+
+ private:
+  friend class PayerVault;
+  UnlockedKey(std::string context, const common::DataKey& key);
+
+  std::string context_;  // "session:<id>:<class>"
+  common::DataKey key_{};
+};
 
 class PayerVault {
  public:
@@ -54,16 +78,9 @@ class PayerVault {
   common::Result<OpenedPayer> open(std::string_view session_id, const SealedPayer& sealed,
                                    bool transient_key_present, bool retained_key_present) const;
 
-  // One field ("national_id", "phone", "name", "address") of `key_class`; nullopt when the field
-  // is absent.
-  common::Result<std::optional<std::string>> open_field(
-      std::string_view session_id, KeyClass key_class, std::string_view field,
-      const WrappedKey& key, const std::optional<common::Bytes>& blob) const;
-
-  // One more field under an existing data key (the payment link, known once the order exists).
-  common::Result<common::Bytes> seal_field(std::string_view session_id, KeyClass key_class,
-                                           std::string_view field, const WrappedKey& key,
-                                           std::string_view plaintext) const;
+  // A data key unwrapped once, for several fields of its class (see UnlockedKey).
+  common::Result<UnlockedKey> unlock(std::string_view session_id, KeyClass key_class,
+                                     const WrappedKey& key) const;
 
   // The same data key wrapped under the active master key (master key rotation).
   common::Result<WrappedKey> rewrap(std::string_view session_id, KeyClass key_class,

@@ -83,6 +83,7 @@ asio::awaitable<common::Result<std::vector<SubjectSessionReport>>> PrivacyServic
     if (s.retained_key) sealed.retained_key = *s.retained_key;
     sealed.national_id = s.national_id_enc;
     sealed.phone = s.phone_enc;
+    sealed.payment_url = s.payment_url_enc;
     sealed.name = s.name_enc.value_or(common::Bytes{});
     sealed.address = s.address_enc.value_or(common::Bytes{});
     const bool transient_held = s.transient_key && (s.national_id_enc || s.phone_enc);
@@ -90,12 +91,6 @@ asio::awaitable<common::Result<std::vector<SubjectSessionReport>>> PrivacyServic
     auto opened = vault_.open(s.id, sealed, transient_held, retained_held);
     if (!opened) co_return std::move(opened).error();
     report.payer = std::move(*opened);
-    if (transient_held && s.payment_url_enc) {
-      auto link = vault_.open_field(s.id, KeyClass::transient, "payment_url", *s.transient_key,
-                                    s.payment_url_enc);
-      if (!link) co_return std::move(link).error();
-      report.payment_url = std::move(*link);
-    }
     report.transient = {transient_held, s.transient_purged_at};
     report.retained = {retained_held, s.retained_purged_at};
     audit.session_ids.push_back(s.id);

@@ -25,7 +25,6 @@ struct ClassReport {
 struct SubjectSessionReport {
   store::SubjectSession session;
   OpenedPayer payer;  // the fields of the classes still held
-  std::optional<std::string> payment_url;
   ClassReport transient;
   ClassReport retained;
 };

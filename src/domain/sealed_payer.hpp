@@ -25,6 +25,7 @@ struct SealedPayer {
   WrappedKey retained_key;
   std::optional<common::Bytes> national_id;  // under the transient key
   std::optional<common::Bytes> phone;        // under the transient key
+  std::optional<common::Bytes> payment_url;  // under the transient key, once the order exists
   common::Bytes name;                        // under the retained key
   common::Bytes address;                     // under the retained key: street, postal code, city,
                                              // country

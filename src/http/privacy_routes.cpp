@@ -68,7 +68,7 @@ Json access_json(const std::vector<app::SubjectSessionReport>& reports) {
           {{"transient",
             class_json(r.transient, {{"national_id", optional_text(r.payer.national_id)},
                                      {"phone", optional_text(r.payer.phone)},
-                                     {"payment_url", optional_text(r.payment_url)}})},
+                                     {"payment_url", optional_text(r.payer.payment_url)}})},
            {"retained", class_json(r.retained, {{"name", optional_text(r.payer.name)},
                                                 {"address", std::move(address)}})}}},
          {"purges", std::move(purges)}});

@@ -92,8 +92,8 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
       invoice_channel_(std::make_unique<adapters::invoice::FolderInvoiceChannel>(
           blocking_.get_executor(), config_.invoices.delivery_dir)),
       invoice_documents_(*invoice_renderer_, blocking_.get_executor(), clock_),
-      invoice_work_({invoices_, payments_, payment_work_, invoice_documents_, *invoice_channel_,
-                     config_, clock_, log_, metrics_}),
+      invoice_work_({invoices_, payments_, payment_work_, invoice_documents_, *vault_,
+                     *invoice_channel_, config_, clock_, log_, metrics_}),
       sweeper_(ioc_.get_executor(), invoices_, config_.invoices, clock_, log_,
                [this] { dispatcher_.nudge(); }),
       privacy_(pool_),

@@ -273,12 +273,7 @@ asio::awaitable<Result<void>> PaymentStore::save_order(
     std::string_view session_id, std::string_view account, std::string_view order_id,
     const common::Bytes& payment_url_enc, std::string_view status, domain::Timestamp now) {
   PgParams p;
-  p.add(session_id)
-      .add(account)
-      .add(order_id)
-      .add(pg_bytea_hex(payment_url_enc.data(), payment_url_enc.size()))
-      .add(status)
-      .add(ts(now));
+  p.add(session_id).add(account).add(order_id).add_bytea(payment_url_enc).add(status).add(ts(now));
   auto r = co_await pool_.execute(kSaveOrder, p);
   if (!r) co_return std::move(r).error();
   co_return Ok{};

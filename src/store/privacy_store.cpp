@@ -183,25 +183,6 @@ std::vector<std::string> text_array(std::string_view text) {
   return out;
 }
 
-// A text[] or uuid[] literal: every element quoted, '"' and '\\' escaped.
-std::string pg_array(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (const auto& item : items) {
-    if (out.size() > 1) out += ',';
-    out += '"';
-    for (char c : item) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
-std::string hex(const common::Sha256Digest& digest) {
-  return pg_bytea_hex(digest.data(), digest.size());
-}
-
 std::optional<domain::Timestamp> optional_ts(const PgResult& r, int row, int col) {
   if (r.is_null(row, col)) return std::nullopt;
   return common::parse_pg_timestamptz(r.text(row, col));
@@ -213,7 +194,7 @@ domain::Timestamp timestamp(const PgResult& r, int row, int col) {
 
 PgParams request_params(const PrivacyRequestRecord& audit) {
   PgParams p;
-  p.add(audit.kind).add(audit.actor).add(ts(audit.at)).add(pg_array(audit.session_ids));
+  p.add(audit.kind).add(audit.actor).add(ts(audit.at)).add(pg_text_array(audit.session_ids));
   return p;
 }
 
@@ -255,7 +236,7 @@ asio::awaitable<common::Result<std::int64_t>> PrivacyStore::purge_due(const Rete
 asio::awaitable<common::Result<std::vector<SubjectSession>>> PrivacyStore::subject(
     const common::Sha256Digest& lookup) {
   PgParams p;
-  p.add(hex(lookup));
+  p.add_bytea(lookup);
   auto r = co_await pool_.execute(kSubjectSessions, p);
   if (!r) co_return std::move(r).error();
   std::vector<SubjectSession> out;
@@ -287,7 +268,7 @@ asio::awaitable<common::Result<std::vector<SubjectSession>>> PrivacyStore::subje
     return nullptr;
   };
   PgParams q;
-  q.add(pg_array(ids));
+  q.add(pg_text_array(ids));
   auto invoices = co_await pool_.execute(kSubjectInvoices, q);
   if (!invoices) co_return std::move(invoices).error();
   for (int i = 0; i < invoices->rows(); ++i) {
@@ -317,8 +298,8 @@ asio::awaitable<common::Result<std::vector<ErasedSession>>> PrivacyStore::erase(
   p.add("erasure_request")
       .add(ts(audit.at))
       .add(audit.actor)
-      .add(hex(lookup))
-      .add(pg_array(clinic_ids));
+      .add_bytea(lookup)
+      .add(pg_text_array(clinic_ids));
   auto r = co_await tx->execute(erase_statement(), p);
   if (!r) co_return std::move(r).error();
   auto recorded = co_await tx->execute(kRecordRequest, request_params(audit));

@@ -105,18 +105,6 @@ const Statement& SessionStore::insert_statement() {
   return kInsert;
 }
 
-namespace {
-
-std::string bytea(const common::Bytes& b) {
-  return pg_bytea_hex(b.data(), b.size());
-}
-
-std::optional<std::string> bytea(const std::optional<common::Bytes>& b) {
-  return b ? std::optional<std::string>(bytea(*b)) : std::nullopt;
-}
-
-}  // namespace
-
 PgParams SessionStore::insert_params(const NewSession& n) {
   const auto& r = n.request;
   std::vector<std::string> descriptions;
@@ -136,22 +124,20 @@ PgParams SessionStore::insert_params(const NewSession& n) {
       .add(r.vat_amount())
       .add(common::format_rfc3339_utc(r.checked_out_at))
       .add(r.payer.phone.has_value())
-      .add(pg_bytea_hex(n.fingerprint.data(), n.fingerprint.size()))
+      .add_bytea(n.fingerprint)
       .add(common::format_rfc3339_utc(n.now))
       .add(pg_text_array(descriptions))
       .add(pg_int_array(amounts))
       .add(pg_int_array(vats))
-      .add(n.national_id_hmac ? std::optional<std::string>(pg_bytea_hex(n.national_id_hmac->data(),
-                                                                        n.national_id_hmac->size()))
-                              : std::nullopt)
-      .add(bytea(n.sealed.national_id))
-      .add(bytea(n.sealed.phone))
-      .add(bytea(n.sealed.name))
-      .add(bytea(n.sealed.address))
+      .add_bytea(n.national_id_hmac)
+      .add_bytea(n.sealed.national_id)
+      .add_bytea(n.sealed.phone)
+      .add_bytea(n.sealed.name)
+      .add_bytea(n.sealed.address)
       .add(n.sealed.transient_key.master_key_id)
-      .add(bytea(n.sealed.transient_key.wrapped))
+      .add_bytea(n.sealed.transient_key.wrapped)
       .add(n.sealed.retained_key.master_key_id)
-      .add(bytea(n.sealed.retained_key.wrapped));
+      .add_bytea(n.sealed.retained_key.wrapped);
   return p;
 }
 

@@ -12,7 +12,6 @@
 
 namespace visitpay::store {
 
-// A session about to be stored, with the payer's personal data for the payers table.
 // A session to store. The payer's data goes in only encrypted (`sealed`), with a keyed hash of
 // the national id for look-ups; the plaintext in `request.payer` is not written.
 struct NewSession {

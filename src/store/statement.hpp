@@ -2,11 +2,15 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace visitpay::store {
+
+// '\x..' bytea input form.
+std::string pg_bytea_hex(const std::uint8_t* data, std::size_t n);
 
 // A named, parameterised SQL statement. The name is used for PREPARE, logs and metrics; it
 // must be unique and have static storage (statements are declared as constants next to their
@@ -32,6 +36,14 @@ class PgParams {
     values_.push_back(value);
     return *this;
   }
+  // Bytes (a vector or an array of std::uint8_t) as a bytea; an absent value is NULL.
+  PgParams& add_bytea(std::span<const std::uint8_t> bytes) {
+    return add(pg_bytea_hex(bytes.data(), bytes.size()));
+  }
+  template <typename Bytes>
+  PgParams& add_bytea(const std::optional<Bytes>& bytes) {
+    return bytes ? add_bytea(std::span<const std::uint8_t>(*bytes)) : add_null();
+  }
   PgParams& add_null() {
     values_.emplace_back(std::nullopt);
     return *this;
@@ -47,7 +59,4 @@ class PgParams {
 // Encodes a one-dimensional PostgreSQL array literal of text values: {"a","b\"c"}.
 std::string pg_text_array(const std::vector<std::string>& items);
 std::string pg_int_array(const std::vector<std::int64_t>& items);
-// '\x..' bytea input form.
-std::string pg_bytea_hex(const std::uint8_t* data, std::size_t n);
-
 }  // namespace visitpay::store

@@ -124,12 +124,12 @@ asio::awaitable<OutboxOutcome> InvoiceWork::deliver(const store::OutboxItem& ite
   if (!found) co_return OutboxOutcome::from_error(found.error());
   if (!found->has_value()) co_return OutboxOutcome::give_up("no such invoice");
   auto& invoice = **found;
-  if (auto revealed = app::reveal_buyer(d_.payment_work.vault(), invoice); !revealed) {
-    co_return OutboxOutcome::give_up(revealed.error().detail);
-  }
   if (invoice.delivered_at) co_return OutboxOutcome::success();  // delivered before
   if (invoice.status == "pending_review" || invoice.status == "void") {
     co_return OutboxOutcome::give_up("the invoice is not issued");
+  }
+  if (auto revealed = app::reveal_buyer(d_.vault, invoice); !revealed) {
+    co_return OutboxOutcome::give_up(revealed.error().detail);
   }
   auto rendered = co_await d_.documents.render(invoice);
   if (!rendered) co_return OutboxOutcome::give_up(rendered.error().detail);

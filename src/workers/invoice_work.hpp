@@ -24,6 +24,7 @@ struct InvoiceWorkDeps {
   store::PaymentStore& payments;
   PaymentWork& payment_work;
   app::InvoiceDocuments& documents;
+  const app::PayerVault& vault;  // opens the buyer's name and address for the letter
   ports::InvoiceChannel& channel;
   const config::Config& config;
   const ports::Clock& clock;

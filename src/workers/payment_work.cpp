@@ -153,11 +153,12 @@ asio::awaitable<OutboxOutcome> PaymentWork::create_order(const store::OutboxItem
   auto order = co_await provider->create_order(request);
   if (!order) co_return OutboxOutcome::from_error(order.error());
   // The link is transient data: sealed under the session's transient key, shredded with it.
-  auto link = d_.vault.seal_field(item.session_id, app::KeyClass::transient, "payment_url",
-                                  *session.transient_key, order->payment_url);
-  if (!link) co_return OutboxOutcome::give_up(link.error().detail);
+  auto transient =
+      d_.vault.unlock(item.session_id, app::KeyClass::transient, *session.transient_key);
+  if (!transient) co_return OutboxOutcome::give_up(transient.error().detail);
+  const auto link = transient->seal("payment_url", order->payment_url);
   auto saved = co_await d_.payments.save_order(item.session_id, clinic->payment_account, order->id,
-                                               *link, status_name(order->status), d_.clock.now());
+                                               link, status_name(order->status), d_.clock.now());
   if (!saved) co_return OutboxOutcome::from_error(saved.error());
   d_.log.info("payment.order_created", {{"session_id", item.session_id}, {"order_id", order->id}});
   co_return OutboxOutcome::success();
@@ -172,14 +173,6 @@ asio::awaitable<OutboxOutcome> PaymentWork::send_sms(const store::OutboxItem& it
   if (!session.phone_enc || !session.transient_key || !session.payment_url_enc) {
     co_return OutboxOutcome::give_up("no phone number or no payment order");
   }
-  auto phone = d_.vault.open_field(item.session_id, app::KeyClass::transient, "phone",
-                                   *session.transient_key, session.phone_enc);
-  if (!phone) co_return OutboxOutcome::give_up(phone.error().detail);
-  if (!phone->has_value()) co_return OutboxOutcome::give_up("no phone number");
-  auto link = d_.vault.open_field(item.session_id, app::KeyClass::transient, "payment_url",
-                                  *session.transient_key, session.payment_url_enc);
-  if (!link) co_return OutboxOutcome::give_up(link.error().detail);
-  if (!link->has_value()) co_return OutboxOutcome::give_up("no payment link");
   const config::Clinic* clinic = d_.config.find_clinic(session.clinic_id);
   if (clinic == nullptr) co_return OutboxOutcome::give_up("the clinic is not configured");
   ports::SmsGateway* gateway = sms_gateway(clinic->sms_account);
@@ -199,6 +192,18 @@ asio::awaitable<OutboxOutcome> PaymentWork::send_sms(const store::OutboxItem& it
       co_return OutboxOutcome::wait_until(wait_until,
                                           "waiting for a delivery report of an unconfirmed send");
     }
+  }
+
+  // Decrypted only now, for this send (one unwrap for both fields).
+  auto transient =
+      d_.vault.unlock(item.session_id, app::KeyClass::transient, *session.transient_key);
+  if (!transient) co_return OutboxOutcome::give_up(transient.error().detail);
+  auto phone = transient->open("phone", session.phone_enc);
+  if (!phone) co_return OutboxOutcome::give_up(phone.error().detail);
+  auto link = transient->open("payment_url", session.payment_url_enc);
+  if (!link) co_return OutboxOutcome::give_up(link.error().detail);
+  if (!phone->has_value() || !link->has_value()) {
+    co_return OutboxOutcome::give_up("no phone number or no payment link");
   }
 
   const auto deadline = deadline_after(now, clinic->payment_window);

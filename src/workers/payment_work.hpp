@@ -59,7 +59,6 @@ class PaymentWork {
   PaymentWork& operator=(const PaymentWork&) = delete;
 
   void register_with(OutboxDispatcher& dispatcher);
-  const app::PayerVault& vault() const { return d_.vault; }
 
   asio::awaitable<OutboxOutcome> create_order(const store::OutboxItem& item);
   asio::awaitable<OutboxOutcome> send_sms(const store::OutboxItem& item);

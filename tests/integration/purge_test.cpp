@@ -39,6 +39,11 @@ TEST_F(PurgeTest, CancelledIsPurgedAtOnce) {
   // The purger's next pass is a minute away: the check sees the cancelled session's data.
   EXPECT_EQ(overdue("cancelled"), 1);
   EXPECT_EQ(overdue("plaintext"), 0);
+  // The operator's command (cron) says so and exits 1.
+  const auto before = cli("privacy check");
+  EXPECT_NE(before.find("cancelled: 1\n"), std::string::npos) << before;
+  EXPECT_NE(before.find("FAIL"), std::string::npos) << before;
+  EXPECT_NE(before.find("exit=1"), std::string::npos) << before;
   purge_now();
   ASSERT_TRUE(eventually([&] { return keys(id) == 0; }));
   EXPECT_EQ(purged(id, "transient_purged_at"), 1);
@@ -50,7 +55,10 @@ TEST_F(PurgeTest, CancelledIsPurgedAtOnce) {
   EXPECT_EQ(count("SELECT count(*) FROM purge_events WHERE session_id = '" + id +
                   "' AND rule = 'cancelled'"),
             1);
-  EXPECT_EQ(overdue("cancelled"), 0);  // `visitpay privacy check` passes
+  EXPECT_EQ(overdue("cancelled"), 0);
+  const auto after = cli("privacy check");  // `visitpay privacy check` passes
+  EXPECT_NE(after.find("ok: no personal data held past its policy"), std::string::npos) << after;
+  EXPECT_NE(after.find("exit=0"), std::string::npos) << after;
 }
 
 TEST_F(PurgeTest, PaidIsPurgedSevenDaysAfterPayment) {

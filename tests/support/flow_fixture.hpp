@@ -22,6 +22,7 @@
 #include "http_client.hpp"
 #include "mocks/linkmobility/linkmobility_mock.hpp"
 #include "mocks/swedbankpay/swedbankpay_mock.hpp"
+#include "pg_cluster.hpp"
 #include "test_service.hpp"
 
 namespace visitpay::testing {
@@ -175,6 +176,18 @@ class FlowTest : public ::testing::Test {
     auto r = db.exec(sql);
     if (!r) throw std::runtime_error(r.error().detail);
     return r->int64(0, 0);
+  }
+
+  // The visitpay binary against this test's database (an admin command), with `ring` as the
+  // master key ring (default: the service's); its output, then "exit=<code>".
+  std::string cli(const std::string& args, std::string ring = "") {
+    if (ring.empty()) ring = master_keys_.empty() ? test_master_keys() : master_keys_;
+    return run_command("env -i PATH=/usr/bin:/bin DATABASE_URL='" + database_ +
+                       "' VISITPAY_LOOKUP_KEY=" + std::string(64, 'a') + " VISITPAY_MASTER_KEYS='" +
+                       ring +
+                       "' MOCK_SWEDBANKPAY_TOKEN=t MOCK_LINKMOBILITY_PASSWORD=p " VISITPAY_BINARY
+                       " --config " VISITPAY_SOURCE_DIR "/deploy/config/local.json " +
+                       args + " 2>&1; echo exit=$?");
   }
 
   double metric(const std::string& name, const std::string& labels = "") {
