@@ -50,8 +50,9 @@ asio::awaitable<Result<CheckoutOutcome>> CheckoutService::submit(
     v.clinic_id = request.clinic_id;
     v.visit_id = request.visit_id;
     v.has_phone = request.payer.phone.has_value();
-    v.state = v.has_phone ? domain::SessionState::pending : domain::SessionState::invoicing;
-    if (!v.has_phone) v.invoice_reason = "no_phone";
+    const auto start = domain::start_of(v.has_phone);
+    v.state = start.state;
+    if (start.reason) v.invoice_reason = domain::to_string(*start.reason);
     v.currency = request.currency;
     v.amount = request.amount();
     v.vat_amount = request.vat_amount();

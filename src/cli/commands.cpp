@@ -14,6 +14,7 @@
 #include "ports/clock.hpp"
 #include "service/service.hpp"
 #include "store/client_store.hpp"
+#include "store/lifecycle_store.hpp"
 #include "store/migrations.hpp"
 #include "store/pg_sync.hpp"
 #include "store/privacy_store.hpp"
@@ -37,6 +38,8 @@ commands:
   keys generate ID            print a new key-ring line "ID <64 hex>" to append to the ring file
   privacy check               report personal data held past the retention policy (per rule);
                               exit 1 if there is any (for cron), 0 if none
+  sessions check              list sessions past their state's time bound (lifecycle.bounds);
+                              exit 1 if there are any (for cron and alerts), 0 if none
   version                     print the version
 
 The config file defaults to $VISITPAY_CONFIG, else /etc/visitpay/config.json.
@@ -137,6 +140,29 @@ int cmd_privacy(const std::vector<std::string>& args, const config::Config& conf
   std::cout << (total == 0 ? "ok: no personal data held past its policy\n"
                            : "FAIL: personal data held past its policy\n");
   return total == 0 ? 0 : 1;
+}
+
+int cmd_sessions(const std::vector<std::string>& args, const config::Config& config) {
+  if (args.size() != 1 || args[0] != "check") return fail("sessions: expected check", 2);
+  auto db = open_db(config);
+  if (!db) return fail("sessions check: " + db.error().detail);
+  const ports::SystemClock clock;
+  constexpr int kShown = 1000;
+  auto overdue = store::LifecycleStore::overdue(*db, config.lifecycle.bounds, clock.now(), kShown);
+  if (!overdue) return fail("sessions check: " + overdue.error().detail);
+  for (const auto& s : *overdue) {
+    std::cout << s.session_id << " " << domain::to_string(s.state) << " since "
+              << common::format_rfc3339_oslo(s.since) << " clinic " << s.clinic_id;
+    if (s.link_error) std::cout << " link_error: " << *s.link_error;
+    std::cout << "\n";
+  }
+  if (overdue->empty()) {
+    std::cout << "ok: every open session is within its state's bound\n";
+    return 0;
+  }
+  std::cout << "FAIL: " << overdue->size() << (overdue->size() == kShown ? "+" : "")
+            << " session(s) past their state's bound\n";
+  return 1;
 }
 
 int cmd_keys(const std::vector<std::string>& args, const config::Config& config,
@@ -276,6 +302,7 @@ int run(const std::vector<std::string>& all_args, char** environ_list) {
   if (command == "migrate") return cmd_migrate(*config, log);
   if (command == "clients") return cmd_clients(rest, *config);
   if (command == "privacy") return cmd_privacy(rest, *config);
+  if (command == "sessions") return cmd_sessions(rest, *config);
   if (command == "keys") return cmd_keys(rest, *config, log);
   std::cerr << kUsage;
   return fail("unknown command " + command, 2);

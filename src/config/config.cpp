@@ -552,7 +552,6 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
     }
     if (const Json* o = root.get("reconcile")) {
       ObjectReader r(*o, "/reconcile", problems);
-      r.duration("after", c.reconcile.after);
       auto interval = std::chrono::duration_cast<std::chrono::seconds>(c.reconcile.interval);
       r.duration("interval", interval);
       c.reconcile.interval = interval;
@@ -563,7 +562,19 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
       r.millis("sweep_interval_ms", c.invoices.sweep_interval);
       r.integer("sweep_batch", c.invoices.sweep_batch, 1, 100'000);
       r.millis("abort_retry_ms", c.invoices.abort_retry);
+      r.duration("abort_give_up_after", c.invoices.abort_give_up_after);
       r.string("delivery_dir", c.invoices.delivery_dir);
+    }
+    if (const Json* o = root.get("lifecycle")) {
+      ObjectReader r(*o, "/lifecycle", problems);
+      r.millis("watch_interval_ms", c.lifecycle.watch_interval);
+      if (const Json* bounds = r.get("bounds")) {
+        ObjectReader b(*bounds, "/lifecycle/bounds", problems);
+        b.duration("pending", c.lifecycle.bounds.pending);
+        b.duration("awaiting_payment_after_deadline",
+                   c.lifecycle.bounds.awaiting_payment_after_deadline);
+        b.duration("invoicing", c.lifecycle.bounds.invoicing);
+      }
     }
     if (const Json* o = root.get("privacy")) {
       ObjectReader r(*o, "/privacy", problems);

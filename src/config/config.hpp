@@ -15,6 +15,7 @@
 #include "domain/kid.hpp"
 #include "domain/payment_sms.hpp"
 #include "domain/retention.hpp"
+#include "domain/session_lifecycle.hpp"
 
 namespace visitpay::config {
 
@@ -86,7 +87,8 @@ struct OutboxConfig {
 // Callbacks are a fail-safe: sessions whose payment status has not been checked for `after` are
 // polled at the provider.
 struct ReconcileConfig {
-  std::chrono::seconds after{std::chrono::minutes(10)};
+  // How often due checks are looked for; each session's own schedule is
+  // domain::next_status_check (10 and 30 minutes, then hourly, and once before the deadline).
   std::chrono::milliseconds interval{std::chrono::minutes(1)};
   int batch = 200;
 };
@@ -95,10 +97,20 @@ struct ReconcileConfig {
 struct InvoiceConfig {
   std::chrono::milliseconds sweep_interval{1000};  // how often due sessions are looked for
   int sweep_batch = 500;                           // sessions claimed per sweep statement
-  // While the payer is in the Vipps app the order cannot be aborted; the window's close is
-  // re-tried this often (the outbox gives up after outbox.max_attempts: a dead letter for ops).
+  // While the payer is in the Vipps app the order cannot be aborted; the window's close looks
+  // again this often (a wait, not a failure) ...
   std::chrono::milliseconds abort_retry{30000};
+  // ... until the session has been on the invoice path this long: then the invoice is made
+  // regardless, flagged order_not_aborted, with an alert.
+  std::chrono::seconds abort_give_up_after{std::chrono::hours(1)};
   std::string delivery_dir = "var/invoices";  // print-and-post: PDFs land here
+};
+
+// The session lifecycle's watchdog: the repair pass (stranded sessions get an exit) and the
+// overdue gauges run every watch_interval on each instance.
+struct LifecycleConfig {
+  domain::LifecycleBounds bounds;
+  std::chrono::milliseconds watch_interval{30000};
 };
 
 // Retention of the payer's personal data (the policy) and the purger that applies it.
@@ -158,6 +170,7 @@ struct Config {
   OutboxConfig outbox;
   ReconcileConfig reconcile;
   InvoiceConfig invoices;
+  LifecycleConfig lifecycle;
   PrivacyConfig privacy;
   domain::QuietHours quiet_hours;
   WebhookConfig webhooks;

@@ -186,30 +186,4 @@ std::string canonical_form(const CheckoutRequest& r) {
   return out;
 }
 
-std::string_view to_string(SessionState state) {
-  switch (state) {
-    case SessionState::pending:
-      return "pending";
-    case SessionState::awaiting_payment:
-      return "awaiting_payment";
-    case SessionState::paid:
-      return "paid";
-    case SessionState::invoicing:
-      return "invoicing";
-    case SessionState::invoiced:
-      return "invoiced";
-    case SessionState::cancelled:
-      return "cancelled";
-  }
-  return "pending";
-}
-
-std::optional<SessionState> parse_session_state(std::string_view text) {
-  for (auto s : {SessionState::pending, SessionState::awaiting_payment, SessionState::paid,
-                 SessionState::invoicing, SessionState::invoiced, SessionState::cancelled}) {
-    if (to_string(s) == text) return s;
-  }
-  return std::nullopt;
-}
-
 }  // namespace visitpay::domain

@@ -9,6 +9,8 @@
 
 #include "common/error.hpp"
 #include "common/time_format.hpp"
+#include "domain/order_status.hpp"
+#include "domain/session_lifecycle.hpp"
 
 namespace visitpay::domain {
 
@@ -70,10 +72,6 @@ std::string canonical_form(const CheckoutRequest& request);
 
 std::size_t utf8_length(std::string_view text);
 
-enum class SessionState { pending, awaiting_payment, paid, invoicing, invoiced, cancelled };
-std::string_view to_string(SessionState state);
-std::optional<SessionState> parse_session_state(std::string_view text);
-
 // What a session looks like to API clients: the facts of the visit, never personal data.
 struct SessionView {
   std::string id;
@@ -92,9 +90,10 @@ struct SessionView {
   std::optional<Timestamp> deadline_at;  // awaiting_payment: pay by then or get an invoice
   std::optional<Ore> fee_disclosed;      // the invoice fee the accepted SMS disclosed
   std::string invoice_reason;            // why the invoice path: no_phone, sms_rejected, ...
+  std::optional<std::string> link_error;  // why the link could not be created or sent (ops)
   std::optional<Timestamp> paid_at;
   std::optional<Timestamp> cancelled_at;
-  std::string payment_status;      // the provider's last known order status
+  std::string payment_status;      // the order's last known status (domain::OrderStatus)
   std::string payment_instrument;  // CreditCard, Vipps, ... once paid
   std::string invoice_id;          // invoiced: its invoice
   std::optional<std::int64_t> invoice_number;

@@ -211,6 +211,7 @@ Json session_json(const domain::SessionView& s) {
   time("deadline_at", s.deadline_at);
   if (s.fee_disclosed) out["invoice_fee_disclosed"] = *s.fee_disclosed;
   if (!s.invoice_reason.empty()) out["invoice_reason"] = s.invoice_reason;
+  if (s.link_error) out["link_error"] = *s.link_error;
   time("paid_at", s.paid_at);
   time("cancelled_at", s.cancelled_at);
   if (!s.payment_status.empty()) {

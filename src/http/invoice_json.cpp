@@ -39,8 +39,10 @@ Json invoice_json(const store::InvoiceRecord& v, bool detail) {
        {{"paid_by_link", v.paid_by_link},
         {"credit_note_needed", v.credit_note_needed},
         {"sms_undeliverable", v.reason == "sms_undeliverable" || v.reason == "sms_rejected"},
+        {"link_failed", v.reason == "link_failed"},
         {"no_phone", v.reason == "no_phone"},
-        {"fee_not_disclosed", v.fee_not_disclosed}}},
+        {"fee_not_disclosed", v.fee_not_disclosed},
+        {"order_not_aborted", v.order_not_aborted}}},
   };
   if (v.credits_invoice_id) {
     j["credits"] = {{"invoice_id", *v.credits_invoice_id},

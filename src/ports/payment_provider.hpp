@@ -6,6 +6,7 @@
 
 #include "common/result.hpp"
 #include "domain/checkout.hpp"
+#include "domain/order_status.hpp"
 
 namespace visitpay::ports {
 
@@ -24,7 +25,8 @@ struct PaymentOrderRequest {
   std::vector<std::string> host_urls;
 };
 
-enum class PaymentStatus { initialized, paid, failed, cancelled, reversed, aborted, unknown };
+// Adapters map their provider's statuses onto the core's own (domain::OrderStatus).
+using PaymentStatus = domain::OrderStatus;
 enum class TransactionType { none, authorization, sale };
 
 // The provider's view of an order. `id` is opaque (for Swedbank Pay "/psp/paymentorders/<id>").

@@ -80,6 +80,7 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
       outbox_(pool_),
       payments_(pool_),
       invoices_(pool_),
+      lifecycle_(pool_),
       keys_(load_keys(config_, keys_error_)),
       vault_(std::make_unique<app::PayerVault>(*keys_)),
       http_client_(ioc_.get_executor()),
@@ -96,6 +97,8 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
                      *invoice_channel_, config_, clock_, log_, metrics_}),
       sweeper_(ioc_.get_executor(), invoices_, config_.invoices, clock_, log_,
                [this] { dispatcher_.nudge(); }),
+      watch_(ioc_.get_executor(), lifecycle_, config_.lifecycle, clock_, log_, metrics_,
+             [this] { dispatcher_.nudge(); }),
       privacy_(pool_),
       purger_(ioc_.get_executor(), privacy_, config_.privacy.retention,
               config_.privacy.purge_interval, config_.privacy.purge_batch, clock_, log_, metrics_),
@@ -209,6 +212,7 @@ common::Result<std::uint16_t> Service::start(bool handle_signals) {
     dispatcher_.start();
     reconciler_.start();
     sweeper_.start();
+    watch_.start();
     purger_.start();
   } else {
     log_.info("service.outbox_disabled", {});
@@ -226,6 +230,7 @@ void Service::request_stop() {
         dispatcher_.stop();
         reconciler_.stop();
         sweeper_.stop();
+        watch_.stop();
         purger_.stop();
         co_await server_.shutdown();
         boost::system::error_code ignored;

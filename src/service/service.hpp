@@ -24,12 +24,14 @@
 #include "ports/key_store.hpp"
 #include "store/client_store.hpp"
 #include "store/invoice_store.hpp"
+#include "store/lifecycle_store.hpp"
 #include "store/outbox_store.hpp"
 #include "store/payment_store.hpp"
 #include "store/pg_pool.hpp"
 #include "store/privacy_store.hpp"
 #include "store/session_store.hpp"
 #include "workers/invoice_work.hpp"
+#include "workers/lifecycle_watch.hpp"
 #include "workers/outbox_dispatcher.hpp"
 #include "workers/payment_work.hpp"
 #include "workers/purger.hpp"
@@ -58,6 +60,7 @@ class Service {
   workers::Reconciler& reconciler() { return reconciler_; }
   workers::DeadlineSweeper& sweeper() { return sweeper_; }
   workers::Purger& purger() { return purger_; }
+  workers::LifecycleWatch& watch() { return watch_; }
 
  private:
   config::Config config_;
@@ -71,6 +74,7 @@ class Service {
   store::OutboxStore outbox_;
   store::PaymentStore payments_;
   store::InvoiceStore invoices_;
+  store::LifecycleStore lifecycle_;
   // The master key ring (from config.master_keys / master_keys_file); start() refuses to run
   // without one.
   common::Error keys_error_;
@@ -90,6 +94,7 @@ class Service {
   app::InvoiceDocuments invoice_documents_;
   workers::InvoiceWork invoice_work_;
   workers::DeadlineSweeper sweeper_;
+  workers::LifecycleWatch watch_;
   store::PrivacyStore privacy_;
   workers::Purger purger_;
   app::Authenticator auth_;

@@ -14,32 +14,8 @@ using common::Result;
 
 namespace {
 
-// Both kinds of due sessions, each through its own partial index. The claim (invoice_queued_at)
-// and the queued work commit together; the outbox's leases take it from there.
-constexpr Statement kSweep{"invoice.sweep", R"sql(
-WITH expired AS (
-  SELECT id FROM sessions
-  WHERE state = 'awaiting_payment' AND invoice_queued_at IS NULL AND deadline_at <= $1
-  ORDER BY deadline_at
-  LIMIT $2
-  FOR UPDATE SKIP LOCKED
-), marked AS (
-  SELECT id FROM sessions
-  WHERE state = 'invoicing' AND invoice_queued_at IS NULL
-  ORDER BY updated_at
-  LIMIT $2
-  FOR UPDATE SKIP LOCKED
-), due AS (
-  SELECT id FROM expired UNION ALL SELECT id FROM marked
-), claimed AS (
-  UPDATE sessions s SET invoice_queued_at = $1 FROM due WHERE s.id = due.id
-)
-INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
-SELECT id, 'invoice_session', $1::timestamptz, $1::timestamptz, $1::timestamptz FROM due
-ON CONFLICT (session_id, kind) WHERE status = 'pending' DO NOTHING)sql"};
-
 constexpr Statement kWindowContext{"invoice.window_context", R"sql(
-SELECT s.state, s.clinic_id, s.deadline_at, o.status
+SELECT s.state, s.clinic_id, s.deadline_at, o.status, s.state_since
 FROM sessions s LEFT JOIN payment_orders o ON o.session_id = s.id
 WHERE s.id = $1)sql"};
 
@@ -47,7 +23,8 @@ constexpr Statement kLockSession{"invoice.lock_session", R"sql(
 SELECT s.state, s.invoice_reason, s.fee_disclosed_ore, o.status
 FROM sessions s LEFT JOIN payment_orders o ON o.session_id = s.id
 WHERE s.id = $1
-FOR UPDATE OF s)sql"};
+FOR UPDATE OF s)sql",
+                                 Repeat::once};
 
 // The series row stays locked until the transaction ends: numbers are used in commit order and a
 // rolled-back invoice gives its number back.
@@ -62,12 +39,12 @@ WITH inv AS (
                         fee_ore, fee_not_disclosed, total_ore, kid, due_days, seller_name,
                         seller_foretaksregisteret, seller_vat_registered, seller_bank_account,
                         delivery_place, delivered_on, buyer_name_enc, buyer_address_enc, created_at,
-                        updated_at)
+                        updated_at, order_not_aborted)
   SELECT $1::uuid, 'invoice', $2::text, $3::bigint, s.id, 'pending_review', s.clinic_id, $4::text,
          $5::bigint, $6::boolean, s.amount_ore + $5::bigint, $7::text, $8::integer, $9::text,
          $10::boolean, $11::boolean, $12::text, $13::text,
          (s.checked_out_at AT TIME ZONE 'Europe/Oslo')::date, p.name_enc, p.address_enc,
-         $14::timestamptz, $14::timestamptz
+         $14::timestamptz, $14::timestamptz, $16::boolean
   FROM sessions s LEFT JOIN payers p ON p.session_id = s.id
   WHERE s.id = $15
   RETURNING id
@@ -82,10 +59,9 @@ WITH inv AS (
 ), created AS (
   INSERT INTO invoice_events (invoice_id, at, actor, action, to_status, detail)
   SELECT inv.id, $14::timestamptz, 'system', 'create', 'pending_review', $4::text FROM inv
-), invoiced AS (
-  UPDATE sessions SET state = 'invoiced', updated_at = $14::timestamptz WHERE id = $15
 )
-SELECT id FROM inv)sql"};
+SELECT id FROM inv)sql",
+                                   Repeat::once};
 
 #define VISITPAY_INVOICE_COLUMNS                                                                \
   "i.id, i.kind, i.org_number, i.number, i.session_id, i.credits_invoice_id, c.number, "        \
@@ -96,7 +72,7 @@ SELECT id FROM inv)sql"};
   "i.buyer_city, i.buyer_country, i.issue_date, i.due_date, i.paid_by_link, "                   \
   "i.credit_note_needed, i.void_reason, i.paid_on, i.payment_reference, i.delivery_reference, " \
   "i.delivered_at, i.created_at, i.updated_at, i.buyer_name_enc, i.buyer_address_enc, "         \
-  "rk.master_key_id, rk.wrapped_key "                                                           \
+  "rk.master_key_id, rk.wrapped_key, i.order_not_aborted "                                      \
   "FROM invoices i LEFT JOIN invoices c ON c.id = i.credits_invoice_id "                        \
   "LEFT JOIN payer_keys rk ON rk.session_id = i.session_id AND rk.key_class = 'retained' "
 
@@ -276,6 +252,8 @@ InvoiceRecord read_invoice(const PgResult& r, int row) {
   v.buyer_name_enc = r.bytea(row, c++);
   v.buyer_address_enc = r.bytea(row, c++);
   v.retained_key = wrapped_key(r, row, c);
+  c += 2;
+  v.order_not_aborted = r.boolean(row, c++);
   return v;
 }
 
@@ -341,11 +319,7 @@ domain::InvoiceDocument to_document(const InvoiceRecord& v, std::string_view tod
 }
 
 asio::awaitable<Result<std::int64_t>> InvoiceStore::sweep(domain::Timestamp now, int limit) {
-  PgParams p;
-  p.add(ts(now)).add(limit);
-  auto r = co_await pool_.execute(kSweep, p);
-  if (!r) co_return std::move(r).error();
-  co_return r->affected_rows();
+  co_return co_await lifecycle_.close_windows(now, limit);
 }
 
 asio::awaitable<Result<std::optional<WindowContext>>> InvoiceStore::window_context(
@@ -356,19 +330,23 @@ asio::awaitable<Result<std::optional<WindowContext>>> InvoiceStore::window_conte
   if (!r) co_return std::move(r).error();
   if (r->empty()) co_return std::optional<WindowContext>{};
   WindowContext w;
-  w.state = r->string(0, 0);
+  w.state = domain::parse_session_state(r->text(0, 0)).value_or(domain::SessionState::pending);
   w.clinic_id = r->string(0, 1);
   if (!r->is_null(0, 2)) w.deadline = timestamp(*r, 0, 2);
-  w.order_status = r->optional_string(0, 3);
+  if (!r->is_null(0, 3)) w.order_status = domain::parse_order_status(r->text(0, 3));
+  w.state_since = timestamp(*r, 0, 4);
   co_return w;
 }
 
 asio::awaitable<Result<std::variant<InvoiceCreated, InvoiceRefusal>>> InvoiceStore::create_invoice(
-    std::string_view session_id, const InvoiceIssuer& issuer, domain::Timestamp now) {
+    std::string_view session_id, const InvoiceIssuer& issuer, domain::Timestamp now,
+    bool order_not_aborted) {
   using Outcome = std::variant<InvoiceCreated, InvoiceRefusal>;
+  using domain::OrderStatus;
   auto tx = co_await PgTransaction::begin(pool_);
   if (!tx) co_return std::move(tx).error();
 
+  // The session row first (the one lock order), then the series row.
   PgParams lock;
   lock.add(session_id);
   auto session = co_await tx->execute(kLockSession, lock);
@@ -380,28 +358,29 @@ asio::awaitable<Result<std::variant<InvoiceCreated, InvoiceRefusal>>> InvoiceSto
     co_return Outcome{why};
   };
   if (session->empty()) co_return co_await refuse(InvoiceRefusal::not_invoiceable);
-  const std::string state = session->string(0, 0);
-  if (state != "awaiting_payment" && state != "invoicing") {
+  const auto state = domain::parse_session_state(session->text(0, 0));
+  if (!state || !domain::next_step(*state, domain::SessionEvent::invoice_created)) {
     co_return co_await refuse(InvoiceRefusal::not_invoiceable);
   }
-  // Invariant 3: the order was aborted (or never payable) before an invoice exists.
-  if (const auto order = session->optional_string(0, 3);
-      order && (*order == "Initialized" || *order == "Paid")) {
-    co_return co_await refuse(InvoiceRefusal::order_open);
+  // Invariant 3: the order was aborted (or never payable) before an invoice exists, unless its
+  // budget ran out and the invoice is created regardless (flagged for finance).
+  if (!session->is_null(0, 3)) {
+    const auto order = domain::parse_order_status(session->text(0, 3)).value_or(OrderStatus::unknown);
+    if (order == OrderStatus::paid) co_return co_await refuse(InvoiceRefusal::order_open);
+    if (!domain::closed_unpaid(order) && !order_not_aborted) {
+      co_return co_await refuse(InvoiceRefusal::order_open);
+    }
   }
 
   InvoiceCreated created;
-  bool fee_not_disclosed = false;
-  if (state == "awaiting_payment") {
-    // The window ran out: the fee is the one the accepted SMS disclosed (invariant 5).
-    created.reason = "window_expired";
-    created.fee = session->is_null(0, 2) ? 0 : session->int64(0, 2);
-    fee_not_disclosed = session->is_null(0, 2) && issuer.configured_fee > 0;
-  } else {
-    // No phone, or the link SMS never reached the payer: no fee, whatever is configured.
-    created.reason = session->is_null(0, 1) ? "no_phone" : session->string(0, 1);
-    fee_not_disclosed = issuer.configured_fee > 0;
-  }
+  const auto reason = domain::parse_invoice_reason(session->text(0, 1))
+                          .value_or(domain::InvoiceReason::window_expired);
+  created.reason = std::string(domain::to_string(reason));
+  // The window ran out: the fee is the one the accepted SMS disclosed (invariant 5). On every
+  // other path the link never reached the payer: no fee, whatever is configured.
+  const bool fee_disclosed = reason == domain::InvoiceReason::window_expired && !session->is_null(0, 2);
+  created.fee = fee_disclosed ? session->int64(0, 2) : 0;
+  const bool fee_not_disclosed = !fee_disclosed && issuer.configured_fee > 0;
 
   PgParams series;
   series.add(issuer.org_number);
@@ -434,9 +413,13 @@ asio::awaitable<Result<std::variant<InvoiceCreated, InvoiceRefusal>>> InvoiceSto
       .add(issuer.bank_account)
       .add(issuer.delivery_place)
       .add(ts(now))
-      .add(session_id);
+      .add(session_id)
+      .add(order_not_aborted);
   auto inserted = co_await tx->execute(kInsertInvoice, insert);
   if (!inserted) co_return std::move(inserted).error();
+  auto applied =
+      co_await lifecycle_.apply(*tx, session_id, domain::SessionEvent::invoice_created, now);
+  if (!applied) co_return std::move(applied).error();
   auto committed = co_await tx->commit();
   if (!committed) co_return std::move(committed).error();
   co_return Outcome{std::move(created)};
@@ -595,7 +578,7 @@ asio::awaitable<Result<void>> InvoiceStore::delivered(std::string_view id,
 }
 
 std::vector<Statement> InvoiceStore::creation_statements() {
-  return {kLockSession, kNextNumber, kInsertInvoice};
+  return {kLockSession, kNextNumber, kInsertInvoice, LifecycleStore::transition_statement()};
 }
 
 asio::awaitable<Result<std::int64_t>> InvoiceStore::count_pending_review() {

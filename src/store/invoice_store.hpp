@@ -11,23 +11,18 @@
 #include "domain/invoice.hpp"
 #include "domain/kid.hpp"
 #include "domain/sealed_payer.hpp"
+#include "store/lifecycle_store.hpp"
 #include "store/pg_pool.hpp"
 
 namespace visitpay::store {
 
-// Outbox kinds of the invoice path.
-namespace work {
-inline constexpr std::string_view invoice_session = "invoice_session";  // close the window, invoice
-inline constexpr std::string_view deliver_invoice = "deliver_invoice";
-inline constexpr std::string_view deliver_credit_note = "deliver_credit_note";
-}  // namespace work
-
 // What closing a session's payment window needs to know.
 struct WindowContext {
-  std::string state;
+  domain::SessionState state = domain::SessionState::pending;
   std::string clinic_id;
+  domain::Timestamp state_since;
   std::optional<domain::Timestamp> deadline;
-  std::optional<std::string> order_status;  // the provider's, as last recorded; none: no order
+  std::optional<domain::OrderStatus> order_status;  // as last recorded; none: no order
 };
 
 // The issuer's facts copied onto an invoice (from the clinic's configuration).
@@ -104,6 +99,7 @@ struct InvoiceRecord {
   std::optional<std::string> issue_date, due_date;
   bool paid_by_link = false;
   bool credit_note_needed = false;
+  bool order_not_aborted = false;  // invoiced although the order could still be paid
   std::optional<std::string> void_reason;
   std::optional<std::string> paid_on;
   std::optional<std::string> payment_reference;
@@ -170,10 +166,10 @@ domain::InvoiceDocument to_document(const InvoiceRecord& invoice, std::string_vi
 // finance's review queue and transitions (each guarded and audited), delivery bookkeeping.
 class InvoiceStore {
  public:
-  explicit InvoiceStore(PgPool& pool) : pool_(pool) {}
+  explicit InvoiceStore(PgPool& pool) : pool_(pool), lifecycle_(pool) {}
 
-  // Claims up to `limit` sessions past their deadline, and up to `limit` marked for an invoice
-  // at once, and queues their invoice work. Several instances split the work (SKIP LOCKED).
+  // Closes the window of up to `limit` sessions past their deadline (window_closed queues their
+  // invoice work). Several instances split the work (SKIP LOCKED).
   asio::awaitable<common::Result<std::int64_t>> sweep(domain::Timestamp now, int limit);
 
   asio::awaitable<common::Result<std::optional<WindowContext>>> window_context(
@@ -181,9 +177,11 @@ class InvoiceStore {
 
   // In one transaction: locks the session, takes the issuer's next number, copies the visit's
   // lines (plus the fee, if it was disclosed in an accepted SMS) and the buyer's name and address,
-  // and marks the session invoiced.
+  // and applies invoice_created. `order_not_aborted`: the order's abort budget ran out; the
+  // invoice is created all the same and flagged for finance.
   asio::awaitable<common::Result<std::variant<InvoiceCreated, InvoiceRefusal>>> create_invoice(
-      std::string_view session_id, const InvoiceIssuer& issuer, domain::Timestamp now);
+      std::string_view session_id, const InvoiceIssuer& issuer, domain::Timestamp now,
+      bool order_not_aborted = false);
 
   // `with_totals`: also count and sum the whole filter (one more query; the export skips it).
   asio::awaitable<common::Result<InvoicePage>> list(const InvoiceFilter& filter,
@@ -215,6 +213,7 @@ class InvoiceStore {
 
  private:
   PgPool& pool_;
+  LifecycleStore lifecycle_;
 };
 
 }  // namespace visitpay::store

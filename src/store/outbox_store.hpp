@@ -17,6 +17,9 @@ struct OutboxItem {
   std::string session_id;
   std::string kind;
   int attempts = 0;  // including the current one
+  // The item's retry budget is spent if this attempt fails: a handler with an exit (the session
+  // moving on without this work) takes it now instead of failing once more.
+  bool last_chance = false;
 };
 
 struct DeadOutboxItem {

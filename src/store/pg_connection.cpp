@@ -35,6 +35,17 @@ std::string pg_text_array(const std::vector<std::string>& items) {
   return out;
 }
 
+std::string pg_text_array(const std::vector<std::optional<std::string>>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += items[i] ? pg_text_array(std::vector<std::string>{*items[i]}).substr(1) : "NULL}";
+    out.pop_back();
+  }
+  out += '}';
+  return out;
+}
+
 std::string pg_int_array(const std::vector<std::int64_t>& items) {
   std::string out = "{";
   for (std::size_t i = 0; i < items.size(); ++i) {

@@ -11,18 +11,20 @@ namespace {
 // With a phone, the payment link's first step is queued in the same statement; without one the
 // session waits for its invoice. (No SQL comments inside: the benchmark's pgbench script puts the
 // statement on one line.)
+// The session starts in the state domain::start_of gives ($23, reason $24) with its work ($25)
+// queued in the same statement. (No SQL comments inside: the benchmark's pgbench script puts the
+// statement on one line.)
 constexpr Statement kInsert{"session.insert", R"sql(
 WITH s AS (
   INSERT INTO sessions (id, clinic_id, visit_id, state, invoice_reason, currency, amount_ore,
                         vat_amount_ore, checked_out_at, has_phone, request_fingerprint,
-                        created_at, updated_at)
-  VALUES ($1, $2, $3, CASE WHEN $8 THEN 'pending' ELSE 'invoicing' END,
-          CASE WHEN $8 THEN NULL ELSE 'no_phone' END, $4, $5, $6, $7, $8, $9, $10, $10)
+                        created_at, updated_at, state_since)
+  VALUES ($1, $2, $3, $23, nullif($24, ''), $4, $5, $6, $7, $8, $9, $10, $10, $10)
   ON CONFLICT (clinic_id, visit_id) DO NOTHING
   RETURNING id
 ), o AS (
   INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
-  SELECT s.id, 'create_payment_order', $10, $10, $10 FROM s WHERE $8
+  SELECT s.id, w.kind, $10, $10, $10 FROM s, unnest($25::text[]) AS w (kind)
 ), l AS (
   INSERT INTO session_lines (session_id, line_no, description, amount_ore, vat_amount_ore)
   SELECT s.id, x.line_no, x.description, x.amount, x.vat
@@ -47,7 +49,7 @@ SELECT id FROM s)sql"};
   "encode(s.request_fingerprint, 'hex'), l.description, l.amount_ore, l.vat_amount_ore, " \
   "s.deadline_at, s.fee_disclosed_ore, coalesce(s.invoice_reason, ''), s.paid_at, "       \
   "s.cancelled_at, coalesce(o.status, ''), coalesce(o.instrument, ''), "                  \
-  "coalesce(i.id::text, ''), i.number, coalesce(i.status, '') "                           \
+  "coalesce(i.id::text, ''), i.number, coalesce(i.status, ''), s.link_error "             \
   "FROM sessions s JOIN session_lines l ON l.session_id = s.id "                          \
   "LEFT JOIN payment_orders o ON o.session_id = s.id "                                    \
   "LEFT JOIN invoices i ON i.session_id = s.id AND i.kind = 'invoice' "
@@ -93,6 +95,7 @@ std::optional<StoredSession> read_session(const PgResult& r) {
   v.invoice_id = r.string(0, 22);
   if (!r.is_null(0, 23)) v.invoice_number = r.int64(0, 23);
   v.invoice_status = r.string(0, 24);
+  v.link_error = r.optional_string(0, 25);
   for (int i = 0; i < r.rows(); ++i) {
     v.lines.push_back({r.string(i, 12), r.int64(i, 13), r.int64(i, 14)});
   }
@@ -138,6 +141,13 @@ PgParams SessionStore::insert_params(const NewSession& n) {
       .add_bytea(n.sealed.transient_key.wrapped)
       .add(n.sealed.retained_key.master_key_id)
       .add_bytea(n.sealed.retained_key.wrapped);
+  const auto start = domain::start_of(r.payer.phone.has_value());
+  std::vector<std::string> work;
+  for (auto k : start.queues.kinds())
+    work.emplace_back(domain::to_string(k));
+  p.add(domain::to_string(start.state))
+      .add(start.reason ? domain::to_string(*start.reason) : "")
+      .add(pg_text_array(work));
   return p;
 }
 

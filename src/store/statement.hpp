@@ -12,12 +12,19 @@ namespace visitpay::store {
 // '\x..' bytea input form.
 std::string pg_bytea_hex(const std::uint8_t* data, std::size_t n);
 
+// Whether PgPool may send a statement again on a fresh connection when the first one was lost
+// after the statement went out (it may have committed): `safe` for reads and statements whose
+// repeat changes nothing; `once` for those whose repeat would answer differently (a
+// compare-and-set that already happened reads as refused).
+enum class Repeat { safe, once };
+
 // A named, parameterised SQL statement. The name is used for PREPARE, logs and metrics; it
 // must be unique and have static storage (statements are declared as constants next to their
 // table's store).
 struct Statement {
   std::string_view name;
   std::string_view sql;
+  Repeat repeat = Repeat::safe;
 };
 
 // Text-format parameters for $1..$n.
@@ -58,5 +65,7 @@ class PgParams {
 
 // Encodes a one-dimensional PostgreSQL array literal of text values: {"a","b\"c"}.
 std::string pg_text_array(const std::vector<std::string>& items);
+// The same with NULL elements.
+std::string pg_text_array(const std::vector<std::optional<std::string>>& items);
 std::string pg_int_array(const std::vector<std::int64_t>& items);
 }  // namespace visitpay::store

@@ -11,14 +11,6 @@ namespace visitpay::workers {
 using common::ErrorCode;
 using ports::PaymentStatus;
 
-namespace {
-
-// Statuses after which the order can no longer be paid: an invoice may follow.
-bool no_longer_payable(std::string_view status) {
-  return status == "Aborted" || status == "Failed" || status == "Cancelled" || status == "Reversed";
-}
-
-}  // namespace
 
 store::InvoiceIssuer invoice_issuer(const config::Clinic& clinic) {
   store::InvoiceIssuer issuer;
@@ -42,7 +34,10 @@ store::InvoiceIssuer invoice_issuer(const config::Clinic& clinic) {
 InvoiceWork::InvoiceWork(InvoiceWorkDeps deps) : d_(deps) {
   d_.metrics.describe("visitpay_invoices_total", common::Metrics::Type::counter,
                       "Invoices created, by reason (window_expired, no_phone, sms_rejected, "
-                      "sms_undeliverable) and whether a fee was charged");
+                      "sms_undeliverable, link_failed) and whether a fee was charged");
+  d_.metrics.describe("visitpay_orders_not_aborted_total", common::Metrics::Type::counter,
+                      "Invoices made while the payment order could not be aborted within its "
+                      "budget (finance must watch for a late payment)");
   d_.metrics.describe("visitpay_invoice_deliveries_total", common::Metrics::Type::counter,
                       "Invoices and credit notes handed to the delivery channel, by outcome");
 }
@@ -51,9 +46,11 @@ void InvoiceWork::register_with(OutboxDispatcher& dispatcher) {
   auto add = [&](std::string_view kind, OutboxDispatcher::HandlerFunction handler) {
     dispatcher.add_handler(std::string(kind), std::move(handler));
   };
-  add(store::work::invoice_session, [this](const auto& item) { return close_window(item); });
-  add(store::work::deliver_invoice, [this](const auto& item) { return deliver(item, "invoice"); });
-  add(store::work::deliver_credit_note,
+  using domain::WorkKind;
+  add(to_string(WorkKind::invoice_session), [this](const auto& item) { return close_window(item); });
+  add(to_string(WorkKind::deliver_invoice),
+      [this](const auto& item) { return deliver(item, "invoice"); });
+  add(to_string(WorkKind::deliver_credit_note),
       [this](const auto& item) { return deliver(item, "credit_note"); });
 }
 
@@ -63,42 +60,21 @@ asio::awaitable<OutboxOutcome> InvoiceWork::close_window(const store::OutboxItem
   if (!context->has_value()) co_return OutboxOutcome::give_up("the session does not exist");
   const auto& session = **context;
   // Paid, cancelled or invoiced meanwhile: the session has ended.
-  if (session.state != "awaiting_payment" && session.state != "invoicing") {
-    co_return OutboxOutcome::success();
-  }
+  if (session.state != domain::SessionState::invoicing) co_return OutboxOutcome::success();
   const auto now = d_.clock.now();
-  if (session.state == "awaiting_payment" && session.deadline && *session.deadline > now) {
-    co_return OutboxOutcome::wait_until(*session.deadline, "the payment window is still open");
-  }
   const config::Clinic* clinic = d_.config.find_clinic(session.clinic_id);
-  if (clinic == nullptr) co_return OutboxOutcome::give_up("the clinic is not configured");
+  if (clinic == nullptr) co_return OutboxOutcome::retry_later("the clinic is not configured");
 
-  // Invariant 3: an order that might still be paid is settled first. GET it; Paid -> the session
-  // is paid (a payment one second before the deadline counts); payable -> abort it.
-  if (session.order_status && !no_longer_payable(*session.order_status)) {
-    auto ref = co_await d_.payments.order_of(item.session_id);
-    if (!ref) co_return OutboxOutcome::from_error(ref.error());
-    if (ref->has_value()) {
-      auto settled = co_await d_.payment_work.settle(**ref, /*abort_if_open=*/true);
-      if (!settled) {
-        if (settled.error().code == ErrorCode::provider_conflict) {
-          d_.log.info("invoice.abort_refused", {{"session_id", item.session_id}});
-          co_return OutboxOutcome::retry_later(
-              "the order cannot be aborted now (payer in the app?); looking again",
-              d_.config.invoices.abort_retry);
-        }
-        co_return OutboxOutcome::from_error(settled.error());
-      }
-      if (settled->capture_error) co_return OutboxOutcome::from_error(*settled->capture_error);
-      if (settled->status == PaymentStatus::paid) co_return OutboxOutcome::success();
-      if (settled->status == PaymentStatus::initialized ||
-          settled->status == PaymentStatus::unknown) {
-        co_return OutboxOutcome::retry_later("the order is still payable");
-      }
-    }
+  // Invariant 3: an order that might still be paid is settled first.
+  bool order_not_aborted = false;
+  if (session.order_status && !domain::closed_unpaid(*session.order_status)) {
+    auto settled = co_await settle_order(item, session);
+    if (const auto* outcome = std::get_if<OutboxOutcome>(&settled)) co_return *outcome;
+    order_not_aborted = std::get<bool>(settled);
   }
 
-  auto created = co_await d_.invoices.create_invoice(item.session_id, invoice_issuer(*clinic), now);
+  auto created = co_await d_.invoices.create_invoice(item.session_id, invoice_issuer(*clinic), now,
+                                                     order_not_aborted);
   if (!created) co_return OutboxOutcome::from_error(created.error());
   if (const auto* refusal = std::get_if<store::InvoiceRefusal>(&*created)) {
     if (*refusal == store::InvoiceRefusal::order_open) {
@@ -107,6 +83,11 @@ asio::awaitable<OutboxOutcome> InvoiceWork::close_window(const store::OutboxItem
     co_return OutboxOutcome::success();  // ended meanwhile
   }
   const auto& invoice = std::get<store::InvoiceCreated>(*created);
+  if (order_not_aborted) {
+    d_.metrics.add("visitpay_orders_not_aborted_total", "");
+    d_.log.error("invoice.order_not_aborted", {{"session_id", item.session_id},
+                                               {"invoice_id", invoice.id}});
+  }
   d_.metrics.add("visitpay_invoices_total",
                  common::Metrics::label("reason", invoice.reason) + "," +
                      common::Metrics::label("fee", invoice.fee > 0 ? "charged" : "none"));
@@ -116,6 +97,39 @@ asio::awaitable<OutboxOutcome> InvoiceWork::close_window(const store::OutboxItem
                                   {"reason", invoice.reason},
                                   {"fee_ore", static_cast<long long>(invoice.fee)}});
   co_return OutboxOutcome::success();
+}
+
+asio::awaitable<std::variant<OutboxOutcome, bool>> InvoiceWork::settle_order(
+    const store::OutboxItem& item, const store::WindowContext& session) {
+  // Past its bound the order is left open and the invoice made regardless, flagged for finance
+  // (an alert for ops): the session ends, and a late payment voids or flags the invoice.
+  const auto give_up_at = session.state_since + d_.config.invoices.abort_give_up_after;
+  const bool last_chance = item.last_chance || d_.clock.now() >= give_up_at;
+  auto ref = co_await d_.payments.order_of(item.session_id);
+  if (!ref) co_return OutboxOutcome::from_error(ref.error());
+  if (!ref->has_value()) co_return false;
+  // GET it; paid -> the session is paid (a payment one second before the deadline counts);
+  // payable -> abort it.
+  auto settled = co_await d_.payment_work.settle(**ref, /*abort_if_open=*/true);
+  if (!settled) {
+    if (last_chance) co_return true;
+    if (settled.error().code == ErrorCode::provider_conflict) {
+      d_.log.info("invoice.abort_refused", {{"session_id", item.session_id}});
+      // A wait, not a failure: the payer is in the Vipps app right now; look again.
+      co_return OutboxOutcome::wait_until(
+          std::min(d_.clock.now() + std::chrono::microseconds(d_.config.invoices.abort_retry),
+                   give_up_at),
+          "the order cannot be aborted now (payer in the app?); looking again");
+    }
+    co_return OutboxOutcome::from_error(settled.error());
+  }
+  if (settled->capture_error) co_return OutboxOutcome::from_error(*settled->capture_error);
+  if (settled->status == PaymentStatus::paid) co_return OutboxOutcome::success();
+  if (!domain::closed_unpaid(settled->status)) {
+    if (last_chance) co_return true;
+    co_return OutboxOutcome::retry_later("the order is still payable");
+  }
+  co_return false;
 }
 
 asio::awaitable<OutboxOutcome> InvoiceWork::deliver(const store::OutboxItem& item,

@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
+#include <variant>
 #include <vector>
 
 #include "app/invoice_documents.hpp"
@@ -51,6 +52,12 @@ class InvoiceWork {
   asio::awaitable<OutboxOutcome> deliver(const store::OutboxItem& item, std::string_view kind);
 
  private:
+  // GETs the order and aborts it if still payable. An outcome ends this attempt (paid, a wait,
+  // a retry); `true`: invoice regardless, the order could not be aborted within its bound;
+  // `false`: the order is closed unpaid (or none), invoice now.
+  asio::awaitable<std::variant<OutboxOutcome, bool>> settle_order(
+      const store::OutboxItem& item, const store::WindowContext& session);
+
   InvoiceWorkDeps d_;
 };
 

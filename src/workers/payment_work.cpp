@@ -21,32 +21,12 @@ namespace {
 // unpaid (a callback can arrive before the status is visible on GET).
 constexpr int kCallbackStatusAttempts = 3;
 
-std::string_view status_name(PaymentStatus s) {
-  switch (s) {
-    case PaymentStatus::initialized:
-      return "Initialized";
-    case PaymentStatus::paid:
-      return "Paid";
-    case PaymentStatus::failed:
-      return "Failed";
-    case PaymentStatus::cancelled:
-      return "Cancelled";
-    case PaymentStatus::reversed:
-      return "Reversed";
-    case PaymentStatus::aborted:
-      return "Aborted";
-    case PaymentStatus::unknown:
-      break;
-  }
-  return "Unknown";
-}
-
 std::string_view transaction_name(TransactionType t) {
   switch (t) {
     case TransactionType::authorization:
-      return "Authorization";
+      return "authorization";
     case TransactionType::sale:
-      return "Sale";
+      return "sale";
     case TransactionType::none:
       break;
   }
@@ -55,7 +35,7 @@ std::string_view transaction_name(TransactionType t) {
 
 store::OrderStatusUpdate status_update(const ports::PaymentOrder& order) {
   store::OrderStatusUpdate u;
-  u.status = std::string(status_name(order.status));
+  u.status = order.status;
   u.instrument = order.instrument;
   u.transaction_type = std::string(transaction_name(order.transaction_type));
   if (order.status == PaymentStatus::paid) {
@@ -91,6 +71,9 @@ PaymentWork::PaymentWork(PaymentWorkDeps deps) : d_(deps) {
                       "failed)");
   d_.metrics.describe("visitpay_sms_possible_duplicates_total", common::Metrics::Type::counter,
                       "SMS sends made after an earlier attempt whose outcome was unknown");
+  d_.metrics.describe("visitpay_link_failures_total", common::Metrics::Type::counter,
+                      "Payment links that could not be created or sent, by outbox work kind (the "
+                      "session went to the invoice path without fee)");
   d_.metrics.describe("visitpay_payments_total", common::Metrics::Type::counter,
                       "Sessions paid through the link, by instrument");
 }
@@ -99,11 +82,31 @@ void PaymentWork::register_with(OutboxDispatcher& dispatcher) {
   auto add = [&](std::string_view kind, OutboxDispatcher::HandlerFunction handler) {
     dispatcher.add_handler(std::string(kind), std::move(handler));
   };
-  add(store::work::create_payment_order, [this](const auto& item) { return create_order(item); });
-  add(store::work::send_payment_sms, [this](const auto& item) { return send_sms(item); });
-  add(store::work::payment_callback, [this](const auto& item) { return sync(item, true); });
-  add(store::work::sync_payment, [this](const auto& item) { return sync(item, false); });
-  add(store::work::abort_payment, [this](const auto& item) { return abort(item); });
+  using domain::WorkKind;
+  add(to_string(WorkKind::create_payment_order),
+      [this](const auto& item) { return create_order(item); });
+  add(to_string(WorkKind::send_payment_sms), [this](const auto& item) { return send_sms(item); });
+  add(to_string(WorkKind::payment_callback), [this](const auto& item) { return sync(item, true); });
+  add(to_string(WorkKind::sync_payment), [this](const auto& item) { return sync(item, false); });
+  add(to_string(WorkKind::abort_payment), [this](const auto& item) { return abort(item); });
+}
+
+asio::awaitable<OutboxOutcome> PaymentWork::link_failed(const store::OutboxItem& item,
+                                                        std::string why) {
+  auto moved = co_await d_.payments.link_failed(item.session_id, why, d_.clock.now());
+  if (!moved) co_return OutboxOutcome::from_error(moved.error());
+  d_.metrics.add("visitpay_link_failures_total", common::Metrics::label("kind", item.kind));
+  d_.log.warn("payment.link_failed",
+              {{"session_id", item.session_id}, {"kind", item.kind}, {"error", why}});
+  co_return OutboxOutcome::success();
+}
+
+asio::awaitable<OutboxOutcome> PaymentWork::fail_or_exit(const store::OutboxItem& item,
+                                                         const common::Error& error) {
+  if (error.code == ErrorCode::provider_rejected || item.last_chance) {
+    co_return co_await link_failed(item, error.detail);
+  }
+  co_return OutboxOutcome::from_error(error);
 }
 
 ports::PaymentProvider* PaymentWork::payment_provider(std::string_view account) const {
@@ -127,14 +130,16 @@ asio::awaitable<OutboxOutcome> PaymentWork::create_order(const store::OutboxItem
   if (!context->has_value()) co_return OutboxOutcome::give_up("the session does not exist");
   const auto& session = **context;
   // Cancelled meanwhile, or the order exists (saved together with the SMS work): nothing to do.
-  if (session.state != "pending" || session.order_id) co_return OutboxOutcome::success();
-  if (!session.transient_key) co_return OutboxOutcome::give_up("the payer's data was purged");
+  if (session.state != domain::SessionState::pending || session.order_id) {
+    co_return OutboxOutcome::success();
+  }
+  if (!session.transient_key) co_return co_await link_failed(item, "the payer's data was purged");
 
   const config::Clinic* clinic = d_.config.find_clinic(session.clinic_id);
-  if (clinic == nullptr) co_return OutboxOutcome::give_up("the clinic is not configured");
+  if (clinic == nullptr) co_return co_await link_failed(item, "the clinic is not configured");
   ports::PaymentProvider* provider = payment_provider(clinic->payment_account);
   if (provider == nullptr) {
-    co_return OutboxOutcome::give_up("clinic " + clinic->id + " has no payment account");
+    co_return co_await link_failed(item, "clinic " + clinic->id + " has no payment account");
   }
 
   ports::PaymentOrderRequest request;
@@ -151,14 +156,14 @@ asio::awaitable<OutboxOutcome> PaymentWork::create_order(const store::OutboxItem
   request.host_urls = {base};
 
   auto order = co_await provider->create_order(request);
-  if (!order) co_return OutboxOutcome::from_error(order.error());
+  if (!order) co_return co_await fail_or_exit(item, order.error());
   // The link is transient data: sealed under the session's transient key, shredded with it.
   auto transient =
       d_.vault.unlock(item.session_id, app::KeyClass::transient, *session.transient_key);
-  if (!transient) co_return OutboxOutcome::give_up(transient.error().detail);
+  if (!transient) co_return co_await link_failed(item, transient.error().detail);
   const auto link = transient->seal("payment_url", order->payment_url);
   auto saved = co_await d_.payments.save_order(item.session_id, clinic->payment_account, order->id,
-                                               link, status_name(order->status), d_.clock.now());
+                                               link, order->status, d_.clock.now());
   if (!saved) co_return OutboxOutcome::from_error(saved.error());
   d_.log.info("payment.order_created", {{"session_id", item.session_id}, {"order_id", order->id}});
   co_return OutboxOutcome::success();
@@ -169,15 +174,15 @@ asio::awaitable<OutboxOutcome> PaymentWork::send_sms(const store::OutboxItem& it
   if (!context) co_return OutboxOutcome::from_error(context.error());
   if (!context->has_value()) co_return OutboxOutcome::give_up("the session does not exist");
   const auto& session = **context;
-  if (session.state != "pending") co_return OutboxOutcome::success();
+  if (session.state != domain::SessionState::pending) co_return OutboxOutcome::success();
   if (!session.phone_enc || !session.transient_key || !session.payment_url_enc) {
-    co_return OutboxOutcome::give_up("no phone number or no payment order");
+    co_return co_await link_failed(item, "no phone number or no payment order");
   }
   const config::Clinic* clinic = d_.config.find_clinic(session.clinic_id);
-  if (clinic == nullptr) co_return OutboxOutcome::give_up("the clinic is not configured");
+  if (clinic == nullptr) co_return co_await link_failed(item, "the clinic is not configured");
   ports::SmsGateway* gateway = sms_gateway(clinic->sms_account);
   if (gateway == nullptr) {
-    co_return OutboxOutcome::give_up("clinic " + clinic->id + " has no SMS account");
+    co_return co_await link_failed(item, "clinic " + clinic->id + " has no SMS account");
   }
 
   const auto now = d_.clock.now();
@@ -197,19 +202,19 @@ asio::awaitable<OutboxOutcome> PaymentWork::send_sms(const store::OutboxItem& it
   // Decrypted only now, for this send (one unwrap for both fields).
   auto transient =
       d_.vault.unlock(item.session_id, app::KeyClass::transient, *session.transient_key);
-  if (!transient) co_return OutboxOutcome::give_up(transient.error().detail);
+  if (!transient) co_return co_await link_failed(item, transient.error().detail);
   auto phone = transient->open("phone", session.phone_enc);
-  if (!phone) co_return OutboxOutcome::give_up(phone.error().detail);
+  if (!phone) co_return co_await link_failed(item, phone.error().detail);
   auto link = transient->open("payment_url", session.payment_url_enc);
-  if (!link) co_return OutboxOutcome::give_up(link.error().detail);
+  if (!link) co_return co_await link_failed(item, link.error().detail);
   if (!phone->has_value() || !link->has_value()) {
-    co_return OutboxOutcome::give_up("no phone number or no payment link");
+    co_return co_await link_failed(item, "no phone number or no payment link");
   }
 
   const auto deadline = deadline_after(now, clinic->payment_window);
   const std::string text = domain::compose_payment_sms(
       {clinic->display_name, session.amount, **link, deadline, clinic->invoice_fee_ore});
-  if (text.empty()) co_return OutboxOutcome::give_up("the SMS text does not fit two segments");
+  if (text.empty()) co_return co_await link_failed(item, "the SMS text does not fit two segments");
 
   auto sms_id = co_await d_.payments.begin_sms(item.session_id, clinic->sms_account,
                                                clinic->invoice_fee_ore, deadline, now);
@@ -244,14 +249,14 @@ asio::awaitable<OutboxOutcome> PaymentWork::send_sms(const store::OutboxItem& it
     d_.metrics.add("visitpay_sms_total", common::Metrics::label("outcome", "unknown"));
     auto recorded = co_await d_.payments.sms_unknown(**sms_id, error.detail);
     if (!recorded) co_return OutboxOutcome::from_error(recorded.error());
-    co_return OutboxOutcome::from_error(error);
+    co_return co_await fail_or_exit(item, error);
   }
   // An error answer (5xx, 429, throttling): not sent; try again later.
   d_.metrics.add("visitpay_sms_total", common::Metrics::label("outcome", "failed"));
   auto recorded = co_await d_.payments.sms_not_sent(**sms_id, item.session_id, error.detail,
                                                     /*permanent=*/false, d_.clock.now());
   if (!recorded) co_return OutboxOutcome::from_error(recorded.error());
-  co_return OutboxOutcome::from_error(error);
+  co_return co_await fail_or_exit(item, error);
 }
 
 asio::awaitable<common::Result<SettledOrder>> PaymentWork::settle(const store::OrderRef& o,
@@ -264,14 +269,14 @@ asio::awaitable<common::Result<SettledOrder>> PaymentWork::settle(const store::O
   if (!order) co_return std::move(order).error();
 
   SettledOrder settled;
-  if (order->status == PaymentStatus::initialized && abort_if_open) {
+  if (order->status == PaymentStatus::open && abort_if_open) {
     // provider_conflict: e.g. the payer is in the Vipps app right now; the caller looks again.
     auto aborted = co_await provider->abort_order(o.order_id);
     if (!aborted) co_return std::move(aborted).error();
     order = std::move(aborted);
   }
   // A payment is captured unless the session was cancelled (then it is money to return).
-  if (order->status == PaymentStatus::paid && o.session_state != "cancelled" &&
+  if (order->status == PaymentStatus::paid && o.session_state != domain::SessionState::cancelled &&
       order->transaction_type == TransactionType::authorization &&
       order->remaining_capture_amount > 0 && order->can_capture) {
     ports::CaptureRequest capture;
@@ -296,7 +301,8 @@ asio::awaitable<common::Result<SettledOrder>> PaymentWork::settle(const store::O
     d_.metrics.add("visitpay_payments_total",
                    common::Metrics::label("instrument", order->instrument));
     d_.log.info("payment.paid", {{"session_id", o.session_id}, {"instrument", order->instrument}});
-  } else if (order->status == PaymentStatus::paid && recorded->state == "cancelled") {
+  } else if (order->status == PaymentStatus::paid &&
+             recorded->state == domain::SessionState::cancelled) {
     d_.log.warn("payment.paid_after_cancel", {{"session_id", o.session_id}});
   } else if (recorded->invoice_flagged) {
     d_.log.warn("payment.paid_after_invoice", {{"session_id", o.session_id}});
@@ -312,7 +318,7 @@ asio::awaitable<OutboxOutcome> PaymentWork::sync(const store::OutboxItem& item,
   auto settled = co_await settle(**ref, /*abort_if_open=*/false);
   if (!settled) co_return OutboxOutcome::from_error(settled.error());
   if (settled->capture_error) co_return OutboxOutcome::from_error(*settled->capture_error);
-  if (from_callback && settled->status == PaymentStatus::initialized &&
+  if (from_callback && settled->status == PaymentStatus::open &&
       item.attempts < kCallbackStatusAttempts) {
     co_return OutboxOutcome::retry_later("the callback's change is not visible yet");
   }
@@ -327,7 +333,7 @@ asio::awaitable<OutboxOutcome> PaymentWork::abort(const store::OutboxItem& item)
   if (!settled) co_return OutboxOutcome::from_error(settled.error());
   if (settled->status != PaymentStatus::paid) {
     d_.log.info("payment.order_aborted",
-                {{"session_id", item.session_id}, {"status", status_name(settled->status)}});
+                {{"session_id", item.session_id}, {"status", domain::to_string(settled->status)}});
   }
   co_return OutboxOutcome::success();
 }
@@ -356,7 +362,7 @@ void Reconciler::stop() {
 
 asio::awaitable<std::int64_t> Reconciler::run_once() {
   const auto now = clock_.now();
-  auto queued = co_await payments_.enqueue_stale(now - config_.after, config_.batch, now);
+  auto queued = co_await payments_.enqueue_due_checks(config_.batch, now);
   if (!queued) {
     log_.warn("reconcile.failed", {{"detail", queued.error().detail}});
     co_return 0;

@@ -29,7 +29,7 @@ struct ProviderDirectory {
 // What the provider said about an order once it was looked at (and aborted or captured).
 struct SettledOrder {
   ports::PaymentStatus status = ports::PaymentStatus::unknown;
-  std::string session_state;                   // after recording the status
+  domain::SessionState session_state = domain::SessionState::pending;  // after recording it
   std::optional<common::Error> capture_error;  // paid, recorded, but the capture must be retried
 };
 
@@ -73,6 +73,12 @@ class PaymentWork {
                                                        bool abort_if_open);
 
  private:
+  // The link cannot be created or sent: the session moves on to the invoice path without fee
+  // (link_failed, `why` kept on the session for ops) and this work ends.
+  asio::awaitable<OutboxOutcome> link_failed(const store::OutboxItem& item, std::string why);
+  // A permanent refusal, or any failure once the budget is spent, is an exit; else a retry.
+  asio::awaitable<OutboxOutcome> fail_or_exit(const store::OutboxItem& item,
+                                              const common::Error& error);
   ports::PaymentProvider* payment_provider(std::string_view account) const;
   ports::SmsGateway* sms_gateway(std::string_view account) const;
   // How long an unconfirmed send waits for its delivery report before it is sent again.

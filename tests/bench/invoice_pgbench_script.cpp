@@ -26,8 +26,7 @@ int main(int argc, char** argv) {
     }
   }
   std::cout << "BEGIN;\n"
-            << "SELECT id AS sid FROM sessions WHERE state = 'invoicing' AND invoice_queued_at IS "
-               "NULL AND clinic_id = "
+            << "SELECT id AS sid FROM sessions WHERE state = 'invoicing' AND clinic_id = "
             << clinic << " LIMIT 1 FOR UPDATE SKIP LOCKED \\gset\n"
             << pgbench_line(statements[0].sql, {{1, "':sid'"}}) << ";\n"
             << pgbench_line(statements[1].sql, {{1, org}}) << " \\gset\n"
@@ -45,7 +44,8 @@ int main(int argc, char** argv) {
                                                 {12, "'15032080003'"},
                                                 {13, "'Oslo Sentrum Klinikk'"},
                                                 {14, "now()"},
-                                                {15, "':sid'"}})
+                                                {15, "':sid'"},
+                                                {16, "false"}})
             << ";\n"
             << "COMMIT;\n";
   return 0;

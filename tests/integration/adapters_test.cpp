@@ -653,7 +653,7 @@ TEST_F(SwedbankPayTest, CreateSendsV31HeadersAndAGuestModeOrder) {
   ASSERT_TRUE(first) << first.error().detail;
   ASSERT_TRUE(second);
   EXPECT_EQ(first->id, order_id());
-  EXPECT_EQ(first->status, ports::PaymentStatus::initialized);
+  EXPECT_EQ(first->status, ports::PaymentStatus::open);
   EXPECT_EQ(first->payment_url, "https://ecom.example/checkout/a8f3?_tc_tid=30f2");
   EXPECT_TRUE(first->can_abort);
   EXPECT_FALSE(first->can_capture);

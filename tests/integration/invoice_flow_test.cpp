@@ -172,15 +172,15 @@ TEST_F(InvoiceFlowTest, AbortRefusedWhileInTheAppThenPaid) {
                "SELECT count(*) FROM outbox WHERE kind = 'invoice_session' AND attempts >= 1 "
                "AND status = 'pending' AND lease_owner IS NULL") == 1;
   }));
-  EXPECT_TRUE(state_is(id, "awaiting_payment"));
-  // The payer finishes in the Vipps app: paid, and the window's retry finds nothing to invoice.
+  EXPECT_TRUE(state_is(id, "invoicing"));
+  // The payer finishes in the Vipps app: paid, and the invoice work is stopped with it.
   ASSERT_TRUE(swedbank_->pay(only_order_id(), "Vipps"));
   ASSERT_TRUE(eventually([&] { return state_is(id, "paid"); }));
   advance(std::chrono::minutes(1));
   EXPECT_TRUE(eventually([&] {
     return count(
                "SELECT count(*) FROM outbox WHERE kind = 'invoice_session' AND status = "
-               "'done'") == 1;
+               "'cancelled'") == 1;
   }));
   EXPECT_EQ(count("SELECT count(*) FROM invoices"), 0);
   EXPECT_EQ(swedbank_->orders()[0].captured, kVisitAmount);
@@ -202,7 +202,7 @@ TEST_F(InvoiceFlowTest, AbortRefusedWhileInTheAppThenNotPaidIsInvoicedAfterTheAb
                "SELECT attempts FROM outbox WHERE kind = 'invoice_session' AND "
                "lease_owner IS NULL") >= 2;
   }));
-  EXPECT_EQ(order_status(), "Initialized");
+  EXPECT_EQ(order_status(), "Initialized");  // the mock's (Swedbank Pay's) word
   EXPECT_EQ(count("SELECT count(*) FROM invoices"), 0);
   advance(std::chrono::minutes(2));  // the payer left the app: the abort goes through
   ASSERT_TRUE(eventually([&] { return state_is(id, "invoiced"); }));

@@ -24,6 +24,10 @@ namespace {
 namespace asio = boost::asio;
 using workers::OutboxOutcome;
 
+// Any kind the schema knows (outbox.kind is checked against domain::WorkKind); the handler here is
+// the test's own.
+constexpr const char* kKind = "sync_payment";
+
 // A handler whose outcomes a test scripts, counting calls per item.
 class ScriptedHandler final : public workers::OutboxHandler {
  public:
@@ -91,7 +95,7 @@ class Outbox : public ::testing::Test {
     o.max_backoff = std::chrono::minutes(1);
     dispatchers_.push_back(std::make_unique<workers::OutboxDispatcher>(
         ioc_.get_executor(), *outbox_, clock_, log_, metrics_, o));
-    dispatchers_.back()->add_handler("test", handler_);
+    dispatchers_.back()->add_handler(kKind, handler_);
     return *dispatchers_.back();
   }
 
@@ -101,9 +105,9 @@ class Outbox : public ::testing::Test {
     auto r = db->exec(
         "INSERT INTO sessions (id, clinic_id, visit_id, state, currency, amount_ore, "
         "vat_amount_ore, checked_out_at, has_phone, request_fingerprint, created_at, "
-        "updated_at) VALUES ('" +
+        "updated_at, state_since) VALUES ('" +
         id + "', 'oslo-sentrum', '" + id +
-        "', 'pending', 'NOK', 100, 0, now(), true, '\\x00', now(), now())");
+        "', 'pending', 'NOK', 100, 0, now(), true, '\\x00', now(), now(), now())");
     EXPECT_TRUE(r) << (r ? "" : r.error().detail);
     return id;
   }
@@ -153,17 +157,17 @@ TEST_F(Outbox, PoolDropsAConnectionLeftInATransactionAndServesTheWaiter) {
 
 TEST_F(Outbox, OneLiveItemPerSessionAndKind) {
   const auto s = new_session();
-  EXPECT_TRUE(run(outbox_->enqueue(s, "test", clock_.now(), clock_.now())).value());
-  EXPECT_FALSE(run(outbox_->enqueue(s, "test", clock_.now(), clock_.now())).value());
+  EXPECT_TRUE(run(outbox_->enqueue(s, kKind, clock_.now(), clock_.now())).value());
+  EXPECT_FALSE(run(outbox_->enqueue(s, kKind, clock_.now(), clock_.now())).value());
   auto& d = dispatcher("a");
   EXPECT_EQ(run(d.run_once()), 1);
-  EXPECT_TRUE(run(outbox_->enqueue(s, "test", clock_.now(), clock_.now())).value());
+  EXPECT_TRUE(run(outbox_->enqueue(s, kKind, clock_.now(), clock_.now())).value());
 }
 
 TEST_F(Outbox, ItemsWaitUntilTheyAreDue) {
   const auto s = new_session();
   ASSERT_TRUE(
-      run(outbox_->enqueue(s, "test", clock_.now() + std::chrono::minutes(5), clock_.now())));
+      run(outbox_->enqueue(s, kKind, clock_.now() + std::chrono::minutes(5), clock_.now())));
   auto& d = dispatcher("a");
   EXPECT_EQ(run(d.run_once()), 0);
   clock_.advance(std::chrono::minutes(5));
@@ -173,7 +177,7 @@ TEST_F(Outbox, ItemsWaitUntilTheyAreDue) {
 
 TEST_F(Outbox, FailuresBackOffHonourRetryAfterAndEndInTheDeadLetters) {
   const auto s = new_session();
-  ASSERT_TRUE(run(outbox_->enqueue(s, "test", clock_.now(), clock_.now())));
+  ASSERT_TRUE(run(outbox_->enqueue(s, kKind, clock_.now(), clock_.now())));
   auto& d = dispatcher("a");
   handler_.then(OutboxOutcome::retry_later("provider 503"));
   ASSERT_EQ(run(d.run_once()), 1);
@@ -211,7 +215,7 @@ TEST_F(Outbox, FailuresBackOffHonourRetryAfterAndEndInTheDeadLetters) {
 
 TEST_F(Outbox, PermanentFailuresGoStraightToTheDeadLetters) {
   const auto s = new_session();
-  ASSERT_TRUE(run(outbox_->enqueue(s, "test", clock_.now(), clock_.now())));
+  ASSERT_TRUE(run(outbox_->enqueue(s, kKind, clock_.now(), clock_.now())));
   auto& d = dispatcher("a");
   handler_.then(OutboxOutcome::give_up("provider rejected: 400 inputerror"));
   ASSERT_EQ(run(d.run_once()), 1);
@@ -220,7 +224,7 @@ TEST_F(Outbox, PermanentFailuresGoStraightToTheDeadLetters) {
 
 TEST_F(Outbox, ACrashedWorkersLeaseRunsOutAndItsLateResultIsFencedOff) {
   const auto s = new_session();
-  ASSERT_TRUE(run(outbox_->enqueue(s, "test", clock_.now(), clock_.now())));
+  ASSERT_TRUE(run(outbox_->enqueue(s, kKind, clock_.now(), clock_.now())));
   // Worker A claims the item and then "crashes" (never reports).
   auto claimed = run(outbox_->claim("worker-a", 10, clock_.now(), std::chrono::seconds(10)));
   ASSERT_EQ(claimed.value().size(), 1u);
@@ -249,7 +253,7 @@ TEST_F(Outbox, SeveralDispatchersDoEveryItemExactlyOnce) {
         "true, '\\x00', now(), now() FROM generate_series(1, " +
         std::to_string(kItems) +
         ") g RETURNING id) INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, "
-        "updated_at) SELECT id, 'test', '2026-11-22T13:00:00Z', now(), now() FROM s"));
+        "updated_at) SELECT id, 'sync_payment', '2026-11-22T13:00:00Z', now(), now() FROM s"));
   }
   for (const char* owner : {"one", "two", "three"})
     dispatcher(owner, 4).start();

@@ -64,17 +64,23 @@ void seed_due_sessions(store::PgSyncConnection& db, std::uint16_t mock_port,
     WITH s AS (
       INSERT INTO sessions (id, clinic_id, visit_id, state, currency, amount_ore, vat_amount_ore,
                             checked_out_at, has_phone, request_fingerprint, created_at,
-                            updated_at, deadline_at, fee_disclosed_ore, invoice_reason)
+                            updated_at, state_since, deadline_at, fee_disclosed_ore,
+                            invoice_reason, awaiting_since)
       SELECT gen_random_uuid(),
              CASE WHEN n % 2 = 0 THEN 'oslo-sentrum' ELSE 'bergen-brygge' END,
              $3 || '-' || lpad(n::text, 7, '0'),
              CASE WHEN n <= $1 THEN 'awaiting_payment' ELSE 'invoicing' END, 'NOK', 65000, 0,
              $4::timestamptz - interval '48 hours', n <= $1, '\x00'::bytea,
              $4::timestamptz - interval '48 hours', $4::timestamptz - interval '48 hours',
+             $4::timestamptz - interval '48 hours',
              CASE WHEN n <= $1 THEN $4::timestamptz END, CASE WHEN n <= $1 THEN 3900 END,
-             CASE WHEN n > $1 THEN 'no_phone' END
+             CASE WHEN n > $1 THEN 'no_phone' END,
+             CASE WHEN n <= $1 THEN $4::timestamptz - interval '48 hours' END
       FROM generate_series(1, $2::int) AS n
-      RETURNING id
+      RETURNING id, state
+    ), w AS (
+      INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
+      SELECT id, 'invoice_session', now(), now(), now() FROM s WHERE state = 'invoicing'
     ), l AS (
       INSERT INTO session_lines (session_id, line_no, description, amount_ore, vat_amount_ore)
       SELECT id, 1, 'Konsultasjon', 65000, 0 FROM s
@@ -101,7 +107,7 @@ void seed_due_sessions(store::PgSyncConnection& db, std::uint16_t mock_port,
     o.add(ids->string(i, 0)).add(order_id).add(spec.account);
     exec(db,
          "INSERT INTO payment_orders (session_id, account, order_id, status, created_at, "
-         "updated_at) VALUES ($1, $3, $2, 'Initialized', now(), now())",
+         "updated_at) VALUES ($1, $3, $2, 'open', now(), now())",
          o);
   }
 }

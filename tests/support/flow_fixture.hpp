@@ -93,7 +93,6 @@ class FlowTest : public ::testing::Test {
     config.quiet_hours = quiet_hours_;
     config.outbox.poll_interval = 50ms;
     config.outbox.base_backoff = 1000ms;
-    config.reconcile.after = std::chrono::minutes(10);
     config.reconcile.interval = reconcile_interval_;
     config.webhooks.allowed_sources = allowed_sources_;
     config.outbox.enabled = outbox_enabled_;

@@ -68,7 +68,7 @@ const Operation* ParsedOrder::find(std::string_view rel) const {
 
 ports::PaymentStatus parse_status(std::string_view status) {
   using ports::PaymentStatus;
-  if (status == "Initialized") return PaymentStatus::initialized;
+  if (status == "Initialized") return PaymentStatus::open;
   if (status == "Paid") return PaymentStatus::paid;
   if (status == "Failed") return PaymentStatus::failed;
   if (status == "Cancelled") return PaymentStatus::cancelled;

@@ -441,25 +441,6 @@ TEST(Utf8Length, CountsCodePointsNotBytes) {
   EXPECT_EQ(std::string("æøå").size(), 6u);
 }
 
-TEST(SessionState, RoundTripsEveryState) {
-  const std::vector<std::pair<SessionState, std::string_view>> all = {
-      {SessionState::pending, "pending"},
-      {SessionState::awaiting_payment, "awaiting_payment"},
-      {SessionState::paid, "paid"},
-      {SessionState::invoiced, "invoiced"},
-      {SessionState::cancelled, "cancelled"}};
-  for (const auto& [state, text] : all) {
-    EXPECT_EQ(to_string(state), text);
-    EXPECT_EQ(parse_session_state(text), state) << text;
-  }
-}
-
-TEST(SessionState, RejectsUnknownText) {
-  for (std::string_view text : {"", "PENDING", "Paid", "pending ", "awaiting-payment", "unknown"}) {
-    EXPECT_EQ(parse_session_state(text), std::nullopt) << text;
-  }
-}
-
 TEST(CanonicalForm, EqualRequestsHaveEqualForms) {
   EXPECT_EQ(canonical_form(valid_request()), canonical_form(valid_request()));
   EXPECT_FALSE(canonical_form(valid_request()).empty());
