@@ -13,7 +13,7 @@
 
 namespace visitpay::http {
 
-// What the route handlers need, wired in main.
+// What the route handlers need, wired by service::Service.
 struct RouteDeps {
   const config::Config& config;
   app::Authenticator& auth;
