@@ -35,7 +35,7 @@ struct InvoiceWorkDeps {
 
 // The outbox work of the invoice path:
 //   invoice_session      the window closed (or the link never reached the payer): GET the order;
-//                        Paid -> the session is paid; still payable -> abort it (refused while
+//                        paid -> the session is paid; still payable -> abort it (refused while
 //                        the payer is in the Vipps app: look again later); only an order that is
 //                        confirmed unpaid and no longer payable leads to an invoice
 //   deliver_invoice,     render the PDF and hand it to the InvoiceChannel (at least once; the

@@ -49,7 +49,7 @@ struct PaymentWorkDeps {
 //                         finds the first order), save it, queue the SMS
 //   send_payment_sms      compose and send the link (after quiet hours); accepted -> the session
 //                         awaits payment until the deadline the text states
-//   payment_callback,     GET the order; Paid -> capture an Authorization -> session paid
+//   payment_callback,     GET the order; paid -> capture an authorisation -> session paid
 //   sync_payment
 //   abort_payment         after a cancel: abort the order unless it was paid (then flag it)
 class PaymentWork {
@@ -65,7 +65,7 @@ class PaymentWork {
   asio::awaitable<OutboxOutcome> sync(const store::OutboxItem& item, bool from_callback);
   asio::awaitable<OutboxOutcome> abort(const store::OutboxItem& item);
 
-  // GETs the order and records what it says: Paid -> an Authorization is captured (unless the
+  // GETs the order and records what it says: paid -> an authorisation is captured (unless the
   // session was cancelled) and the session is paid; a payment on a closed session is flagged.
   // With `abort_if_open` an order still payable is aborted first (provider_conflict when the
   // payer is in the Vipps app right now).
