@@ -900,6 +900,12 @@ li{background:#fff;border-radius:.75rem;box-shadow:0 1px 2px rgba(0,0,0,.08);pad
       queue.push_back({fault, retry_after_s});
   }
 
+  void clear_faults() {
+    std::lock_guard lock(mutex);
+    send_faults.clear();
+    report_faults.clear();
+  }
+
   void reset() {
     std::lock_guard lock(mutex);
     messages.clear();
@@ -973,6 +979,10 @@ std::vector<LinkMobilityMock::Message> LinkMobilityMock::inbox(
 std::size_t LinkMobilityMock::send_calls() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->send_calls;
+}
+
+void LinkMobilityMock::clear_faults() {
+  impl_->clear_faults();
 }
 
 void LinkMobilityMock::reset() {

@@ -78,6 +78,8 @@ class LinkMobilityMock {
   std::vector<Message> inbox(const std::string& destination) const;  // same, to one number
   std::size_t send_calls() const;  // every POST /sms/send or /sms/sendbatch (faulted included)
 
+  // Disarms every queued send and report fault (the end of an outage); messages stay.
+  void clear_faults();
   // Forgets messages, pending reports, queued faults, final results and the call count. Keeps
   // the options and the current DLR URL.
   void reset();

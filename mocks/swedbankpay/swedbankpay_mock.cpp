@@ -453,6 +453,13 @@ struct SwedbankPayMock::Impl {
     return create_calls_;
   }
 
+  void clear_faults() {
+    std::lock_guard lock(mutex_);
+    http_faults_.clear();
+    abort_refusals_ = paid_after_aborts_ = duplicate_callbacks_ = callbacks_before_status_ =
+        out_of_order_pairs_ = 0;
+  }
+
   void reset() {
     std::lock_guard lock(mutex_);
     orders_.clear();
@@ -1476,6 +1483,10 @@ std::vector<SwedbankPayMock::OrderSnapshot> SwedbankPayMock::orders() const {
 
 std::size_t SwedbankPayMock::create_calls() const {
   return impl_->create_calls();
+}
+
+void SwedbankPayMock::clear_faults() {
+  impl_->clear_faults();
 }
 
 void SwedbankPayMock::reset() {

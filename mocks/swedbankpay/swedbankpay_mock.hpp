@@ -81,6 +81,8 @@ class SwedbankPayMock {
   std::vector<OrderSnapshot> orders() const;  // in creation order
   // Every POST /psp/paymentorders received (including rejected, duplicate and faulted ones).
   std::size_t create_calls() const;
+  // Disarms every fault still armed (the end of an outage); orders stay.
+  void clear_faults();
   // Forgets orders, faults, counters and pending callbacks.
   void reset();
 

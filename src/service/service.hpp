@@ -55,6 +55,8 @@ class Service {
   void wait();
 
   common::Metrics& metrics() { return metrics_; }
+  // The I/O threads' executor (tests run a worker's run_once() on it).
+  boost::asio::any_io_executor executor() { return ioc_.get_executor(); }
   const http::Router& router() const { return router_; }
   workers::OutboxDispatcher& dispatcher() { return dispatcher_; }
   workers::Reconciler& reconciler() { return reconciler_; }

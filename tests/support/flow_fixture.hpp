@@ -118,7 +118,7 @@ class FlowTest : public ::testing::Test {
     sms.resend_unconfirmed_after = std::chrono::seconds(120);
     config.sms_accounts = {sms};
     for (auto& clinic : config.clinics) {
-      clinic.payment_account = "main";
+      clinic.payment_account = clinic.id == clinic_without_payment_account_ ? "" : "main";
       clinic.sms_account = "main";
       if (clinic.id == "oslo-sentrum") clinic.sms_sender = "OsloSentrum";
     }
@@ -164,6 +164,24 @@ class FlowTest : public ::testing::Test {
     service_->service().dispatcher().nudge();
   }
 
+  // Runs the sweeper, the lifecycle watch and the outbox dispatcher's own passes until a pass
+  // finds nothing to do and no outbox item is due or in flight at the manual clock's time:
+  // afterwards "nothing happened" is a fact, not the hope of a sleep. False if it never settled.
+  bool settle() {
+    auto& s = service_->service();
+    const std::string now = common::format_rfc3339_utc(service_->clock().now());
+    for (int pass = 0; pass < 200; ++pass) {
+      std::int64_t work = service_->await(s.sweeper().run_once());
+      work += service_->await(s.watch().run_once());
+      work += service_->await(s.dispatcher().run_once());
+      const auto busy = count("SELECT count(*) FROM outbox WHERE status = 'pending' AND "
+                              "(next_attempt_at <= '" + now + "' OR lease_owner IS NOT NULL)");
+      if (work == 0 && busy == 0) return true;
+      if (work == 0) std::this_thread::sleep_for(5ms);  // another loop's item is in flight
+    }
+    return false;
+  }
+
   std::string only_order_id() {
     auto orders = swedbank_->orders();
     EXPECT_EQ(orders.size(), 1u);
@@ -197,6 +215,7 @@ class FlowTest : public ::testing::Test {
   domain::QuietHours quiet_hours_;
   std::vector<std::string> allowed_sources_;
   std::string sms_account_override_;
+  std::string clinic_without_payment_account_;
   std::string master_keys_;  // the key ring; empty: test_master_keys()
   std::chrono::milliseconds reconcile_interval_ = std::chrono::hours(1);
   std::chrono::milliseconds status_lag_ = 300ms;  // the mock's callback_before_status lag

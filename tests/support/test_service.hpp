@@ -1,5 +1,7 @@
 #pragma once
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,6 +36,13 @@ class TestService {
   ports::ManualClock& clock() { return clock_; }
   const config::Config& config() const { return config_; }
   service::Service& service() { return *service_; }
+
+  // Runs `op` (e.g. a worker's run_once()) on the service's I/O threads and waits for its result.
+  template <typename T>
+  T await(boost::asio::awaitable<T> op) {
+    return boost::asio::co_spawn(service_->executor(), std::move(op), boost::asio::use_future)
+        .get();
+  }
 
   // Creates an API client and returns its token.
   std::string token(const std::string& scopes, const std::string& clinics = {});
