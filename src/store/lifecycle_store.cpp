@@ -32,7 +32,7 @@ WITH cur AS (
       invoice_reason = coalesce(step.reason, s.invoice_reason),
       deadline_at = coalesce($8::timestamptz, s.deadline_at),
       fee_disclosed_ore = coalesce($9::bigint, s.fee_disclosed_ore),
-      link_error = coalesce($10::text, s.link_error),
+      link_error = coalesce(s.link_error, $10::text),
       paid_at = coalesce($11::timestamptz, s.paid_at),
       cancelled_at = coalesce($12::timestamptz, s.cancelled_at),
       awaiting_since = coalesce($13::timestamptz, s.awaiting_since),
@@ -228,9 +228,8 @@ asio::awaitable<Result<std::optional<Applied>>> LifecycleStore::apply(
 
 asio::awaitable<Result<std::vector<Applied>>> LifecycleStore::apply_all(
     PgTransaction& tx, const std::vector<std::string>& session_ids, SessionEvent event,
-    domain::Timestamp now) {
-  const TransitionFacts none;
-  co_return co_await run_transition(tx, session_ids, event, now, none);
+    domain::Timestamp now, const TransitionFacts& facts) {
+  co_return co_await run_transition(tx, session_ids, event, now, facts);
 }
 
 asio::awaitable<Result<std::optional<SessionState>>> LifecycleStore::lock(
@@ -281,7 +280,12 @@ asio::awaitable<Result<std::int64_t>> LifecycleStore::repair_stranded(
     if (!stranded) co_return std::move(stranded).error();
     std::vector<Applied> applied;
     if (!stranded->empty()) {
-      auto done = co_await apply_all(*tx, ids_of(*stranded), SessionEvent::stranded, now);
+      // Kept on the session for ops (only where none was recorded before).
+      TransitionFacts facts;
+      if (state == SessionState::pending) {
+        facts.link_error = "its link work ended without a result (see the dead letters)";
+      }
+      auto done = co_await apply_all(*tx, ids_of(*stranded), SessionEvent::stranded, now, facts);
       if (!done) co_return std::move(done).error();
       applied = std::move(*done);
     }

@@ -57,7 +57,7 @@ class LifecycleStore {
   // The same event for many sessions (the sweeper's batch).
   asio::awaitable<common::Result<std::vector<Applied>>> apply_all(
       PgTransaction& tx, const std::vector<std::string>& session_ids, domain::SessionEvent event,
-      domain::Timestamp now);
+      domain::Timestamp now, const TransitionFacts& facts = {});
 
   // Locks a session's row in `tx` and returns its state (nullopt: no such session). Work that
   // must see everything committed before it (an invoice created a moment ago) runs after this,
