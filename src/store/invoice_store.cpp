@@ -399,8 +399,8 @@ asio::awaitable<Result<std::variant<InvoiceCreated, InvoiceRefusal>>> InvoiceSto
   created.id = common::new_uuid_v7(now);
 
   auto inserted = co_await tx->execute(
-      kInsertInvoice, insert_params(created, issuer, fee_not_disclosed, *kid, now, session_id,
-                                    order_not_aborted));
+      kInsertInvoice,
+      insert_params(created, issuer, fee_not_disclosed, *kid, now, session_id, order_not_aborted));
   if (!inserted) co_return std::move(inserted).error();
   auto applied =
       co_await lifecycle_.apply(*tx, session_id, domain::SessionEvent::invoice_created, now);

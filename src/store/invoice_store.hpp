@@ -212,9 +212,8 @@ class InvoiceStore {
   static std::vector<Statement> creation_statements();
   // The insert's parameters, and the window context the invoice work reads first (the same twin).
   static PgParams insert_params(const InvoiceCreated& created, const InvoiceIssuer& issuer,
-                                bool fee_not_disclosed, std::string_view kid,
-                                domain::Timestamp now, std::string_view session_id,
-                                bool order_not_aborted);
+                                bool fee_not_disclosed, std::string_view kid, domain::Timestamp now,
+                                std::string_view session_id, bool order_not_aborted);
   static const Statement& window_context_statement();
 
  private:

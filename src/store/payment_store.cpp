@@ -215,11 +215,12 @@ std::optional<std::int64_t> sms_id_of_reference(std::string_view reference) {
 }
 
 std::vector<Statement> PaymentStore::statements() {
-  return {kOrderContext,   kInsertOrder,    kSmsContext,          kBeginSms,
-          kSmsAccepted,    kSmsUnknown,     kSmsNotSent,          kReportedSession,
-          kDeliveryReport, kOrderOf,        kUpdateOrder,         kStatusChecked,
-          kFlagInvoice,    kCountPaidAfterClose, kCallback,       kDueChecks,
-          kScheduleChecks};
+  return {kOrderContext, kInsertOrder,         kSmsContext,
+          kBeginSms,     kSmsAccepted,         kSmsUnknown,
+          kSmsNotSent,   kReportedSession,     kDeliveryReport,
+          kOrderOf,      kUpdateOrder,         kStatusChecked,
+          kFlagInvoice,  kCountPaidAfterClose, kCallback,
+          kDueChecks,    kScheduleChecks};
 }
 
 PgParams PaymentStore::insert_order_params(std::string_view session_id, std::string_view account,
@@ -302,7 +303,8 @@ asio::awaitable<Result<void>> PaymentStore::save_order(
   if (!state) co_return std::move(state).error();
   if (!*state) co_return co_await end(*tx);
   auto inserted = co_await tx->execute(
-      kInsertOrder, insert_order_params(session_id, account, order_id, payment_url_enc, status, now));
+      kInsertOrder,
+      insert_order_params(session_id, account, order_id, payment_url_enc, status, now));
   if (!inserted) co_return std::move(inserted).error();
   // What follows is queued only by the call that saved the order.
   if (inserted->rows() == 1) {
@@ -350,7 +352,8 @@ asio::awaitable<Result<void>> PaymentStore::sms_accepted(std::int64_t sms_id,
   if (!tx) co_return std::move(tx).error();
   auto state = co_await LifecycleStore::lock(*tx, session_id);
   if (!state) co_return std::move(state).error();
-  auto m = co_await tx->execute(kSmsAccepted, sms_accepted_params(sms_id, message_id, segments, now));
+  auto m =
+      co_await tx->execute(kSmsAccepted, sms_accepted_params(sms_id, message_id, segments, now));
   if (!m) co_return std::move(m).error();
   if (m->rows() == 1) {
     TransitionFacts facts;

@@ -81,12 +81,13 @@ int main(int argc, char** argv) {
     const app::PayerVault vault(*keys);
     auto sealed = vault.seal(kSentinelSession, r.payer);
     if (!sealed) throw std::runtime_error(sealed.error().detail);
-    auto transient = vault.unlock(kSentinelSession, app::KeyClass::transient,
-                                  sealed->transient_key);
+    auto transient =
+        vault.unlock(kSentinelSession, app::KeyClass::transient, sealed->transient_key);
     if (!transient) throw std::runtime_error(transient.error().detail);
     const auto link_enc = transient->seal(
         "payment_url", "http://127.0.0.1:8091/checkout/00000000000000000000000000000000000000");
-    const store::NewSession session{kSentinelSession, r, common::sha256("bench"), now,
+    const store::NewSession session{kSentinelSession,          r,
+                                    common::sha256("bench"),   now,
                                     std::move(sealed.value()), common::sha256("10915596784")};
 
     const auto payment = store::PaymentStore::statements();
@@ -119,9 +120,8 @@ int main(int argc, char** argv) {
                 order) +
         ";\n" +
         command(transition,
-                store::LifecycleStore::transition_params({kSentinelSession},
-                                                         domain::SessionEvent::order_created, now,
-                                                         {}),
+                store::LifecycleStore::transition_params(
+                    {kSentinelSession}, domain::SessionEvent::order_created, now, {}),
                 base) +
         ";\nCOMMIT;\n";
 
@@ -166,15 +166,14 @@ int main(int argc, char** argv) {
     claim[std::to_string(kSentinelItem)] = ":c_id";
     const std::string round =
         "\\set c_id 0\n" +
-        bench::wrapped(command(store::OutboxStore::claim_statement(),
-                               store::OutboxStore::claim_params(kOwner, 1, now, cfg->outbox.lease),
-                               claim),
-                       "id AS c_id, session_id AS sid, "
-                       "(kind = '" +
-                           std::string(to_string(domain::WorkKind::create_payment_order)) +
-                           "')::int AS is_order, (kind = '" +
-                           std::string(to_string(domain::WorkKind::send_payment_sms)) +
-                           "')::int AS is_sms") +
+        bench::wrapped(
+            command(store::OutboxStore::claim_statement(),
+                    store::OutboxStore::claim_params(kOwner, 1, now, cfg->outbox.lease), claim),
+            "id AS c_id, session_id AS sid, "
+            "(kind = '" +
+                std::string(to_string(domain::WorkKind::create_payment_order)) +
+                "')::int AS is_order, (kind = '" +
+                std::string(to_string(domain::WorkKind::send_payment_sms)) + "')::int AS is_sms") +
         " \\aset\n" + "\\if :c_id > 0\n" + "\\if :is_order\n" + create_order + "\\elif :is_sms\n" +
         send_sms + "\\endif\n" +
         command(store::OutboxStore::complete_statement(),

@@ -71,12 +71,12 @@ int main(int argc, char** argv) {
     claim[std::to_string(kSentinelItem)] = ":c_id";
     const std::string claim_one =
         "\\set c_id 0\n" +
-        bench::wrapped(command(store::OutboxStore::claim_statement(),
-                               store::OutboxStore::claim_params(kOwner, 1, now, cfg->outbox.lease),
-                               claim),
-                       "id AS c_id, session_id AS sid, (kind = '" +
-                           std::string(to_string(domain::WorkKind::invoice_session)) +
-                           "')::int AS is_invoice") +
+        bench::wrapped(
+            command(store::OutboxStore::claim_statement(),
+                    store::OutboxStore::claim_params(kOwner, 1, now, cfg->outbox.lease), claim),
+            "id AS c_id, session_id AS sid, (kind = '" +
+                std::string(to_string(domain::WorkKind::invoice_session)) +
+                "')::int AS is_invoice") +
         " \\aset\n";
 
     // --- the deadline sweeper's pass (LifecycleStore::close_windows) ---
@@ -99,8 +99,8 @@ int main(int argc, char** argv) {
     // --- invoice_session: which clinic (its legal entity numbers the invoice) ---
     std::string clinic_no = "CASE clinic_id";
     for (std::size_t i = 0; i < cfg->clinics.size(); ++i) {
-      clinic_no += " WHEN " + bench::quote_literal(cfg->clinics[i].id) + " THEN " +
-                   std::to_string(i + 1);
+      clinic_no +=
+          " WHEN " + bench::quote_literal(cfg->clinics[i].id) + " THEN " + std::to_string(i + 1);
     }
     clinic_no += " ELSE 0 END AS clinic_no";
     std::string work =
@@ -136,7 +136,8 @@ int main(int argc, char** argv) {
       insert[kSentinelInvoice] = bench::kTimeOrderedUuid;
       insert[std::to_string(kSentinelNumber)] = ":last_number";
       insert[kSentinelReason] = "':invoice_reason'";
-      insert[std::to_string(kSentinelFee)] = "coalesce(nullif(':fee_disclosed_ore', '')::bigint, 0)";
+      insert[std::to_string(kSentinelFee)] =
+          "coalesce(nullif(':fee_disclosed_ore', '')::bigint, 0)";
       insert[kSentinelKid] =
           "lpad(:last_number::text, " + std::to_string(issuer.kid_length) + ", '0')";
       work += std::string(i == 0 ? "\\if" : "\\elif") + " :clinic_no = " + std::to_string(i + 1) +
