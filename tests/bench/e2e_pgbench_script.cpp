@@ -60,8 +60,8 @@ int main(int argc, char** argv) {
     const auto deadline = now + clinic->payment_window;
     const std::string sid_array = store::pg_text_array(std::vector<std::string>{kSentinelSession});
     Substitutions base = bench::now_is_now();
-    base[kSentinelSession] = "':sid'";
-    base[sid_array] = "'{:sid}'";
+    base[kSentinelSession] = ":sid";
+    base[sid_array] = "ARRAY[:sid::uuid]";
 
     // The example check-out of tests/bench/checkout_body.lua, its payer sealed as the service
     // seals it (a throwaway master key: only the sizes matter).
@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
     facts.deadline = deadline;
     facts.fee_disclosed = clinic->invoice_fee_ore;
     Substitutions sent = base;
-    sent[common::format_rfc3339_utc(deadline)] = "':deadline_at'";
+    sent[common::format_rfc3339_utc(deadline)] = ":deadline_at";
     sent[std::to_string(clinic->invoice_fee_ore)] = ":fee_disclosed_ore";
     if (auto check = domain::next_status_check(now, deadline, now)) {
       sent[common::format_rfc3339_utc(*check)] =

@@ -58,8 +58,8 @@ int main(int argc, char** argv) {
     const auto now = bench::sentinel_now();
     const std::string sid_array = store::pg_text_array(std::vector<std::string>{kSentinelSession});
     Substitutions base = bench::now_is_now();
-    base[kSentinelSession] = "':sid'";
-    base[sid_array] = "'{:sid}'";
+    base[kSentinelSession] = ":sid";
+    base[sid_array] = "ARRAY[:sid::uuid]";
     store::PgParams by_session;
     by_session.add(kSentinelSession);
     const auto payment = store::PaymentStore::statements();
@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
 
     // --- the deadline sweeper's pass (LifecycleStore::close_windows) ---
     Substitutions closing = base;
-    closing[sid_array] = "':due_ids'";
+    closing[sid_array] = ":due_ids";
     const std::string sweep =
         std::string("BEGIN;\n\\set due_n 0\n") +
         bench::wrapped(
@@ -135,9 +135,9 @@ int main(int argc, char** argv) {
       Substitutions insert = base;
       insert[kSentinelInvoice] = bench::kTimeOrderedUuid;
       insert[std::to_string(kSentinelNumber)] = ":last_number";
-      insert[kSentinelReason] = "':invoice_reason'";
+      insert[kSentinelReason] = ":invoice_reason";
       insert[std::to_string(kSentinelFee)] =
-          "coalesce(nullif(':fee_disclosed_ore', '')::bigint, 0)";
+          "coalesce(:fee_disclosed_ore::bigint, 0)";
       insert[kSentinelKid] =
           "lpad(:last_number::text, " + std::to_string(issuer.kid_length) + ", '0')";
       work += std::string(i == 0 ? "\\if" : "\\elif") + " :clinic_no = " + std::to_string(i + 1) +

@@ -3,8 +3,10 @@
 // Helpers of the pgbench twins (e2e_pgbench_script, sweep_pgbench_script): a service statement
 // with the parameters its own builder made, as one pgbench command. The builders are called with
 // sentinel values (a fixed "now", a sentinel session id ...); each parameter whose value is a
-// sentinel becomes a pgbench expression (now(), :sid ...), every other one stays the literal the
-// service would send. A change of a statement's text or of its parameters reaches the twin.
+// sentinel becomes a pgbench variable or expression (:sid, now() ...), every other one stays the
+// literal the service would send. A change of a statement's text or of its parameters reaches the
+// twin. The scripts are for `pgbench -M prepared`: each statement is prepared once per connection
+// and its variables are sent as parameters, as the service sends its statements.
 #include <chrono>
 #include <map>
 #include <stdexcept>
