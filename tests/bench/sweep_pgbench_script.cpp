@@ -136,8 +136,7 @@ int main(int argc, char** argv) {
       insert[kSentinelInvoice] = bench::kTimeOrderedUuid;
       insert[std::to_string(kSentinelNumber)] = ":last_number";
       insert[kSentinelReason] = ":invoice_reason";
-      insert[std::to_string(kSentinelFee)] =
-          "coalesce(:fee_disclosed_ore::bigint, 0)";
+      insert[std::to_string(kSentinelFee)] = "coalesce(:fee_disclosed_ore::bigint, 0)";
       insert[kSentinelKid] =
           "lpad(:last_number::text, " + std::to_string(issuer.kid_length) + ", '0')";
       work += std::string(i == 0 ? "\\if" : "\\elif") + " :clinic_no = " + std::to_string(i + 1) +
