@@ -398,24 +398,9 @@ asio::awaitable<Result<std::variant<InvoiceCreated, InvoiceRefusal>>> InvoiceSto
   }
   created.id = common::new_uuid_v7(now);
 
-  PgParams insert;
-  insert.add(created.id)
-      .add(issuer.org_number)
-      .add(created.number)
-      .add(created.reason)
-      .add(created.fee)
-      .add(fee_not_disclosed)
-      .add(*kid)
-      .add(issuer.due_days)
-      .add(issuer.name)
-      .add(issuer.foretaksregisteret)
-      .add(issuer.vat_registered)
-      .add(issuer.bank_account)
-      .add(issuer.delivery_place)
-      .add(ts(now))
-      .add(session_id)
-      .add(order_not_aborted);
-  auto inserted = co_await tx->execute(kInsertInvoice, insert);
+  auto inserted = co_await tx->execute(
+      kInsertInvoice,
+      insert_params(created, issuer, fee_not_disclosed, *kid, now, session_id, order_not_aborted));
   if (!inserted) co_return std::move(inserted).error();
   auto applied =
       co_await lifecycle_.apply(*tx, session_id, domain::SessionEvent::invoice_created, now);
@@ -579,6 +564,34 @@ asio::awaitable<Result<void>> InvoiceStore::delivered(std::string_view id,
 
 std::vector<Statement> InvoiceStore::creation_statements() {
   return {kLockSession, kNextNumber, kInsertInvoice, LifecycleStore::transition_statement()};
+}
+
+PgParams InvoiceStore::insert_params(const InvoiceCreated& created, const InvoiceIssuer& issuer,
+                                     bool fee_not_disclosed, std::string_view kid,
+                                     domain::Timestamp now, std::string_view session_id,
+                                     bool order_not_aborted) {
+  PgParams p;
+  p.add(created.id)
+      .add(issuer.org_number)
+      .add(created.number)
+      .add(created.reason)
+      .add(created.fee)
+      .add(fee_not_disclosed)
+      .add(kid)
+      .add(issuer.due_days)
+      .add(issuer.name)
+      .add(issuer.foretaksregisteret)
+      .add(issuer.vat_registered)
+      .add(issuer.bank_account)
+      .add(issuer.delivery_place)
+      .add(ts(now))
+      .add(session_id)
+      .add(order_not_aborted);
+  return p;
+}
+
+const Statement& InvoiceStore::window_context_statement() {
+  return kWindowContext;
 }
 
 asio::awaitable<Result<std::int64_t>> InvoiceStore::count_pending_review() {

@@ -210,6 +210,11 @@ class InvoiceStore {
   // The statements create_invoice runs in its transaction, in order (lock the session, take the
   // next number, insert the invoice), for the benchmark's pgbench script.
   static std::vector<Statement> creation_statements();
+  // The insert's parameters, and the window context the invoice work reads first (the same twin).
+  static PgParams insert_params(const InvoiceCreated& created, const InvoiceIssuer& issuer,
+                                bool fee_not_disclosed, std::string_view kid, domain::Timestamp now,
+                                std::string_view session_id, bool order_not_aborted);
+  static const Statement& window_context_statement();
 
  private:
   PgPool& pool_;

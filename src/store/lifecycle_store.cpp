@@ -169,6 +169,20 @@ const Statement& LifecycleStore::transition_statement() {
   return kTransition;
 }
 
+const Statement& LifecycleStore::lock_statement() {
+  return kLock;
+}
+
+const Statement& LifecycleStore::due_windows_statement() {
+  return kDueWindows;
+}
+
+PgParams LifecycleStore::due_windows_params(domain::Timestamp now, int limit) {
+  PgParams p;
+  p.add(domain::to_string(SessionState::awaiting_payment)).add(ts(now)).add(limit);
+  return p;
+}
+
 PgParams LifecycleStore::transition_params(const std::vector<std::string>& ids,
                                            SessionEvent event, domain::Timestamp now,
                                            const TransitionFacts& facts) {
@@ -246,9 +260,7 @@ asio::awaitable<Result<std::int64_t>> LifecycleStore::close_windows(domain::Time
                                                                      int limit) {
   auto tx = co_await PgTransaction::begin(pool_);
   if (!tx) co_return std::move(tx).error();
-  PgParams p;
-  p.add(domain::to_string(SessionState::awaiting_payment)).add(ts(now)).add(limit);
-  auto due = co_await tx->execute(kDueWindows, p);
+  auto due = co_await tx->execute(kDueWindows, due_windows_params(now, limit));
   if (!due) co_return std::move(due).error();
   if (due->empty()) {
     auto ended = co_await tx->rollback();

@@ -87,6 +87,10 @@ class LifecycleStore {
   static PgParams transition_params(const std::vector<std::string>& session_ids,
                                     domain::SessionEvent event, domain::Timestamp now,
                                     const TransitionFacts& facts);
+  // The row lock every transaction that changes a session takes first, and close_windows' claim.
+  static const Statement& lock_statement();
+  static const Statement& due_windows_statement();
+  static PgParams due_windows_params(domain::Timestamp now, int limit);
 
  private:
   PgPool& pool_;

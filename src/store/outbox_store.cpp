@@ -73,6 +73,28 @@ asio::awaitable<Result<bool>> changed_one(PgPool& pool, const Statement& stateme
 
 }  // namespace
 
+const Statement& OutboxStore::claim_statement() {
+  return kClaim;
+}
+
+PgParams OutboxStore::claim_params(std::string_view owner, int limit, domain::Timestamp now,
+                                   std::chrono::milliseconds lease) {
+  PgParams p;
+  p.add(owner).add(limit).add(ts(now)).add(static_cast<std::int64_t>(lease.count()));
+  return p;
+}
+
+const Statement& OutboxStore::complete_statement() {
+  return kComplete;
+}
+
+PgParams OutboxStore::complete_params(std::int64_t id, std::string_view owner,
+                                      domain::Timestamp now) {
+  PgParams p;
+  p.add(id).add(owner).add(ts(now));
+  return p;
+}
+
 asio::awaitable<Result<bool>> OutboxStore::enqueue(std::string_view session_id,
                                                    std::string_view kind, domain::Timestamp due,
                                                    domain::Timestamp now) {
@@ -85,9 +107,7 @@ asio::awaitable<Result<bool>> OutboxStore::enqueue(std::string_view session_id,
 
 asio::awaitable<Result<std::vector<OutboxItem>>> OutboxStore::claim(
     std::string_view owner, int limit, domain::Timestamp now, std::chrono::milliseconds lease) {
-  PgParams p;
-  p.add(owner).add(limit).add(ts(now)).add(static_cast<std::int64_t>(lease.count()));
-  auto r = co_await pool_.execute(kClaim, p);
+  auto r = co_await pool_.execute(kClaim, claim_params(owner, limit, now, lease));
   if (!r) co_return std::move(r).error();
   std::vector<OutboxItem> items;
   items.reserve(static_cast<std::size_t>(r->rows()));
@@ -107,9 +127,7 @@ asio::awaitable<Result<bool>> OutboxStore::renew(std::int64_t id, std::string_vi
 
 asio::awaitable<Result<bool>> OutboxStore::complete(std::int64_t id, std::string_view owner,
                                                     domain::Timestamp now) {
-  PgParams p;
-  p.add(id).add(owner).add(ts(now));
-  co_return co_await changed_one(pool_, kComplete, p);
+  co_return co_await changed_one(pool_, kComplete, complete_params(id, owner, now));
 }
 
 asio::awaitable<Result<bool>> OutboxStore::fail(std::int64_t id, std::string_view owner,

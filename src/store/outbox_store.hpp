@@ -62,6 +62,13 @@ class OutboxStore {
   asio::awaitable<common::Result<bool>> retry(std::int64_t id, domain::Timestamp now);
   asio::awaitable<common::Result<std::int64_t>> count_dead();
 
+  // The claim and the completion as the dispatcher sends them (for the benchmark's pgbench twin).
+  static const Statement& claim_statement();
+  static PgParams claim_params(std::string_view owner, int limit, domain::Timestamp now,
+                               std::chrono::milliseconds lease);
+  static const Statement& complete_statement();
+  static PgParams complete_params(std::int64_t id, std::string_view owner, domain::Timestamp now);
+
  private:
   PgPool& pool_;
 };

@@ -214,6 +214,69 @@ std::optional<std::int64_t> sms_id_of_reference(std::string_view reference) {
   return id;
 }
 
+std::vector<Statement> PaymentStore::statements() {
+  return {kOrderContext, kInsertOrder,         kSmsContext,
+          kBeginSms,     kSmsAccepted,         kSmsUnknown,
+          kSmsNotSent,   kReportedSession,     kDeliveryReport,
+          kOrderOf,      kUpdateOrder,         kStatusChecked,
+          kFlagInvoice,  kCountPaidAfterClose, kCallback,
+          kDueChecks,    kScheduleChecks};
+}
+
+PgParams PaymentStore::insert_order_params(std::string_view session_id, std::string_view account,
+                                           std::string_view order_id,
+                                           const common::Bytes& payment_url_enc,
+                                           domain::OrderStatus status, domain::Timestamp now) {
+  PgParams p;
+  p.add(session_id)
+      .add(account)
+      .add(order_id)
+      .add_bytea(payment_url_enc)
+      .add(domain::to_string(status))
+      .add(ts(now));
+  return p;
+}
+
+PgParams PaymentStore::begin_sms_params(std::string_view session_id, std::string_view account,
+                                        domain::Ore fee, domain::Timestamp deadline,
+                                        domain::Timestamp now) {
+  PgParams p;
+  p.add(session_id)
+      .add(account)
+      .add(fee)
+      .add(ts(deadline))
+      .add(ts(now))
+      .add(domain::to_string(domain::SessionState::pending));
+  return p;
+}
+
+PgParams PaymentStore::sms_accepted_params(std::int64_t sms_id, std::string_view message_id,
+                                           int segments, domain::Timestamp now) {
+  PgParams p;
+  p.add(sms_id).add(message_id).add(segments).add(ts(now));
+  return p;
+}
+
+PgParams PaymentStore::update_order_params(std::string_view session_id,
+                                           const OrderStatusUpdate& update, domain::Timestamp now,
+                                           bool paid_after_close) {
+  PgParams p;
+  p.add(session_id)
+      .add(domain::to_string(update.status))
+      .add(update.instrument)
+      .add(update.transaction_type)
+      .add(update.captured)
+      .add(ts(now))
+      .add(paid_after_close);
+  return p;
+}
+
+PgParams PaymentStore::status_checked_params(std::string_view session_id, domain::Timestamp now) {
+  PgParams p;
+  p.add(session_id).add(ts(now));
+  return p;
+}
+
 asio::awaitable<Result<std::optional<OrderContext>>> PaymentStore::order_context(
     std::string_view session_id) {
   PgParams p;
@@ -239,14 +302,9 @@ asio::awaitable<Result<void>> PaymentStore::save_order(
   auto state = co_await LifecycleStore::lock(*tx, session_id);
   if (!state) co_return std::move(state).error();
   if (!*state) co_return co_await end(*tx);
-  PgParams p;
-  p.add(session_id)
-      .add(account)
-      .add(order_id)
-      .add_bytea(payment_url_enc)
-      .add(domain::to_string(status))
-      .add(ts(now));
-  auto inserted = co_await tx->execute(kInsertOrder, p);
+  auto inserted = co_await tx->execute(
+      kInsertOrder,
+      insert_order_params(session_id, account, order_id, payment_url_enc, status, now));
   if (!inserted) co_return std::move(inserted).error();
   // What follows is queued only by the call that saved the order.
   if (inserted->rows() == 1) {
@@ -279,14 +337,8 @@ asio::awaitable<Result<std::optional<SmsContext>>> PaymentStore::sms_context(
 asio::awaitable<Result<std::optional<std::int64_t>>> PaymentStore::begin_sms(
     std::string_view session_id, std::string_view account, domain::Ore fee,
     domain::Timestamp deadline, domain::Timestamp now) {
-  PgParams p;
-  p.add(session_id)
-      .add(account)
-      .add(fee)
-      .add(ts(deadline))
-      .add(ts(now))
-      .add(domain::to_string(domain::SessionState::pending));
-  auto r = co_await pool_.execute(kBeginSms, p);
+  auto r =
+      co_await pool_.execute(kBeginSms, begin_sms_params(session_id, account, fee, deadline, now));
   if (!r) co_return std::move(r).error();
   if (r->empty()) co_return std::optional<std::int64_t>{};
   co_return std::optional<std::int64_t>(r->int64(0, 0));
@@ -300,9 +352,8 @@ asio::awaitable<Result<void>> PaymentStore::sms_accepted(std::int64_t sms_id,
   if (!tx) co_return std::move(tx).error();
   auto state = co_await LifecycleStore::lock(*tx, session_id);
   if (!state) co_return std::move(state).error();
-  PgParams p;
-  p.add(sms_id).add(message_id).add(segments).add(ts(now));
-  auto m = co_await tx->execute(kSmsAccepted, p);
+  auto m =
+      co_await tx->execute(kSmsAccepted, sms_accepted_params(sms_id, message_id, segments, now));
   if (!m) co_return std::move(m).error();
   if (m->rows() == 1) {
     TransitionFacts facts;
@@ -428,20 +479,12 @@ asio::awaitable<Result<OrderStatusResult>> PaymentStore::record_order_status(
   }
   OrderStatusResult result{**state};
   const bool paid = update.status == domain::OrderStatus::paid;
-  PgParams order;
-  order.add(session_id)
-      .add(domain::to_string(update.status))
-      .add(update.instrument)
-      .add(update.transaction_type)
-      .add(update.captured)
-      .add(ts(now))
-      .add(paid && (result.state == SessionState::cancelled ||
-                    result.state == SessionState::invoiced));
-  auto updated = co_await tx->execute(kUpdateOrder, order);
+  const bool after_close =
+      paid && (result.state == SessionState::cancelled || result.state == SessionState::invoiced);
+  auto updated =
+      co_await tx->execute(kUpdateOrder, update_order_params(session_id, update, now, after_close));
   if (!updated) co_return std::move(updated).error();
-  PgParams checked;
-  checked.add(session_id).add(ts(now));
-  auto touched = co_await tx->execute(kStatusChecked, checked);
+  auto touched = co_await tx->execute(kStatusChecked, status_checked_params(session_id, now));
   if (!touched) co_return std::move(touched).error();
 
   if (paid && result.state == SessionState::invoiced) {

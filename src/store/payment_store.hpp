@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/result.hpp"
 #include "domain/checkout.hpp"
@@ -137,6 +138,22 @@ class PaymentStore {
 
   asio::awaitable<common::Result<CancelOutcome>> cancel(std::string_view session_id,
                                                         domain::Timestamp now);
+
+  // For the benchmark's pgbench twin: every statement of this store (found there by name) and the
+  // parameters save_order, begin_sms, sms_accepted and record_order_status send.
+  static std::vector<Statement> statements();
+  static PgParams insert_order_params(std::string_view session_id, std::string_view account,
+                                      std::string_view order_id,
+                                      const common::Bytes& payment_url_enc,
+                                      domain::OrderStatus status, domain::Timestamp now);
+  static PgParams begin_sms_params(std::string_view session_id, std::string_view account,
+                                   domain::Ore fee, domain::Timestamp deadline,
+                                   domain::Timestamp now);
+  static PgParams sms_accepted_params(std::int64_t sms_id, std::string_view message_id,
+                                      int segments, domain::Timestamp now);
+  static PgParams update_order_params(std::string_view session_id, const OrderStatusUpdate& update,
+                                      domain::Timestamp now, bool paid_after_close);
+  static PgParams status_checked_params(std::string_view session_id, domain::Timestamp now);
 
  private:
   PgPool& pool_;

@@ -16,12 +16,20 @@
 #    of them are awaiting_payment, then counts duplicate SMS (messages the gateway accepted minus
 #    distinct sessions; the goal is 0), duplicate orders, and reads the service's
 #    visitpay_sms_possible_duplicates_total and visitpay_outbox_dead_letters.
+# 3. Twin: with the service stopped, pgbench runs the SQL the service issues for one check-out up
+#    to "SMS accepted" (tests/bench/e2e_pgbench_script: session.insert; per outbox item the claim,
+#    the handler's statements and transactions, the completion; provider HTTP excluded) with
+#    TWIN_CLIENTS clients on the same cluster, CHECKOUTS check-outs, until every twin session is
+#    awaiting_payment: e2e_twin_checkouts_per_s = twin sessions / (the last one's updated_at minus
+#    pgbench's start). e2e_ratio compares like with like: e2e_db_checkouts_per_s (the clean run's
+#    check-outs / e2e_db_span_s, also from updated_at) / e2e_twin_checkouts_per_s.
 #
 #   CHECKOUTS=2000 tests/bench/e2e_bench.sh
 #
 # Environment: CHECKOUTS (default 2000), CONCURRENCY (wrk connections and DB pool size; default
 # 16), FAULT_CHECKOUTS (default 300; 0 skips the fault run), CLEAN_TIMEOUT_S (default 300),
-# FAULT_TIMEOUT_S (default 240), BENCH_SKIP_BUILD=1 (use build-bench as it is).
+# FAULT_TIMEOUT_S (default 240), TWIN_CLIENTS (pgbench clients of the twin; default CONCURRENCY,
+# the service's pool size), BENCH_SKIP_BUILD=1 (use build-bench as it is).
 # stdout gets only the summary (key=value lines); progress goes to stderr. Logs of the last run
 # (service, mocks, PostgreSQL, wrk, database state) are kept in build-bench/e2e-logs/.
 # Exit 1 if a check failed: a POST was not 201, a phase timed out, a mock's count differs from
@@ -37,11 +45,13 @@ CONCURRENCY=${CONCURRENCY:-16}
 FAULT_CHECKOUTS=${FAULT_CHECKOUTS:-300}
 CLEAN_TIMEOUT_S=${CLEAN_TIMEOUT_S:-300}
 FAULT_TIMEOUT_S=${FAULT_TIMEOUT_S:-240}
+TWIN_CLIENTS=${TWIN_CLIENTS:-$CONCURRENCY}
 readonly CONFIG_TEMPLATE=deploy/config/local.json
 readonly BUILD_DIR=build-bench
 readonly BIN=$BUILD_DIR/src/visitpay
 readonly MOCK_SP_BIN=$BUILD_DIR/mocks/mock-swedbankpay
 readonly MOCK_LM_BIN=$BUILD_DIR/mocks/mock-linkmobility
+readonly TWIN_BIN=$BUILD_DIR/tests/bench/e2e_pgbench_script
 readonly LOG_KEEP=$BUILD_DIR/e2e-logs
 readonly BENCH_NAME=e2e-bench
 # shellcheck source=tests/bench/lib.sh
@@ -51,6 +61,7 @@ positive_int CHECKOUTS "$CHECKOUTS"
 positive_int CONCURRENCY "$CONCURRENCY"
 positive_int CLEAN_TIMEOUT_S "$CLEAN_TIMEOUT_S"
 positive_int FAULT_TIMEOUT_S "$FAULT_TIMEOUT_S"
+positive_int TWIN_CLIENTS "$TWIN_CLIENTS"
 [[ "$FAULT_CHECKOUTS" =~ ^[0-9]+$ ]] || {
   echo "FAULT_CHECKOUTS must be a non-negative integer" >&2
   exit 2
@@ -61,8 +72,8 @@ exec 3>&1 1>&2 # fd 3: the summary; everything else to stderr
 
 # --- build ----------------------------------------------------------------------------------------
 
-bench_build visitpay mock-swedbankpay mock-linkmobility
-for b in "$BIN" "$MOCK_SP_BIN" "$MOCK_LM_BIN"; do
+bench_build visitpay mock-swedbankpay mock-linkmobility e2e_pgbench_script
+for b in "$BIN" "$MOCK_SP_BIN" "$MOCK_LM_BIN" "$TWIN_BIN"; do
   [[ -x "$b" ]] || die "$b is missing"
 done
 
@@ -84,7 +95,7 @@ cleanup() {
   trap - EXIT INT TERM
   trap '' PIPE # the terminal or a pipe reading our output may be gone: clean up regardless
   set +e
-  bench_cleanup "$rc" stop_processes '*.log' '*.txt' '*.json' '*.lua'
+  bench_cleanup "$rc" stop_processes '*.log' '*.txt' '*.json' '*.lua' '*.sql'
   exit "$rc"
 }
 trap cleanup EXIT
@@ -478,12 +489,44 @@ if ((FAULT_CHECKOUTS > 0)); then
   )
 fi
 
+# --- 3. the twin: the same SQL per check-out, through pgbench ------------------------------------
+
+# The service stops first: its workers would claim the twin's items.
+stop_process "$SERVICE_PID" "the service"
+SERVICE_PID=""
+"$TWIN_BIN" "$CONFIG" oslo-sentrum >"$TMP/twin.sql"
+"$TWIN_BIN" "$CONFIG" oslo-sentrum drain >"$TMP/twin-drain.sql"
+TWIN_PER_CLIENT=$(((CHECKOUTS + TWIN_CLIENTS - 1) / TWIN_CLIENTS))
+log "twin: $TWIN_CLIENTS pgbench clients x $TWIN_PER_CLIENT check-outs"
+run_twin "$TMP/twin.sql" "$TMP/twin-drain.sql" "$TWIN_CLIENTS" "$TWIN_PER_CLIENT" "
+  SELECT count(*) FROM outbox o JOIN sessions s ON s.id = o.session_id
+  WHERE s.visit_id LIKE 'TWIN-%' AND o.status = 'pending'" "
+  SELECT extract(epoch FROM max(updated_at)) FROM sessions WHERE visit_id LIKE 'TWIN-%'"
+twin_done=$(sql "SELECT count(*) FROM sessions WHERE visit_id LIKE 'TWIN-%' AND state = 'awaiting_payment'")
+twin_sessions=$(sql "SELECT count(*) FROM sessions WHERE visit_id LIKE 'TWIN-%'")
+((twin_done == TWIN_PER_CLIENT * TWIN_CLIENTS && twin_sessions == twin_done)) ||
+  fail "twin: $twin_done of $twin_sessions sessions awaiting_payment, $((TWIN_PER_CLIENT * TWIN_CLIENTS)) check-outs"
+twin_rate=$(awk -v n="$twin_done" -v s="$TWIN_S" 'BEGIN { printf "%.1f", n / s }')
+if ((clean_complete)) && [[ -n "${db_span_s:-}" ]]; then
+  e2e_db_rate=$(awk -v n="$created" -v s="$db_span_s" 'BEGIN { printf "%.1f", n / s }')
+  e2e_ratio=$(awk -v a="$e2e_db_rate" -v b="$twin_rate" 'BEGIN { printf "%.2f", a / b }')
+else
+  e2e_db_rate=n/a e2e_ratio=n/a
+fi
+db_state "after the twin"
+
 # --- summary --------------------------------------------------------------------------------------
 
 warnings=$(grep -c '"level":"warn' "$TMP/service.log" || true)
 errors=$(grep -c '"level":"error' "$TMP/service.log" || true)
 {
   echo "e2e_checkouts_per_s=$e2e_rate"
+  echo "e2e_db_checkouts_per_s=$e2e_db_rate"
+  echo "e2e_twin_checkouts_per_s=$twin_rate"
+  echo "e2e_ratio=$e2e_ratio"
+  echo "e2e_twin_s=$TWIN_S"
+  echo "e2e_twin_checkouts=$twin_done"
+  echo "e2e_twin_clients=$TWIN_CLIENTS"
   echo "e2e_all_awaiting_s=$e2e_s"
   echo "e2e_db_span_s=${db_span_s:-n/a}"
   echo "ingest_phase_s=$ingest_s"

@@ -100,6 +100,35 @@ stop_services() {
   SERVICE_PIDS=()
 }
 
+# run_twin MAIN DRAIN CLIENTS TRANSACTIONS REMAINING_SQL DONE_AT_SQL: a benchmark's pgbench twin.
+# pgbench runs the script MAIN with CLIENTS clients, TRANSACTIONS transactions each, then the
+# script DRAIN (the work rounds without new sessions) until the query REMAINING_SQL counts no open
+# work (the twin's workers, like the service's, claim whichever item is due, so items can be left
+# when the last transactions found the queue empty). The clock stops at DONE_AT_SQL (the epoch at
+# which the last twin session reached its final state, from the database), so transactions that
+# find no work left after that, and pgbench's own exit, are not counted. Sets TWIN_S. pgbench's
+# output goes to TMP/pgbench-twin.txt.
+run_twin() {
+  local main=$1 drain=$2 clients=$3 transactions=$4 remaining=$5 done_at=$6 t0 t1 left round=0
+  local threads=$((clients < 2 ? clients : 2))
+  t0=$EPOCHREALTIME
+  pgbench -n -M prepared -r -f "$main" -c "$clients" -j "$threads" -t "$transactions" \
+    "$DATABASE_URL" >"$TMP/pgbench-twin.txt" 2>&1 || die "pgbench failed (see $LOG_KEEP/pgbench-twin.txt)"
+  while :; do
+    left=$(psql "$DATABASE_URL" -X -q -A -t -v ON_ERROR_STOP=1 -c "$remaining") ||
+      die "counting the twin's open work failed"
+    ((left > 0)) || break
+    ((++round <= 20)) || die "the twin left $left items open after 20 drain rounds"
+    pgbench -n -M prepared -f "$drain" -c "$clients" -j "$threads" \
+      -t "$((2 * ((left + clients - 1) / clients)))" "$DATABASE_URL" >>"$TMP/pgbench-twin.txt" 2>&1 ||
+      die "pgbench (drain) failed (see $LOG_KEEP/pgbench-twin.txt)"
+  done
+  t1=$(psql "$DATABASE_URL" -X -q -A -t -v ON_ERROR_STOP=1 -c "$done_at") ||
+    die "reading when the twin finished failed"
+  TWIN_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+  log "twin: $clients clients, $transactions transactions each, $round drain rounds, $TWIN_S s"
+}
+
 free_port() { # a loopback port below the ephemeral range that nothing accepts on
   local port i
   for ((i = 0; i < 100; i++)); do

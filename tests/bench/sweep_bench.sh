@@ -7,19 +7,23 @@
 #    sweeps, GETs every order, aborts it (PATCH at the mock) and creates the invoice with its
 #    gapless number. The clock starts when the instances are launched and stops when no session
 #    is left awaiting payment: sweep_sessions_per_s = DUE / that time (start-up included).
-#    Checks: DUE invoices, numbers gapless per legal entity, DUE orders Aborted at the mock.
-# 2. The limit: pgbench runs the service's own invoice transaction (tests/bench/
-#    invoice_pgbench_script: the same SQL text) with PGBENCH_CLIENTS clients on the same cluster,
-#    each transaction consuming a seeded session of one of the two legal entities, as in the
-#    sweep: pgbench_invoices_per_s. Invoices of one legal
-#    entity serialise on its series row (gapless numbering), in the service and in pgbench alike.
-#    ratio = sweep_sessions_per_s / pgbench_invoices_per_s. The service does more per session than
-#    the limit (the claim, two provider calls, the outbox bookkeeping), so 1.0 is not reachable.
+#    Checks: DUE invoices, numbers gapless per legal entity, DUE orders aborted.
+# 2. The twin: with the instances stopped, DUE more such sessions are seeded and pgbench runs the
+#    full per-session SQL sequence of the invoice path (tests/bench/sweep_pgbench_script, from the
+#    stores' own statements and parameter builders): the sweeper's close_windows (one per
+#    sweep_batch sessions, when no work is due), the outbox claim, window_context, order_of, the
+#    record_order_status transaction (the abort's outcome), the create_invoice transaction and the
+#    outbox completion; provider HTTP excluded. PGBENCH_CLIENTS clients (default INSTANCES x
+#    CONCURRENCY, the service's outbox workers) on the same cluster, until no twin session is
+#    open: sweep_twin_sessions_per_s = DUE / (the last twin session's updated_at minus pgbench's
+#    start). Invoices of one legal entity serialise on its series row (gapless numbering), in the
+#    service and in pgbench alike. ratio compares like with like: sweep_db_sessions_per_s (DUE /
+#    the last swept session's updated_at minus the instances' launch) / sweep_twin_sessions_per_s.
 #
 #   DUE=5000 INSTANCES=2 tests/bench/sweep_bench.sh
 #
 # Environment: DUE (default 5000), INSTANCES (default 2), CONCURRENCY (outbox workers per
-# instance, default 8), PGBENCH_CLIENTS (default 8), TIMEOUT_S (default 600), BENCH_SKIP_BUILD=1.
+# instance, default 8), PGBENCH_CLIENTS (default INSTANCES x CONCURRENCY), TIMEOUT_S (default 600), BENCH_SKIP_BUILD=1.
 # stdout gets only the summary (key=value lines). Logs of the last run are kept in
 # build-bench/sweep-logs/. Exit 1 if a check failed.
 set -euo pipefail
@@ -30,14 +34,14 @@ cd "$ROOT"
 DUE=${DUE:-5000}
 INSTANCES=${INSTANCES:-2}
 CONCURRENCY=${CONCURRENCY:-8}
-PGBENCH_CLIENTS=${PGBENCH_CLIENTS:-8}
+PGBENCH_CLIENTS=${PGBENCH_CLIENTS:-$((INSTANCES * CONCURRENCY))}
 TIMEOUT_S=${TIMEOUT_S:-600}
 readonly CONFIG_TEMPLATE=deploy/config/local.json
 readonly BUILD_DIR=build-bench
 readonly BIN=$BUILD_DIR/src/visitpay
 readonly MOCK_SP_BIN=$BUILD_DIR/mocks/mock-swedbankpay
 readonly SEED_BIN=$BUILD_DIR/tests/bench/sweep_seed
-readonly SCRIPT_BIN=$BUILD_DIR/tests/bench/invoice_pgbench_script
+readonly SCRIPT_BIN=$BUILD_DIR/tests/bench/sweep_pgbench_script
 readonly LOG_KEEP=$BUILD_DIR/sweep-logs
 readonly BENCH_NAME=sweep-bench
 # shellcheck source=tests/bench/lib.sh
@@ -51,7 +55,7 @@ positive_int TIMEOUT_S "$TIMEOUT_S"
 
 exec 3>&1 1>&2 # fd 3: the summary; everything else to stderr
 
-bench_build visitpay mock-swedbankpay sweep_seed invoice_pgbench_script
+bench_build visitpay mock-swedbankpay sweep_seed sweep_pgbench_script
 for b in "$BIN" "$MOCK_SP_BIN" "$SEED_BIN" "$SCRIPT_BIN"; do
   [[ -x "$b" ]] || die "$b is missing"
 done
@@ -130,33 +134,37 @@ while :; do
 done
 T1=$(now)
 SWEEP_S=$(elapsed "$T0" "$T1")
+SWEEP_DB_S=$(sql "SELECT round((extract(epoch FROM max(updated_at)) - $T0)::numeric, 3)
+                  FROM sessions WHERE visit_id LIKE 'SWEEP-%'")
 stop_services
 
 INVOICES=$(sql "SELECT count(*) FROM invoices")
-ABORTED=$(sql "SELECT count(*) FROM payment_orders WHERE status = 'Aborted'")
+# (the neutral order status of migration 0006, as domain::to_string writes it)
+ABORTED=$(sql "SELECT count(*) FROM payment_orders WHERE status = 'aborted'")
 DEAD=$(sql "SELECT count(*) FROM outbox WHERE status = 'dead'")
 GAPS=$(gapless)
 RATE=$(awk -v n="$DUE" -v s="$SWEEP_S" 'BEGIN { printf "%.1f", n / s }')
 log "swept $DUE sessions into $INVOICES invoices in $SWEEP_S s ($RATE/s)"
 
-# --- 2. the limit: pgbench runs the same invoice transaction --------------------------------------
+# --- 2. the twin: the same SQL per session, through pgbench --------------------------------------
 
-PER_CLIENT=$(((DUE + PGBENCH_CLIENTS - 1) / PGBENCH_CLIENTS))
-# As in the sweep, invoices go to both legal entities (the seeded clinics alternate); each
-# clinic gets enough sessions even if every transaction picked its script.
-log "seeding $((PER_CLIENT * PGBENCH_CLIENTS * 2)) sessions marked for an invoice (no orders)"
-"$SEED_BIN" "$DATABASE_URL" "$SP_PORT" "$MOCK_SWEDBANKPAY_TOKEN" "$ACCOUNT" 0 \
-  "$((PER_CLIENT * PGBENCH_CLIENTS * 2))" LIMIT
-"$SCRIPT_BIN" 912345688 oslo-sentrum >"$TMP/invoice-oslo.sql"
-"$SCRIPT_BIN" 923456783 bergen-brygge >"$TMP/invoice-bergen.sql"
-log "pgbench: $PGBENCH_CLIENTS clients x $PER_CLIENT transactions"
-pgbench -n -M simple -f "$TMP/invoice-oslo.sql" -f "$TMP/invoice-bergen.sql" \
-  -c "$PGBENCH_CLIENTS" -j "$PGBENCH_CLIENTS" \
-  -t "$PER_CLIENT" "$DATABASE_URL" >"$TMP/pgbench.txt" 2>&1 || die "pgbench failed (see $LOG_KEEP/pgbench.txt)"
-LIMIT=$(awk '/^tps = / { printf "%.1f", $3 }' "$TMP/pgbench.txt")
-[[ -n "$LIMIT" ]] || die "no tps in the pgbench output"
+log "seeding $DUE more due sessions with live orders at the mock, for the twin"
+"$SEED_BIN" "$DATABASE_URL" "$SP_PORT" "$MOCK_SWEDBANKPAY_TOKEN" "$ACCOUNT" "$DUE" 0 TWIN
+"$SCRIPT_BIN" "$CONFIG" >"$TMP/twin.sql"
+# Half as many transactions again as sessions per client: a transaction that finds nothing due
+# (another client is sweeping) does no invoice, and those after the last one are not timed.
+PER_CLIENT=$((3 * ((DUE + PGBENCH_CLIENTS - 1) / PGBENCH_CLIENTS) / 2 + 2))
+log "twin: $PGBENCH_CLIENTS pgbench clients x $PER_CLIENT transactions"
+run_twin "$TMP/twin.sql" "$TMP/twin.sql" "$PGBENCH_CLIENTS" "$PER_CLIENT" "
+  SELECT count(*) FROM sessions
+  WHERE visit_id LIKE 'TWIN-%' AND state IN ('awaiting_payment', 'invoicing')" "
+  SELECT extract(epoch FROM max(updated_at)) FROM sessions WHERE visit_id LIKE 'TWIN-%'"
+TWIN_INVOICES=$(sql "SELECT count(*) FROM invoices i JOIN sessions s ON s.id = i.session_id
+                     WHERE s.visit_id LIKE 'TWIN-%'")
+TWIN_RATE=$(awk -v n="$TWIN_INVOICES" -v s="$TWIN_S" 'BEGIN { printf "%.1f", n / s }')
 GAPS_AFTER=$(gapless)
-RATIO=$(awk -v a="$RATE" -v b="$LIMIT" 'BEGIN { printf "%.2f", a / b }')
+DB_RATE=$(awk -v n="$DUE" -v s="$SWEEP_DB_S" 'BEGIN { printf "%.1f", n / s }')
+RATIO=$(awk -v a="$DB_RATE" -v b="$TWIN_RATE" 'BEGIN { printf "%.2f", a / b }')
 
 {
   echo "due_sessions=$DUE"
@@ -164,12 +172,16 @@ RATIO=$(awk -v a="$RATE" -v b="$LIMIT" 'BEGIN { printf "%.2f", a / b }')
   echo "outbox_concurrency=$CONCURRENCY"
   echo "sweep_seconds=$SWEEP_S"
   echo "sweep_sessions_per_s=$RATE"
+  echo "sweep_db_seconds=$SWEEP_DB_S"
+  echo "sweep_db_sessions_per_s=$DB_RATE"
   echo "invoices=$INVOICES"
   echo "orders_aborted=$ABORTED"
   echo "provider_calls=$((2 * ABORTED)) (GET + abort PATCH per order)"
   echo "dead_letters=$DEAD"
   echo "pgbench_clients=$PGBENCH_CLIENTS"
-  echo "pgbench_invoices_per_s=$LIMIT"
+  echo "sweep_twin_seconds=$TWIN_S"
+  echo "sweep_twin_invoices=$TWIN_INVOICES"
+  echo "sweep_twin_sessions_per_s=$TWIN_RATE"
   echo "ratio=$RATIO"
   echo "numbering_gaps=$((GAPS + GAPS_AFTER))"
 } >&3
@@ -177,4 +189,5 @@ RATIO=$(awk -v a="$RATE" -v b="$LIMIT" 'BEGIN { printf "%.2f", a / b }')
 ((INVOICES == DUE)) || die "expected $DUE invoices, found $INVOICES"
 ((ABORTED == DUE)) || die "expected $DUE aborted orders, found $ABORTED"
 ((DEAD == 0)) || die "$DEAD dead letters"
+((TWIN_INVOICES == DUE)) || die "the twin created $TWIN_INVOICES invoices for $DUE sessions"
 ((GAPS == 0 && GAPS_AFTER == 0)) || die "invoice numbers have gaps or duplicates"

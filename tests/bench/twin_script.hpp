@@ -1,0 +1,87 @@
+#pragma once
+
+// Helpers of the pgbench twins (e2e_pgbench_script, sweep_pgbench_script): a service statement
+// with the parameters its own builder made, as one pgbench command. The builders are called with
+// sentinel values (a fixed "now", a sentinel session id ...); each parameter whose value is a
+// sentinel becomes a pgbench variable or expression (:sid, now() ...), every other one stays the
+// literal the service would send. A change of a statement's text or of its parameters reaches the
+// twin. The scripts are for `pgbench -M prepared`: each statement is prepared once per connection
+// and its variables are sent as parameters, as the service sends its statements.
+#include <chrono>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/time_format.hpp"
+#include "pgbench_line.hpp"
+#include "store/statement.hpp"
+
+namespace visitpay::bench {
+
+// A fixed instant standing for "now" in the builders' output (its rendering becomes now()).
+inline domain::Timestamp sentinel_now() {
+  return *common::parse_rfc3339("2026-11-22T13:06:00Z");
+}
+inline const std::string kSentinelSession = "00000000-0000-7000-8000-00000000beef";
+
+inline std::string quote_literal(const std::string& value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+// What sentinel values become: value -> pgbench expression.
+using Substitutions = std::map<std::string, std::string>;
+
+inline Substitutions now_is_now() {
+  return {{common::format_rfc3339_utc(sentinel_now()), "now()"}};
+}
+
+// A value later than now by `d` (a deadline, the next status check), relative to the twin's now().
+inline std::string now_plus(std::chrono::seconds d) {
+  return "(now() + interval '" + std::to_string(d.count()) + " seconds')";
+}
+
+// The statement as one pgbench command (no terminator). Fails loudly on a statement pgbench
+// cannot take on one line (an SQL comment) or a parameter without a value.
+inline std::string command(const store::Statement& s, const store::PgParams& params,
+                           const Substitutions& subst) {
+  if (s.sql.find("--") != std::string_view::npos) {
+    throw std::runtime_error(std::string(s.name) + " has an SQL comment");
+  }
+  std::map<int, std::string> values;
+  int n = 1;
+  for (const auto& v : params.values()) {
+    if (!v) {
+      values[n++] = "NULL";
+      continue;
+    }
+    auto found = subst.find(*v);
+    values[n++] = found != subst.end() ? found->second : quote_literal(*v);
+  }
+  return pgbench_line(s.sql, values);
+}
+
+// `sql` wrapped so that its rows come back as `select` (e.g. to turn a claim's kind into a
+// number pgbench's \if can test): WITH x AS (sql) SELECT select FROM x.
+inline std::string wrapped(const std::string& sql, const std::string& select) {
+  return "WITH x AS (" + sql + ") SELECT " + select + " FROM x";
+}
+
+inline store::Statement named(const std::vector<store::Statement>& all, std::string_view name) {
+  for (const auto& s : all) {
+    if (s.name == name) return s;
+  }
+  throw std::runtime_error("no statement named " + std::string(name));
+}
+
+// A time-ordered uuid (like the service's uuid v7: its index stays append-mostly), from the clock.
+inline const std::string kTimeOrderedUuid =
+    "(lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000000)::bigint), 14, '0') || "
+    "substr(md5(random()::text), 1, 18))::uuid";
+
+}  // namespace visitpay::bench
