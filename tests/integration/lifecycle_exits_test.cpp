@@ -587,7 +587,8 @@ TEST_F(LifecycleExits, AnAbortedOrderIsInvoicedWithTheDisclosedFee) {
             "order_not_aborted=false");
   EXPECT_EQ(scalar("SELECT status FROM payment_orders WHERE session_id = '" + session + "'"),
             "aborted");
-  EXPECT_EQ(live(session), "");
+  // Only the item itself is live (the dispatcher completes it); invoicing queues nothing more.
+  EXPECT_EQ(live(session), "invoice_session");
 }
 
 TEST_F(LifecycleExits, AnAbortRefusedIsAWaitWithoutInvoiceUntilItsBoundThenAFlaggedInvoice) {
@@ -683,7 +684,7 @@ TEST_F(LifecycleExits, ALinkFailedSessionIsInvoicedWithoutFee) {
 
   EXPECT_EQ(state(session), "invoiced");
   EXPECT_EQ(invoice(session), "link_failed fee=0 fee_not_disclosed=true order_not_aborted=false");
-  EXPECT_EQ(live(session), "");
+  EXPECT_EQ(live(session), "invoice_session");  // the item itself, completed by the dispatcher
 }
 
 TEST_F(LifecycleExits, ARejectedSmsIsInvoicedWithoutFeeOnceItsOrderIsAborted) {
