@@ -12,8 +12,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "adapters/keys/file/file_key_store.hpp"
 #include "app/checkout_service.hpp"
@@ -106,6 +108,12 @@ class LifecycleExits : public ::testing::Test {
     work_.reset();
     ioc_.stop();
     if (thread_.joinable()) thread_.join();
+    // Whatever the exit, the logs name the session, never the payer.
+    for (const auto& line : log_lines()) {
+      EXPECT_EQ(line.find(kPhone.substr(3)), std::string::npos) << line;
+      EXPECT_EQ(line.find("Nordmann"), std::string::npos) << line;
+      EXPECT_EQ(line.find("10915596784"), std::string::npos) << line;
+    }
   }
 
   static void configure(config::Config& c) {
@@ -296,7 +304,23 @@ class LifecycleExits : public ::testing::Test {
     EXPECT_FALSE(o.not_before.has_value());
   }
 
-  common::Logger log_{common::LogLevel::error};
+  std::vector<std::string> log_lines() {
+    std::lock_guard lock(log_mutex_);
+    return log_lines_;
+  }
+  bool logged(std::string_view event) {
+    const auto needle = "\"event\":\"" + std::string(event) + "\"";
+    for (const auto& line : log_lines())
+      if (line.find(needle) != std::string::npos) return true;
+    return false;
+  }
+
+  std::mutex log_mutex_;
+  std::vector<std::string> log_lines_;
+  common::Logger log_{common::LogLevel::info, [this](std::string_view line) {
+                        std::lock_guard lock(log_mutex_);
+                        log_lines_.emplace_back(line);
+                      }};
   common::Metrics metrics_;
   std::string conninfo_;
   std::unique_ptr<config::Config> config_;
@@ -355,6 +379,7 @@ TEST_F(LifecycleExits, AClinicWithoutAPaymentAccountIsLinkFailed) {
   EXPECT_EQ(metrics_.value("visitpay_link_failures_total",
                            common::Metrics::label("kind", "create_payment_order")),
             1);
+  EXPECT_TRUE(logged("payment.link_failed"));
 }
 
 TEST_F(LifecycleExits, AProviderRefusalOfTheOrderIsLinkFailed) {
@@ -612,6 +637,8 @@ TEST_F(LifecycleExits, AnAbortRefusedIsAWaitWithoutInvoiceUntilItsBoundThenAFlag
   EXPECT_EQ(invoice_count(session), "0");
   EXPECT_EQ(live(session), "invoice_session");
 
+  EXPECT_FALSE(logged("invoice.order_not_aborted"));
+
   // Close to the bound the wait ends at the bound, not later.
   clock_.set(since + 59min + 45s);
   const auto last_wait = close_window(item(session, WorkKind::invoice_session, 2));
@@ -627,6 +654,7 @@ TEST_F(LifecycleExits, AnAbortRefusedIsAWaitWithoutInvoiceUntilItsBoundThenAFlag
             "window_expired fee=3900 fee_not_disclosed=false "
             "order_not_aborted=true");
   EXPECT_EQ(metrics_.value("visitpay_orders_not_aborted_total", ""), 1);
+  EXPECT_TRUE(logged("invoice.order_not_aborted"));  // the alert for ops
 }
 
 TEST_F(LifecycleExits, AnAbortRefusedOnTheLastChanceIsAFlaggedInvoice) {
