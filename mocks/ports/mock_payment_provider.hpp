@@ -19,6 +19,7 @@ class MockPaymentProvider : public ports::PaymentProvider {
   MOCK_METHOD(common::Result<ports::PaymentOrder>, abort_order_now, (const std::string& order_id));
   MOCK_METHOD(common::Result<ports::PaymentOrder>, capture_now,
               (const std::string& order_id, const ports::CaptureRequest& request));
+  MOCK_METHOD(std::string, callback_url, (), (const, override));
 
   boost::asio::awaitable<common::Result<ports::PaymentOrder>> create_order(
       const ports::PaymentOrderRequest& request) override {

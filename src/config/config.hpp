@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,32 +45,26 @@ struct Clinic {
   std::string sms_sender;       // alphanumeric sender id; "" = the SMS account's default
 };
 
-// A merchant account at a payment provider. Secrets are read from a file or an environment
-// variable named in the config, never written in it, and never logged.
-struct PaymentAccount {
+// An account at a provider, as the core sees it: only what every account has. The adapter that
+// `provider` names (an id such as "payment.<vendor>") parses the rest of the section, kept in
+// `settings`, into its own typed config when the service starts (ports::AdapterRegistry).
+// Secrets are read from a file or an environment variable named in the config ("<key>_file",
+// "<key>_env"), never written in it, and never logged.
+struct ProviderAccount {
   std::string name;
-  std::string provider = "swedbankpay";
-  std::string base_url;  // e.g. https://api.externalintegration.payex.com
-  std::string token;     // secret
-  std::string payee_id;
-  std::string payee_name;
+  std::string provider;  // adapter id, or its bare name as older files have it
+  std::string base_url;  // no trailing slash
   std::chrono::milliseconds timeout{10000};
+  std::string settings = "{}";  // JSON object: the section's keys the core does not own
+  std::map<std::string, std::string, std::less<>> secrets;  // by <key>; secret
 };
 
-struct SmsAccount {
-  std::string name;
-  std::string provider = "linkmobility";
-  std::string base_url;  // e.g. https://n-eu.linkmobility.io
-  std::string username;
-  std::string password;  // secret
-  std::string platform_id;
-  std::string platform_partner_id;
-  std::string source = "Klinikk";    // default sender id
-  std::string delivery_report_gate;  // gate id configured at LINK ("" = none)
+struct PaymentAccount : ProviderAccount {};
+
+struct SmsAccount : ProviderAccount {
   // After a send whose answer was lost, how long to wait for its delivery report (which shows
   // the gateway took it) before sending again.
   std::chrono::seconds resend_unconfirmed_after{std::chrono::minutes(2)};
-  std::chrono::milliseconds timeout{10000};
 };
 
 struct OutboxConfig {
@@ -97,7 +92,7 @@ struct ReconcileConfig {
 struct InvoiceConfig {
   std::chrono::milliseconds sweep_interval{1000};  // how often due sessions are looked for
   int sweep_batch = 500;                           // sessions claimed per sweep statement
-  // While the payer is in the Vipps app the order cannot be aborted; the window's close looks
+  // While the payer is in a wallet app the order cannot be aborted; the window's close looks
   // again this often (a wait, not a failure) ...
   std::chrono::milliseconds abort_retry{30000};
   // ... until the session has been on the invoice path this long: then the invoice is made

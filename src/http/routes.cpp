@@ -6,8 +6,6 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "adapters/payment/swedbankpay/callback.hpp"
-#include "adapters/sms/linkmobility/delivery_report.hpp"
 #include "common/time_format.hpp"
 #include "common/uuid.hpp"
 #include "http/authorize.hpp"
@@ -129,47 +127,72 @@ class Handlers {
     co_return json_response(bhttp::status::ok, session_json(*after).dump(), req.version());
   }
 
-  // Swedbank Pay's callback is unsigned, so it is only a hint: it queues a GET of the order and
-  // is answered at once. Only a database failure asks the provider to try again later.
-  asio::awaitable<Response> swedbankpay_callback(const Request& req, RequestContext& ctx) {
+  // POST /v1/webhooks/payment/{provider}: a payment callback, parsed by the adapter registered
+  // under that name.
+  asio::awaitable<Response> payment_webhook(const Request& req, RequestContext& ctx) {
     if (auto refused = check_source(req, ctx)) co_return std::move(*refused);
-    auto callback = adapters::payment::swedbankpay::parse_callback(req.body());
-    if (!callback) co_return problem_response(callback.error(), ctx, req.version());
-    auto queued = co_await d_.payments.payment_callback(callback->order_id);
+    const std::string name = ctx.params.find("provider")->second;
+    const auto* parser = d_.adapters.payment_notifications(name);
+    if (parser == nullptr) co_return no_such_adapter(req, ctx);
+    co_return co_await receive_payment_hint(*parser, name, req, ctx);
+  }
+
+  asio::awaitable<Response> sms_webhook(const Request& req, RequestContext& ctx) {
+    if (auto refused = check_source(req, ctx)) co_return std::move(*refused);
+    const std::string name = ctx.params.find("provider")->second;
+    const auto* parser = d_.adapters.sms_reports(name);
+    if (parser == nullptr) co_return no_such_adapter(req, ctx);
+    co_return co_await receive_delivery_report(*parser, name, req, ctx);
+  }
+
+  // An adapter's own public paths (AdapterFactory::webhook_aliases) lead here.
+  asio::awaitable<Response> payment_callback(const ports::PaymentNotifications& parser,
+                                             std::string name, const Request& req,
+                                             RequestContext& ctx) {
+    if (auto refused = check_source(req, ctx)) co_return std::move(*refused);
+    co_return co_await receive_payment_hint(parser, std::move(name), req, ctx);
+  }
+
+  asio::awaitable<Response> delivery_report(const ports::SmsReports& parser, std::string name,
+                                            const Request& req, RequestContext& ctx) {
+    if (auto refused = check_source(req, ctx)) co_return std::move(*refused);
+    co_return co_await receive_delivery_report(parser, std::move(name), req, ctx);
+  }
+
+ private:
+  // Payment callbacks are treated as unsigned hints whatever the provider: the hint queues a
+  // GET of the order (the only truth) and is answered at once. Only a database failure asks the
+  // provider to try again later.
+  asio::awaitable<Response> receive_payment_hint(const ports::PaymentNotifications& parser,
+                                                 std::string name, const Request& req,
+                                                 RequestContext& ctx) {
+    auto hint = parser.parse(inbound(req));
+    if (!hint) co_return problem_response(hint.error(), ctx, req.version());
+    auto queued = co_await d_.payments.payment_callback(hint->order_id);
     if (!queued && queued.error().code != ErrorCode::not_found) {
       co_return problem_response(queued.error(), ctx, req.version());
     }
-    webhook("swedbankpay", queued ? "accepted" : "unknown_order");
-    if (!queued) d_.log.warn("webhook.unknown_order", {{"order_id", callback->order_id}});
+    webhook(name, queued ? "accepted" : "unknown_order");
+    if (!queued) d_.log.warn("webhook.unknown_order", {{"order_id", hint->order_id}});
     co_return json_response(bhttp::status::ok, R"({"status":"received"})", req.version());
   }
 
-  asio::awaitable<Response> linkmobility_report(const Request& req, RequestContext& ctx) {
-    namespace lm = adapters::sms::linkmobility;
-    if (auto refused = check_source(req, ctx)) co_return std::move(*refused);
-    auto report = lm::parse_delivery_report(req.body());
+  asio::awaitable<Response> receive_delivery_report(const ports::SmsReports& parser,
+                                                    std::string name, const Request& req,
+                                                    RequestContext& ctx) {
+    auto report = parser.parse(inbound(req));
     if (!report) co_return problem_response(report.error(), ctx, req.version());
-    store::DeliveryOutcome outcome = store::DeliveryOutcome::in_progress;
-    switch (lm::classify_result_code(report->result_code)) {
-      case lm::DeliveryOutcome::delivered:
-        outcome = store::DeliveryOutcome::delivered;
-        break;
-      case lm::DeliveryOutcome::failed:
-        outcome = store::DeliveryOutcome::failed;
-        break;
-      case lm::DeliveryOutcome::in_progress:
-        break;
-    }
-    auto recorded = co_await d_.payments.delivery_report(report->message_id, report->ref_id,
-                                                         report->result_code, outcome);
+    auto recorded = co_await d_.payments.delivery_report(
+        report->message_id, report->reference, report->result_code, store_outcome(report->outcome));
     if (!recorded && recorded.error().code != ErrorCode::not_found) {
       co_return problem_response(recorded.error(), ctx, req.version());
     }
-    webhook("linkmobility", recorded ? "accepted" : "unknown_message");
+    webhook(name, recorded ? "accepted" : "unknown_message");
     if (!recorded) d_.log.warn("webhook.unknown_message", {{"message_id", report->message_id}});
     co_return json_response(bhttp::status::ok, R"({"status":"received"})", req.version());
   }
 
+ public:
   asio::awaitable<Response> dead_letters(const Request& req, RequestContext& ctx) {
     auto auth = co_await authorize(d_.auth, req, ctx, app::scope::ops);
     if (auto* res = std::get_if<Response>(&auth)) co_return std::move(*res);
@@ -267,6 +290,34 @@ class Handlers {
     co_return std::move(**found);
   }
 
+  static ports::InboundWebhook inbound(const Request& req) {
+    ports::InboundWebhook webhook;
+    webhook.body = req.body();
+    webhook.header = [&req](std::string_view name) -> std::string_view {
+      const auto it = req.find(beast::string_view(name.data(), name.size()));
+      if (it == req.end()) return {};
+      return {it->value().data(), it->value().size()};
+    };
+    return webhook;
+  }
+
+  static store::DeliveryOutcome store_outcome(ports::DeliveryOutcome outcome) {
+    switch (outcome) {
+      case ports::DeliveryOutcome::delivered:
+        return store::DeliveryOutcome::delivered;
+      case ports::DeliveryOutcome::failed:
+        return store::DeliveryOutcome::failed;
+      case ports::DeliveryOutcome::in_progress:
+        break;
+    }
+    return store::DeliveryOutcome::in_progress;
+  }
+
+  Response no_such_adapter(const Request& req, const RequestContext& ctx) const {
+    return problem_response(make_error(ErrorCode::not_found, "no adapter receives webhooks here"),
+                            ctx, req.version());
+  }
+
   // The optional source-address allowlist of provider callbacks.
   std::optional<Response> check_source(const Request& req, const RequestContext& ctx) const {
     const auto& allowed = d_.config.webhooks.allowed_sources;
@@ -306,9 +357,29 @@ void register_routes(Router& router, RouteDeps deps) {
   router.add(bhttp::verb::get, "/v1/sessions/{session_id}", bind(&Handlers::get_session));
   router.add(bhttp::verb::post, "/v1/checkouts/{session_id}/cancel",
              bind(&Handlers::cancel_checkout));
-  router.add(bhttp::verb::post, "/v1/webhooks/swedbankpay", bind(&Handlers::swedbankpay_callback));
-  router.add(bhttp::verb::post, "/v1/webhooks/sms/linkmobility",
-             bind(&Handlers::linkmobility_report));
+  router.add(bhttp::verb::post,
+             std::string(ports::AdapterRegistry::kPaymentWebhookPrefix) + "{provider}",
+             bind(&Handlers::payment_webhook));
+  router.add(bhttp::verb::post,
+             std::string(ports::AdapterRegistry::kSmsWebhookPrefix) + "{provider}",
+             bind(&Handlers::sms_webhook));
+  // Public paths an adapter declares besides the generic ones (URLs providers already hold).
+  for (const auto& alias : deps.adapters.payment_aliases()) {
+    router.add(
+        bhttp::verb::post, alias.path,
+        [h, parser = alias.parser, name = std::string(ports::adapter_name(alias.adapter_id))](
+            const Request& req, RequestContext& ctx) {
+          return h->payment_callback(*parser, name, req, ctx);
+        });
+  }
+  for (const auto& alias : deps.adapters.sms_aliases()) {
+    router.add(
+        bhttp::verb::post, alias.path,
+        [h, parser = alias.parser, name = std::string(ports::adapter_name(alias.adapter_id))](
+            const Request& req, RequestContext& ctx) {
+          return h->delivery_report(*parser, name, req, ctx);
+        });
+  }
   router.add(bhttp::verb::get, "/v1/outbox/dead", bind(&Handlers::dead_letters));
   router.add(bhttp::verb::post, "/v1/outbox/{outbox_id}/retry", bind(&Handlers::retry_dead_letter));
   router.add(bhttp::verb::get, "/payment/complete", bind(&Handlers::payment_complete));

@@ -9,6 +9,7 @@
 #include "common/metrics.hpp"
 #include "config/config.hpp"
 #include "http/router.hpp"
+#include "ports/adapter_registry.hpp"
 #include "store/pg_pool.hpp"
 
 namespace visitpay::http {
@@ -19,6 +20,7 @@ struct RouteDeps {
   app::Authenticator& auth;
   app::CheckoutService& checkouts;
   app::PaymentService& payments;
+  const ports::AdapterRegistry& adapters;  // parses each adapter's webhooks
   store::PgPool& pool;
   common::Metrics& metrics;
   common::Logger& log;

@@ -29,12 +29,12 @@ struct PaymentOrderRequest {
 using PaymentStatus = domain::OrderStatus;
 enum class TransactionType { none, authorization, sale };
 
-// The provider's view of an order. `id` is opaque (for Swedbank Pay "/psp/paymentorders/<id>").
+// The provider's view of an order. `id` is opaque to the core (the adapter's own form).
 struct PaymentOrder {
   std::string id;
   std::string payment_url;  // the payer-facing link (redirect-checkout)
   PaymentStatus status = PaymentStatus::unknown;
-  std::string instrument;  // "CreditCard", "Vipps", ... when paid
+  std::string instrument;  // how it was paid (the provider's name for it), when paid
   TransactionType transaction_type = TransactionType::none;
   domain::Ore amount = 0;
   domain::Ore remaining_capture_amount = 0;
@@ -53,11 +53,14 @@ struct CaptureRequest {
 //   provider_unavailable  transient (timeouts, 5xx, 429; retry_after set when the provider said)
 //   provider_rejected     permanent for this request (4xx other than the cases below)
 //   provider_conflict     the operation is not possible in the order's current state (e.g. abort
-//                         refused while the payer is in the Vipps app)
+//                         refused while the payer is in a wallet app)
 // A create whose payee_reference the provider already knows resolves to the existing order.
 class PaymentProvider {
  public:
   virtual ~PaymentProvider() = default;
+  // The callbackUrl to give the provider in create_order: this service's webhook route for the
+  // adapter (the adapter knows which route parses its callbacks; the core does not).
+  virtual std::string callback_url() const = 0;
   virtual boost::asio::awaitable<common::Result<PaymentOrder>> create_order(
       const PaymentOrderRequest& request) = 0;
   virtual boost::asio::awaitable<common::Result<PaymentOrder>> get_order(

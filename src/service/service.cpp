@@ -8,9 +8,8 @@
 
 #include "adapters/invoice/folder/folder_channel.hpp"
 #include "adapters/keys/file/file_key_store.hpp"
-#include "adapters/payment/swedbankpay/swedbankpay_provider.hpp"
 #include "adapters/pdf/libharu/invoice_pdf.hpp"
-#include "adapters/sms/linkmobility/linkmobility_gateway.hpp"
+#include "adapters/register_all.hpp"
 #include "common/crypto.hpp"
 #include "http/invoice_routes.hpp"
 #include "http/privacy_routes.hpp"
@@ -67,6 +66,18 @@ std::unique_ptr<ports::KeyStore> load_keys(const config::Config& config, common:
   return std::make_unique<keys::FileKeyStore>(std::move(ring.value()));
 }
 
+ports::AdapterAccount adapter_account(const std::string& section,
+                                      const config::ProviderAccount& a) {
+  ports::AdapterAccount out;
+  out.path = section + "/" + a.name;
+  out.name = a.name;
+  out.base_url = a.base_url;
+  out.timeout = a.timeout;
+  out.settings = a.settings;
+  out.secrets = a.secrets;
+  return out;
+}
+
 }  // namespace
 
 Service::Service(config::Config config, const ports::Clock& clock, common::Logger& log)
@@ -111,36 +122,39 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
                        config_.checkout.allow_synthetic_national_ids, clock_, log_),
       server_(ioc_, config_.http, router_, metrics_, log_),
       signals_(ioc_) {
-  namespace spay = adapters::payment::swedbankpay;
-  namespace lm = adapters::sms::linkmobility;
+  std::string problems;
+  if (auto registered = adapters::register_all(adapters_, {http_client_}); !registered) {
+    problems += "\n" + registered.error().detail;
+  }
   for (const auto& a : config_.payment_accounts) {
-    spay::SwedbankPayConfig c;
-    c.base_url = a.base_url;
-    c.token = a.token;
-    c.payee_id = a.payee_id;
-    c.payee_name = a.payee_name;
-    c.timeout = a.timeout;
-    payment_providers_.push_back(std::make_unique<spay::SwedbankPayProvider>(http_client_, c));
+    auto provider = adapters_.create_payment(a.provider, adapter_account("/payment_accounts", a),
+                                             config_.public_base_url);
+    if (!provider) {
+      problems += "\n" + provider.error().detail;
+      continue;
+    }
+    payment_providers_.push_back(std::move(provider.value()));
     providers_.payment[a.name] = payment_providers_.back().get();
   }
   for (const auto& a : config_.sms_accounts) {
-    lm::LinkMobilityConfig c;
-    c.base_url = a.base_url;
-    c.username = a.username;
-    c.password = a.password;
-    c.source = a.source;
-    c.platform_id = a.platform_id;
-    c.platform_partner_id = a.platform_partner_id;
-    c.delivery_report_gate = a.delivery_report_gate;
-    c.timeout = a.timeout;
-    sms_gateways_.push_back(std::make_unique<lm::LinkMobilitySmsGateway>(http_client_, c));
+    auto gateway = adapters_.create_sms(a.provider, adapter_account("/sms_accounts", a),
+                                        config_.public_base_url);
+    if (!gateway) {
+      problems += "\n" + gateway.error().detail;
+      continue;
+    }
+    sms_gateways_.push_back(std::move(gateway.value()));
     providers_.sms[a.name] = sms_gateways_.back().get();
+  }
+  if (!problems.empty()) {
+    adapters_error_ =
+        common::make_error(common::ErrorCode::bad_request, "provider accounts:" + problems);
   }
   payment_work_.register_with(dispatcher_);
   invoice_work_.register_with(dispatcher_);
 
-  http::register_routes(router_,
-                        {config_, auth_, checkouts_, payment_service_, pool_, metrics_, log_});
+  http::register_routes(
+      router_, {config_, auth_, checkouts_, payment_service_, adapters_, pool_, metrics_, log_});
   http::register_invoice_routes(router_, {auth_, invoice_service_, clock_, log_});
   http::register_privacy_routes(router_, {auth_, privacy_service_, log_});
   metrics_.add_collector([this](std::string& out) {
@@ -189,6 +203,7 @@ Service::~Service() {
 }
 
 common::Result<std::uint16_t> Service::start(bool handle_signals) {
+  if (adapters_error_) return *adapters_error_;
   if (keys_->active_key_id().empty()) return keys_error_;
   auto port = server_.listen();
   if (!port) return port;

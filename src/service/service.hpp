@@ -4,6 +4,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "config/config.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "ports/adapter_registry.hpp"
 #include "ports/clock.hpp"
 #include "ports/key_store.hpp"
 #include "store/client_store.hpp"
@@ -85,6 +87,10 @@ class Service {
   // Blocking work (PDF rendering, file writes) runs here, never on the I/O threads.
   boost::asio::thread_pool blocking_{2};
   adapters::http::HttpClient http_client_;
+  // The payment and SMS adapters of this build, by id; each configured account gets the one its
+  // `provider` names. start() refuses to run when an account's section does not parse.
+  ports::AdapterRegistry adapters_;
+  std::optional<common::Error> adapters_error_;
   std::vector<std::unique_ptr<ports::PaymentProvider>> payment_providers_;
   std::vector<std::unique_ptr<ports::SmsGateway>> sms_gateways_;
   workers::ProviderDirectory providers_;

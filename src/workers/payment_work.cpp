@@ -150,7 +150,7 @@ asio::awaitable<OutboxOutcome> PaymentWork::create_order(const store::OutboxItem
   // The clinic's name, not the visit's lines: those can tell what the patient was treated for.
   request.description = utf8_prefix(clinic->display_name, 40);
   const auto& base = d_.config.public_base_url;
-  request.callback_url = base + "/v1/webhooks/swedbankpay";
+  request.callback_url = provider->callback_url();
   request.complete_url = base + "/payment/complete";
   request.cancel_url = base + "/payment/cancelled";
   request.host_urls = {base};

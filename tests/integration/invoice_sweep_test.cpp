@@ -56,9 +56,10 @@ TEST(InvoiceSweep, ThreeInstancesTurnTenThousandDueSessionsIntoExactlyOneOutcome
     config::PaymentAccount pay;
     pay.name = "main";
     pay.base_url = swedbank.base_url();
-    pay.token = "test-token";
-    pay.payee_id = "5cabf558-5283-482f-b252-4d58e06f6f3b";
-    pay.payee_name = "Oslo Sentrum Klinikk";
+    pay.provider = "payment.swedbankpay";
+    pay.secrets["token"] = "test-token";
+    pay.settings =
+        R"({"payee_id": "5cabf558-5283-482f-b252-4d58e06f6f3b", "payee_name": "Oslo Sentrum Klinikk"})";
     config.payment_accounts = {pay};
     for (auto& clinic : config.clinics)
       clinic.payment_account = "main";

@@ -385,6 +385,31 @@ TEST_F(PaymentFlowTest, WebhooksRejectBadBodiesAndIgnoreUnknownIds) {
   EXPECT_EQ(post("/v1/webhooks/sms/linkmobility", R"({"resultCode":1001})").status, 422);
 }
 
+TEST_F(PaymentFlowTest, GenericWebhookRoutesDispatchToTheAdapterTheyName) {
+  auto post = [&](const std::string& target, const std::string& body) {
+    return http_request(service_->port(), "POST", target, body,
+                        {{"Content-Type", "application/json"}});
+  };
+  const auto id = checkout("V-GENERIC-1");
+  ASSERT_TRUE(eventually([&] { return state_is(id, "awaiting_payment"); }));
+  const std::string callbacks =
+      "SELECT count(*) FROM outbox WHERE kind = 'payment_callback' AND session_id = '" + id + "'";
+  EXPECT_EQ(count(callbacks), 0);
+  // The adapter registered as payment.swedbankpay parses the body; the core queues the re-read.
+  auto reply = post("/v1/webhooks/payment/swedbankpay",
+                    Json{{"paymentOrder", {{"id", only_order_id()}}}}.dump());
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_TRUE(eventually([&] { return count(callbacks) >= 1; }));
+  // The adapter's own errors come back as they are, naming the field.
+  reply = post("/v1/webhooks/payment/swedbankpay", R"({"paymentOrder":{}})");
+  EXPECT_EQ(reply.status, 422);
+  EXPECT_NE(reply.body.find("/paymentOrder/id"), std::string::npos);
+  // No adapter of that name (nor of the other kind) receives anything.
+  EXPECT_EQ(post("/v1/webhooks/payment/stripe", "{}").status, 404);
+  EXPECT_EQ(post("/v1/webhooks/payment/linkmobility", "{}").status, 404);
+  EXPECT_EQ(post("/v1/webhooks/sms/swedbankpay", "{}").status, 404);
+}
+
 TEST_F(PaymentFlowTest, LogsHoldNoPersonalDataOverTheWholeFlow) {
   const auto id = checkout("V-LOG-1");
   ASSERT_TRUE(eventually([&] { return state_is(id, "awaiting_payment"); }));

@@ -254,5 +254,35 @@ TEST(Shutdown, SigtermUnderLoadLosesNoAcknowledgedCheckout) {
   }
 }
 
+// An account's adapter is chosen by the id in `provider` and parses its own section; either going
+// wrong stops the service before it listens, every problem named by its config path.
+TEST(Startup, RefusesAccountsWhoseAdapterIsUnknownOrMisconfigured) {
+  auto config = test_config(migrated_database());
+  config::PaymentAccount pay;
+  pay.name = "main";
+  pay.provider = "payment.nope";
+  pay.base_url = "http://127.0.0.1:1";
+  config::SmsAccount sms;
+  sms.name = "main";
+  sms.provider = "linkmobility";  // the bare name still selects sms.linkmobility
+  sms.base_url = "http://127.0.0.1:1";
+  sms.secrets["password"] = "p";
+  sms.settings = R"({"username": "u", "platform_id": "P", "platform_partner_id": "1",
+                     "colour": "red"})";
+  config.payment_accounts = {pay};
+  config.sms_accounts = {sms};
+  std::string error;
+  try {
+    TestService service(config);
+  } catch (const std::runtime_error& e) {
+    error = e.what();
+  }
+  EXPECT_NE(error.find("/payment_accounts/main/provider: unknown payment adapter \"payment.nope\""),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("/sms_accounts/main/colour: unknown key"), std::string::npos) << error;
+  EXPECT_EQ(error.find("platform_id"), std::string::npos) << error;  // the rest parsed
+}
+
 }  // namespace
 }  // namespace visitpay::testing

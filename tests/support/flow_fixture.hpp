@@ -101,19 +101,19 @@ class FlowTest : public ::testing::Test {
     config::PaymentAccount pay;
     pay.name = "main";
     pay.base_url = swedbank_->base_url();
-    pay.token = "test-token";
-    pay.payee_id = "5cabf558-5283-482f-b252-4d58e06f6f3b";
-    pay.payee_name = "Oslo Sentrum Klinikk";
+    pay.provider = "payment.swedbankpay";
+    pay.secrets["token"] = "test-token";
+    pay.settings =
+        R"({"payee_id": "5cabf558-5283-482f-b252-4d58e06f6f3b", "payee_name": "Oslo Sentrum Klinikk"})";
     pay.timeout = 3000ms;
     config.payment_accounts = {pay};
     config::SmsAccount sms;
     sms.name = "main";
     sms.base_url = link_->base_url();
-    sms.username = "visitpay";
-    sms.password = "secret";
-    sms.platform_id = "COMMON_API";
-    sms.platform_partner_id = "1234";
-    sms.source = "OsloKlinikk";
+    sms.provider = "sms.linkmobility";
+    sms.secrets["password"] = "secret";
+    sms.settings = R"({"username": "visitpay", "platform_id": "COMMON_API",
+                       "platform_partner_id": "1234", "source": "OsloKlinikk"})";
     sms.timeout = 3000ms;
     sms.resend_unconfirmed_after = std::chrono::seconds(120);
     config.sms_accounts = {sms};

@@ -33,4 +33,11 @@ common::Result<Callback> parse_callback(std::string_view body) {
   return c;
 }
 
+common::Result<ports::PaymentHint> SwedbankPayNotifications::parse(
+    const ports::InboundWebhook& webhook) const {
+  auto callback = parse_callback(webhook.body);
+  if (!callback) return std::move(callback).error();
+  return ports::PaymentHint{std::move(callback.value().order_id)};
+}
+
 }  // namespace visitpay::adapters::payment::swedbankpay

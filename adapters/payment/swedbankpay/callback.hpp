@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "common/result.hpp"
+#include "ports/webhooks.hpp"
 
 namespace visitpay::adapters::payment::swedbankpay {
 
@@ -16,5 +17,11 @@ struct Callback {
 
 // validation_failed naming the missing field, or malformed_json.
 common::Result<Callback> parse_callback(std::string_view body);
+
+// The callback behind ports::PaymentNotifications: the core learns only which order to re-read.
+class SwedbankPayNotifications final : public ports::PaymentNotifications {
+ public:
+  common::Result<ports::PaymentHint> parse(const ports::InboundWebhook& webhook) const override;
+};
 
 }  // namespace visitpay::adapters::payment::swedbankpay

@@ -16,6 +16,7 @@ struct SwedbankPayConfig {
   std::string token;     // secret: never logged
   std::string payee_id;
   std::string payee_name;
+  std::string callback_url;  // our webhook route for this adapter (ports::AdapterContext)
   std::string user_agent = "visitpay/0.1";
   std::chrono::milliseconds timeout{10000};
   // For GETs only (idempotent); creates, aborts and captures are single attempts.
@@ -28,6 +29,7 @@ class SwedbankPayProvider final : public ports::PaymentProvider {
  public:
   SwedbankPayProvider(http::HttpClient& client, SwedbankPayConfig config);
 
+  std::string callback_url() const override { return config_.callback_url; }
   boost::asio::awaitable<common::Result<ports::PaymentOrder>> create_order(
       const ports::PaymentOrderRequest& request) override;
   boost::asio::awaitable<common::Result<ports::PaymentOrder>> get_order(

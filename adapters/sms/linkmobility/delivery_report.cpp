@@ -112,4 +112,26 @@ DeliveryOutcome classify_result_code(int code) {
   return DeliveryOutcome::in_progress;
 }
 
+common::Result<ports::SmsReport> LinkMobilityReports::parse(
+    const ports::InboundWebhook& webhook) const {
+  auto report = parse_delivery_report(webhook.body);
+  if (!report) return std::move(report).error();
+  ports::SmsReport out;
+  out.message_id = std::move(report.value().message_id);
+  out.reference = std::move(report.value().ref_id);
+  out.result_code = report->result_code;
+  switch (classify_result_code(report->result_code)) {
+    case DeliveryOutcome::delivered:
+      out.outcome = ports::DeliveryOutcome::delivered;
+      break;
+    case DeliveryOutcome::failed:
+      out.outcome = ports::DeliveryOutcome::failed;
+      break;
+    case DeliveryOutcome::in_progress:
+      out.outcome = ports::DeliveryOutcome::in_progress;
+      break;
+  }
+  return out;
+}
+
 }  // namespace visitpay::adapters::sms::linkmobility

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "common/result.hpp"
+#include "ports/webhooks.hpp"
 
 namespace visitpay::adapters::sms::linkmobility {
 
@@ -31,5 +32,12 @@ enum class DeliveryOutcome { in_progress, delivered, failed };
 //   listed as final; a wrong "failed" would start the invoice path at once, a wrong
 //   "in_progress" only waits for the deadline), and any code not listed.
 DeliveryOutcome classify_result_code(int code);
+
+// The delivery report behind ports::SmsReports, its result code classified here (the core never
+// sees LINK's codes as anything but a number to record).
+class LinkMobilityReports final : public ports::SmsReports {
+ public:
+  common::Result<ports::SmsReport> parse(const ports::InboundWebhook& webhook) const override;
+};
 
 }  // namespace visitpay::adapters::sms::linkmobility

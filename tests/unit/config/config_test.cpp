@@ -566,12 +566,14 @@ TEST(UnknownVisitpayEnv, EmptyOrNullListHasNothingUnknown) {
 Json with_providers() {
   Json doc = minimal();
   doc["payment_accounts"] = {{"main",
-                              {{"base_url", "https://api.externalintegration.payex.com"},
+                              {{"provider", "payment.swedbankpay"},
+                               {"base_url", "https://api.externalintegration.payex.com"},
                                {"token_env", "SPAY_TOKEN"},
                                {"payee_id", "5cabf558-5283-482f-b252-4d58e06f6f3b"},
                                {"payee_name", "Oslo Sentrum Klinikk"}}}};
   doc["sms_accounts"] = {{"main",
-                          {{"base_url", "https://n-eu.linkmobility.io"},
+                          {{"provider", "linkmobility"},
+                           {"base_url", "https://n-eu.linkmobility.io"},
                            {"username", "visitpay"},
                            {"password_env", "LINK_PASSWORD"},
                            {"platform_id", "COMMON_API"},
@@ -581,26 +583,38 @@ Json with_providers() {
   return doc;
 }
 
-TEST(ParseConfig, ProviderAccountsReadSecretsFromTheEnvironment) {
+TEST(ParseConfig, ProviderAccountsKeepTheCommonKeysAndHandTheRestToTheAdapter) {
   auto result = parse(with_providers(), {{"SPAY_TOKEN", "tok"}, {"LINK_PASSWORD", "pw"}});
   ASSERT_TRUE(result.ok()) << result.error().detail;
   ASSERT_EQ(result->payment_accounts.size(), 1u);
-  EXPECT_EQ(result->payment_accounts[0].token, "tok");
-  EXPECT_EQ(result->sms_accounts[0].password, "pw");
+  const auto& pay = result->payment_accounts[0];
+  EXPECT_EQ(pay.provider, "payment.swedbankpay");
+  EXPECT_EQ(pay.base_url, "https://api.externalintegration.payex.com");
+  // Secret references are resolved by the core; the adapter gets the value, by key.
+  EXPECT_EQ(pay.secrets.at("token"), "tok");
+  EXPECT_EQ(Json::parse(pay.settings), (Json{{"payee_id", "5cabf558-5283-482f-b252-4d58e06f6f3b"},
+                                             {"payee_name", "Oslo Sentrum Klinikk"}}));
+  const auto& sms = result->sms_accounts[0];
+  EXPECT_EQ(sms.provider, "linkmobility");  // the bare name is resolved by the registry
+  EXPECT_EQ(sms.secrets.at("password"), "pw");
+  EXPECT_FALSE(Json::parse(sms.settings).contains("password_env"));
+  EXPECT_EQ(Json::parse(sms.settings)["platform_partner_id"], "1234");
   EXPECT_EQ(result->clinics[0].payment_account, "main");
   EXPECT_TRUE(result->quiet_hours.enabled);
   EXPECT_EQ(result->quiet_hours.start_minute, 21 * 60);
 }
 
-TEST(ParseConfig, ProviderSecretsMustNotBeInline) {
+TEST(ParseConfig, ProviderAccountsNeedAProviderAndResolvableSecrets) {
   Json doc = with_providers();
-  doc["payment_accounts"]["main"].erase("token_env");
-  doc["payment_accounts"]["main"]["token"] = "in-the-file";
-  const auto error = error_of(doc, {{"LINK_PASSWORD", "pw"}});
-  EXPECT_THAT(error, HasSubstr("/payment_accounts/main/token: secrets are not accepted inline"));
-  EXPECT_THAT(error, Not(HasSubstr("in-the-file")));
+  doc["payment_accounts"]["main"].erase("provider");
+  EXPECT_THAT(error_of(doc, {{"SPAY_TOKEN", "t"}, {"LINK_PASSWORD", "pw"}}),
+              HasSubstr("/payment_accounts/main/provider: required"));
   EXPECT_THAT(error_of(with_providers(), {{"LINK_PASSWORD", "pw"}}),
               HasSubstr("token_env: SPAY_TOKEN is not set"));
+  doc = with_providers();
+  doc["payment_accounts"]["main"]["token_file"] = "/nonexistent";
+  EXPECT_THAT(error_of(doc, {{"SPAY_TOKEN", "t"}, {"LINK_PASSWORD", "pw"}}),
+              HasSubstr("/payment_accounts/main: give token_file or token_env, not both"));
 }
 
 TEST(ParseConfig, ClinicAccountsMustExist) {
