@@ -12,12 +12,20 @@ namespace visitpay::store {
 // '\x..' bytea input form.
 std::string pg_bytea_hex(const std::uint8_t* data, std::size_t n);
 
+// Whether PgPool may send a statement again when its connection was lost after it was sent
+// (the answer never came, so it may have committed).
+enum class Repeat {
+  safe,  // reads, and writes whose repetition changes nothing (fenced, compare-and-set)
+  once,  // a second run would do the work twice: the caller hears "outcome unknown" instead
+};
+
 // A named, parameterised SQL statement. The name is used for PREPARE, logs and metrics; it
 // must be unique and have static storage (statements are declared as constants next to their
-// table's store).
+// table's store). An aggregate, so `constexpr Statement kX{"name", "SQL"}` stays valid.
 struct Statement {
   std::string_view name;
   std::string_view sql;
+  Repeat repeat = Repeat::safe;
 };
 
 // Text-format parameters for $1..$n.
