@@ -241,8 +241,8 @@ void Service::request_stop() {
         reconciler_.stop();
         sweeper_.stop();
         purger_.stop();
-        const bool drained = co_await (server_.shutdown() &&
-                                       dispatcher_.shutdown(config_.outbox.shutdown_grace));
+        const bool drained =
+            co_await (server_.shutdown() && dispatcher_.shutdown(config_.outbox.shutdown_grace));
         co_await reconciler_.ended();
         co_await sweeper_.ended();
         co_await purger_.ended();

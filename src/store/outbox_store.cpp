@@ -54,7 +54,7 @@ SET status = CASE WHEN p.spent THEN 'dead' ELSE 'pending' END,
 FROM poison p
 WHERE o.id = p.id
 RETURNING o.id, o.session_id, o.kind, o.attempts, o.failing_since, o.status)sql",
-                             Repeat::once};
+                           Repeat::once};
 
 constexpr Statement kRenew{"outbox.renew", R"sql(
 UPDATE outbox SET lease_until = clock_timestamp() + make_interval(secs => $3::float8 / 1000)
@@ -81,7 +81,7 @@ SET status = CASE WHEN $6::bool OR $7::timestamptz - coalesce(failing_since, $7:
     lease_until = NULL
 WHERE id = $1 AND lease_owner = $2 AND status = 'pending' AND lease_until IS NOT NULL
 RETURNING status)sql",
-                            Repeat::once};
+                          Repeat::once};
 
 // A deliberate wait is not a failure: the budget starts afresh. Repeat::once, as kFail.
 constexpr Statement kWait{"outbox.wait", R"sql(
@@ -89,7 +89,7 @@ UPDATE outbox
 SET failing_since = NULL, next_attempt_at = $4, last_error = $3, updated_at = $5,
     lease_owner = NULL, lease_until = NULL
 WHERE id = $1 AND lease_owner = $2 AND status = 'pending' AND lease_until IS NOT NULL)sql",
-                            Repeat::once};
+                          Repeat::once};
 
 // In batches, so a long backlog never holds one big transaction; outbox_finished finds them.
 constexpr Statement kDeleteFinished{"outbox.delete_finished", R"sql(
@@ -140,10 +140,10 @@ asio::awaitable<Result<bool>> OutboxStore::enqueue(std::string_view session_id,
   co_return r->rows() == 1;
 }
 
-asio::awaitable<Result<OutboxStore::Claimed>> OutboxStore::claim(std::string_view owner,
-                                                                int limit, domain::Timestamp now,
-                                                                std::chrono::milliseconds lease,
-                                                                const RetryBudgets& budgets) {
+asio::awaitable<Result<OutboxStore::Claimed>> OutboxStore::claim(std::string_view owner, int limit,
+                                                                 domain::Timestamp now,
+                                                                 std::chrono::milliseconds lease,
+                                                                 const RetryBudgets& budgets) {
   std::vector<std::string> kinds;
   std::vector<std::string> seconds;
   for (const auto& [kind, budget] : budgets.by_kind) {
@@ -158,8 +158,9 @@ asio::awaitable<Result<OutboxStore::Claimed>> OutboxStore::claim(std::string_vie
   if (!r) co_return std::move(r).error();
   Claimed claimed;
   for (int i = 0; i < r->rows(); ++i) {
-    OutboxItem item{r->int64(i, 0), r->string(i, 1), r->string(i, 2),
-                    static_cast<int>(r->int64(i, 3)), std::nullopt, false};
+    OutboxItem item{r->int64(i, 0),  r->string(i, 1),
+                    r->string(i, 2), static_cast<int>(r->int64(i, 3)),
+                    std::nullopt,    false};
     if (!r->is_null(i, 4)) item.failing_since = common::parse_pg_timestamptz(r->text(i, 4));
     if (r->string(i, 5) == "dead") {
       claimed.poisoned.push_back(std::move(item));

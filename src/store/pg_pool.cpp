@@ -164,8 +164,7 @@ asio::awaitable<Result<PgResult>> PgPool::execute(const Statement& statement,
     }
     // A connection that died before the statement reached it (it sat idle while the server
     // restarted) changed nothing: one more try on a fresh connection.
-    const bool stale =
-        !(*conn)->healthy() && is_connection_failure(failure) && attempt == 0;
+    const bool stale = !(*conn)->healthy() && is_connection_failure(failure) && attempt == 0;
     if (!stale) co_return result;
     log_.info("db.reconnect", {{"statement", statement.name}});
   }

@@ -11,8 +11,9 @@ DeadlineSweeper::DeadlineSweeper(const asio::any_io_executor& executor,
       clock_(clock),
       log_(log),
       nudge_(std::move(nudge)),
-      task_(executor, every("deadline_sweeper", config_.sweep_interval),
-            [this] { return pass(); }, log, metrics) {}
+      task_(
+          executor, every("deadline_sweeper", config_.sweep_interval), [this] { return pass(); },
+          log, metrics) {}
 
 asio::awaitable<std::int64_t> DeadlineSweeper::run_once() {
   auto queued = co_await invoices_.sweep(clock_.now(), config_.sweep_batch);

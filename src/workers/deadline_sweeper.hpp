@@ -39,7 +39,7 @@ class DeadlineSweeper {
   common::Logger& log_;
   std::function<void()> nudge_;
   std::atomic<std::int64_t> pending_review_{0};
-  int passes_ = 0;    // on the task's strand
+  int passes_ = 0;     // on the task's strand
   PeriodicTask task_;  // last: its pass uses the members above
 };
 

@@ -52,9 +52,11 @@ OutboxDispatcher::OutboxDispatcher(const asio::any_io_executor& executor,
       metrics_(metrics),
       options_(std::move(options)),
       idle_(strand_),
-      claimer_(executor, claimer_options(options_), [this] { return claim_pass(); }, log, metrics),
-      janitor_(executor, every("outbox_janitor", options_.janitor_interval),
-               [this] { return janitor_pass(); }, log, metrics) {
+      claimer_(
+          executor, claimer_options(options_), [this] { return claim_pass(); }, log, metrics),
+      janitor_(
+          executor, every("outbox_janitor", options_.janitor_interval),
+          [this] { return janitor_pass(); }, log, metrics) {
   metrics_.describe(kAttempts, common::Metrics::Type::counter,
                     "Outbox work attempts by kind and outcome (done, wait, retry, dead, poisoned, "
                     "lost_lease, record_failed)");
@@ -102,13 +104,14 @@ domain::Timestamp OutboxDispatcher::next_attempt(const store::OutboxItem& item,
   // Equal jitter: at least half the backoff, the rest random, so attempts that failed together
   // spread out while the delay still grows.
   const auto base = backoff(options_, item.attempts);
-  auto next = now + std::chrono::duration_cast<std::chrono::microseconds>(base / 2 +
-                                                                          base * jitter() / 2);
+  auto next =
+      now + std::chrono::duration_cast<std::chrono::microseconds>(base / 2 + base * jitter() / 2);
   // The last attempt comes when the budget ends (and is told it is the last chance) rather
   // than a backoff after it; a provider's Retry-After still wins.
   const auto horizon = item.failing_since.value_or(now) + options_.budgets.of(item.kind);
   next = std::max(std::min(next, horizon), now);
-  if (outcome.retry_after) next = std::max(next, now + std::chrono::microseconds(*outcome.retry_after));
+  if (outcome.retry_after)
+    next = std::max(next, now + std::chrono::microseconds(*outcome.retry_after));
   return next;
 }
 
@@ -123,12 +126,30 @@ asio::awaitable<void> OutboxDispatcher::keep_lease(std::int64_t id) {
   }
 }
 
-asio::awaitable<OutboxOutcome> OutboxDispatcher::run_handler(const store::OutboxItem& item) {
+// Catches inside the race below: Asio's `||` waits for the first operand to *succeed*, so an
+// exception escaping the handler would leave it waiting for keep_lease, which never ends.
+asio::awaitable<OutboxDispatcher::Attempt> OutboxDispatcher::attempt(
+    OutboxHandler& handler, const store::OutboxItem& item) {
+  try {
+    // (Not co_await inside the braces: GCC 12 destroys such temporaries twice.)
+    auto outcome = co_await handler.handle(item);
+    co_return Attempt{std::move(outcome), std::nullopt};
+  } catch (const std::exception& e) {
+    co_return Attempt{{}, std::string(e.what()).substr(0, kMaxWhat)};
+  } catch (...) {
+    co_return Attempt{{}, std::string("unknown exception")};
+  }
+}
+
+asio::awaitable<OutboxDispatcher::Attempt> OutboxDispatcher::run_handler(
+    const store::OutboxItem& item) {
   auto found = handlers_.find(item.kind);
-  if (found == handlers_.end()) co_return OutboxOutcome::give_up("no handler for kind " + item.kind);
-  auto raced = co_await (found->second->handle(item) || keep_lease(item.id));
+  if (found == handlers_.end()) {
+    co_return Attempt{OutboxOutcome::give_up("no handler for kind " + item.kind), std::nullopt};
+  }
+  auto raced = co_await (attempt(*found->second, item) || keep_lease(item.id));
   if (raced.index() == 0) co_return std::get<0>(std::move(raced));
-  co_return OutboxOutcome::retry_later("lease renewal ended early");
+  co_return Attempt{OutboxOutcome::retry_later("lease renewal ended early"), std::nullopt};
 }
 
 asio::awaitable<std::string> OutboxDispatcher::record(const store::OutboxItem& item,
@@ -180,15 +201,14 @@ asio::awaitable<std::string> OutboxDispatcher::record(const store::OutboxItem& i
 }
 
 asio::awaitable<void> OutboxDispatcher::process(store::OutboxItem item) {
-  OutboxOutcome outcome;
-  std::optional<std::string> thrown;
+  Attempt attempted;
   try {
-    outcome = co_await run_handler(item);
-  } catch (const std::exception& e) {
-    thrown = std::string(e.what()).substr(0, kMaxWhat);
-  } catch (...) {
-    thrown = "unknown exception";
+    attempted = co_await run_handler(item);
+  } catch (const std::exception& e) {  // e.g. bad_alloc around the handler
+    attempted.thrown = std::string(e.what()).substr(0, kMaxWhat);
   }
+  auto& outcome = attempted.outcome;
+  const auto& thrown = attempted.thrown;
   if (thrown) {
     // A failed attempt like any other: it spends the budget, so a handler that always throws
     // ends in the dead letters instead of being claimed forever. Exceptions carry no personal
@@ -228,8 +248,9 @@ asio::awaitable<std::vector<store::OutboxItem>> OutboxDispatcher::claim(int limi
                                   {"session_id", p.session_id},
                                   {"kind", p.kind},
                                   {"attempts", p.attempts},
-                                  {"reason", "budget spent while claimed (worker crashed or "
-                                             "timed out)"}});
+                                  {"reason",
+                                   "budget spent while claimed (worker crashed or "
+                                   "timed out)"}});
   }
   co_return std::move(claimed->items);
 }
@@ -237,11 +258,13 @@ asio::awaitable<std::vector<store::OutboxItem>> OutboxDispatcher::claim(int limi
 asio::awaitable<void> OutboxDispatcher::process_all(std::vector<store::OutboxItem> items) {
   // On the strand: the count and the timer are touched only here and in the completions.
   auto remaining = std::make_shared<std::size_t>(items.size());
-  auto all_done = std::make_shared<asio::steady_timer>(strand_, asio::steady_timer::time_point::max());
+  auto all_done =
+      std::make_shared<asio::steady_timer>(strand_, asio::steady_timer::time_point::max());
   for (auto& item : items) {
-    asio::co_spawn(strand_, process(std::move(item)), [remaining, all_done](const std::exception_ptr&) {
-      if (--*remaining == 0) all_done->cancel();
-    });
+    asio::co_spawn(strand_, process(std::move(item)),
+                   [remaining, all_done](const std::exception_ptr&) {
+                     if (--*remaining == 0) all_done->cancel();
+                   });
   }
   if (*remaining > 0) co_await all_done->async_wait(kAwait);
 }
@@ -278,8 +301,8 @@ asio::awaitable<PassResult> OutboxDispatcher::claim_pass() {
 
 asio::awaitable<std::int64_t> OutboxDispatcher::clean_once() {
   // Business time, like the rows' updated_at.
-  auto deleted = co_await outbox_.delete_finished(clock_.now() - options_.retention,
-                                                  options_.janitor_batch);
+  auto deleted =
+      co_await outbox_.delete_finished(clock_.now() - options_.retention, options_.janitor_batch);
   if (!deleted) {
     log_.warn("outbox.janitor_failed", {{"detail", deleted.error().detail}});
     co_return 0;
@@ -292,7 +315,8 @@ asio::awaitable<std::int64_t> OutboxDispatcher::clean_once() {
 }
 
 asio::awaitable<PassResult> OutboxDispatcher::janitor_pass() {
-  co_return PassResult{co_await clean_once() >= options_.janitor_batch};
+  const auto deleted = co_await clean_once();
+  co_return PassResult{deleted >= options_.janitor_batch};
 }
 
 asio::awaitable<bool> OutboxDispatcher::shutdown(std::chrono::milliseconds grace) {

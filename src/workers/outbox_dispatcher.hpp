@@ -128,7 +128,12 @@ class OutboxDispatcher {
   void spawn(store::OutboxItem item);  // counted in flight until recorded
   // The exception barrier around one item: never throws.
   asio::awaitable<void> process(store::OutboxItem item);
-  asio::awaitable<OutboxOutcome> run_handler(const store::OutboxItem& item);
+  struct Attempt {
+    OutboxOutcome outcome;
+    std::optional<std::string> thrown;  // what() of an exception that escaped the handler
+  };
+  static asio::awaitable<Attempt> attempt(OutboxHandler& handler, const store::OutboxItem& item);
+  asio::awaitable<Attempt> run_handler(const store::OutboxItem& item);
   asio::awaitable<std::string> record(const store::OutboxItem& item, const OutboxOutcome& outcome);
   asio::awaitable<void> keep_lease(std::int64_t id);
   domain::Timestamp next_attempt(const store::OutboxItem& item, const OutboxOutcome& outcome);

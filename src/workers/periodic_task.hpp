@@ -70,8 +70,8 @@ class PeriodicTask {
   void record_failure(std::string_view what);
 
   asio::strand<asio::any_io_executor> strand_;
-  asio::steady_timer timer_;     // the wait between passes
-  asio::steady_timer ended_;     // never expires; cancelled when the loop ends
+  asio::steady_timer timer_;  // the wait between passes
+  asio::steady_timer ended_;  // never expires; cancelled when the loop ends
   PeriodicTaskOptions options_;
   Pass pass_;
   common::Logger& log_;

@@ -11,12 +11,13 @@ Purger::Purger(const asio::any_io_executor& executor, store::PrivacyStore& priva
       clock_(clock),
       log_(log),
       metrics_(metrics),
-      task_(executor, every("purger", interval),
-            [this]() -> asio::awaitable<PassResult> {
-              co_await run_once();  // purge_due drains what is due: nothing left for now
-              co_return PassResult{};
-            },
-            log, metrics) {
+      task_(
+          executor, every("purger", interval),
+          [this]() -> asio::awaitable<PassResult> {
+            co_await run_once();  // purge_due drains what is due: nothing left for now
+            co_return PassResult{};
+          },
+          log, metrics) {
   metrics_.describe("visitpay_purged_sessions_total", common::Metrics::Type::counter,
                     "Sessions whose payer data (a key class or both) was destroyed");
 }

@@ -12,12 +12,14 @@ Reconciler::Reconciler(const asio::any_io_executor& executor, store::PaymentStor
       clock_(clock),
       log_(log),
       nudge_(std::move(nudge)),
-      task_(executor, every("reconciler", config_.interval),
-            [this]() -> asio::awaitable<PassResult> {
-              // A full batch means more are due: go on soon.
-              co_return PassResult{co_await run_once() >= config_.batch};
-            },
-            log, metrics) {}
+      task_(
+          executor, every("reconciler", config_.interval),
+          [this]() -> asio::awaitable<PassResult> {
+            // A full batch means more are due: go on soon.
+            const auto queued = co_await run_once();
+            co_return PassResult{queued >= config_.batch};
+          },
+          log, metrics) {}
 
 asio::awaitable<std::int64_t> Reconciler::run_once() {
   const auto now = clock_.now();

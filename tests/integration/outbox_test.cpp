@@ -9,9 +9,9 @@
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 #include <csignal>
 #include <map>
 #include <mutex>
@@ -229,7 +229,9 @@ TEST_F(Outbox, PoolRepeatsOnlySafeStatementsWhoseAnswerWasLost) {
   o.max_size = 1;  // one connection: the one whose backend the test freezes or kills
   store::PgPool pool(ioc_.get_executor(), o, log_);
   const store::PgParams none;
-  auto backend = [&] { return static_cast<pid_t>(run(pool.execute(kPid, none)).value().int64(0, 0)); };
+  auto backend = [&] {
+    return static_cast<pid_t>(run(pool.execute(kPid, none)).value().int64(0, 0));
+  };
   auto count = [&](const std::string& what) {
     return row("SELECT count(*) FROM repeat_probe WHERE what = '" + what + "'");
   };
@@ -429,11 +431,12 @@ TEST_F(Outbox, TheJanitorDeletesOldFinishedRowsInBatchesAndKeepsDeadOnes) {
     enqueue_new();
   {
     auto db = store::PgSyncConnection::open(conninfo_);
-    ASSERT_TRUE(db->exec(
-        "UPDATE outbox SET status = CASE WHEN id % 5 = 0 THEN 'dead' WHEN id % 5 = 1 "
-        "THEN 'cancelled' ELSE 'done' END, updated_at = '2026-11-01T00:00:00Z'"));
-    ASSERT_TRUE(db->exec("UPDATE outbox SET updated_at = now() WHERE id = (SELECT max(id) FROM "
-                         "outbox WHERE status = 'done')"));  // a fresh one stays
+    ASSERT_TRUE(
+        db->exec("UPDATE outbox SET status = CASE WHEN id % 5 = 0 THEN 'dead' WHEN id % 5 = 1 "
+                 "THEN 'cancelled' ELSE 'done' END, updated_at = '2026-11-01T00:00:00Z'"));
+    ASSERT_TRUE(
+        db->exec("UPDATE outbox SET updated_at = now() WHERE id = (SELECT max(id) FROM "
+                 "outbox WHERE status = 'done')"));  // a fresh one stays
   }
   auto o = options("janitor");
   o.retention = std::chrono::hours(24 * 7);

@@ -89,8 +89,7 @@ TEST_F(PeriodicTaskTest, AFullBatchGoesOnAfterTheShortPauseNotTheInterval) {
   options.pause_after_full = 1ms;
   PeriodicTask task(
       ioc_.get_executor(), options,
-      [&]() -> asio::awaitable<PassResult> { co_return PassResult{++calls < 5}; }, log_,
-      metrics_);
+      [&]() -> asio::awaitable<PassResult> { co_return PassResult{++calls < 5}; }, log_, metrics_);
   task.start();
   run_io();
   ASSERT_TRUE(eventually([&] { return calls.load() >= 5; }));
