@@ -238,6 +238,7 @@ void Service::request_stop() {
         // Nothing new is claimed from here on; work already handed out finishes and is
         // recorded (an SMS in flight is recorded as sent, so a restart does not send it again)
         // while HTTP drains. Only then does the pool close.
+        dispatcher_.stop();
         reconciler_.stop();
         sweeper_.stop();
         purger_.stop();
@@ -249,11 +250,12 @@ void Service::request_stop() {
         boost::system::error_code ignored;
         signals_.cancel(ignored);
         pool_.close();
-        if (!drained) log_.warn("service.outbox_not_drained", {});
-        log_.info("service.stopped", {{"open_connections", server_.open_connections()}});
-        // With every connection closed the threads run out of work and return on their own;
-        // stragglers past the grace period are cut off.
-        if (server_.open_connections() > 0) ioc_.stop();
+        log_.info("service.stopped",
+                  {{"open_connections", server_.open_connections()}, {"outbox_drained", drained}});
+        // With every connection closed and every item recorded the threads run out of work
+        // and return on their own; stragglers past the grace periods are cut off (an outbox
+        // item's lease runs out and another instance takes it over).
+        if (server_.open_connections() > 0 || !drained) ioc_.stop();
       },
       asio::detached);
 }
