@@ -30,7 +30,9 @@ namespace visitpay::common {
   X(17, provider_rejected, 502, "A payment or SMS provider rejected the request")          \
   X(18, provider_conflict, 409, "The provider refused the operation in the current state") \
   X(19, provider_outcome_unknown, 502,                                                     \
-    "A provider did not answer; the request may have taken effect")
+    "A provider did not answer; the request may have taken effect")                        \
+  X(20, database_outcome_unknown, 503,                                                     \
+    "The database connection was lost after a write was sent; it may have taken effect")
 
 enum class ErrorCode : int {
 #define VISITPAY_ERROR_ENUM(num, name, status, title) name = num,

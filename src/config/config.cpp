@@ -141,6 +141,49 @@ bool split_host_port(std::string_view text, std::string& host, std::uint16_t& po
   return true;
 }
 
+// Retry budgets per work kind; "default" for the kinds not listed.
+void read_budgets(const Json& j, OutboxConfig& outbox, std::vector<std::string>& problems) {
+  if (!j.is_object()) {
+    problems.emplace_back("/outbox/budgets: must be an object of durations by work kind");
+    return;
+  }
+  for (const auto& [kind, value] : j.items()) {
+    const auto d = value.is_string() ? parse_duration(value.get<std::string>()) : std::nullopt;
+    if (!d) {
+      problems.push_back("/outbox/budgets/" + kind + ": must be a duration like \"1h\", \"30m\"");
+    } else if (kind == "default") {
+      outbox.default_budget = *d;
+    } else {
+      outbox.budgets[kind] = *d;
+    }
+  }
+}
+
+void read_outbox(ObjectReader& r, OutboxConfig& outbox) {
+  r.boolean("enabled", outbox.enabled);
+  r.integer("claim_batch", outbox.claim_batch, 1, 1000);
+  r.integer("max_in_flight", outbox.max_in_flight, 1, 1024);
+  r.millis("lease_ms", outbox.lease);
+  r.millis("poll_interval_ms", outbox.poll_interval);
+  r.millis("base_backoff_ms", outbox.base_backoff);
+  r.millis("max_backoff_ms", outbox.max_backoff);
+  r.duration("retention", outbox.retention);
+  r.millis("shutdown_grace_ms", outbox.shutdown_grace);
+  if (const Json* b = r.get("budgets")) read_budgets(*b, outbox, r.problems());
+  // Removed keys get a message that says what replaced them (an old config must not start
+  // with a silently different retry policy).
+  if (r.get("max_attempts")) {
+    r.problems().emplace_back(
+        "/outbox/max_attempts: removed; retry budgets are time horizons now: set "
+        "outbox.budgets, e.g. {\"default\": \"1h\"}");
+  }
+  if (r.get("concurrency")) {
+    r.problems().emplace_back(
+        "/outbox/concurrency: removed; use outbox.max_in_flight (items at once) and "
+        "outbox.claim_batch (items per claim)");
+  }
+}
+
 void read_clinic(const Json& j, const std::string& path, Config& config,
                  std::vector<std::string>& problems) {
   ObjectReader r(j, path, problems);
@@ -563,13 +606,7 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
                   });
     if (const Json* o = root.get("outbox")) {
       ObjectReader r(*o, "/outbox", problems);
-      r.boolean("enabled", c.outbox.enabled);
-      r.integer("concurrency", c.outbox.concurrency, 1, 256);
-      r.integer("max_attempts", c.outbox.max_attempts, 1, 1000);
-      r.millis("lease_ms", c.outbox.lease);
-      r.millis("poll_interval_ms", c.outbox.poll_interval);
-      r.millis("base_backoff_ms", c.outbox.base_backoff);
-      r.millis("max_backoff_ms", c.outbox.max_backoff);
+      read_outbox(r, c.outbox);
     }
     if (const Json* o = root.get("reconcile")) {
       ObjectReader r(*o, "/reconcile", problems);

@@ -71,12 +71,20 @@ struct OutboxConfig {
   // false: an API-only instance that runs no outbox workers and no reconciler (other instances,
   // or a later start, do the queued work).
   bool enabled = true;
-  int concurrency = 4;
-  int max_attempts = 8;
+  int claim_batch = 16;    // items per claim statement
+  int max_in_flight = 32;  // handlers running at once on this instance
   std::chrono::milliseconds lease{15000};
   std::chrono::milliseconds poll_interval{500};
   std::chrono::milliseconds base_backoff{1000};
   std::chrono::milliseconds max_backoff{std::chrono::minutes(10)};
+  // Retry budgets: how long an item of a kind may go on failing before it is a dead letter
+  // (outbox.budgets: {"default": "1h", "<kind>": "6h"}). Kinds are checked against the
+  // registered handlers when the service starts.
+  std::map<std::string, std::chrono::seconds, std::less<>> budgets;
+  std::chrono::seconds default_budget{std::chrono::hours(1)};
+  std::chrono::seconds retention{std::chrono::hours(24 * 7)};  // done/cancelled rows kept
+  // On SIGTERM: how long items in flight may take to finish and be recorded.
+  std::chrono::milliseconds shutdown_grace{20000};
 };
 
 // Callbacks are a fail-safe: sessions whose payment status has not been checked for `after` are

@@ -4,6 +4,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <random>
 
 #include "adapters/invoice/folder/folder_channel.hpp"
@@ -18,6 +19,7 @@
 namespace visitpay::service {
 
 namespace asio = boost::asio;
+using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -38,12 +40,15 @@ workers::DispatcherOptions dispatcher_options(const config::OutboxConfig& c) {
   // Unique per instance: leases name their owner, and a restarted process is a new owner.
   o.owner = std::string(host.data()) + ":" + std::to_string(getpid()) + ":" +
             common::to_hex(common::random_bytes(4));
-  o.concurrency = c.concurrency;
+  o.claim_batch = c.claim_batch;
+  o.max_in_flight = c.max_in_flight;
   o.lease = c.lease;
   o.poll_interval = c.poll_interval;
-  o.max_attempts = c.max_attempts;
   o.base_backoff = c.base_backoff;
   o.max_backoff = c.max_backoff;
+  o.budgets.by_kind = c.budgets;
+  o.budgets.fallback = c.default_budget;
+  o.retention = c.retention;
   return o;
 }
 
@@ -99,14 +104,14 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
                   dispatcher_options(config_.outbox)),
       payment_work_({payments_, *vault_, config_, providers_, clock_, log_, metrics_}),
       reconciler_(ioc_.get_executor(), payments_, outbox_, config_.reconcile, clock_, log_,
-                  [this] { dispatcher_.nudge(); }),
+                  metrics_, [this] { dispatcher_.nudge(); }),
       invoice_renderer_(std::make_unique<adapters::pdf::LibharuInvoiceRenderer>()),
       invoice_channel_(std::make_unique<adapters::invoice::FolderInvoiceChannel>(
           blocking_.get_executor(), config_.invoices.delivery_dir)),
       invoice_documents_(*invoice_renderer_, blocking_.get_executor(), clock_),
       invoice_work_({invoices_, payments_, payment_work_, invoice_documents_, *vault_,
                      *invoice_channel_, config_, clock_, log_, metrics_}),
-      sweeper_(ioc_.get_executor(), invoices_, config_.invoices, clock_, log_,
+      sweeper_(ioc_.get_executor(), invoices_, config_.invoices, clock_, log_, metrics_,
                [this] { dispatcher_.nudge(); }),
       watch_(ioc_.get_executor(), lifecycle_, config_.lifecycle, clock_, log_, metrics_,
              [this] { dispatcher_.nudge(); }),
@@ -205,6 +210,13 @@ Service::~Service() {
 common::Result<std::uint16_t> Service::start(bool handle_signals) {
   if (adapters_error_) return *adapters_error_;
   if (keys_->active_key_id().empty()) return keys_error_;
+  // The config cannot know the work kinds; a budget for a kind nobody handles is a typo.
+  for (const auto& [kind, budget] : config_.outbox.budgets) {
+    if (!dispatcher_.has_handler(kind)) {
+      return common::make_error(common::ErrorCode::bad_request,
+                                "config: /outbox/budgets/" + kind + ": unknown work kind");
+    }
+  }
   auto port = server_.listen();
   if (!port) return port;
   server_.start();
@@ -242,19 +254,28 @@ void Service::request_stop() {
   asio::co_spawn(
       ioc_,
       [this]() -> asio::awaitable<void> {
+        // Nothing new is claimed from here on; work already handed out finishes and is
+        // recorded (an SMS in flight is recorded as sent, so a restart does not send it again)
+        // while HTTP drains. Only then does the pool close.
         dispatcher_.stop();
         reconciler_.stop();
         sweeper_.stop();
         watch_.stop();
         purger_.stop();
-        co_await server_.shutdown();
+        const bool drained =
+            co_await (server_.shutdown() && dispatcher_.shutdown(config_.outbox.shutdown_grace));
+        co_await reconciler_.ended();
+        co_await sweeper_.ended();
+        co_await purger_.ended();
         boost::system::error_code ignored;
         signals_.cancel(ignored);
         pool_.close();
-        log_.info("service.stopped", {{"open_connections", server_.open_connections()}});
-        // With every connection closed the threads run out of work and return on their own;
-        // stragglers past the grace period are cut off.
-        if (server_.open_connections() > 0) ioc_.stop();
+        log_.info("service.stopped",
+                  {{"open_connections", server_.open_connections()}, {"outbox_drained", drained}});
+        // With every connection closed and every item recorded the threads run out of work
+        // and return on their own; stragglers past the grace periods are cut off (an outbox
+        // item's lease runs out and another instance takes it over).
+        if (server_.open_connections() > 0 || !drained) ioc_.stop();
       },
       asio::detached);
 }

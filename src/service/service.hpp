@@ -32,11 +32,13 @@
 #include "store/pg_pool.hpp"
 #include "store/privacy_store.hpp"
 #include "store/session_store.hpp"
+#include "workers/deadline_sweeper.hpp"
 #include "workers/invoice_work.hpp"
 #include "workers/lifecycle_watch.hpp"
 #include "workers/outbox_dispatcher.hpp"
 #include "workers/payment_work.hpp"
 #include "workers/purger.hpp"
+#include "workers/reconciler.hpp"
 
 namespace visitpay::service {
 

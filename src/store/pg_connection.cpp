@@ -143,23 +143,35 @@ asio::awaitable<Result<std::unique_ptr<PgConnection>>> PgConnection::connect(
   co_return c;
 }
 
-asio::awaitable<Result<PgResult>> PgConnection::finish_query() {
-  // Flush what libpq buffered, then read until every result of the query arrived.
+common::Error PgConnection::lost(std::string_view what, bool sent) {
+  broken_ = true;
+  auto error = fail(what);
+  last_failure_.maybe_executed = sent;
+  return error;
+}
+
+asio::awaitable<Result<PgResult>> PgConnection::finish_query(bool takes_effect) {
+  // Flush what libpq buffered, then read until every result of the query arrived. Until the
+  // flush is complete the server lacks the closing Sync message, and an implicit transaction
+  // only commits at Sync: a failure up to here cannot have changed anything.
   for (;;) {
     const int flushed = PQflush(conn_);
     if (flushed == 0) break;
     if (flushed < 0 || !co_await wait(Wait::write)) co_return fail("sending the query failed");
   }
+  const bool sent = takes_effect;
   PgResult first_error;
   PgResult last;
   bool have_error = false;
   // The answer cannot be there yet: wait for the socket before the first read (saves a recv).
-  if (!co_await wait(Wait::read)) {
-    broken_ = true;
-    co_return fail("the database did not answer in time");
-  }
+  if (!co_await wait(Wait::read)) co_return lost("the database did not answer in time", sent);
   for (;;) {
-    if (PQconsumeInput(conn_) == 0) co_return fail("the database connection was lost");
+    if (PQconsumeInput(conn_) == 0) {
+      // The server's error (e.g. 57P01, terminated while idle) arrived before the connection
+      // closed: the statement did not commit, and the caller may send it again.
+      if (have_error) co_return fail("statement failed", first_error.raw());
+      co_return lost("the database connection was lost", sent);
+    }
     bool done = false;
     while (!PQisBusy(conn_)) {
       PGresult* r = PQgetResult(conn_);
@@ -176,10 +188,8 @@ asio::awaitable<Result<PgResult>> PgConnection::finish_query() {
       }
     }
     if (done) break;
-    if (!co_await wait(Wait::read)) {
-      broken_ = true;  // a query is still in flight; the connection cannot be reused
-      co_return fail("the database did not answer in time");
-    }
+    // On a timeout a query is still in flight: lost() marks the connection broken.
+    if (!co_await wait(Wait::read)) co_return lost("the database did not answer in time", sent);
   }
   if (have_error) co_return fail("statement failed", first_error.raw());
   co_return last;
@@ -196,7 +206,7 @@ asio::awaitable<Result<PgResult>> PgConnection::execute(const Statement& stateme
     if (PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr) == 0) {
       co_return fail("preparing the statement failed");
     }
-    auto prepared = co_await finish_query();
+    auto prepared = co_await finish_query(/*takes_effect=*/false);
     if (!prepared) co_return prepared;
     prepared_.insert(statement.name);
   }
@@ -209,7 +219,7 @@ asio::awaitable<Result<PgResult>> PgConnection::execute(const Statement& stateme
                           nullptr, 0) == 0) {
     co_return fail("sending the statement failed");
   }
-  co_return co_await finish_query();
+  co_return co_await finish_query(/*takes_effect=*/true);
 }
 
 asio::awaitable<Result<PgResult>> PgConnection::command(std::string_view sql) {
@@ -217,7 +227,7 @@ asio::awaitable<Result<PgResult>> PgConnection::command(std::string_view sql) {
   deadline_.expires_after(options_.statement_timeout + std::chrono::seconds(2));
   const std::string text(sql);
   if (PQsendQuery(conn_, text.c_str()) == 0) co_return fail("sending the command failed");
-  co_return co_await finish_query();
+  co_return co_await finish_query(/*takes_effect=*/true);
 }
 
 }  // namespace visitpay::store

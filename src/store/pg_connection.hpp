@@ -24,6 +24,9 @@ namespace asio = boost::asio;
 struct PgFailure {
   std::string sqlstate;    // empty when the connection failed before the server answered
   std::string constraint;  // PG_DIAG_CONSTRAINT_NAME, if any
+  // The statement reached the server whole and then the connection was lost without an answer:
+  // it may have committed. False when it failed before it was sent, or the server said it failed.
+  bool maybe_executed = false;
 };
 
 // One libpq connection in non-blocking mode whose socket is driven by Asio. Used by one
@@ -61,7 +64,9 @@ class PgConnection {
 
   enum class Wait { read, write };
   asio::awaitable<bool> wait(Wait what);
-  asio::awaitable<common::Result<PgResult>> finish_query();
+  // `takes_effect`: false for PREPARE, whose loss cannot have changed anything.
+  asio::awaitable<common::Result<PgResult>> finish_query(bool takes_effect);
+  common::Error lost(std::string_view what, bool sent);
   common::Error fail(std::string_view what, PGresult* result = nullptr);
   void assign_socket();
 

@@ -153,8 +153,18 @@ asio::awaitable<Result<PgResult>> PgPool::execute(const Statement& statement,
     auto conn = co_await acquire();
     if (!conn) co_return std::move(conn).error();
     auto result = co_await (*conn)->execute(statement, params);
-    const bool stale = !result && !(*conn)->healthy() &&
-                       is_connection_failure((*conn)->last_failure()) && attempt == 0;
+    if (result) co_return result;
+    const auto& failure = (*conn)->last_failure();
+    // Sent whole and no answer: a second run of a Repeat::once statement could do its work
+    // twice, so the caller learns that the first may have committed.
+    if (failure.maybe_executed && statement.repeat == Repeat::once) {
+      log_.warn("db.outcome_unknown", {{"statement", statement.name}});
+      co_return make_error(ErrorCode::database_outcome_unknown,
+                           std::string(statement.name) + ": " + result.error().detail);
+    }
+    // A connection that died before the statement reached it (it sat idle while the server
+    // restarted) changed nothing: one more try on a fresh connection.
+    const bool stale = !(*conn)->healthy() && is_connection_failure(failure) && attempt == 0;
     if (!stale) co_return result;
     log_.info("db.reconnect", {{"statement", statement.name}});
   }

@@ -64,8 +64,10 @@ class PgPool {
   asio::awaitable<common::Result<PooledConnection>> acquire();
 
   // Runs one statement on a pooled connection. When the connection turns out to be dead (the
-  // server restarted while it sat idle) the statement is tried once more on a fresh one, so
-  // only statements that are safe to repeat may go through here.
+  // server restarted while it sat idle) the statement is tried once more on a fresh one. If
+  // the connection was lost after the statement was sent, only a Repeat::safe statement is
+  // tried again; a Repeat::once one fails with database_outcome_unknown (it may have
+  // committed).
   asio::awaitable<common::Result<PgResult>> execute(const Statement& statement,
                                                     const PgParams& params);
 

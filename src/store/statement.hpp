@@ -12,15 +12,18 @@ namespace visitpay::store {
 // '\x..' bytea input form.
 std::string pg_bytea_hex(const std::uint8_t* data, std::size_t n);
 
-// Whether PgPool may send a statement again on a fresh connection when the first one was lost
-// after the statement went out (it may have committed): `safe` for reads and statements whose
-// repeat changes nothing; `once` for those whose repeat would answer differently (a
-// compare-and-set that already happened reads as refused).
-enum class Repeat { safe, once };
+// Whether PgPool may send a statement again when its connection was lost after it was sent
+// (the answer never came, so it may have committed).
+enum class Repeat {
+  safe,  // reads, and writes whose repetition changes nothing and answers the same (fenced)
+  // a second run would do the work twice, or answer differently (a compare-and-set that already
+  // happened reads as refused): the caller hears "outcome unknown" instead
+  once,
+};
 
 // A named, parameterised SQL statement. The name is used for PREPARE, logs and metrics; it
 // must be unique and have static storage (statements are declared as constants next to their
-// table's store).
+// table's store). An aggregate, so `constexpr Statement kX{"name", "SQL"}` stays valid.
 struct Statement {
   std::string_view name;
   std::string_view sql;

@@ -61,35 +61,6 @@ class InvoiceWork {
   InvoiceWorkDeps d_;
 };
 
-// Finds sessions whose payment window has closed (and those marked for an invoice at once) and
-// queues their invoice work. Runs every invoices.sweep_interval on each instance; the claim
-// (SKIP LOCKED) lets several instances share the work. Also keeps the review-queue gauge fresh.
-class DeadlineSweeper {
- public:
-  DeadlineSweeper(const asio::any_io_executor& executor, store::InvoiceStore& invoices,
-                  const config::InvoiceConfig& config, const ports::Clock& clock,
-                  common::Logger& log, std::function<void()> nudge);
-
-  void start();
-  void stop();
-  asio::awaitable<std::int64_t> run_once();  // sessions queued
-
-  std::int64_t pending_review() const { return pending_review_.load(); }
-
- private:
-  asio::awaitable<void> loop();
-
-  asio::steady_timer timer_;
-  store::InvoiceStore& invoices_;
-  config::InvoiceConfig config_;
-  const ports::Clock& clock_;
-  common::Logger& log_;
-  std::function<void()> nudge_;
-  std::atomic<bool> stopping_{false};
-  std::atomic<std::int64_t> pending_review_{0};
-  int passes_ = 0;
-};
-
 // The issuer's facts for a clinic's invoices.
 store::InvoiceIssuer invoice_issuer(const config::Clinic& clinic);
 

@@ -17,26 +17,37 @@
 #include "common/metrics.hpp"
 #include "ports/clock.hpp"
 #include "store/outbox_store.hpp"
+#include "workers/periodic_task.hpp"
 
 namespace visitpay::workers {
 
 namespace asio = boost::asio;
 
-// What became of one attempt at an outbox item.
+// What became of one attempt at an outbox item. A failure (retry_later, from_error) spends the
+// kind's retry budget; a wait (wait_until, look_again) is deliberate and does not.
 struct OutboxOutcome {
-  enum class Kind { done, retry, dead };
+  enum class Kind { done, retry, wait, dead };
   Kind kind = Kind::done;
-  std::string error;                                     // no personal data
-  std::optional<std::chrono::milliseconds> retry_after;  // the provider's wish, if any
-  std::optional<domain::Timestamp> not_before;           // e.g. the end of quiet hours
+  std::string error;  // or why it waits; no personal data
+  // retry: the provider's Retry-After, if any; wait: how long from now (look_again).
+  std::optional<std::chrono::milliseconds> retry_after;
+  std::optional<domain::Timestamp> not_before;  // wait: e.g. the end of quiet hours
 
   static OutboxOutcome success() { return {}; }
+  // A failed attempt: tried again after a backoff until the budget is spent.
   static OutboxOutcome retry_later(std::string error,
                                    std::optional<std::chrono::milliseconds> retry_after = {}) {
     return {Kind::retry, std::move(error), retry_after, std::nullopt};
   }
+  // Nothing failed; the work is due again at `when` (quiet hours, a delivery report, a window
+  // still open).
   static OutboxOutcome wait_until(domain::Timestamp when, std::string why) {
-    return {Kind::retry, std::move(why), std::nullopt, when};
+    return {Kind::wait, std::move(why), std::nullopt, when};
+  }
+  // Nothing failed; look again after `delay` (e.g. the provider refuses the abort while the
+  // payer is in the Vipps app). The handler vouches that this is not a failure in disguise.
+  static OutboxOutcome look_again(std::chrono::milliseconds delay, std::string why) {
+    return {Kind::wait, std::move(why), delay, std::nullopt};
   }
   static OutboxOutcome give_up(std::string error) {
     return {Kind::dead, std::move(error), std::nullopt, std::nullopt};
@@ -57,19 +68,26 @@ class OutboxHandler {
 };
 
 struct DispatcherOptions {
-  std::string owner;  // unique per instance, e.g. host:pid:random
-  int concurrency = 4;
-  std::chrono::milliseconds lease{15000};
+  std::string owner;     // unique per instance, e.g. host:pid:random
+  int claim_batch = 16;  // items per claim statement
+  int max_in_flight = 32;
+  std::chrono::milliseconds lease{15000};  // database time; renewed while a handler runs
   std::chrono::milliseconds poll_interval{500};
-  int max_attempts = 8;
   std::chrono::milliseconds base_backoff{1000};
   std::chrono::milliseconds max_backoff{std::chrono::minutes(10)};
+  store::RetryBudgets budgets;  // how long each kind may go on failing
+  // Upkeep: done and cancelled rows older than this are deleted, janitor_batch per statement.
+  std::chrono::seconds retention{std::chrono::hours(24 * 7)};
+  std::chrono::milliseconds janitor_interval{std::chrono::minutes(5)};
+  int janitor_batch = 1000;
 };
 
-// Claims due outbox items (FOR UPDATE SKIP LOCKED, short leases renewed while a handler runs),
-// runs their handler and records the outcome: done, another attempt with exponential backoff and
-// jitter (never earlier than a provider's Retry-After), or the dead letters after
-// max_attempts. Several instances may run against one database.
+// Claims due outbox items in batches (FOR UPDATE SKIP LOCKED, leases renewed while a handler
+// runs), runs up to max_in_flight handlers at once and records each outcome: done, a wait, a
+// failure tried again after exponential backoff with jitter (never earlier than a provider's
+// Retry-After), or the dead letters once the kind's retry budget (a time horizon) is spent.
+// Neither a throwing handler nor a failing claim ends the loops. Several instances may run
+// against one database.
 class OutboxDispatcher {
  public:
   OutboxDispatcher(const asio::any_io_executor& executor, store::OutboxStore& outbox,
@@ -80,25 +98,48 @@ class OutboxDispatcher {
   // The same for a function (e.g. a member of a work class bound to it); the dispatcher keeps it.
   using HandlerFunction = std::function<asio::awaitable<OutboxOutcome>(const store::OutboxItem&)>;
   void add_handler(const std::string& kind, HandlerFunction handler);
+  bool has_handler(std::string_view kind) const { return handlers_.count(kind) > 0; }
   void start();
-  void stop();   // loops end after their current item
+  void stop();   // no new claims; items in flight run on (see shutdown)
   void nudge();  // new work was committed: look now instead of at the next poll
+  // Stops claiming, waits up to `grace` for the items in flight to be recorded and for the
+  // loops to end. False if items were still running at the deadline (their leases run out and
+  // another instance takes them over).
+  asio::awaitable<bool> shutdown(std::chrono::milliseconds grace);
 
-  // One claim-and-process pass (tests drive the dispatcher with it and a manual clock).
+  // One claim of a batch, processed to completion; the items handed out (tests drive the
+  // dispatcher with it and a manual clock).
   asio::awaitable<int> run_once();
+  // One statement of the janitor: rows deleted (at most janitor_batch).
+  asio::awaitable<std::int64_t> clean_once();
 
   std::int64_t dead_letters() const { return dead_letters_.load(); }
+  int in_flight() const { return in_flight_.load(); }
 
   // The delay before attempt `attempt + 1` (attempt counts from 1), before jitter.
   static std::chrono::milliseconds backoff(const DispatcherOptions& options, int attempt);
 
  private:
-  asio::awaitable<void> loop(std::shared_ptr<asio::steady_timer> wake);
-  asio::awaitable<void> process(const store::OutboxItem& item);
+  asio::awaitable<PassResult> claim_pass();
+  asio::awaitable<PassResult> janitor_pass();
+  // Claims up to `limit` items; poisoned ones are logged and counted here.
+  asio::awaitable<std::vector<store::OutboxItem>> claim(int limit);
+  asio::awaitable<void> process_all(std::vector<store::OutboxItem> items);
+  void spawn(store::OutboxItem item);  // counted in flight until recorded
+  // The exception barrier around one item: never throws.
+  asio::awaitable<void> process(store::OutboxItem item);
+  struct Attempt {
+    OutboxOutcome outcome;
+    std::optional<std::string> thrown;  // what() of an exception that escaped the handler
+  };
+  static asio::awaitable<Attempt> attempt(OutboxHandler& handler, const store::OutboxItem& item);
+  asio::awaitable<Attempt> run_handler(const store::OutboxItem& item);
+  asio::awaitable<std::string> record(const store::OutboxItem& item, const OutboxOutcome& outcome);
   asio::awaitable<void> keep_lease(std::int64_t id);
   domain::Timestamp next_attempt(const store::OutboxItem& item, const OutboxOutcome& outcome);
+  void item_finished();
 
-  asio::strand<asio::any_io_executor> strand_;
+  asio::strand<asio::any_io_executor> strand_;  // handlers and the in-flight bookkeeping
   store::OutboxStore& outbox_;
   const ports::Clock& clock_;
   common::Logger& log_;
@@ -106,9 +147,12 @@ class OutboxDispatcher {
   DispatcherOptions options_;
   std::map<std::string, OutboxHandler*, std::less<>> handlers_;
   std::vector<std::unique_ptr<OutboxHandler>> owned_handlers_;
-  std::vector<std::shared_ptr<asio::steady_timer>> wakers_;
+  asio::steady_timer idle_;  // cancelled (on the strand) when the last item in flight ends
+  std::atomic<int> in_flight_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<std::int64_t> dead_letters_{0};
+  PeriodicTask claimer_;
+  PeriodicTask janitor_;
 };
 
 }  // namespace visitpay::workers

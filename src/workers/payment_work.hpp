@@ -87,36 +87,4 @@ class PaymentWork {
   PaymentWorkDeps d_;
 };
 
-// Polls the provider for awaiting sessions whose status was not checked for a while (callbacks
-// are a fail-safe, not the truth), and keeps the gauges of dead letters and of payments on
-// cancelled sessions fresh for /metrics.
-class Reconciler {
- public:
-  Reconciler(const asio::any_io_executor& executor, store::PaymentStore& payments,
-             store::OutboxStore& outbox, const config::ReconcileConfig& config,
-             const ports::Clock& clock, common::Logger& log, std::function<void()> nudge);
-
-  void start();
-  void stop();
-  asio::awaitable<std::int64_t> run_once();  // sync items queued
-
-  // Gauges over all instances, as of the last pass.
-  std::int64_t dead_letters() const { return dead_.load(); }
-  std::int64_t paid_after_close() const { return paid_after_close_.load(); }
-
- private:
-  asio::awaitable<void> loop();
-
-  asio::steady_timer timer_;
-  store::PaymentStore& payments_;
-  store::OutboxStore& outbox_;
-  config::ReconcileConfig config_;
-  const ports::Clock& clock_;
-  common::Logger& log_;
-  std::function<void()> nudge_;
-  std::atomic<bool> stopping_{false};
-  std::atomic<std::int64_t> dead_{0};
-  std::atomic<std::int64_t> paid_after_close_{0};
-};
-
 }  // namespace visitpay::workers

@@ -15,11 +15,21 @@
 
 #include "common/time_format.hpp"
 #include "pgbench_line.hpp"
+#include "config/config.hpp"
+#include "store/outbox_store.hpp"
 #include "store/statement.hpp"
 
 namespace visitpay::bench {
 
 // A fixed instant standing for "now" in the builders' output (its rendering becomes now()).
+// The retry budgets the service's claim sends, from its configuration.
+inline store::RetryBudgets budgets_of(const config::Config& c) {
+  store::RetryBudgets b;
+  b.by_kind = c.outbox.budgets;
+  b.fallback = c.outbox.default_budget;
+  return b;
+}
+
 inline domain::Timestamp sentinel_now() {
   return *common::parse_rfc3339("2026-11-22T13:06:00Z");
 }

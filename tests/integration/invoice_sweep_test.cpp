@@ -47,7 +47,7 @@ TEST(InvoiceSweep, ThreeInstancesTurnTenThousandDueSessionsIntoExactlyOneOutcome
   auto make_config = [&] {
     auto config = test_config(database);
     config.http.port = 0;
-    config.outbox.concurrency = 8;
+    config.outbox.max_in_flight = 8;
     config.outbox.poll_interval = 50ms;
     config.outbox.lease = 2000ms;  // a stopped instance's claims are taken over quickly
     config.invoices.sweep_interval = 50ms;

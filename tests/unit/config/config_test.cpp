@@ -655,5 +655,38 @@ TEST(ParseConfig, OutboxCanBeSwitchedOffForApiOnlyInstances) {
   EXPECT_THAT(error_of(minimal(), {{"VISITPAY_OUTBOX", "maybe"}}), HasSubstr("VISITPAY_OUTBOX"));
 }
 
+TEST(ParseConfig, OutboxRetryBudgetsAreDurationsByKind) {
+  auto result = parse(minimal());
+  ASSERT_TRUE(result.ok()) << result.error().detail;
+  EXPECT_EQ(result->outbox.default_budget, std::chrono::hours(1));
+  EXPECT_TRUE(result->outbox.budgets.empty());
+  EXPECT_EQ(result->outbox.retention, std::chrono::hours(24 * 7));
+  Json doc = minimal();
+  doc["outbox"] = {{"budgets", {{"default", "30m"}, {"send_payment_sms", "6h"}}},
+                   {"claim_batch", 8},
+                   {"max_in_flight", 20},
+                   {"retention", "2d"},
+                   {"shutdown_grace_ms", 5000}};
+  result = parse(doc);
+  ASSERT_TRUE(result.ok()) << result.error().detail;
+  EXPECT_EQ(result->outbox.default_budget, std::chrono::minutes(30));
+  EXPECT_EQ(result->outbox.budgets.at("send_payment_sms"), std::chrono::hours(6));
+  EXPECT_EQ(result->outbox.claim_batch, 8);
+  EXPECT_EQ(result->outbox.max_in_flight, 20);
+  EXPECT_EQ(result->outbox.retention, std::chrono::hours(48));
+  EXPECT_EQ(result->outbox.shutdown_grace, std::chrono::seconds(5));
+  doc["outbox"] = {{"budgets", {{"send_payment_sms", 3}}}};
+  EXPECT_THAT(error_of(doc), HasSubstr("/outbox/budgets/send_payment_sms: must be a duration"));
+}
+
+TEST(ParseConfig, RemovedOutboxKeysSayWhatReplacedThem) {
+  Json doc = minimal();
+  doc["outbox"] = {{"max_attempts", 8}};
+  EXPECT_THAT(error_of(doc), HasSubstr("/outbox/max_attempts: removed; retry budgets are time "
+                                       "horizons now"));
+  doc["outbox"] = {{"concurrency", 4}};
+  EXPECT_THAT(error_of(doc), HasSubstr("/outbox/concurrency: removed; use outbox.max_in_flight"));
+}
+
 }  // namespace
 }  // namespace visitpay::config
