@@ -33,6 +33,7 @@ constexpr int kDefaultSeeds = 200;
 
 struct ModelSession {
   std::string label;  // s0, s1, ... (the trace names sessions only by this)
+  std::string visit_id;
   std::string id;
   bool has_phone = true;
   std::string phone;
@@ -59,6 +60,7 @@ class LifecycleModelTest : public FlowTest {
   void TearDown() override {
     // The service's log of hundreds of seeds is no help on failure (the trace is): stop it first.
     service_.reset();
+    db_.reset();
     guard_.reset();
     driver_.stop();
     if (driver_thread_.joinable()) driver_thread_.join();
@@ -94,11 +96,11 @@ class LifecycleModelTest : public FlowTest {
   }
 
   store::PgResult query(const std::string& sql, const std::vector<std::string>& args = {}) {
-    auto db = service_->db();
+    if (!db_) db_ = service_->db();  // one connection for the whole test: the database stays
     store::PgParams p;
     for (const auto& a : args)
       p.add(a);
-    auto r = db.exec(sql, p);
+    auto r = db_->exec(sql, p);
     if (!r) throw std::runtime_error(r.error().detail + " in: " + sql);
     return std::move(r.value());
   }
@@ -143,9 +145,9 @@ class LifecycleModelTest : public FlowTest {
   }
 
   std::string checkout_as(const ModelSession& s) {
-    Json body = Json::parse(checkout_body(s.label, s.has_phone));
-    body["visit_id"] = s.label;
+    Json body = Json::parse(checkout_body(s.visit_id, s.has_phone));
     body["clinic_id"] = s.clinic;
+    body["checked_out_at"] = common::format_rfc3339_utc(service_->clock().now());
     if (s.has_phone) body["payer"]["phone"] = s.phone;
     auto reply = http_request(service_->port(), "POST", "/v1/checkouts", body.dump(), auth());
     if (reply.status != 201) {
@@ -162,6 +164,7 @@ class LifecycleModelTest : public FlowTest {
   std::vector<std::string> check_invariants(const std::vector<ModelSession>& sessions);
 
   std::string finance_token_;
+  std::optional<store::PgSyncConnection> db_;
   asio::io_context driver_;
   asio::executor_work_guard<asio::io_context::executor_type> guard_{driver_.get_executor()};
   std::thread driver_thread_;
@@ -261,8 +264,8 @@ void LifecycleModelTest::random_step(std::mt19937_64& rng, std::vector<ModelSess
     }
     case finance_action: {
       auto invoices =
-          query("SELECT i.id::text, s.visit_id FROM invoices i JOIN sessions s ON s.id = "
-                "i.session_id WHERE i.session_id = ANY($1::uuid[]) ORDER BY i.number, i.org_number",
+          query("SELECT i.id::text, i.session_id::text, i.kind FROM invoices i WHERE i.session_id = "
+                "ANY($1::uuid[]) ORDER BY i.org_number, i.number",
                 {id_array(sessions)});
       if (invoices.empty()) {
         line << "finance (no invoice)";
@@ -281,7 +284,11 @@ void LifecycleModelTest::random_step(std::mt19937_64& rng, std::vector<ModelSess
                    .dump();
       }
       auto reply = finance("POST", target + "/" + what, body);
-      line << "finance " << what << " invoice of " << invoices.string(row, 1) << " -> "
+      std::string of;
+      for (const auto& x : sessions) {
+        if (x.id == invoices.string(row, 1)) of = x.label;
+      }
+      line << "finance " << what << " " << invoices.string(row, 2) << " of " << of << " -> "
            << reply.status;
       if (reply.status >= 500) throw std::runtime_error("finance answered " + line.str());
       break;
@@ -362,14 +369,24 @@ void LifecycleModelTest::quiesce(const std::vector<ModelSession>& sessions,
     }
   };
   bool final_jump = false;
-  for (int round = 0; round < 80; ++round) {
+  const auto started = std::chrono::steady_clock::now();
+  auto took = [&] {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - started)
+                              .count()) +
+           " ms";
+  };
+  for (int round = 0; round < 40; ++round) {
     settle(1s);
-    // Small steps first (retries, backoff, the abort's waits), then hours.
-    service_->clock().advance(round < 12 ? std::chrono::minutes(5) : std::chrono::hours(2));
+    // Small steps first (retries, backoff, the abort's waits), then hours: the window (48 h),
+    // the invoice path's bounds, the outbox's longest backoff are all passed within a few rounds.
+    service_->clock().advance(round < 6   ? std::chrono::minutes(5)
+                              : round < 9 ? std::chrono::hours(1)
+                                          : std::chrono::hours(12));
     drain();
     if (open() != 0) continue;
     if (final_jump) {
-      trace.push_back("quiescent after " + std::to_string(round + 1) + " rounds");
+      trace.push_back("quiescent after " + std::to_string(round + 1) + " rounds, " + took());
       return;
     }
     // Ended, nothing queued: once more, a week later (every bound passed), to be sure nothing
@@ -379,7 +396,7 @@ void LifecycleModelTest::quiesce(const std::vector<ModelSession>& sessions,
     service_->clock().advance(std::chrono::days(7));
     drain();
   }
-  trace.push_back("not quiescent after 80 rounds");
+  trace.push_back("not quiescent after 40 rounds, " + took());
 }
 
 std::vector<std::string> LifecycleModelTest::check_invariants(
@@ -533,8 +550,8 @@ std::vector<std::string> LifecycleModelTest::check_invariants(
   }
 
   // 7. `visitpay sessions check`: nothing overdue.
-  auto db = service_->db();
-  auto overdue = store::LifecycleStore::overdue(db, service_->config().lifecycle.bounds,
+  if (!db_) db_ = service_->db();
+  auto overdue = store::LifecycleStore::overdue(*db_, service_->config().lifecycle.bounds,
                                                 service_->clock().now(), 100);
   if (!overdue) {
     fail("7: overdue query failed");
@@ -555,7 +572,8 @@ std::vector<std::string> LifecycleModelTest::run_seed(std::uint64_t seed,
   const int n = uniform(rng, 4, 8);
   for (int i = 0; i < n; ++i) {
     ModelSession s;
-    s.label = "M" + std::to_string(seed) + "-s" + std::to_string(i);
+    s.label = "s" + std::to_string(i);
+    s.visit_id = "M" + std::to_string(seed) + "-s" + std::to_string(i);
     s.has_phone = uniform(rng, 0, 4) != 0;
     // A synthetic number per session, so a delivery fault can hit one session only.
     s.phone = "+479" + std::to_string(1000000 + (seed * 10 + static_cast<std::uint64_t>(i)) %
@@ -563,16 +581,22 @@ std::vector<std::string> LifecycleModelTest::run_seed(std::uint64_t seed,
     s.clinic = uniform(rng, 0, 3) == 0 ? "bergen-brygge" : "oslo-sentrum";
     if (uniform(rng, 0, 5) == 0) {  // armed before the first send: undeliverable from the start
       link_->set_final_result(s.phone, 2104);
-      trace.push_back("sms final result 2104 for s" + std::to_string(i));
+      trace.push_back("sms final result 2104 for " + s.label);
     }
     s.id = checkout_as(s);
-    trace.push_back("checkout s" + std::to_string(i) + " " + s.clinic +
+    trace.push_back("checkout " + s.label + " " + s.clinic +
                     (s.has_phone ? "" : " no phone"));
     sessions.push_back(std::move(s));
   }
   const int steps = uniform(rng, 30, 60);
+  const auto started = std::chrono::steady_clock::now();
   for (int i = 0; i < steps; ++i)
     random_step(rng, sessions, trace);
+  trace.push_back("steps took " +
+                  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::steady_clock::now() - started)
+                                     .count()) +
+                  " ms");
   quiesce(sessions, trace);
   return check_invariants(sessions);
 }
