@@ -223,6 +223,19 @@ void LifecycleModelTest::random_step(std::mt19937_64& rng, std::vector<ModelSess
       const auto order = order_of(s);
       const bool ok = !order.empty() && swedbank_->pay(order, instrument);
       line << "pay " << s.label << " " << instrument << " -> " << (ok ? "paid" : "not payable");
+      // callback_before_status: the callback goes out at once, GET shows the payment only after
+      // the mock's lag (real time). Hours of the manual clock must not pass inside that lag, or
+      // every re-check sees the order still open: wait until the payment is visible.
+      if (ok) {
+        eventually(
+            [&] {
+              for (const auto& o : swedbank_->orders()) {
+                if (o.id == order) return o.status != "Initialized";
+              }
+              return true;
+            },
+            2s);
+      }
       settle();
       break;
     }
