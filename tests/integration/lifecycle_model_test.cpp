@@ -435,6 +435,16 @@ std::vector<std::string> LifecycleModelTest::check_invariants(
   for (const auto& s : sessions)
     label_of[s.id] = s.label;
   auto fail = [&](const std::string& what) { violations.push_back(what); };
+  // What the service knows of a session, for a violation's message (no personal data).
+  auto known = [&](const std::string& session_id) {
+    auto r = query(
+        "SELECT coalesce((SELECT status || ' paid_after_close=' || paid_after_close FROM "
+        "payment_orders WHERE session_id = $1::uuid), 'no order') || '; outbox: ' || "
+        "coalesce((SELECT string_agg(kind || ' ' || status || ' x' || attempts || coalesce(' ' || "
+        "last_error, ''), ', ' ORDER BY id) FROM outbox WHERE session_id = $1::uuid), 'none')",
+        {session_id});
+    return " [order " + r.string(0, 0) + "]";
+  };
 
   // 1. Every session ends exactly once, with the facts of its end.
   auto ends = query(
@@ -495,7 +505,7 @@ std::vector<std::string> LifecycleModelTest::check_invariants(
     }
     const bool paid_at_provider = o.status == "Paid";
     if (state == "paid" && !paid_at_provider) {
-      fail("2: " + label + " paid, but the provider says " + o.status);
+      fail("2: " + label + " paid, but the provider says " + o.status + known(session_id));
     }
     if (state == "paid" && o.transaction_type == "Authorization" && o.captured != o.amount) {
       fail("2: " + label + " paid but not captured");
@@ -503,7 +513,8 @@ std::vector<std::string> LifecycleModelTest::check_invariants(
     if (state == "cancelled" && o.captured != 0) fail("2: " + label + " cancelled but captured");
     // A payment the provider confirmed is never silently dropped (architecture invariant 2).
     if (paid_at_provider && state == "cancelled" && !orders.boolean(r, 3)) {
-      fail("2: " + label + " cancelled, paid at the provider, not flagged paid_after_close");
+      fail("2: " + label + " cancelled, paid at the provider, not flagged paid_after_close" +
+           known(session_id));
     }
     // 3. No live, unflagged invoice for a paid order.
     if (paid_at_provider && state == "invoiced") {
@@ -516,7 +527,8 @@ std::vector<std::string> LifecycleModelTest::check_invariants(
         const bool ok =
             (status == "void" && inv.boolean(i, 1)) || inv.boolean(i, 2) || status == "credited";
         if (!ok) {
-          fail("3: " + label + " paid at the provider, invoice " + status + " and unflagged");
+          fail("3: " + label + " paid at the provider, invoice " + status + " and unflagged" +
+               known(session_id));
         }
       }
     }
