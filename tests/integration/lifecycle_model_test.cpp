@@ -9,8 +9,17 @@
 // run_once() the model chooses, awaited on the test's own executor. Callbacks and delivery
 // reports still arrive asynchronously over real HTTP (the mocks send them), as in production.
 //
+// Invariants after every seed: (1) every session ended exactly once, with paid_at, cancelled_at
+// or exactly one invoice; (2) captured at most the amount, all or nothing, never on a cancelled
+// session, and a payment at the provider is never silently dropped; (3) no live, unflagged
+// invoice for an order paid at the provider; (4) gapless numbers per series; (5) a fee only on
+// window_expired, as disclosed, after a delivered SMS (ARCHITECTURE §3.5); (6) no dead letter of
+// an open session; (7) nothing overdue (`visitpay sessions check`), nothing left pending.
+//
 //   VISITPAY_MODEL_SEED=<n>      runs seed n only (prints its action trace)
 //   VISITPAY_MODEL_SEEDS=<count> runs seeds 1..count (default kDefaultSeeds)
+// A seed run alone replays the same actions; callbacks and delivery reports are real
+// asynchrony, so an interleaving can differ now and then.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
