@@ -739,5 +739,62 @@ TEST_F(LifecycleModelTest, EverySessionEndsOnceWhateverHappens) {
             << took.count() << " ms\n";
 }
 
+// Minimal reproductions of what the model found (see the report on issue 11).
+
+// ARCHITECTURE §2/§3.5: the fee counts as disclosed only once a delivery report says delivered.
+// The gateway accepts the SMS, no report ever comes: the window runs out and the fee is charged.
+TEST_F(LifecycleModelTest, NoDeliveryReportMeansNoFee) {
+  ModelSession s{"s0", "R-NODLR-1", "", true, "+4791000001", "oslo-sentrum"};
+  link_->inject("no_dlr");
+  s.id = checkout_as(s);
+  drain_outbox(10);  // the order, then the SMS: accepted, no report
+  settle();
+  advance(std::chrono::hours(49));
+  run(service_->service().sweeper().run_once());
+  drain_outbox(10);
+  ASSERT_TRUE(state_is(s.id, "invoiced"));
+  EXPECT_EQ(count("SELECT count(*) FROM sms_messages WHERE status = 'delivered'"), 0);
+  EXPECT_EQ(count("SELECT fee_ore FROM invoices WHERE kind = 'invoice'"), 0)
+      << "a fee was charged although no delivery report said the SMS was delivered";
+}
+
+// Architecture invariant 2: a payment after the close is recorded, never silently dropped. The
+// cancel's abort goes through while a Vipps payment is under way; the payment completes and its
+// callback arrives before GET shows it. The callback's check sees "aborted", ends, and nothing
+// looks again (the reconciler polls awaiting sessions only).
+TEST_F(LifecycleModelTest, CallbackBeforeALatePaymentIsVisibleIsCheckedAgain) {
+  // A lag long enough that the callback's check surely runs inside it.
+  mocks::SwedbankPayMockOptions spay;
+  spay.callback_time_scale = 0.001;
+  spay.status_lag = 1500ms;
+  swedbank_ = std::make_unique<mocks::SwedbankPayMock>(spay);
+  restart();
+  ModelSession s{"s0", "R-LATE-1", "", true, "+4791000002", "oslo-sentrum"};
+  s.id = checkout_as(s);
+  drain_outbox(10);
+  settle();
+  ASSERT_TRUE(state_is(s.id, "awaiting_payment"));
+  auto reply =
+      http_request(service_->port(), "POST", "/v1/checkouts/" + s.id + "/cancel", {}, auth());
+  ASSERT_EQ(reply.status, 200);
+  swedbank_->inject("paid_after_abort");
+  drain_outbox(10);  // the abort: Aborted, the payment still under way
+  ASSERT_EQ(swedbank_->orders().at(0).status, "Aborted");
+  swedbank_->inject("callback_before_status");
+  ASSERT_TRUE(swedbank_->pay(order_of(s), "Vipps"));
+  ASSERT_TRUE(eventually([&] { return swedbank_->orders().at(0).callbacks_acknowledged >= 1; }));
+  drain_outbox(10);  // the callback's check, while GET still shows Aborted
+  ASSERT_EQ(swedbank_->orders().at(0).status, "Aborted");  // still inside the lag
+  ASSERT_TRUE(eventually([&] { return swedbank_->orders().at(0).status == "Paid"; }));
+  for (int i = 0; i < 10; ++i) {  // whatever is due later
+    advance(std::chrono::minutes(10));
+    run(service_->service().reconciler().run_once());
+    run(service_->service().watch().run_once());
+    drain_outbox(10);
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM payment_orders WHERE paid_after_close"), 1)
+      << "the payment at the provider was never recorded";
+}
+
 }  // namespace
 }  // namespace visitpay::testing
