@@ -120,6 +120,8 @@ std::string_view to_string(SessionEvent event) {
       return "order_created";
     case SessionEvent::link_sent:
       return "link_sent";
+    case SessionEvent::link_delivered:
+      return "link_delivered";
     case SessionEvent::link_refused:
       return "link_refused";
     case SessionEvent::link_failed:
@@ -197,8 +199,8 @@ std::string_view to_string(OrderStatus status) {
 }
 
 std::optional<OrderStatus> parse_order_status(std::string_view text) {
-  constexpr std::array all = {OrderStatus::open,      OrderStatus::paid,     OrderStatus::aborted,
-                              OrderStatus::failed,    OrderStatus::cancelled, OrderStatus::reversed,
+  constexpr std::array all = {OrderStatus::open,   OrderStatus::paid,      OrderStatus::aborted,
+                              OrderStatus::failed, OrderStatus::cancelled, OrderStatus::reversed,
                               OrderStatus::unknown};
   return parse_enum(all, text);
 }

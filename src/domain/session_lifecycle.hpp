@@ -19,6 +19,8 @@
 //   check-out ─ phone ──────▶ pending ── order_created (queues the SMS)
 //             └ no phone ───▶ invoicing (no_phone)
 //   pending ── link_sent ───────────▶ awaiting_payment ── window_closed ──▶ invoicing
+//           └─ link_delivered ──────▶ awaiting_payment (a delivery report: the fee now counts as
+//                                     disclosed; also within awaiting_payment)
 //           ├─ link_refused ────────▶ invoicing (sms_rejected)
 //           ├─ link_failed ─────────▶ invoicing (link_failed: no account, budget spent, ...)
 //           └─ link_undeliverable ──▶ invoicing (sms_undeliverable; also from awaiting_payment)
@@ -46,6 +48,7 @@ enum class InvoiceReason {
 enum class SessionEvent {
   order_created,
   link_sent,
+  link_delivered,
   link_refused,
   link_failed,
   link_undeliverable,
@@ -123,6 +126,8 @@ inline constexpr std::array kLifecycle = {
     Transition{SessionEvent::order_created, pending,        {pending,          {},  {send_payment_sms}, {}}},
     Transition{SessionEvent::order_created, cancelled,      {cancelled,        {},  {abort_payment},    {}}},
     Transition{SessionEvent::link_sent,     pending,        {awaiting_payment, {},  {},                 {}}},
+    Transition{SessionEvent::link_delivered, pending,       {awaiting_payment, {},  {},                 {}}},
+    Transition{SessionEvent::link_delivered, awaiting_payment, {awaiting_payment, {}, {},               {}}},
     Transition{SessionEvent::link_refused,  pending,        {invoicing, InvoiceReason::sms_rejected,  {invoice_session}, {send_payment_sms}}},
     Transition{SessionEvent::link_failed,   pending,        {invoicing, InvoiceReason::link_failed,   {invoice_session}, {create_payment_order, send_payment_sms}}},
     Transition{SessionEvent::link_undeliverable, pending,   {invoicing, InvoiceReason::sms_undeliverable, {invoice_session}, {send_payment_sms}}},

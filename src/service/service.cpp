@@ -266,6 +266,7 @@ void Service::request_stop() {
             co_await (server_.shutdown() && dispatcher_.shutdown(config_.outbox.shutdown_grace));
         co_await reconciler_.ended();
         co_await sweeper_.ended();
+        co_await watch_.ended();
         co_await purger_.ended();
         boost::system::error_code ignored;
         signals_.cancel(ignored);

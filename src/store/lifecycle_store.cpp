@@ -35,8 +35,9 @@ WITH cur AS (
       link_error = coalesce(s.link_error, $10::text),
       paid_at = coalesce($11::timestamptz, s.paid_at),
       cancelled_at = coalesce($12::timestamptz, s.cancelled_at),
-      awaiting_since = coalesce($13::timestamptz, s.awaiting_since),
-      next_status_check_at = coalesce($14::timestamptz, s.next_status_check_at)
+      awaiting_since = coalesce(s.awaiting_since, $13::timestamptz),
+      next_status_check_at = CASE WHEN s.awaiting_since IS NULL THEN $14::timestamptz
+                                  ELSE s.next_status_check_at END
   FROM step WHERE s.id = step.id
 ), stopped AS (
   UPDATE outbox o
@@ -76,17 +77,18 @@ FOR UPDATE OF s SKIP LOCKED)sql",
                               Repeat::once};
 
 // $1 pending, $2 awaiting_payment, $3 invoicing; $4 now; bounds in seconds $5..$7.
-#define VISITPAY_OVERDUE_WHERE                                                               \
-  "WHERE (state = $1 AND state_since < $4::timestamptz - make_interval(secs => $5)) "       \
-  "OR (state = $2 AND deadline_at < $4::timestamptz - make_interval(secs => $6)) "         \
+#define VISITPAY_OVERDUE_WHERE                                                        \
+  "WHERE (state = $1 AND state_since < $4::timestamptz - make_interval(secs => $5)) " \
+  "OR (state = $2 AND deadline_at < $4::timestamptz - make_interval(secs => $6)) "    \
   "OR (state = $3 AND state_since < $4::timestamptz - make_interval(secs => $7)) "
 
-constexpr Statement kOverdue{"session.overdue",
-                             "SELECT id, state, state_since, clinic_id, link_error FROM sessions "
-                             VISITPAY_OVERDUE_WHERE "ORDER BY state_since LIMIT $8"};
-constexpr Statement kCountOverdue{
-    "session.count_overdue",
-    "SELECT state, count(*) FROM sessions " VISITPAY_OVERDUE_WHERE "GROUP BY state"};
+constexpr Statement kOverdue{
+    "session.overdue",
+    "SELECT id, state, state_since, clinic_id, link_error FROM sessions " VISITPAY_OVERDUE_WHERE
+    "ORDER BY state_since LIMIT $8"};
+constexpr Statement kCountOverdue{"session.count_overdue",
+                                  "SELECT state, count(*) FROM sessions " VISITPAY_OVERDUE_WHERE
+                                  "GROUP BY state"};
 #undef VISITPAY_OVERDUE_WHERE
 
 std::string ts(domain::Timestamp t) {
@@ -133,7 +135,8 @@ asio::awaitable<Result<std::vector<Applied>>> run_transition(Db& db,
                                                              SessionEvent event,
                                                              domain::Timestamp now,
                                                              const TransitionFacts& facts) {
-  auto r = co_await db.execute(kTransition, LifecycleStore::transition_params(ids, event, now, facts));
+  auto r =
+      co_await db.execute(kTransition, LifecycleStore::transition_params(ids, event, now, facts));
   if (!r) co_return std::move(r).error();
   co_return read_applied(*r);
 }
@@ -183,9 +186,8 @@ PgParams LifecycleStore::due_windows_params(domain::Timestamp now, int limit) {
   return p;
 }
 
-PgParams LifecycleStore::transition_params(const std::vector<std::string>& ids,
-                                           SessionEvent event, domain::Timestamp now,
-                                           const TransitionFacts& facts) {
+PgParams LifecycleStore::transition_params(const std::vector<std::string>& ids, SessionEvent event,
+                                           domain::Timestamp now, const TransitionFacts& facts) {
   std::vector<std::string> from, to, reason, queue, stop;
   for (const auto& t : domain::transitions_of(event)) {
     from.emplace_back(domain::to_string(t.from));
@@ -195,7 +197,8 @@ PgParams LifecycleStore::transition_params(const std::vector<std::string>& ids,
     stop.push_back(csv(t.step.stops));
   }
   std::optional<std::string> awaiting_since, next_check;
-  if (event == SessionEvent::link_sent && facts.deadline) {
+  if ((event == SessionEvent::link_sent || event == SessionEvent::link_delivered) &&
+      facts.deadline) {
     awaiting_since = ts(now);
     next_check = opt_ts(domain::next_status_check(now, *facts.deadline, now));
   }
@@ -257,7 +260,7 @@ asio::awaitable<Result<std::optional<SessionState>>> LifecycleStore::lock(
 }
 
 asio::awaitable<Result<std::int64_t>> LifecycleStore::close_windows(domain::Timestamp now,
-                                                                     int limit) {
+                                                                    int limit) {
   auto tx = co_await PgTransaction::begin(pool_);
   if (!tx) co_return std::move(tx).error();
   auto due = co_await tx->execute(kDueWindows, due_windows_params(now, limit));

@@ -16,9 +16,10 @@ namespace visitpay::store {
 
 // Facts an event carries onto the session with its step (each only where it applies).
 struct TransitionFacts {
-  std::optional<domain::Timestamp> deadline;  // link_sent: the deadline the SMS stated
-  std::optional<domain::Ore> fee_disclosed;   // link_sent: the invoice fee it disclosed
-  std::optional<std::string> link_error;      // link_failed/refused: why (no personal data)
+  std::optional<domain::Timestamp> deadline;  // link_sent/delivered: the deadline the SMS stated
+  // link_delivered: the invoice fee the SMS stated, disclosed only now that it arrived
+  std::optional<domain::Ore> fee_disclosed;
+  std::optional<std::string> link_error;  // link_failed/refused: why (no personal data)
 };
 
 // What applying an event did to one session.
@@ -48,12 +49,15 @@ class LifecycleStore {
  public:
   explicit LifecycleStore(PgPool& pool) : pool_(pool) {}
 
-  asio::awaitable<common::Result<std::optional<Applied>>> apply(
-      std::string_view session_id, domain::SessionEvent event, domain::Timestamp now,
-      const TransitionFacts& facts = {});
-  asio::awaitable<common::Result<std::optional<Applied>>> apply(
-      PgTransaction& tx, std::string_view session_id, domain::SessionEvent event,
-      domain::Timestamp now, const TransitionFacts& facts = {});
+  asio::awaitable<common::Result<std::optional<Applied>>> apply(std::string_view session_id,
+                                                                domain::SessionEvent event,
+                                                                domain::Timestamp now,
+                                                                const TransitionFacts& facts = {});
+  asio::awaitable<common::Result<std::optional<Applied>>> apply(PgTransaction& tx,
+                                                                std::string_view session_id,
+                                                                domain::SessionEvent event,
+                                                                domain::Timestamp now,
+                                                                const TransitionFacts& facts = {});
   // The same event for many sessions (the sweeper's batch).
   asio::awaitable<common::Result<std::vector<Applied>>> apply_all(
       PgTransaction& tx, const std::vector<std::string>& session_ids, domain::SessionEvent event,

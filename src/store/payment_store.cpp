@@ -134,7 +134,7 @@ WITH inv AS (
   FROM flagged
 )
 SELECT count(*) FROM flagged)sql",
-                                Repeat::once};
+                                 Repeat::once};
 
 constexpr Statement kCountPaidAfterClose{
     "payment.count_paid_after_close", "SELECT count(*) FROM payment_orders WHERE paid_after_close"};
@@ -356,8 +356,9 @@ asio::awaitable<Result<void>> PaymentStore::sms_accepted(std::int64_t sms_id,
       co_await tx->execute(kSmsAccepted, sms_accepted_params(sms_id, message_id, segments, now));
   if (!m) co_return std::move(m).error();
   if (m->rows() == 1) {
+    // Accepted is not arrived: the fee counts as disclosed only with a delivery report
+    // (invariant 5), see delivery_report.
     TransitionFacts facts;
-    facts.fee_disclosed = m->int64(0, 0);
     facts.deadline = common::parse_pg_timestamptz(m->text(0, 1));
     auto applied =
         co_await lifecycle_.apply(*tx, session_id, domain::SessionEvent::link_sent, now, facts);
@@ -432,11 +433,14 @@ asio::awaitable<Result<bool>> PaymentStore::delivery_report(std::string_view mes
   if (m->rows() == 1) {
     const auto status = m->text(0, 0);
     TransitionFacts facts;
-    auto event = domain::SessionEvent::link_sent;
+    auto event = domain::SessionEvent::link_sent;  // still in progress, but the gateway has it
     if (status == "failed") {
       event = domain::SessionEvent::link_undeliverable;
     } else {
       facts.deadline = common::parse_pg_timestamptz(m->text(0, 1));
+    }
+    if (status == "delivered") {
+      event = domain::SessionEvent::link_delivered;
       facts.fee_disclosed = m->int64(0, 2);
     }
     auto applied = co_await lifecycle_.apply(*tx, session_id, event, now, facts);

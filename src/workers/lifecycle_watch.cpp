@@ -1,12 +1,5 @@
 #include "workers/lifecycle_watch.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 namespace visitpay::workers {
 
 namespace {
@@ -34,33 +27,31 @@ LifecycleWatch::LifecycleWatch(const asio::any_io_executor& executor,
                                const config::LifecycleConfig& config, const ports::Clock& clock,
                                common::Logger& log, common::Metrics& metrics,
                                std::function<void()> nudge)
-    : timer_(asio::make_strand(executor)),
-      lifecycle_(lifecycle),
+    : lifecycle_(lifecycle),
       config_(config),
       clock_(clock),
       log_(log),
       metrics_(metrics),
-      nudge_(std::move(nudge)) {
+      nudge_(std::move(nudge)),
+      task_(
+          executor, every("lifecycle_watch", config_.watch_interval),
+          [this]() -> asio::awaitable<PassResult> {
+            const auto repaired = co_await run_once();
+            co_return PassResult{repaired >= kRepairBatch};
+          },
+          log, metrics) {
   metrics_.describe("visitpay_sessions_repaired_total", common::Metrics::Type::counter,
                     "Open sessions found without live work and given their exit (stranded)");
   metrics_.add_collector([this](std::string& out) {
-    out += "# HELP visitpay_sessions_overdue Sessions past their state's time bound (all "
-           "instances, as of the last watch pass)\n";
+    out +=
+        "# HELP visitpay_sessions_overdue Sessions past their state's time bound (all "
+        "instances, as of the last watch pass)\n";
     out += "# TYPE visitpay_sessions_overdue gauge\n";
     for (auto state : kWatched) {
-      out += "visitpay_sessions_overdue{state=\"" + std::string(domain::to_string(state)) +
-             "\"} " + std::to_string(overdue(state)) + "\n";
+      out += "visitpay_sessions_overdue{state=\"" + std::string(domain::to_string(state)) + "\"} " +
+             std::to_string(overdue(state)) + "\n";
     }
   });
-}
-
-void LifecycleWatch::start() {
-  asio::co_spawn(timer_.get_executor(), loop(), asio::detached);
-}
-
-void LifecycleWatch::stop() {
-  stopping_ = true;
-  asio::post(timer_.get_executor(), [this] { timer_.cancel(); });
 }
 
 std::int64_t LifecycleWatch::overdue(domain::SessionState state) const {
@@ -84,15 +75,6 @@ asio::awaitable<std::int64_t> LifecycleWatch::run_once() {
       overdue_[slot(state)] = n;
   }
   co_return repaired ? *repaired : 0;
-}
-
-asio::awaitable<void> LifecycleWatch::loop() {
-  while (!stopping_) {
-    co_await run_once();
-    if (stopping_) break;
-    timer_.expires_after(config_.watch_interval);
-    co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
 }
 
 }  // namespace visitpay::workers

@@ -3,7 +3,6 @@
 #include <array>
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <functional>
 
 #include "common/log.hpp"
@@ -11,14 +10,15 @@
 #include "config/config.hpp"
 #include "ports/clock.hpp"
 #include "store/lifecycle_store.hpp"
+#include "workers/periodic_task.hpp"
 
 namespace visitpay::workers {
 
 namespace asio = boost::asio;
 
-// The lifecycle's watchdog, on every instance: each pass gives stranded sessions their exit
-// (an open session with no live work that could move it, e.g. after a dead letter, gets the
-// `stranded` event) and counts the sessions past their state's bound for
+// The lifecycle's watchdog, on every instance (every lifecycle.watch_interval): each pass gives
+// stranded sessions their exit (an open session with no live work that could move it, e.g. after a
+// dead letter, gets the `stranded` event) and counts the sessions past their state's bound for
 // visitpay_sessions_overdue{state}.
 class LifecycleWatch {
  public:
@@ -26,8 +26,9 @@ class LifecycleWatch {
                  const config::LifecycleConfig& config, const ports::Clock& clock,
                  common::Logger& log, common::Metrics& metrics, std::function<void()> nudge);
 
-  void start();
-  void stop();
+  void start() { task_.start(); }
+  void stop() { task_.stop(); }
+  asio::awaitable<void> ended() { return task_.ended(); }
   asio::awaitable<std::int64_t> run_once();  // sessions repaired
 
   // Sessions past their bound by state (pending, awaiting_payment, invoicing), as of the last
@@ -35,17 +36,14 @@ class LifecycleWatch {
   std::int64_t overdue(domain::SessionState state) const;
 
  private:
-  asio::awaitable<void> loop();
-
-  asio::steady_timer timer_;
   store::LifecycleStore& lifecycle_;
   config::LifecycleConfig config_;
   const ports::Clock& clock_;
   common::Logger& log_;
   common::Metrics& metrics_;
   std::function<void()> nudge_;
-  std::atomic<bool> stopping_{false};
   std::array<std::atomic<std::int64_t>, 3> overdue_{};
+  PeriodicTask task_;  // last: its pass uses the members above
 };
 
 }  // namespace visitpay::workers

@@ -318,7 +318,9 @@ asio::awaitable<OutboxOutcome> PaymentWork::sync(const store::OutboxItem& item,
   auto settled = co_await settle(**ref, /*abort_if_open=*/false);
   if (!settled) co_return OutboxOutcome::from_error(settled.error());
   if (settled->capture_error) co_return OutboxOutcome::from_error(*settled->capture_error);
-  if (from_callback && settled->status == PaymentStatus::open &&
+  // A callback says something changed: until a GET shows the order paid, look again a few
+  // times (the change may not be visible yet, even on an order we aborted a moment ago).
+  if (from_callback && settled->status != PaymentStatus::paid &&
       item.attempts < kCallbackStatusAttempts) {
     co_return OutboxOutcome::retry_later("the callback's change is not visible yet");
   }

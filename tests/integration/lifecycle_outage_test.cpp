@@ -43,9 +43,8 @@ TEST_F(LifecycleOutageTest, ATenMinuteOutageOfBothProvidersEndsEverySession) {
   // Two pay; the others' window runs out: each session ends exactly once.
   ASSERT_TRUE(swedbank_->pay(swedbank_->orders()[0].id, "Vipps"));
   ASSERT_TRUE(swedbank_->pay(swedbank_->orders()[1].id, "CreditCard"));
-  ASSERT_TRUE(eventually([&] {
-    return count("SELECT count(*) FROM sessions WHERE state = 'paid'") == 2;
-  }));
+  ASSERT_TRUE(
+      eventually([&] { return count("SELECT count(*) FROM sessions WHERE state = 'paid'") == 2; }));
   pass(std::chrono::minutes(60 * 48 + 30), std::chrono::hours(6));
   EXPECT_EQ(count("SELECT count(*) FROM sessions WHERE state = 'paid'"), 2);
   EXPECT_EQ(count("SELECT count(*) FROM sessions WHERE state = 'invoiced'"), 3);
@@ -100,8 +99,9 @@ TEST_F(LifecycleOutageTest, ADeadLetterDoesNotStrandTheSession) {
   const auto id = checkout("V-DEAD-LETTER");
   ASSERT_TRUE(settle());
   // An operator (or a crash loop) sent the order's work to the dead letters.
-  count("WITH d AS (UPDATE outbox SET status = 'dead' WHERE kind = 'create_payment_order' "
-        "RETURNING 1) SELECT count(*) FROM d");
+  count(
+      "WITH d AS (UPDATE outbox SET status = 'dead' WHERE kind = 'create_payment_order' "
+      "RETURNING 1) SELECT count(*) FROM d");
   EXPECT_EQ(state_of(id), "pending");
   // The watch gives it its exit once the session has been quiet for a minute.
   advance(std::chrono::minutes(2));
@@ -116,8 +116,9 @@ TEST_F(LifecycleOutageTest, SessionsPastTheirBoundAreCountedAndListed) {
   swedbank_->inject("http_502", 100000);
   const auto id = checkout("V-OVERDUE");
   // Leave the session in pending past its 24-hour bound without letting any worker run.
-  count("WITH d AS (UPDATE sessions SET state_since = state_since - interval '25 hours' "
-        "RETURNING 1) SELECT count(*) FROM d");
+  count(
+      "WITH d AS (UPDATE sessions SET state_since = state_since - interval '25 hours' "
+      "RETURNING 1) SELECT count(*) FROM d");
   service_->await(service_->service().watch().run_once());
   const auto text = http_request(service_->port(), "GET", "/metrics", {}, {}).body;
   EXPECT_NE(text.find("visitpay_sessions_overdue{state=\"pending\"} 1"), std::string::npos);

@@ -142,8 +142,8 @@ TEST_F(LifecycleRace, APaymentRecordedWhileTheInvoiceIsCreatedVoidsIt) {
   p.add(id);
   ASSERT_TRUE(blocker.exec("SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE", p));
 
-  const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(
-      std::chrono::system_clock::now());
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
   auto invoice = spawn(invoices_->create_invoice(id, issuer_, now));
   await_waiting(1);  // the invoice transaction queues first ...
   auto payment = spawn(payments_->record_order_status(id, paid_, now));
@@ -162,12 +162,14 @@ TEST_F(LifecycleRace, APaymentRecordedWhileTheInvoiceIsCreatedVoidsIt) {
   // Invariant 2: recorded, flagged for finance, never silently dropped.
   EXPECT_EQ(scalar("SELECT state FROM sessions WHERE id = '" + id + "'"), "invoiced");
   EXPECT_EQ(scalar("SELECT status || ' ' || void_reason || ' ' || paid_by_link FROM invoices "
-                   "WHERE session_id = '" + id + "'"),
+                   "WHERE session_id = '" +
+                   id + "'"),
             "void paid by link true");
   EXPECT_EQ(scalar("SELECT paid_after_close FROM payment_orders WHERE session_id = '" + id + "'"),
             "t");
   EXPECT_EQ(scalar("SELECT count(*) FROM invoice_events e JOIN invoices i ON i.id = e.invoice_id "
-                   "WHERE i.session_id = '" + id + "' AND e.action = 'void'"),
+                   "WHERE i.session_id = '" +
+                   id + "' AND e.action = 'void'"),
             "1");
 }
 
@@ -179,8 +181,8 @@ TEST_F(LifecycleRace, APaymentRecordedFirstLeavesNothingToInvoice) {
   p.add(id);
   ASSERT_TRUE(blocker.exec("SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE", p));
 
-  const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(
-      std::chrono::system_clock::now());
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
   auto payment = spawn(payments_->record_order_status(id, paid_, now));
   await_waiting(1);
   auto invoice = spawn(invoices_->create_invoice(id, issuer_, now));

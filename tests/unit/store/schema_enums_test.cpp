@@ -18,8 +18,8 @@ namespace {
 // `CHECK (column IN (...))` for `column`) across all migrations.
 std::set<std::string> check_list(const std::string& constraint, const std::string& column) {
   std::set<std::string> values;
-  const std::regex named("(CONSTRAINT|ADD CONSTRAINT)\\s+" + constraint +
-                         "\\s+CHECK\\s*\\(\\s*" + column + "\\s+IN\\s*\\(([^)]*)\\)");
+  const std::regex named("(CONSTRAINT|ADD CONSTRAINT)\\s+" + constraint + "\\s+CHECK\\s*\\(\\s*" +
+                         column + "\\s+IN\\s*\\(([^)]*)\\)");
   const std::regex inline_check("\\b" + column + "\\s+text[^,;]*?CHECK\\s*\\(\\s*" + column +
                                 "\\s+IN\\s*\\(([^)]*)\\)");
   const std::regex quoted("'([^']*)'");
@@ -75,8 +75,8 @@ TEST(SchemaEnums, OutboxWorkKinds) {
 }
 
 TEST(SchemaEnums, OrderStatuses) {
-  constexpr std::array all = {domain::OrderStatus::open,     domain::OrderStatus::paid,
-                              domain::OrderStatus::aborted,  domain::OrderStatus::failed,
+  constexpr std::array all = {domain::OrderStatus::open,      domain::OrderStatus::paid,
+                              domain::OrderStatus::aborted,   domain::OrderStatus::failed,
                               domain::OrderStatus::cancelled, domain::OrderStatus::reversed,
                               domain::OrderStatus::unknown};
   EXPECT_EQ(check_list("payment_orders_status_check", "status"), names(all));
