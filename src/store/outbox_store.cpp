@@ -30,15 +30,15 @@ WITH due AS (
   LIMIT $2
   FOR UPDATE SKIP LOCKED),
 judged AS (
-  SELECT d.id,
+  SELECT d.id, d.abandoned,
          CASE WHEN d.abandoned THEN coalesce(d.failing_since, $3::timestamptz)
               ELSE d.failing_since END AS since,
          make_interval(secs => coalesce(b.secs, $7::float8)) AS budget
   FROM due d LEFT JOIN unnest($5::text[], $6::float8[]) AS b (kind, secs) ON b.kind = d.kind),
 poison AS (
   SELECT id, since,
-         coalesce(since + budget + make_interval(secs => $4::float8 / 1000) <= $3::timestamptz,
-                  false) AS spent
+         abandoned AND coalesce(since + budget + make_interval(secs => $4::float8 / 1000)
+                                <= $3::timestamptz, false) AS spent
   FROM judged)
 UPDATE outbox o
 SET status = CASE WHEN p.spent THEN 'dead' ELSE 'pending' END,

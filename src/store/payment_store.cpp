@@ -158,6 +158,24 @@ FOR UPDATE SKIP LOCKED)sql",
                                Repeat::once};
 
 // The next check per session ($1 ids, $2 times, NULL: none before the deadline) and the sync work.
+// Orders that may still be paid although their session has ended: looked at again once
+// `$2` (the last check) is old enough. The session's status_checked_at is the cursor.
+constexpr Statement kOpenOrdersOfEnded{"payment.open_orders_of_ended", R"sql(
+WITH due AS (
+  SELECT s.id FROM payment_orders o JOIN sessions s ON s.id = o.session_id
+  WHERE o.status IN ($4, $5) AND s.state = ANY ($1::text[])
+    AND coalesce(s.status_checked_at, o.updated_at) <= $2
+  ORDER BY o.updated_at
+  LIMIT $3
+  FOR UPDATE OF s SKIP LOCKED
+), touched AS (
+  UPDATE sessions s SET status_checked_at = $6 FROM due WHERE s.id = due.id
+)
+INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
+SELECT id, $7, $6::timestamptz, $6::timestamptz, $6::timestamptz FROM due
+ON CONFLICT (session_id, kind) WHERE status = 'pending' DO NOTHING)sql",
+                                     Repeat::once};
+
 constexpr Statement kScheduleChecks{"payment.schedule_checks", R"sql(
 WITH due AS (
   SELECT * FROM unnest($1::uuid[], $2::timestamptz[]) AS d (id, next_check)
@@ -558,6 +576,23 @@ asio::awaitable<Result<std::int64_t>> PaymentStore::enqueue_due_checks(int limit
   auto committed = co_await commit(*tx);
   if (!committed) co_return std::move(committed).error();
   co_return static_cast<std::int64_t>(ids.size());
+}
+
+asio::awaitable<Result<std::int64_t>> PaymentStore::enqueue_open_orders_of_ended(
+    std::chrono::seconds every, int limit, domain::Timestamp now) {
+  PgParams p;
+  p.add(pg_text_array(std::vector<std::string>{
+       std::string(domain::to_string(domain::SessionState::invoiced)),
+       std::string(domain::to_string(domain::SessionState::cancelled))}))
+      .add(ts(now - every))
+      .add(limit)
+      .add(domain::to_string(domain::OrderStatus::open))
+      .add(domain::to_string(domain::OrderStatus::unknown))
+      .add(ts(now))
+      .add(domain::to_string(domain::WorkKind::sync_payment));
+  auto r = co_await pool_.execute(kOpenOrdersOfEnded, p);
+  if (!r) co_return std::move(r).error();
+  co_return r->affected_rows();
 }
 
 asio::awaitable<Result<CancelOutcome>> PaymentStore::cancel(std::string_view session_id,

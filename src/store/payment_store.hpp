@@ -133,6 +133,12 @@ class PaymentStore {
   asio::awaitable<common::Result<std::int64_t>> enqueue_due_checks(int limit,
                                                                    domain::Timestamp now);
 
+  // Queues a status check, at most once per `every`, for orders still open at the provider
+  // although their session ended (invoiced regardless after the abort's bound, or cancelled
+  // with the abort failed): a late payment is then recorded and flags the invoice.
+  asio::awaitable<common::Result<std::int64_t>> enqueue_open_orders_of_ended(
+      std::chrono::seconds every, int limit, domain::Timestamp now);
+
   // Orders paid after their session was cancelled: money finance must return.
   asio::awaitable<common::Result<std::int64_t>> count_paid_after_close();
 

@@ -28,6 +28,13 @@ asio::awaitable<std::int64_t> Reconciler::run_once() {
     log_.warn("reconcile.failed", {{"detail", queued.error().detail}});
     co_return 0;
   }
+  // Orders left open behind an ended session are asked about hourly.
+  if (auto open = co_await payments_.enqueue_open_orders_of_ended(std::chrono::hours(1),
+                                                                  config_.batch, now)) {
+    *queued += *open;
+  } else {
+    log_.warn("reconcile.failed", {{"detail", open.error().detail}});
+  }
   if (*queued > 0) {
     log_.info("reconcile.queued", {{"sessions", static_cast<long long>(*queued)}});
     if (nudge_) nudge_();

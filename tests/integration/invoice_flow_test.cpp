@@ -37,9 +37,13 @@ class InvoiceFlowTest : public FlowTest {
   }
 
   // Checks out and waits until the link SMS was accepted (the window runs).
+  // Awaiting payment, the SMS delivered (so the fee counts as disclosed).
   std::string awaiting(const std::string& visit_id) {
     const auto id = checkout(visit_id);
-    EXPECT_TRUE(eventually([&] { return state_is(id, "awaiting_payment"); }));
+    EXPECT_TRUE(eventually([&] {
+      const auto s = session(id);
+      return s.value("state", "") == "awaiting_payment" && s.contains("invoice_fee_disclosed");
+    }));
     return id;
   }
 

@@ -377,7 +377,7 @@ TEST_F(Outbox, AThrowingHandlerIsAFailedAttemptAndEndsInTheDeadLetters) {
   enqueue_new();
   ASSERT_EQ(run(d.run_once()), 1);
   EXPECT_EQ(row("SELECT status || ' ' || last_error FROM outbox"), "pending exception: boom");
-  EXPECT_EQ(metrics_.value("visitpay_worker_failures_total", "worker=\"outbox.test\""), 1);
+  EXPECT_EQ(metrics_.value("visitpay_worker_failures_total", "worker=\"outbox.sync_payment\""), 1);
   // Not claimed again before its backoff, then again until the budget (60 s) is spent.
   EXPECT_EQ(run(d.run_once()), 0);
   for (int i = 0; i < 20 && row("SELECT status FROM outbox") == "pending"; ++i) {

@@ -46,6 +46,8 @@ TEST_F(PaymentFlowTest, CardPaymentFromCheckoutToCapturedAndPaid) {
   EXPECT_EQ(sms.ref_id.rfind("sms-", 0), 0u);
   EXPECT_EQ(sms.source, "OsloSentrum");  // the clinic's sender id, not the account's default
 
+  // The fee counts as disclosed once the delivery report says the SMS arrived.
+  ASSERT_TRUE(eventually([&] { return session(id).contains("invoice_fee_disclosed"); }));
   auto s = session(id);
   EXPECT_EQ(s["deadline_at"], "2026-11-24T13:10:00Z");
   EXPECT_EQ(s["invoice_fee_disclosed"], 3900);
