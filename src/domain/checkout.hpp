@@ -87,9 +87,9 @@ struct SessionView {
   Timestamp created_at{};
   Timestamp updated_at{};
   // The payment flow's facts, once known.
-  std::optional<Timestamp> deadline_at;  // awaiting_payment: pay by then or get an invoice
-  std::optional<Ore> fee_disclosed;      // the invoice fee the accepted SMS disclosed
-  std::string invoice_reason;            // why the invoice path: no_phone, sms_rejected, ...
+  std::optional<Timestamp> deadline_at;   // awaiting_payment: pay by then or get an invoice
+  std::optional<Ore> fee_disclosed;       // the invoice fee the accepted SMS disclosed
+  std::string invoice_reason;             // why the invoice path: no_phone, sms_rejected, ...
   std::optional<std::string> link_error;  // why the link could not be created or sent (ops)
   std::optional<Timestamp> paid_at;
   std::optional<Timestamp> cancelled_at;

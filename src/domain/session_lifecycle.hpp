@@ -71,16 +71,15 @@ enum class WorkKind {
   deliver_credit_note,
 };
 
-inline constexpr std::array kAllStates = {
-    SessionState::pending,  SessionState::awaiting_payment, SessionState::invoicing,
-    SessionState::paid,     SessionState::invoiced,         SessionState::cancelled};
-inline constexpr std::array kAllReasons = {InvoiceReason::window_expired, InvoiceReason::no_phone,
-                                           InvoiceReason::sms_rejected,
-                                           InvoiceReason::sms_undeliverable,
-                                           InvoiceReason::link_failed};
+inline constexpr std::array kAllStates = {SessionState::pending,   SessionState::awaiting_payment,
+                                          SessionState::invoicing, SessionState::paid,
+                                          SessionState::invoiced,  SessionState::cancelled};
+inline constexpr std::array kAllReasons = {
+    InvoiceReason::window_expired, InvoiceReason::no_phone, InvoiceReason::sms_rejected,
+    InvoiceReason::sms_undeliverable, InvoiceReason::link_failed};
 inline constexpr std::array kAllWorkKinds = {
-    WorkKind::create_payment_order, WorkKind::send_payment_sms, WorkKind::payment_callback,
-    WorkKind::sync_payment,         WorkKind::abort_payment,    WorkKind::invoice_session,
+    WorkKind::create_payment_order, WorkKind::send_payment_sms,   WorkKind::payment_callback,
+    WorkKind::sync_payment,         WorkKind::abort_payment,      WorkKind::invoice_session,
     WorkKind::deliver_invoice,      WorkKind::deliver_credit_note};
 
 // A small set of work kinds.

@@ -365,7 +365,8 @@ asio::awaitable<Result<std::variant<InvoiceCreated, InvoiceRefusal>>> InvoiceSto
   // Invariant 3: the order was aborted (or never payable) before an invoice exists, unless its
   // budget ran out and the invoice is created regardless (flagged for finance).
   if (!session->is_null(0, 3)) {
-    const auto order = domain::parse_order_status(session->text(0, 3)).value_or(OrderStatus::unknown);
+    const auto order =
+        domain::parse_order_status(session->text(0, 3)).value_or(OrderStatus::unknown);
     if (order == OrderStatus::paid) co_return co_await refuse(InvoiceRefusal::order_open);
     if (!domain::closed_unpaid(order) && !order_not_aborted) {
       co_return co_await refuse(InvoiceRefusal::order_open);
@@ -378,7 +379,8 @@ asio::awaitable<Result<std::variant<InvoiceCreated, InvoiceRefusal>>> InvoiceSto
   created.reason = std::string(domain::to_string(reason));
   // The window ran out: the fee is the one the accepted SMS disclosed (invariant 5). On every
   // other path the link never reached the payer: no fee, whatever is configured.
-  const bool fee_disclosed = reason == domain::InvoiceReason::window_expired && !session->is_null(0, 2);
+  const bool fee_disclosed =
+      reason == domain::InvoiceReason::window_expired && !session->is_null(0, 2);
   created.fee = fee_disclosed ? session->int64(0, 2) : 0;
   const bool fee_not_disclosed = !fee_disclosed && issuer.configured_fee > 0;
 

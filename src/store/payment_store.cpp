@@ -174,7 +174,7 @@ WITH due AS (
 INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
 SELECT id, $7, $6::timestamptz, $6::timestamptz, $6::timestamptz FROM due
 ON CONFLICT (session_id, kind) WHERE status = 'pending' DO NOTHING)sql",
-                                     Repeat::once};
+                                       Repeat::once};
 
 constexpr Statement kScheduleChecks{"payment.schedule_checks", R"sql(
 WITH due AS (
@@ -582,8 +582,8 @@ asio::awaitable<Result<std::int64_t>> PaymentStore::enqueue_open_orders_of_ended
     std::chrono::seconds every, int limit, domain::Timestamp now) {
   PgParams p;
   p.add(pg_text_array(std::vector<std::string>{
-       std::string(domain::to_string(domain::SessionState::invoiced)),
-       std::string(domain::to_string(domain::SessionState::cancelled))}))
+            std::string(domain::to_string(domain::SessionState::invoiced)),
+            std::string(domain::to_string(domain::SessionState::cancelled))}))
       .add(ts(now - every))
       .add(limit)
       .add(domain::to_string(domain::OrderStatus::open))

@@ -78,12 +78,9 @@ class PaymentStore {
   // Saves the order (at most one per session) and applies order_created (which queues the SMS,
   // or an abort if the session was cancelled meanwhile). Repeating it after success changes
   // nothing.
-  asio::awaitable<common::Result<void>> save_order(std::string_view session_id,
-                                                   std::string_view account,
-                                                   std::string_view order_id,
-                                                   const common::Bytes& payment_url_enc,
-                                                   domain::OrderStatus status,
-                                                   domain::Timestamp now);
+  asio::awaitable<common::Result<void>> save_order(
+      std::string_view session_id, std::string_view account, std::string_view order_id,
+      const common::Bytes& payment_url_enc, domain::OrderStatus status, domain::Timestamp now);
 
   asio::awaitable<common::Result<std::optional<SmsContext>>> sms_context(
       std::string_view session_id);

@@ -11,7 +11,6 @@ namespace visitpay::workers {
 using common::ErrorCode;
 using ports::PaymentStatus;
 
-
 store::InvoiceIssuer invoice_issuer(const config::Clinic& clinic) {
   store::InvoiceIssuer issuer;
   const auto& le = clinic.legal_entity;
@@ -47,7 +46,8 @@ void InvoiceWork::register_with(OutboxDispatcher& dispatcher) {
     dispatcher.add_handler(std::string(kind), std::move(handler));
   };
   using domain::WorkKind;
-  add(to_string(WorkKind::invoice_session), [this](const auto& item) { return close_window(item); });
+  add(to_string(WorkKind::invoice_session),
+      [this](const auto& item) { return close_window(item); });
   add(to_string(WorkKind::deliver_invoice),
       [this](const auto& item) { return deliver(item, "invoice"); });
   add(to_string(WorkKind::deliver_credit_note),
@@ -85,8 +85,8 @@ asio::awaitable<OutboxOutcome> InvoiceWork::close_window(const store::OutboxItem
   const auto& invoice = std::get<store::InvoiceCreated>(*created);
   if (order_not_aborted) {
     d_.metrics.add("visitpay_orders_not_aborted_total", "");
-    d_.log.error("invoice.order_not_aborted", {{"session_id", item.session_id},
-                                               {"invoice_id", invoice.id}});
+    d_.log.error("invoice.order_not_aborted",
+                 {{"session_id", item.session_id}, {"invoice_id", invoice.id}});
   }
   d_.metrics.add("visitpay_invoices_total",
                  common::Metrics::label("reason", invoice.reason) + "," +

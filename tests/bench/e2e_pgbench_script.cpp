@@ -166,15 +166,16 @@ int main(int argc, char** argv) {
     claim[std::to_string(kSentinelItem)] = ":c_id";
     const std::string round =
         "\\set c_id 0\n" +
-        bench::wrapped(
-            command(store::OutboxStore::claim_statement(),
-                    store::OutboxStore::claim_params(kOwner, 1, now, cfg->outbox.lease,
-                                                     bench::budgets_of(*cfg)), claim),
-            "id AS c_id, session_id AS sid, "
-            "(kind = '" +
-                std::string(to_string(domain::WorkKind::create_payment_order)) +
-                "')::int AS is_order, (kind = '" +
-                std::string(to_string(domain::WorkKind::send_payment_sms)) + "')::int AS is_sms") +
+        bench::wrapped(command(store::OutboxStore::claim_statement(),
+                               store::OutboxStore::claim_params(kOwner, 1, now, cfg->outbox.lease,
+                                                                bench::budgets_of(*cfg)),
+                               claim),
+                       "id AS c_id, session_id AS sid, "
+                       "(kind = '" +
+                           std::string(to_string(domain::WorkKind::create_payment_order)) +
+                           "')::int AS is_order, (kind = '" +
+                           std::string(to_string(domain::WorkKind::send_payment_sms)) +
+                           "')::int AS is_sms") +
         " \\aset\n" + "\\if :c_id > 0\n" + "\\if :is_order\n" + create_order + "\\elif :is_sms\n" +
         send_sms + "\\endif\n" +
         command(store::OutboxStore::complete_statement(),

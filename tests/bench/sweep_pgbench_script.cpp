@@ -71,13 +71,13 @@ int main(int argc, char** argv) {
     claim[std::to_string(kSentinelItem)] = ":c_id";
     const std::string claim_one =
         "\\set c_id 0\n" +
-        bench::wrapped(
-            command(store::OutboxStore::claim_statement(),
-                    store::OutboxStore::claim_params(kOwner, 1, now, cfg->outbox.lease,
-                                                     bench::budgets_of(*cfg)), claim),
-            "id AS c_id, session_id AS sid, (kind = '" +
-                std::string(to_string(domain::WorkKind::invoice_session)) +
-                "')::int AS is_invoice") +
+        bench::wrapped(command(store::OutboxStore::claim_statement(),
+                               store::OutboxStore::claim_params(kOwner, 1, now, cfg->outbox.lease,
+                                                                bench::budgets_of(*cfg)),
+                               claim),
+                       "id AS c_id, session_id AS sid, (kind = '" +
+                           std::string(to_string(domain::WorkKind::invoice_session)) +
+                           "')::int AS is_invoice") +
         " \\aset\n";
 
     // --- the deadline sweeper's pass (LifecycleStore::close_windows) ---

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "common/time_format.hpp"
-#include "pgbench_line.hpp"
 #include "config/config.hpp"
+#include "pgbench_line.hpp"
 #include "store/outbox_store.hpp"
 #include "store/statement.hpp"
 

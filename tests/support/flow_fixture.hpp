@@ -174,8 +174,10 @@ class FlowTest : public ::testing::Test {
       std::int64_t work = service_->await(s.sweeper().run_once());
       work += service_->await(s.watch().run_once());
       work += service_->await(s.dispatcher().run_once());
-      const auto busy = count("SELECT count(*) FROM outbox WHERE status = 'pending' AND "
-                              "(next_attempt_at <= '" + now + "' OR lease_owner IS NOT NULL)");
+      const auto busy = count(
+          "SELECT count(*) FROM outbox WHERE status = 'pending' AND "
+          "(next_attempt_at <= '" +
+          now + "' OR lease_owner IS NOT NULL)");
       if (work == 0 && busy == 0) return true;
       if (work == 0) std::this_thread::sleep_for(5ms);  // another loop's item is in flight
     }
