@@ -437,7 +437,8 @@ struct SwedbankPayMock::Impl {
                          o.remaining_capture,
                          o.creates_with_same_payee_reference,
                          o.callbacks_sent,
-                         o.callbacks_acknowledged};
+                         o.callbacks_acknowledged,
+                         std::string(kCheckoutPrefix) + o.token};
   }
 
   std::vector<OrderSnapshot> orders() const {

@@ -77,6 +77,7 @@ class SwedbankPayMock {
     int creates_with_same_payee_reference;  // 1 + duplicates rejected
     int callbacks_sent;                     // POSTs made to callbackUrl (incl. retries, copies)
     int callbacks_acknowledged;             // of those, answered 2xx
+    std::string checkout_path;              // the payer page's path, as in the redirect URL
   };
   std::vector<OrderSnapshot> orders() const;  // in creation order
   // Every POST /psp/paymentorders received (including rejected, duplicate and faulted ones).

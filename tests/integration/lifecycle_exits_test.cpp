@@ -71,6 +71,9 @@ domain::Timestamp at(std::string_view rfc3339) {
 class LifecycleExits : public ::testing::Test {
  protected:
   void SetUp() override {
+    // The adapter names where its callbacks go; the order request carries it.
+    EXPECT_CALL(provider_, callback_url())
+        .WillRepeatedly(Return(std::string("http://127.0.0.1:8080/v1/webhooks/payment/test")));
     conninfo_ = migrated_database();
     config_ = std::make_unique<config::Config>(test_config(conninfo_));
     configure(*config_);
@@ -226,6 +229,10 @@ class LifecycleExits : public ::testing::Test {
     ASSERT_EQ(outcome.kind, OutboxOutcome::Kind::done) << outcome.error;
     complete(session, WorkKind::send_payment_sms);
     ASSERT_EQ(state(session), "awaiting_payment");
+    // The delivery report: only now does the fee the SMS states count as disclosed.
+    ASSERT_TRUE(run(payments_->delivery_report("msg-" + session.substr(0, 8), "", 1001,
+                                               store::DeliveryOutcome::delivered, clock_.now()))
+                    .value());
   }
 
   // A session whose window closed with its order still open at the provider (as far as
@@ -485,7 +492,7 @@ TEST_F(LifecycleExits, AnUnknownSmsOutcomeWaitsForItsReportAndOnTheLastChanceIsL
   // It may have been sent: no second SMS before the delivery report had its chance.
   clock_.advance(1min);
   const auto wait = send_sms(item(session, WorkKind::send_payment_sms, 2));
-  EXPECT_EQ(wait.kind, OutboxOutcome::Kind::retry);
+  EXPECT_EQ(wait.kind, OutboxOutcome::Kind::wait);
   EXPECT_EQ(wait.not_before, first_at + 2min);
   EXPECT_EQ(sms_statuses(session), "unknown");
 
@@ -584,7 +591,7 @@ TEST_F(LifecycleExits, QuietHoursAreAWaitAndNothingIsSent) {
 
   const auto wait = send_sms(item(session, WorkKind::send_payment_sms));
 
-  EXPECT_EQ(wait.kind, OutboxOutcome::Kind::retry);
+  EXPECT_EQ(wait.kind, OutboxOutcome::Kind::wait);
   EXPECT_EQ(wait.not_before, at("2026-11-23T07:00:00Z"));  // 08:00 in Oslo
   EXPECT_EQ(state(session), "pending");
   EXPECT_EQ(reason(session), "<null>");
@@ -631,7 +638,7 @@ TEST_F(LifecycleExits, AnAbortRefusedIsAWaitWithoutInvoiceUntilItsBoundThenAFlag
 
   // Refused: look again after invoices.abort_retry (30 s); no invoice yet.
   const auto wait = close_window(item(session, WorkKind::invoice_session, 1));
-  EXPECT_EQ(wait.kind, OutboxOutcome::Kind::retry);
+  EXPECT_EQ(wait.kind, OutboxOutcome::Kind::wait);
   EXPECT_EQ(wait.not_before, since + 30s);
   EXPECT_EQ(state(session), "invoicing");
   EXPECT_EQ(invoice_count(session), "0");
@@ -642,7 +649,7 @@ TEST_F(LifecycleExits, AnAbortRefusedIsAWaitWithoutInvoiceUntilItsBoundThenAFlag
   // Close to the bound the wait ends at the bound, not later.
   clock_.set(since + 59min + 45s);
   const auto last_wait = close_window(item(session, WorkKind::invoice_session, 2));
-  EXPECT_EQ(last_wait.kind, OutboxOutcome::Kind::retry);
+  EXPECT_EQ(last_wait.kind, OutboxOutcome::Kind::wait);
   EXPECT_EQ(last_wait.not_before, since + config_->invoices.abort_give_up_after);
   EXPECT_EQ(invoice_count(session), "0");
 
