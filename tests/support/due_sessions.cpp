@@ -80,7 +80,9 @@ void seed_due_sessions(store::PgSyncConnection& db, std::uint16_t mock_port,
       RETURNING id, state
     ), w AS (
       INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
-      SELECT id, 'invoice_session', now(), now(), now() FROM s WHERE state = 'invoicing'
+      SELECT id, 'invoice_session', $4::timestamptz - interval '48 hours',
+             $4::timestamptz - interval '48 hours', $4::timestamptz - interval '48 hours'
+      FROM s WHERE state = 'invoicing'
     ), l AS (
       INSERT INTO session_lines (session_id, line_no, description, amount_ore, vat_amount_ore)
       SELECT id, 1, 'Konsultasjon', 65000, 0 FROM s
