@@ -177,7 +177,7 @@ TEST_F(PaymentFlowTest, CancelBeforeTheOrderExistsSendsNothing) {
       http_request(service_->port(), "POST", "/v1/checkouts/" + id + "/cancel", {}, auth());
   ASSERT_EQ(reply.status, 200) << reply.body;
   advance(std::chrono::minutes(5));
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(settle());
   EXPECT_TRUE(swedbank_->orders().empty());
   EXPECT_TRUE(link_->inbox(kPhone).empty());
   EXPECT_TRUE(state_is(id, "cancelled"));
@@ -266,7 +266,7 @@ TEST_F(PaymentFlowTest, QuietHoursHoldTheSmsUntilMorning) {
   start_service();
   const auto id = checkout("V-QUIET-1");
   ASSERT_TRUE(eventually([&] { return swedbank_->orders().size() == 1; }));
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(settle());  // the SMS waits for the morning: nothing is due
   EXPECT_TRUE(state_is(id, "pending"));
   EXPECT_TRUE(link_->inbox(kPhone).empty());
 
