@@ -195,15 +195,6 @@ domain::SessionState state_of(const PgResult& r, int row, int col) {
   return domain::parse_session_state(r.text(row, col)).value_or(domain::SessionState::pending);
 }
 
-asio::awaitable<Result<void>> commit(PgTransaction& tx) {
-  co_return co_await tx.commit();
-}
-
-// Ends a transaction that changed nothing (keeps the connection for the pool).
-asio::awaitable<Result<void>> end(PgTransaction& tx) {
-  co_return co_await tx.rollback();
-}
-
 std::string_view outcome_text(DeliveryOutcome outcome) {
   switch (outcome) {
     case DeliveryOutcome::delivered:
@@ -319,7 +310,7 @@ asio::awaitable<Result<void>> PaymentStore::save_order(
   if (!tx) co_return std::move(tx).error();
   auto state = co_await LifecycleStore::lock(*tx, session_id);
   if (!state) co_return std::move(state).error();
-  if (!*state) co_return co_await end(*tx);
+  if (!*state) co_return co_await tx->rollback();
   auto inserted = co_await tx->execute(
       kInsertOrder,
       insert_order_params(session_id, account, order_id, payment_url_enc, status, now));
@@ -330,7 +321,7 @@ asio::awaitable<Result<void>> PaymentStore::save_order(
         co_await lifecycle_.apply(*tx, session_id, domain::SessionEvent::order_created, now);
     if (!applied) co_return std::move(applied).error();
   }
-  co_return co_await commit(*tx);
+  co_return co_await tx->commit();
 }
 
 asio::awaitable<Result<std::optional<SmsContext>>> PaymentStore::sms_context(
@@ -382,7 +373,7 @@ asio::awaitable<Result<void>> PaymentStore::sms_accepted(std::int64_t sms_id,
         co_await lifecycle_.apply(*tx, session_id, domain::SessionEvent::link_sent, now, facts);
     if (!applied) co_return std::move(applied).error();
   }
-  co_return co_await commit(*tx);
+  co_return co_await tx->commit();
 }
 
 asio::awaitable<Result<void>> PaymentStore::link_failed(std::string_view session_id,
@@ -424,7 +415,7 @@ asio::awaitable<Result<void>> PaymentStore::sms_not_sent(std::int64_t sms_id,
         co_await lifecycle_.apply(*tx, session_id, domain::SessionEvent::link_refused, now, facts);
     if (!applied) co_return std::move(applied).error();
   }
-  co_return co_await commit(*tx);
+  co_return co_await tx->commit();
 }
 
 asio::awaitable<Result<bool>> PaymentStore::delivery_report(std::string_view message_id,
@@ -464,7 +455,7 @@ asio::awaitable<Result<bool>> PaymentStore::delivery_report(std::string_view mes
     auto applied = co_await lifecycle_.apply(*tx, session_id, event, now, facts);
     if (!applied) co_return std::move(applied).error();
   }
-  auto committed = co_await commit(*tx);
+  auto committed = co_await tx->commit();
   if (!committed) co_return std::move(committed).error();
   co_return true;
 }
@@ -495,7 +486,7 @@ asio::awaitable<Result<OrderStatusResult>> PaymentStore::record_order_status(
   auto state = co_await LifecycleStore::lock(*tx, session_id);
   if (!state) co_return std::move(state).error();
   if (!*state) {
-    auto ended = co_await end(*tx);
+    auto ended = co_await tx->rollback();
     if (!ended) co_return std::move(ended).error();
     co_return OrderStatusResult{};
   }
@@ -523,7 +514,7 @@ asio::awaitable<Result<OrderStatusResult>> PaymentStore::record_order_status(
       result.became_paid = true;
     }
   }
-  auto committed = co_await commit(*tx);
+  auto committed = co_await tx->commit();
   if (!committed) co_return std::move(committed).error();
   co_return result;
 }
@@ -553,7 +544,7 @@ asio::awaitable<Result<std::int64_t>> PaymentStore::enqueue_due_checks(int limit
   auto due = co_await tx->execute(kDueChecks, p);
   if (!due) co_return std::move(due).error();
   if (due->empty()) {
-    auto ended = co_await end(*tx);
+    auto ended = co_await tx->rollback();
     if (!ended) co_return std::move(ended).error();
     co_return std::int64_t{0};
   }
@@ -573,7 +564,7 @@ asio::awaitable<Result<std::int64_t>> PaymentStore::enqueue_due_checks(int limit
       .add(domain::to_string(domain::WorkKind::sync_payment));
   auto queued = co_await tx->execute(kScheduleChecks, schedule);
   if (!queued) co_return std::move(queued).error();
-  auto committed = co_await commit(*tx);
+  auto committed = co_await tx->commit();
   if (!committed) co_return std::move(committed).error();
   co_return static_cast<std::int64_t>(ids.size());
 }

@@ -90,6 +90,19 @@ class LifecycleRace : public ::testing::Test {
     return id;
   }
 
+  // A third connection that holds the session row until it commits: both transactions under test
+  // queue behind it in the order they are started.
+  store::PgSyncConnection hold_row(const std::string& id) {
+    auto blocker = db();
+    store::PgParams p;
+    p.add(id);
+    if (!blocker.exec("BEGIN") ||
+        !blocker.exec("SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE", p)) {
+      throw std::runtime_error("could not lock the session row");
+    }
+    return blocker;
+  }
+
   // Waits (bounded) until `n` backends wait for a row lock.
   void await_waiting(int n) {
     for (int i = 0; i < 500; ++i) {
@@ -136,11 +149,7 @@ class LifecycleRace : public ::testing::Test {
 
 TEST_F(LifecycleRace, APaymentRecordedWhileTheInvoiceIsCreatedVoidsIt) {
   const auto id = invoicing_session();
-  auto blocker = db();
-  ASSERT_TRUE(blocker.exec("BEGIN"));
-  store::PgParams p;
-  p.add(id);
-  ASSERT_TRUE(blocker.exec("SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE", p));
+  auto blocker = hold_row(id);
 
   const auto now =
       std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
@@ -175,11 +184,7 @@ TEST_F(LifecycleRace, APaymentRecordedWhileTheInvoiceIsCreatedVoidsIt) {
 
 TEST_F(LifecycleRace, APaymentRecordedFirstLeavesNothingToInvoice) {
   const auto id = invoicing_session();
-  auto blocker = db();
-  ASSERT_TRUE(blocker.exec("BEGIN"));
-  store::PgParams p;
-  p.add(id);
-  ASSERT_TRUE(blocker.exec("SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE", p));
+  auto blocker = hold_row(id);
 
   const auto now =
       std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
