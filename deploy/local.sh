@@ -10,8 +10,11 @@ readonly CONFIG=deploy/config/local.json
 readonly PACKAGES=(
   build-essential cmake ninja-build pkg-config libboost1.81-dev libcurl4-openssl-dev libpq-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev libssl-dev libhpdf-dev postgresql
-  postgresql-contrib wrk poppler-utils clang-format clang-tidy openssl curl
+  postgresql-contrib wrk poppler-utils clang-format clang-tidy openssl curl libsodium-dev
+  prometheus python3-yaml systemd chromium oathtool libexpat1-dev
 )
+# The fuzz command's compiler, libFuzzer and sanitizer runtimes (Debian 12's clang 14).
+readonly FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 
 log() { printf 'local.sh: %s\n' "$*" >&2 || true; }
 die() {
@@ -32,10 +35,16 @@ Usage: deploy/local.sh COMMAND [OPTIONS]
                      $MOCK_LINKMOBILITY_LISTEN), migrate, create a development API token and
                      serve on http://127.0.0.1:8080 (or $VISITPAY_LISTEN) in the foreground, with
                      quiet hours off unless VISITPAY_QUIET_HOURS is set; Ctrl-C stops everything
-  test [--sanitize]  build, then run every test with ctest (exit code = ctest's)
+  test [--sanitize]  build, then run every test with ctest (exit code = ctest's); the normal
+                     build includes the browser tests of the console (ctest -L browser)
   cli COMMAND...     a visitpay admin command (privacy check, keys status|rotate, clients ...)
                      against the local run's private database and development secrets
   lint               clang-format check and clang-tidy over src adapters mocks (tests: format)
+  fuzz [--seconds N] [TARGET...]
+                     build the libFuzzer targets of tests/fuzz in build-fuzz/ (clang-14, address +
+                     undefined sanitizers) and run each (default: all) for N seconds (default
+                     20) from its seed corpus; fails on any crash. New corpus entries go
+                     to build-fuzz/fuzz-corpus/TARGET, crash inputs to build-fuzz/fuzz-artifacts/
   bench              check-out ingest benchmark (tests/bench/ingest_bench.sh)
   help               this text
 EOF
@@ -43,14 +52,22 @@ EOF
 
 # --- install --------------------------------------------------------------------------------------
 
-cmd_install() {
+cmd_install() { # cmd_install [EXTRA_PACKAGE...]
   local -a missing=()
   local pkg
-  for pkg in "${PACKAGES[@]}"; do
+  for pkg in "${PACKAGES[@]}" "$@"; do
     if [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)" != "install ok installed" ]]; then
       missing+=("$pkg")
     fi
   done
+  # The console is built with npm (src/web); any node >= 18 will do, Debian's or another.
+  if ! command -v npm >/dev/null; then
+    missing+=(nodejs npm)
+  fi
+  # kustomize for the deploy checks: Debian's kubectl (kubernetes-client) unless one is on PATH.
+  if ! command -v kubectl >/dev/null && ! command -v kustomize >/dev/null; then
+    missing+=(kubernetes-client)
+  fi
   if ((${#missing[@]} == 0)); then
     log "all required packages are installed"
     return 0
@@ -235,7 +252,8 @@ cmd_run() {
     --callback-time-scale 0.01 &
   SWEDBANKPAY_PID=$!
   "$mock_linkmobility" --listen "$lm_listen" --username visitpay \
-    --password "$MOCK_LINKMOBILITY_PASSWORD" \
+    --password "$MOCK_LINKMOBILITY_PASSWORD" --strict \
+    --platform-id SMSC --platform-partner-id visitpay-local \
     --dlr-url "$base/v1/webhooks/sms/linkmobility" &
   LINKMOBILITY_PID=$!
   wait_for_http "$SWEDBANKPAY_PID" mock-swedbankpay "$sp_url/"
@@ -245,6 +263,21 @@ cmd_run() {
   local token
   token=$("$bin" --config "$config" clients add local-dev --scopes checkout:write,sessions:read,ops,invoices:review,privacy --replace)
   [[ -n "$token" ]] || die "clients add printed no token"
+  # Console users, one per role, with fresh passwords each run (dpo and admin also need a TOTP
+  # code: oathtool --totp -b SECRET prints the current one).
+  local logins="" role name out password secret
+  for role in finance dpo ops admin; do
+    name=dev-$role
+    password=$(openssl rand -hex 8)
+    out=$(printf '%s\n' "$password" |
+      "$bin" --config "$config" users add "$name" --roles "$role" --password-stdin --replace 2>/dev/null) ||
+      die "users add $name failed"
+    secret=$(sed -n 's/^totp-secret //p' <<<"$out")
+    logins+=$(printf '\n    %-12s password %s' "$name" "$password")
+    if [[ -n "$secret" ]]; then
+      logins+="   TOTP: oathtool --totp -b $secret"
+    fi
+  done
   # A new visit each run: the private database keeps the sessions of earlier runs.
   local visit_id
   visit_id=V-$(date -u +%Y%m%d-%H%M%S)
@@ -259,6 +292,8 @@ cmd_run() {
 
   Mock Swedbank Pay on $sp_url (its orders), mock LINK Mobility on $lm_url (SMS inbox: $lm_url/inbox);
   $quiet_note.
+
+  Console (in Norwegian): open $base/console/ and log in as one of these (role = name):$logins
 
   API token (client local-dev, scopes checkout:write,sessions:read,ops,invoices:review,privacy):
     TOKEN='$token'
@@ -383,6 +418,14 @@ cmd_lint() {
   mapfile -t fmt_files < <(lint_files cpp src adapters mocks tests; lint_files hpp src adapters mocks tests)
   mapfile -t tidy_files < <(lint_files cpp src adapters mocks)
 
+  log "typescript: tsc --noEmit over src/web"
+  if [[ -x src/web/node_modules/.bin/tsc ]]; then
+    (cd src/web && node_modules/.bin/tsc -p .) || rc=1
+  else
+    log "src/web/node_modules is missing: build first (npm ci runs there)"
+    rc=1
+  fi
+
   log "clang-format: ${#fmt_files[@]} files"
   if ((${#fmt_files[@]})); then
     clang-format --dry-run -Werror "${fmt_files[@]}" || rc=1
@@ -423,6 +466,71 @@ cmd_lint() {
   return "$rc"
 }
 
+# --- fuzz -----------------------------------------------------------------------------------------
+
+# Every tests/fuzz/<name>_fuzz.cpp is a target (tests/fuzz/CMakeLists.txt builds each).
+fuzz_targets() {
+  local f
+  for f in "$ROOT"/tests/fuzz/*_fuzz.cpp; do
+    f=${f##*/}
+    printf '%s\n' "${f%.cpp}"
+  done
+}
+
+cmd_fuzz() {
+  local seconds=20
+  local -a targets=()
+  while (($#)); do
+    case "$1" in
+      --seconds)
+        (($# >= 2)) || die "--seconds needs a number"
+        [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "--seconds needs a positive whole number, not $2"
+        seconds=$2
+        shift
+        ;;
+      -*) die "unknown option: $1" ;;
+      *) targets+=("$1") ;;
+    esac
+    shift
+  done
+  local -a known
+  mapfile -t known < <(fuzz_targets)
+  ((${#targets[@]})) || targets=("${known[@]}")
+  local t
+  for t in "${targets[@]}"; do
+    [[ " ${known[*]} " == *" $t "* ]] || die "no fuzz target $t (known: ${known[*]})"
+  done
+
+  cmd_install "${FUZZ_PACKAGES[@]}"
+  cd "$ROOT"
+  cmake -S . -B build-fuzz -G Ninja -DVISITPAY_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++-14 \
+    -DCMAKE_BUILD_TYPE=Debug
+  cmake --build build-fuzz --target "${targets[@]}"
+
+  # Found inputs stay out of git: corpus growth and crash reproducers live in build-fuzz/.
+  local corpus_root=build-fuzz/fuzz-corpus artifacts=build-fuzz/fuzz-artifacts
+  local rc=0 status
+  for t in "${targets[@]}"; do
+    mkdir -p "$corpus_root/$t" "$artifacts/$t"
+    local -a dict=()
+    [[ -f tests/fuzz/dict/$t.dict ]] && dict=("-dict=tests/fuzz/dict/$t.dict")
+    log "fuzzing $t for ${seconds}s"
+    status=0
+    # -timeout: one input taking longer is a hang, reported like a crash.
+    "build-fuzz/tests/fuzz/$t" -max_total_time="$seconds" -timeout=30 -print_final_stats=1 \
+      "${dict[@]}" -artifact_prefix="$artifacts/$t/" "$corpus_root/$t" "tests/fuzz/corpus/$t" \
+      >"$artifacts/$t.log" 2>&1 || status=$?
+    if ((status)); then
+      rc=1
+      grep -E '^(==[0-9]+==ERROR|SUMMARY|.*invariant failed|artifact_prefix)' "$artifacts/$t.log" >&2 || true
+      log "$t FAILED (exit $status); log: $artifacts/$t.log, input: $artifacts/$t/"
+    else
+      log "$t: $(grep -E '^stat::number_of_executed_units' "$artifacts/$t.log" | awk '{print $2}') inputs, no crash"
+    fi
+  done
+  return "$rc"
+}
+
 # --- main -----------------------------------------------------------------------------------------
 
 main() {
@@ -440,6 +548,7 @@ main() {
     test) cmd_test "$@" ;;
     cli) cmd_cli "$@" ;;
     lint) cmd_lint "$@" ;;
+    fuzz) cmd_fuzz "$@" ;;
     bench) exec bash "$ROOT/tests/bench/ingest_bench.sh" "$@" ;;
     help | -h | --help) usage ;;
     *)

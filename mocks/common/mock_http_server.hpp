@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/html.hpp"
+
 namespace visitpay::mocks {
 
 // What a mock sees of a request. Header names are lower-case.
@@ -81,6 +83,6 @@ PostResult http_post(const std::string& url, const std::string& body,
                      const std::vector<std::pair<std::string, std::string>>& headers = {});
 
 std::string url_decode(const std::string& text);
-std::string html_escape(const std::string& text);
+using common::html_escape;  // the service's own (src/common/html.hpp)
 
 }  // namespace visitpay::mocks

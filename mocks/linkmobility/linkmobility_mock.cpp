@@ -1,6 +1,7 @@
-// Mock LINK Mobility SMS gateway. Wire facts: providers.md §3.1 (API), §3.3 (encoding), §3.4 (what
-// the mock must do), §5 (faults). Choices where the real behaviour is not documented are marked
-// "Undocumented:" and listed in mocks/linkmobility/README.md.
+// Mock LINK Mobility SMS gateway. Wire facts: providers.md §8 (LINK's PDF v1.18, which wins),
+// §3.1 (API), §3.3 (encoding), §3.4 (what the mock must do), §5 (faults). Choices where the real
+// behaviour is not documented are marked "Undocumented:" and listed in
+// mocks/linkmobility/README.md.
 #include "mocks/linkmobility/linkmobility_mock.hpp"
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <cctype>
 #include <condition_variable>
+#include <cstdlib>
 #include <ctime>
 #include <deque>
 #include <map>
@@ -50,7 +52,18 @@ constexpr std::array<std::string_view, 7> kSendFaults = {
     "http_500", "http_503", "timeout", "lose_response", "throttle", "rate_limit", "invalid_json"};
 constexpr std::array<std::string_view, 4> kReportFaults = {"dlr_unknown_id", "duplicate_dlr",
                                                            "out_of_order_dlr", "no_dlr"};
-constexpr std::array<std::string_view, 4> kDataCodingSchemes = {"TEXT", "GSM", "UC2", "BINARY"};
+// "UCS2" is the PDF's spelling (p. 9); "UC2" is the deveel model's, refused in strict mode.
+constexpr std::array<std::string_view, 5> kDataCodingSchemes = {"TEXT", "GSM", "UCS2", "UC2",
+                                                                "BINARY"};
+constexpr std::array<std::string_view, 4> kTypesOfNumber = {"ALPHANUMERIC", "SHORTNUMBER", "MSISDN",
+                                                            "SHORTCODE"};
+
+// LINK's error codes (PDF pp. 6, 9-10).
+constexpr int kInvalidAuthentication = 106100;
+constexpr int kInvalidPlatformId = 106200;
+constexpr int kInvalidPlatformPartnerId = 106201;
+constexpr int kNoGates = 106300;
+constexpr int kGateUnavailable = 106301;
 
 template <std::size_t N>
 bool one_of(const std::array<std::string_view, N>& names, std::string_view name) {
@@ -170,11 +183,51 @@ MockResponse json_response(int status, const Json& body) {
   return response;
 }
 
-// Undocumented: LINK's error schema is not public (providers.md §0); this one is the mock's own.
+// LINK's ErrorResponse: {status, description, translatedDescription} (providers.md §8.2; the
+// field names are deveel's, UNVERIFIED). `status` holds LINK's code where the PDF has one, else
+// the HTTP status (undocumented). "errors", naming each bad field, is the mock's own addition.
+MockResponse link_error(int status, int code, const std::string& description,
+                        Json errors = Json::array()) {
+  Json body = {
+      {"status", code}, {"description", description}, {"translatedDescription", description}};
+  if (!errors.empty()) body["errors"] = std::move(errors);
+  return json_response(status, body);
+}
+
 MockResponse error_response(int status, const std::string& description,
                             Json errors = Json::array()) {
-  return json_response(status,
-                       {{"status", status}, {"description", description}, {"errors", errors}});
+  return link_error(status, status, description, std::move(errors));
+}
+
+// The sender id rules of the PDF (pp. 4, 9) for the message's sourceTON.
+std::optional<std::string> source_problem(const std::string& source, const std::string& ton) {
+  const auto digits = [](std::string_view text) {
+    return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+      return std::isdigit(static_cast<unsigned char>(c)) != 0;
+    });
+  };
+  if (ton == "MSISDN") {
+    if (source.size() < 2 || source[0] != '+' || !digits(std::string_view(source).substr(1))) {
+      return "an MSISDN source starts with + and has digits only";
+    }
+    return std::nullopt;
+  }
+  if (ton == "SHORTNUMBER") {
+    if (!digits(source) || source.size() > 14) return "a SHORTNUMBER source has 1 to 14 digits";
+    return std::nullopt;
+  }
+  const bool safe = std::all_of(source.begin(), source.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0;
+  });
+  if (source.size() < 2 || source.size() > 11 || !safe ||
+      std::isdigit(static_cast<unsigned char>(source[0])) != 0) {
+    return "an ALPHANUMERIC source is 2 to 11 of a-z, A-Z, 0-9, beginning with a letter";
+  }
+  return std::nullopt;
+}
+
+bool is_true_string(const Json& value) {
+  return value.is_string() && lower_ascii(value.get<std::string>()) == "true";
 }
 
 // HTML-escapes `text` and turns every http(s) URL in it into a link.
@@ -283,8 +336,12 @@ struct LinkMobilityMock::Impl {
     std::string report_fault;  // one of kReportFaults, or empty
     std::string report_id;     // the id the reports carry: message_id unless dlr_unknown_id
     Json custom_parameters = Json::object();
-    int final_code = kDelivered;
-    std::string last_report;  // body of the latest report built
+    std::vector<int> final_codes;  // per part
+    std::string last_report;       // body of the latest report built
+  };
+  struct Report {
+    int part = 0;
+    int code = 0;
   };
 
   struct ReportJob {
@@ -302,7 +359,16 @@ struct LinkMobilityMock::Impl {
   };
 
   explicit Impl(LinkMobilityMockOptions opts)
-      : options(std::move(opts)), dlr_url(options.dlr_url), rng(std::random_device{}()) {
+      : options(std::move(opts)),
+        username(options.username),
+        password(options.password),
+        rng(std::random_device{}()) {
+    gates = options.gates;
+    if (!options.dlr_url.empty()) gates[LinkMobilityMock::kDefaultGate] = options.dlr_url;
+    if (const char* strict = std::getenv("MOCK_LINKMOBILITY_STRICT");
+        strict != nullptr && std::string_view(strict) == "1") {
+      options.strict = true;
+    }
     worker = std::thread([this] { run_reports(); });
     try {
       server = std::make_unique<MockHttpServer>(
@@ -345,12 +411,37 @@ struct LinkMobilityMock::Impl {
     return base64_encode(bytes);
   }
 
-  std::vector<int> report_plan(const Stored& stored) const {
-    if (stored.report_fault == "out_of_order_dlr") return {stored.final_code, kSentToOperator};
-    if (stored.report_fault == "duplicate_dlr") {
-      return {kSentToOperator, stored.final_code, stored.final_code};
+  // Every part is reported on: 1000 for each, then each part's final code (out_of_order_dlr:
+  // the finals first, last part first, then the 1000s; duplicate_dlr: the last final again).
+  static std::vector<Report> report_plan(const Stored& stored) {
+    const int parts = static_cast<int>(stored.final_codes.size());
+    std::vector<Report> sent, finals;
+    for (int p = 0; p < parts; ++p) {
+      sent.push_back({p, kSentToOperator});
+      finals.push_back({p, stored.final_codes[static_cast<std::size_t>(p)]});
     }
-    return {kSentToOperator, stored.final_code};
+    std::vector<Report> plan;
+    if (stored.report_fault == "out_of_order_dlr") {
+      plan.assign(finals.rbegin(), finals.rend());
+      plan.insert(plan.end(), sent.begin(), sent.end());
+      return plan;
+    }
+    plan = sent;
+    plan.insert(plan.end(), finals.begin(), finals.end());
+    if (stored.report_fault == "duplicate_dlr") plan.push_back(finals.back());
+    return plan;
+  }
+
+  // The message as a whole: final once every part is (its first failure, else delivered).
+  static int message_code(const std::vector<int>& part_codes) {
+    int code = kDelivered;
+    bool sent = false;
+    for (int c : part_codes) {
+      if (progress(c) < 2) return sent || c == kSentToOperator ? kSentToOperator : kQueued;
+      sent = true;
+      if (c != kDelivered && code == kDelivered) code = c;
+    }
+    return code;
   }
 
   void schedule(ReportJob job, SteadyClock::time_point due) {
@@ -365,17 +456,31 @@ struct LinkMobilityMock::Impl {
     return it == index.end() ? nullptr : &messages[it->second];
   }
 
-  Json report_body(const Stored& stored, int code) const {
-    return {{"refId", stored.message.ref_id},
-            {"id", stored.report_id},
+  // PDF pp. 22-27: a multi-part message's reports carry "<id>$<part>"; refId is null when none
+  // was sent; the send time is "sentTimestamp".
+  static Json report_body(const Stored& stored, int part, int code) {
+    std::string id = stored.report_id;
+    if (stored.final_codes.size() > 1) id += "$" + std::to_string(part);
+    return {{"refId", stored.message.ref_id.empty() ? Json() : Json(stored.message.ref_id)},
+            {"id", id},
             {"operator", "mock"},
-            {"sendTimestamp", stored.message.received_at},
+            {"sentTimestamp", stored.message.received_at},
             {"timestamp", now_rfc3339()},
             {"resultCode", code},
             {"operatorResultCode", "0"},
             {"segments", stored.message.sms_count},
             {"gateCustomParameters", Json::object()},
             {"customParameters", stored.custom_parameters}};
+  }
+
+  // The first of the message's gates that is configured now ("" = none: no report).
+  std::string gate_url(const Stored& stored) const {
+    for (const auto& id : stored.message.gates) {
+      if (const auto it = gates.find(id); it != gates.end() && !it->second.empty()) {
+        return it->second;
+      }
+    }
+    return {};
   }
 
   // ---- delivery reports: one background thread, never a request handler ----
@@ -397,16 +502,18 @@ struct LinkMobilityMock::Impl {
       if (stored == nullptr) continue;  // reset since
       const auto plan = report_plan(*stored);
       if (job.attempt == 0) {
-        const int code = plan[job.step];
-        if (progress(code) >= progress(stored->message.last_result_code)) {
-          stored->message.last_result_code = code;
-        }
+        const Report report = plan[job.step];
+        auto& codes = stored->message.part_codes;
+        auto& part_code = codes[static_cast<std::size_t>(report.part)];
+        if (progress(report.code) >= progress(part_code)) part_code = report.code;
+        stored->message.last_result_code = message_code(codes);
         // duplicate_dlr: the last report is a byte-identical resend of the final one.
         const bool resend = stored->report_fault == "duplicate_dlr" && job.step + 1 == plan.size();
-        job.body = resend ? stored->last_report : dump(report_body(*stored, code));
+        job.body =
+            resend ? stored->last_report : dump(report_body(*stored, report.part, report.code));
         stored->last_report = job.body;
       }
-      const std::string url = dlr_url;
+      const std::string url = gate_url(*stored);
       if (stored->use_report && stored->report_fault != "no_dlr" && !url.empty()) {
         lock.unlock();
         const int status = post_report(url, job.body, kReportPostTimeout, halting);
@@ -471,6 +578,14 @@ struct LinkMobilityMock::Impl {
       if (auto refused = only("POST")) return *refused;
       return control_dlr_url(request);
     }
+    if (path == "/_mock/gates") {
+      if (auto refused = only("POST")) return *refused;
+      return control_gate(request);
+    }
+    if (path == "/_mock/credentials") {
+      if (auto refused = only("POST")) return *refused;
+      return control_credentials(request);
+    }
     if (path == "/_mock/reset") {
       if (auto refused = only("POST")) return *refused;
       reset();
@@ -495,7 +610,8 @@ struct LinkMobilityMock::Impl {
     const std::string header = trim(request.header("authorization"));
     if (header.size() < 6 || lower_ascii(header.substr(0, 6)) != "basic ") return false;
     const auto decoded = base64_decode(trim(header.substr(6)));
-    return decoded && *decoded == options.username + ":" + options.password;
+    std::lock_guard lock(mutex);
+    return decoded && *decoded == username + ":" + password;
   }
 
   // Checks the optional fields the mock reads or whose type is plain; unknown fields are ignored.
@@ -517,22 +633,39 @@ struct LinkMobilityMock::Impl {
     }
     if (item.contains("dcs") &&
         (!item["dcs"].is_string() || !one_of(kDataCodingSchemes, item["dcs"].get<std::string>()))) {
-      add("dcs", "must be one of TEXT, GSM, UC2, BINARY");
+      add("dcs", "must be one of TEXT, GSM, UCS2, BINARY");
+    }
+    for (const char* name : {"sourceTON", "destinationTON"}) {
+      if (item.contains(name) &&
+          (!item[name].is_string() || !one_of(kTypesOfNumber, item[name].get<std::string>()))) {
+        add(name, "must be one of ALPHANUMERIC, SHORTNUMBER, MSISDN");
+      }
+    }
+  }
+
+  // What strict mode refuses besides: the PDF's rules the lenient mock lets pass.
+  static void validate_strict(const Json& item, const Json& top, const std::string& prefix,
+                              Json& errors) {
+    auto add = [&](const std::string& name, const std::string& description) {
+      errors.push_back({{"field", prefix + name}, {"description", description}});
+    };
+    const Json* dcs = field(item, top, "dcs");
+    if (dcs != nullptr && *dcs == "UC2") add("dcs", "is UCS2 in LINK's API (p. 9), not UC2");
+    const std::string ton = item.value("sourceTON", "ALPHANUMERIC");
+    if (ton == "SHORTCODE") add("sourceTON", "is SHORTNUMBER in LINK's API (p. 9)");
+    if (item.contains("source") && item["source"].is_string()) {
+      if (auto problem = source_problem(item["source"].get<std::string>(), ton)) {
+        add("source", *problem);
+      }
     }
   }
 
   // Validates one message object; `prefix` names it inside a batch.
-  static void validate_message(const Json& item, const std::string& prefix, bool require_platform,
-                               Json& errors) {
+  static void validate_message(const Json& item, const std::string& prefix, Json& errors) {
     auto add = [&](const std::string& name, const std::string& description) {
       errors.push_back({{"field", prefix + name}, {"description", description}});
     };
-    std::vector<std::string> required = {"source", "destination"};
-    if (require_platform) {
-      required.emplace_back("platformId");
-      required.emplace_back("platformPartnerId");
-    }
-    for (const auto& name : required) {
+    for (const char* name : {"source", "destination"}) {
       if (!item.contains(name) || item[name].is_null()) {
         add(name, "is required");
       } else if (!item[name].is_string() || item[name].get<std::string>().empty()) {
@@ -548,6 +681,47 @@ struct LinkMobilityMock::Impl {
       add("destination", "must be an MSISDN: + and country code, 8 to 15 digits");
     }
     validate_optional(item, prefix, errors);
+  }
+
+  // platformId and platformPartnerId (required, and the account's when the mock knows them):
+  // LINK's own codes 106200 / 106201. Undocumented: the HTTP status (400 here).
+  std::optional<MockResponse> check_platform(const Json& body) const {
+    auto bad = [&](const char* name, const std::string& expected) {
+      const auto it = body.find(name);
+      return it == body.end() || !it->is_string() || it->get<std::string>().empty() ||
+             (!expected.empty() && it->get<std::string>() != expected);
+    };
+    if (bad("platformId", options.platform_id)) {
+      return link_error(400, kInvalidPlatformId, "Invalid or missing platformId",
+                        Json::array({{{"field", "platformId"}, {"description", "is required"}}}));
+    }
+    if (bad("platformPartnerId", options.platform_partner_id)) {
+      return link_error(
+          400, kInvalidPlatformPartnerId, "Invalid or missing platformPartnerId",
+          Json::array({{{"field", "platformPartnerId"}, {"description", "is required"}}}));
+    }
+    return std::nullopt;
+  }
+
+  // Reports go only to gates LINK configured: a gate named but not configured is 106301; asking
+  // for reports (the default) without naming a gate is 106300 in strict mode ("make sure to set
+  // useDeliveryReport to FALSE", p. 7), and silently no reports otherwise.
+  std::optional<MockResponse> check_gates(const Json& item, const Json& top) const {
+    std::lock_guard lock(mutex);
+    const Json* named = field(item, top, "deliveryReportGates");
+    if (named != nullptr) {
+      for (const auto& id : *named) {
+        if (!id.is_string() || gates.count(id.get<std::string>()) == 0) {
+          return link_error(400, kGateUnavailable, "Specified gate unavailable");
+        }
+      }
+    }
+    const Json* use_report = field(item, top, "useDeliveryReport");
+    const bool wants_reports = use_report == nullptr || use_report->get<bool>();
+    if (options.strict && wants_reports && (named == nullptr || named->empty())) {
+      return link_error(400, kNoGates, "No gates available");
+    }
+    return std::nullopt;
   }
 
   // A field of a batch message, falling back to the batch's top level.
@@ -567,19 +741,32 @@ struct LinkMobilityMock::Impl {
     m.text = item.value("userData", "");
     m.ref_id = item.value("refId", "");
     const Json* dcs = field(item, top, "dcs");
-    const auto encoding =
-        dcs != nullptr && *dcs == "UC2" ? detail::sms_encoding_ucs2(m.text) : sms_encoding(m.text);
+    const bool ucs2 = dcs != nullptr && (*dcs == "UCS2" || *dcs == "UC2");
+    const auto encoding = ucs2 ? detail::sms_encoding_ucs2(m.text) : sms_encoding(m.text);
     m.sms_count = encoding.segments;
     m.encoding = encoding.gsm7 ? "GSM-7" : "UCS-2";
     m.received_at = now_rfc3339();
     m.last_result_code = kQueued;
+    m.part_codes.assign(static_cast<std::size_t>(std::max(1, m.sms_count)), kQueued);
     const Json* use_report = field(item, top, "useDeliveryReport");
     stored.use_report = use_report == nullptr || use_report->get<bool>();
-    if (const Json* custom = field(item, top, "customParameters")) {
-      stored.custom_parameters = *custom;
+    if (const Json* gate_ids = field(item, top, "deliveryReportGates")) {
+      for (const auto& id : *gate_ids)
+        m.gates.push_back(id.get<std::string>());
     }
-    if (const auto it = final_results.find(m.destination); it != final_results.end()) {
-      stored.final_code = it->second;
+    // Batch-level customParameters override the message's own (p. 14).
+    const Json* custom = &item != &top && top.contains("customParameters")
+                             ? &top["customParameters"]
+                             : field(item, top, "customParameters");
+    if (custom != nullptr) stored.custom_parameters = *custom;
+    const auto results = final_results.find(m.destination);
+    for (std::size_t p = 0; p < m.part_codes.size(); ++p) {
+      int code = kDelivered;
+      if (results != final_results.end()) {
+        const auto part = results->second.parts.find(static_cast<int>(p));
+        code = part != results->second.parts.end() ? part->second : results->second.all;
+      }
+      stored.final_codes.push_back(code);
     }
     if (!report_faults.empty()) {
       stored.report_fault = report_faults.front().name;
@@ -588,10 +775,18 @@ struct LinkMobilityMock::Impl {
     // dlr_unknown_id: this message's reports carry an id that was never issued (refId unchanged).
     stored.report_id = stored.report_fault == "dlr_unknown_id" ? new_id() : m.message_id;
 
-    Json result = {{"messageId", m.message_id},
-                   {"resultCode", kQueued},
-                   {"description", "Queued"},
-                   {"smsCount", m.sms_count}};
+    Json result = {{"messageId", m.message_id}, {"resultCode", kQueued}};
+    if (&item != &top) {
+      result["refId"] = m.ref_id;  // a batch's results say which message each is (p. 18)
+      result["message"] = "Queued";
+    } else {
+      result["description"] = "Queued";
+    }
+    // smsCount only when asked for (pp. 10-11).
+    if (custom != nullptr && custom->is_object() && custom->contains("replySmsCount") &&
+        is_true_string((*custom)["replySmsCount"])) {
+      result["smsCount"] = m.sms_count;
+    }
     ReportJob first;
     first.message_id = m.message_id;
     index.emplace(m.message_id, messages.size());
@@ -606,7 +801,8 @@ struct LinkMobilityMock::Impl {
       ++send_calls;
     }
     if (!authorized(request)) {
-      auto response = error_response(401, "Unauthorized: HTTP Basic authentication required");
+      // Undocumented: which HTTP status carries 106100 (PDF p. 6 lists 401 "invalid login").
+      auto response = link_error(401, kInvalidAuthentication, "Invalid authentication");
       response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"LINK Mobility (mock)\"");
       return response;
     }
@@ -614,18 +810,13 @@ struct LinkMobilityMock::Impl {
     if (body.is_discarded() || !body.is_object()) {
       return error_response(400, "Invalid request: the body must be a JSON object");
     }
+    if (auto refused = check_platform(body)) return *refused;
     Json errors = Json::array();
     std::vector<const Json*> items;
     if (!batch) {
-      validate_message(body, "", true, errors);
+      validate_message(body, "", errors);
       items.push_back(&body);
     } else {
-      for (const char* name : {"platformId", "platformPartnerId"}) {
-        if (!body.contains(name) || !body[name].is_string() ||
-            body[name].get<std::string>().empty()) {
-          errors.push_back({{"field", name}, {"description", "is required"}});
-        }
-      }
       const auto found = body.find("sendRequestMessages");
       static const Json kNoList;
       const Json& list = found != body.end() ? *found : kNoList;  // `items` points into it
@@ -640,7 +831,7 @@ struct LinkMobilityMock::Impl {
                               {"description", "must be an object"}});
             continue;
           }
-          validate_message(list[i], prefix, false, errors);
+          validate_message(list[i], prefix, errors);
           items.push_back(&list[i]);
         }
       }
@@ -653,6 +844,17 @@ struct LinkMobilityMock::Impl {
         names += e["field"].get<std::string>();
       }
       return error_response(400, "Missing or invalid field(s): " + names, errors);
+    }
+    for (std::size_t i = 0; options.strict && i < items.size(); ++i) {
+      validate_strict(*items[i], body,
+                      batch ? "sendRequestMessages[" + std::to_string(i) + "]." : "", errors);
+    }
+    if (!errors.empty()) {
+      return error_response(
+          400, "Invalid field(s) (strict mode): " + errors[0]["field"].get<std::string>(), errors);
+    }
+    for (const Json* item : items) {
+      if (auto refused = check_gates(*item, body)) return *refused;
     }
 
     std::unique_lock lock(mutex);
@@ -703,7 +905,8 @@ struct LinkMobilityMock::Impl {
       response.drop_connection = true;
       return response;
     }
-    if (body.value("ignoreResponse", false)) {
+    // "Default is true" (p. 9): only `"ignoreResponse": false` gets the messageId back.
+    if (body.value("ignoreResponse", true)) {
       response.status = 204;
       response.content_type.clear();
       return response;
@@ -828,12 +1031,25 @@ li{background:#fff;border-radius:.75rem;box-shadow:0 1px 2px rgba(0,0,0,.08);pad
   MockResponse control_final_result(const MockRequest& request) {
     const auto body = parse_object(request);
     if (!body || !body->contains("destination") || !(*body)["destination"].is_string() ||
-        !body->contains("resultCode") || !(*body)["resultCode"].is_number_integer()) {
-      return error_response(400, "Expected {\"destination\": \"+47...\", \"resultCode\": 2104}");
+        !body->contains("resultCode") || !(*body)["resultCode"].is_number_integer() ||
+        (body->contains("part") && !(*body)["part"].is_number_integer())) {
+      return error_response(
+          400, "Expected {\"destination\": \"+47...\", \"resultCode\": 2104, \"part\": 1}");
     }
-    std::lock_guard lock(mutex);
-    final_results[(*body)["destination"].get<std::string>()] = (*body)["resultCode"].get<int>();
+    set_final_result(
+        (*body)["destination"].get<std::string>(), (*body)["resultCode"].get<int>(),
+        body->contains("part") ? std::optional<int>((*body)["part"].get<int>()) : std::nullopt);
     return json_response(200, *body);
+  }
+
+  void set_final_result(const std::string& destination, int code, std::optional<int> part) {
+    std::lock_guard lock(mutex);
+    auto& results = final_results[destination];
+    if (part) {
+      results.parts[*part] = code;
+    } else {
+      results = FinalResults{code, {}};
+    }
   }
 
   MockResponse control_dlr_url(const MockRequest& request) {
@@ -841,9 +1057,39 @@ li{background:#fff;border-radius:.75rem;box-shadow:0 1px 2px rgba(0,0,0,.08);pad
     if (!body || !body->contains("url") || !(*body)["url"].is_string()) {
       return error_response(400, "Expected {\"url\": \"http://host:port/path\"}");
     }
+    set_gate(LinkMobilityMock::kDefaultGate, (*body)["url"].get<std::string>());
+    return json_response(200, {{"url", (*body)["url"]}});
+  }
+
+  MockResponse control_gate(const MockRequest& request) {
+    const auto body = parse_object(request);
+    if (!body || !body->contains("id") || !(*body)["id"].is_string() || !body->contains("url") ||
+        !(*body)["url"].is_string()) {
+      return error_response(400, "Expected {\"id\": \"gate id\", \"url\": \"http://...\"}");
+    }
+    set_gate((*body)["id"].get<std::string>(), (*body)["url"].get<std::string>());
+    return json_response(200, *body);
+  }
+
+  MockResponse control_credentials(const MockRequest& request) {
+    const auto body = parse_object(request);
+    if (!body || !body->contains("username") || !(*body)["username"].is_string() ||
+        !body->contains("password") || !(*body)["password"].is_string()) {
+      return error_response(400, "Expected {\"username\": \"...\", \"password\": \"...\"}");
+    }
     std::lock_guard lock(mutex);
-    dlr_url = (*body)["url"].get<std::string>();
-    return json_response(200, {{"url", dlr_url}});
+    username = (*body)["username"].get<std::string>();
+    password = (*body)["password"].get<std::string>();
+    return json_response(200, {{"username", username}});
+  }
+
+  void set_gate(const std::string& id, const std::string& url) {
+    std::lock_guard lock(mutex);
+    if (url.empty()) {
+      gates.erase(id);
+    } else {
+      gates[id] = url;
+    }
   }
 
   MockResponse control_messages() const {
@@ -859,6 +1105,8 @@ li{background:#fff;border-radius:.75rem;box-shadow:0 1px 2px rgba(0,0,0,.08);pad
                      {"receivedAt", m.received_at},
                      {"status", status_name(m.last_result_code)},
                      {"resultCode", m.last_result_code},
+                     {"partCodes", m.part_codes},
+                     {"gates", m.gates},
                      {"reportsSent", m.reports_sent}});
     }
     return json_response(200, out);
@@ -871,10 +1119,14 @@ li{background:#fff;border-radius:.75rem;box-shadow:0 1px 2px rgba(0,0,0,.08);pad
       for (const auto& f : *queue)
         pending.push_back(f.name);
     }
-    return json_response(200, {{"sendCalls", send_calls},
-                               {"messages", messages.size()},
-                               {"pendingFaults", pending},
-                               {"dlrUrl", dlr_url}});
+    const auto default_gate = gates.find(LinkMobilityMock::kDefaultGate);
+    return json_response(
+        200, {{"sendCalls", send_calls},
+              {"messages", messages.size()},
+              {"pendingFaults", pending},
+              {"dlrUrl", default_gate == gates.end() ? std::string() : default_gate->second},
+              {"gates", gates},
+              {"strict", options.strict}});
   }
 
   // ---- shared with the public API ----
@@ -923,12 +1175,18 @@ li{background:#fff;border-radius:.75rem;box-shadow:0 1px 2px rgba(0,0,0,.08);pad
   std::condition_variable stop_cv;
   bool stopping = false;
   std::atomic<bool> halting{false};  // `stopping`, readable without the mutex
-  std::string dlr_url;
+  struct FinalResults {
+    int all = kDelivered;
+    std::map<int, int> parts;  // part -> code, overriding `all`
+  };
+  std::string username;  // the Basic credentials accepted now
+  std::string password;
+  std::map<std::string, std::string> gates;  // gate id -> URL, as LINK Support configured them
   std::vector<Stored> messages;
   std::unordered_map<std::string, std::size_t> index;  // message_id -> position in `messages`
   std::deque<PendingFault> send_faults;
   std::deque<PendingFault> report_faults;
-  std::map<std::string, int> final_results;  // destination -> final result code
+  std::map<std::string, FinalResults> final_results;  // by destination
   std::size_t send_calls = 0;
   std::priority_queue<ReportJob, std::vector<ReportJob>, LaterFirst> jobs;
   std::uint64_t job_sequence = 0;
@@ -950,9 +1208,14 @@ std::uint16_t LinkMobilityMock::port() const {
   return impl_->server->port();
 }
 
-void LinkMobilityMock::set_dlr_url(const std::string& url) {
+void LinkMobilityMock::set_gate(const std::string& id, const std::string& url) {
+  impl_->set_gate(id, url);
+}
+
+void LinkMobilityMock::set_credentials(const std::string& username, const std::string& password) {
   std::lock_guard lock(impl_->mutex);
-  impl_->dlr_url = url;
+  impl_->username = username;
+  impl_->password = password;
 }
 
 void LinkMobilityMock::inject(const std::string& fault, int count,
@@ -960,9 +1223,9 @@ void LinkMobilityMock::inject(const std::string& fault, int count,
   impl_->inject(fault, count, retry_after_s);
 }
 
-void LinkMobilityMock::set_final_result(const std::string& destination, int result_code) {
-  std::lock_guard lock(impl_->mutex);
-  impl_->final_results[destination] = result_code;
+void LinkMobilityMock::set_final_result(const std::string& destination, int result_code,
+                                        std::optional<int> part) {
+  impl_->set_final_result(destination, result_code, part);
 }
 
 std::vector<LinkMobilityMock::Message> LinkMobilityMock::messages() const {

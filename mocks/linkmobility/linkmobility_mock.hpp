@@ -1,23 +1,30 @@
 #pragma once
 
-// A runnable mock of the LINK Mobility "Common Platform" SMS REST API (providers.md §3.1, §3.3,
-// §3.4): POST /sms/send and /sms/sendbatch with HTTP Basic auth, smsCount computed with the
-// GSM 03.38 / UCS-2 rules, delivery reports POSTed to a gate URL from a background thread, an SMS
-// inbox (JSON and an HTML page a person can click the payment link on), and fault injection for
-// the cases of providers.md §5. Embedded in integration tests; `mock-linkmobility` runs it alone.
+// A runnable mock of the LINK Mobility "Common Platform" SMS REST API as its PDF v1.18 documents it
+// (providers.md §8, which wins over §3.1; §3.3, §3.4): POST /sms/send and /sms/sendbatch with HTTP
+// Basic auth; `ignoreResponse` true by default (204, no body); smsCount (GSM 03.38 / UCS-2 rules)
+// only when asked with customParameters.replySmsCount; delivery reports only to the gates named
+// in deliveryReportGates that are configured here (as LINK Support configures them), one report
+// per part ("<id>$<n>") from a background thread; LINK's error bodies {status, description,
+// translatedDescription} with its codes (106100 authentication, 106200/106201 platform, 106300/
+// 106301 gates); a strict mode that refuses what the real API would not accept; an SMS inbox (JSON
+// and an HTML page a person can click the payment link on), and fault injection for the cases of
+// providers.md §5. Embedded in integration tests; `mock-linkmobility` runs it alone.
 //
 // HTTP endpoints (details in linkmobility_mock.cpp and mocks/linkmobility/README.md):
 //   POST /sms/send, POST /sms/sendbatch         the LINK API (Basic auth)
 //   GET  /inbox?to=%2B47...                     JSON array of the messages to that number
 //   GET  /inbox                                 HTML page, newest first
 //   POST /_mock/faults {"fault","count","retry_after_s"}
-//   POST /_mock/final-result {"destination","resultCode"}
-//   POST /_mock/dlr-url {"url"}     POST /_mock/reset     GET /_mock/messages     GET /_mock/stats
-//   GET  /_mock/health
+//   POST /_mock/final-result {"destination","resultCode","part"?}
+//   POST /_mock/dlr-url {"url"}     POST /_mock/gates {"id","url"}
+//   POST /_mock/credentials {"username","password"}
+//   POST /_mock/reset     GET /_mock/messages     GET /_mock/stats     GET /_mock/health
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,9 +38,19 @@ struct LinkMobilityMockOptions {
   std::uint16_t port = 0;             // 0: a free port, see LinkMobilityMock::port()
   std::string username = "visitpay";  // HTTP Basic
   std::string password = "secret";
-  std::string dlr_url;  // where delivery reports are POSTed ("" = none); settable later
-  // Delay before the first report (1000), then again before each following one (the final).
+  // The account's platformId / platformPartnerId; "" accepts any non-empty value.
+  std::string platform_id;
+  std::string platform_partner_id;
+  // The URL of the gate kDefaultGate ("" = that gate is not configured); settable later.
+  std::string dlr_url;
+  std::map<std::string, std::string> gates;  // more gates: id -> URL
+
+  // Delay before the first report (1000), then again before each following one.
   std::chrono::milliseconds dlr_delay{50};
+  // Refuses what the real API requires and the lenient mock lets pass: reports asked for without
+  // a gate (106300), a sender id its TON does not allow, PDF-only enum spellings (UCS2,
+  // SHORTNUMBER). Also set by the environment variable MOCK_LINKMOBILITY_STRICT=1.
+  bool strict = false;
 };
 
 class LinkMobilityMock {
@@ -43,11 +60,18 @@ class LinkMobilityMock {
   LinkMobilityMock(const LinkMobilityMock&) = delete;
   LinkMobilityMock& operator=(const LinkMobilityMock&) = delete;
 
+  // The gate id set_dlr_url() configures; a sender names it in deliveryReportGates.
+  static constexpr const char* kDefaultGate = "mock-gate";
+
   std::string base_url() const;  // http://host:port
   std::uint16_t port() const;
 
-  // Read when a report is due, so a URL set after a send still receives its reports.
-  void set_dlr_url(const std::string& url);
+  // Configures a delivery-report gate (as LINK Support does; "" removes it). Read when a report
+  // is due, so a URL set after a send still receives its reports.
+  void set_gate(const std::string& id, const std::string& url);
+  void set_dlr_url(const std::string& url) { set_gate(kDefaultGate, url); }
+  // The Basic credentials the API accepts from now on (a password fixed, or changed under us).
+  void set_credentials(const std::string& username, const std::string& password);
 
   // Queues `count` faults. Send faults (http_500, http_503, timeout, lose_response, throttle,
   // rate_limit, invalid_json) each consume the next authenticated, valid POST /sms/send or
@@ -57,8 +81,10 @@ class LinkMobilityMock {
   void inject(const std::string& fault, int count = 1, std::optional<int> retry_after_s = {});
 
   // Final delivery result code for messages to this destination accepted from now on (default
-  // 1001 delivered; e.g. 2104 unknown subscriber, 1006 not delivered, 1002 expired).
-  void set_final_result(const std::string& destination, int result_code);
+  // 1001 delivered; e.g. 2104 unknown subscriber, 1006 not delivered, 1002 expired): for every
+  // part, or with `part` for that part only (the others keep theirs).
+  void set_final_result(const std::string& destination, int result_code,
+                        std::optional<int> part = std::nullopt);
 
   struct Message {
     std::string message_id;  // the id returned to the client (reports normally carry it)
@@ -69,10 +95,13 @@ class LinkMobilityMock {
     int sms_count = 0;
     std::string encoding;     // "GSM-7" or "UCS-2"
     std::string received_at;  // RFC 3339 UTC with milliseconds
-    // 1005 queued, 1000 sent to operator, then the final code (1001 delivered or a failure). The
-    // mock's own view: it advances on schedule even when no report is (or can be) posted.
+    // 1005 queued, 1000 sent to operator (some part), then final once every part is: the first
+    // part's failure code, else 1001 delivered. The mock's own view: it advances on schedule even
+    // when no report is (or can be) posted.
     int last_result_code = 1005;
+    std::vector<int> part_codes;  // each part's latest code (1005, 1000, final)
     int reports_sent = 0;  // report POSTs the receiver answered with 2xx (duplicates included)
+    std::vector<std::string> gates;  // the configured gates its reports go to (none: no reports)
   };
   std::vector<Message> messages() const;  // every accepted message, in order of acceptance
   std::vector<Message> inbox(const std::string& destination) const;  // same, to one number

@@ -1,6 +1,7 @@
 // mock-linkmobility: the mock LINK Mobility SMS gateway as a program, for the local demo run.
 //   mock-linkmobility [--listen 127.0.0.1:8092] [--username U] [--password P] [--dlr-url URL]
-//                     [--dlr-delay-ms N]
+//                     [--gate ID=URL] [--platform-id ID] [--platform-partner-id ID]
+//                     [--dlr-delay-ms N] [--strict]
 // Prints one line "mock LINK Mobility listening on http://..." and runs until SIGINT or SIGTERM.
 #include <signal.h>
 
@@ -19,11 +20,15 @@ namespace {
 
 constexpr std::string_view kUsage =
     "usage: mock-linkmobility [--listen HOST:PORT] [--username U] [--password P] "
-    "[--dlr-url URL] [--dlr-delay-ms N]\n"
+    "[--dlr-url URL] [--gate ID=URL] [--platform-id ID] [--platform-partner-id ID] "
+    "[--dlr-delay-ms N] [--strict]\n"
     "  --listen        address to serve on (default 127.0.0.1:8092; port 0 = any free port)\n"
     "  --username, --password  HTTP Basic credentials of POST /sms/send (default visitpay/secret)\n"
-    "  --dlr-url       where delivery reports are POSTed (default none; POST /_mock/dlr-url sets "
-    "it later)\n"
+    "  --dlr-url       the URL of gate \"mock-gate\" (default none; POST /_mock/dlr-url sets it "
+    "later); reports go only to gates a message names in deliveryReportGates\n"
+    "  --gate ID=URL   configure another delivery-report gate (repeatable)\n"
+    "  --platform-id, --platform-partner-id  the only values accepted (default: any)\n"
+    "  --strict        refuse what the real API refuses (also MOCK_LINKMOBILITY_STRICT=1)\n"
     "  --dlr-delay-ms  delay before each delivery report (default 50)\n"
     "The SMS inbox is at /inbox.\n";
 
@@ -60,6 +65,10 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return 0;
     }
+    if (arg == "--strict") {
+      options.strict = true;
+      continue;
+    }
     if (i + 1 >= argc) {
       std::cerr << "mock-linkmobility: unknown option or missing value: " << arg << '\n' << kUsage;
       return 2;
@@ -74,6 +83,14 @@ int main(int argc, char** argv) {
       options.password = value;
     } else if (arg == "--dlr-url") {
       options.dlr_url = value;
+    } else if (arg == "--gate") {
+      const auto equals = value.find('=');
+      ok = equals != std::string_view::npos && equals > 0;
+      if (ok) options.gates[std::string(value.substr(0, equals))] = value.substr(equals + 1);
+    } else if (arg == "--platform-id") {
+      options.platform_id = value;
+    } else if (arg == "--platform-partner-id") {
+      options.platform_partner_id = value;
     } else if (arg == "--dlr-delay-ms") {
       int ms = 0;
       ok = parse_number(value, ms) && ms >= 0;

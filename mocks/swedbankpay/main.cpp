@@ -1,7 +1,7 @@
 // mock-swedbankpay: the mock Swedbank Pay as a process for the local run.
 //   mock-swedbankpay [--listen 127.0.0.1:8091] [--token T] [--callback-time-scale 0.01]
 //                    [--create-status 200] [--duplicate-status 409] [--status-lag-ms 300]
-//                    [--public-url http://host:port]
+//                    [--public-url http://host:port] [--strict]
 // Prints one line "mock Swedbank Pay listening on http://..." and runs until SIGINT/SIGTERM.
 #include <pthread.h>
 
@@ -19,7 +19,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: mock-swedbankpay [--listen HOST:PORT] [--token TOKEN] [--callback-time-scale X]\n"
     "                        [--create-status 200|201] [--duplicate-status 4xx]\n"
-    "                        [--status-lag-ms N] [--public-url URL]\n"
+    "                        [--status-lag-ms N] [--public-url URL] [--strict]\n"
     "defaults: --listen 127.0.0.1:8091 --token test-token --callback-time-scale 0.01\n";
 
 int to_int(const std::string& flag, const std::string& value, int min, int max) {
@@ -46,6 +46,10 @@ visitpay::mocks::SwedbankPayMockOptions parse(int argc, char** argv) {
     if (flag == "--help" || flag == "-h") {
       std::cout << kUsage;
       std::exit(0);
+    }
+    if (flag == "--strict") {
+      options.strict = true;
+      continue;
     }
     if (i + 1 >= argc) throw std::invalid_argument(flag + ": missing value");
     const std::string value = argv[++i];

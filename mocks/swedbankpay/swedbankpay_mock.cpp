@@ -48,7 +48,7 @@ struct Transaction {
 };
 
 struct Order {
-  std::string guid, id, token, created, updated;
+  std::string guid, id, token, trace_id, created, updated;
   std::string status = "Initialized";  // what GET shows
   std::string currency, description, user_agent, language;
   std::int64_t amount = 0, vat_amount = 0;
@@ -225,7 +225,11 @@ bool check_payee_reference(const Json& node, const std::string& name,
   return true;
 }
 
-std::vector<ProblemItem> validate_create(const Json* po) {
+// The request fields providers.md §1.2 lists as required are always checked. `strict` also
+// requires what a production create of this service must carry and a real account may insist on
+// (callbackUrl, termsOfServiceUrl: providers.md lists them optional, issue 12 treats them as
+// required), so a request without them fails the flow tests instead of passing a kind mock.
+std::vector<ProblemItem> validate_create(const Json* po, bool strict) {
   std::vector<ProblemItem> problems;
   if (po == nullptr || !po->is_object()) {
     problems.push_back({"PaymentOrder", required("paymentorder")});
@@ -266,10 +270,10 @@ std::vector<ProblemItem> validate_create(const Json* po) {
     }
     check_url(*urls, "completeUrl", "PaymentOrder.Urls.CompleteUrl", problems, true);
     check_url(*urls, "cancelUrl", "PaymentOrder.Urls.CancelUrl", problems, true);
-    check_url(*urls, "callbackUrl", "PaymentOrder.Urls.CallbackUrl", problems, false);
+    check_url(*urls, "callbackUrl", "PaymentOrder.Urls.CallbackUrl", problems, strict);
     check_url(*urls, "paymentUrl", "PaymentOrder.Urls.PaymentUrl", problems, false);
     check_url(*urls, "logoUrl", "PaymentOrder.Urls.LogoUrl", problems, false);
-    check_url(*urls, "termsOfServiceUrl", "PaymentOrder.Urls.TermsOfServiceUrl", problems, false);
+    check_url(*urls, "termsOfServiceUrl", "PaymentOrder.Urls.TermsOfServiceUrl", problems, strict);
   }
 
   const auto payee = po->find("payeeInfo");
@@ -371,6 +375,10 @@ struct SwedbankPayMock::Impl {
   std::string base_url() const {
     return options_.public_url.empty() ? server_->base_url() : options_.public_url;
   }
+
+  // A problem's `instance`: a trace id for the provider's support, never the resource
+  // (providers.md §9), so no client can learn an order from a refusal.
+  std::string trace() const { return sp::problem_instance(ready_ ? base_url() : "http://mock"); }
 
   // ---- Controls ---------------------------------------------------------------------------
 
@@ -730,7 +738,9 @@ struct SwedbankPayMock::Impl {
         add("POST", href(o.id + "/reversals"), "reversal", "application/json");
       }
     }
-    add("GET", href(std::string(kCheckoutPrefix) + o.token), "redirect-checkout", "text/html");
+    // The documented shape (providers.md §1.2): the token, then the `_tc_tid` trace id query.
+    add("GET", href(std::string(kCheckoutPrefix) + o.token + "?_tc_tid=" + o.trace_id),
+        "redirect-checkout", "text/html");
     add("GET", href(std::string(kCheckoutPrefix) + o.token + "/client.js"), "view-checkout",
         "application/javascript");
     if (o.status == "Initialized" && !o.payment_pending) {
@@ -861,7 +871,7 @@ struct SwedbankPayMock::Impl {
 
   MockResponse handle(const MockRequest& req) {
     if (!ready_) {  // a request that raced the constructor (server_ not yet assigned)
-      return sp::problem_response(503, "systemerror", "The mock is starting.", req.path);
+      return sp::problem_response(503, "systemerror", "The mock is starting.", trace());
     }
     try {
       if (req.path.rfind("/psp/", 0) == 0 || req.path == "/psp") return handle_psp(req);
@@ -871,7 +881,7 @@ struct SwedbankPayMock::Impl {
       return html(404, sp::render_message_page("Ikke funnet", "Siden finnes ikke."));
     } catch (const std::exception& e) {
       return sp::problem_response(500, "systemerror", std::string("Mock error: ") + e.what(),
-                                  req.path);
+                                  trace());
     }
   }
 
@@ -884,7 +894,7 @@ struct SwedbankPayMock::Impl {
       auto out = sp::problem_response(
           401, "unauthorized",
           "Authorization header missing or invalid: expected 'Bearer <token>' with a valid token.",
-          req.path);
+          trace());
       out.headers.emplace_back("WWW-Authenticate", "Bearer");
       return out;
     }
@@ -892,7 +902,7 @@ struct SwedbankPayMock::Impl {
         !sp::is_json_v31(req.header("content-type"))) {
       return sp::problem_response(
           400, "inputerror", "Input validation failed, error description in problems node!",
-          req.path,
+          trace(),
           {{"Content-Type",
             "Expected 'application/json;version=3.1', got '" + req.header("content-type") + "'."}});
     }
@@ -908,16 +918,16 @@ struct SwedbankPayMock::Impl {
     const std::string note = " (mock fault " + fault->name + ")";
     if (fault->name == "http_500") {
       return sp::problem_response(500, "systemerror", "An unexpected error occurred" + note,
-                                  req.path);
+                                  trace());
     }
     if (fault->name == "http_502") {
-      return sp::problem_response(502, "badgateway", "Bad gateway" + note, req.path);
+      return sp::problem_response(502, "badgateway", "Bad gateway" + note, trace());
     }
     if (fault->name == "http_504") {
-      return sp::problem_response(504, "gatewaytimeout", "Gateway timeout" + note, req.path);
+      return sp::problem_response(504, "gatewaytimeout", "Gateway timeout" + note, trace());
     }
     if (fault->name == "rate_limit") {
-      auto out = sp::problem_response(429, "toomanyrequests", "Too many requests" + note, req.path);
+      auto out = sp::problem_response(429, "toomanyrequests", "Too many requests" + note, trace());
       if (fault->retry_after_s) {
         out.headers.emplace_back("Retry-After", std::to_string(*fault->retry_after_s));
       }
@@ -932,7 +942,7 @@ struct SwedbankPayMock::Impl {
         dropped.drop_connection = true;
         return dropped;
       }
-      return sp::problem_response(504, "gatewaytimeout", "Gateway timeout" + note, req.path);
+      return sp::problem_response(504, "gatewaytimeout", "Gateway timeout" + note, trace());
     }
     MockResponse out = route_psp(req);
     if (fault->name == "lose_response") {
@@ -946,7 +956,7 @@ struct SwedbankPayMock::Impl {
   MockResponse route_psp(const MockRequest& req) {
     const auto parts = split_path(req.path);  // psp, paymentorders, <guid>, <sub>
     if (parts.size() < 2 || parts[1] != "paymentorders" || parts.size() > 4) {
-      return sp::problem_response(404, "notfound", "No resource at " + req.path + ".", req.path);
+      return sp::problem_response(404, "notfound", "No resource at " + req.path + ".", trace());
     }
     if (parts.size() == 2) {
       if (req.method != "POST") return method_not_allowed(req);
@@ -967,42 +977,40 @@ struct SwedbankPayMock::Impl {
     return get_sub_resource(guid, sub, req);
   }
 
-  static MockResponse method_not_allowed(const MockRequest& req) {
+  MockResponse method_not_allowed(const MockRequest& req) {
     return sp::problem_response(405, "methodnotallowed",
                                 "The method " + req.method + " is not allowed on " + req.path + ".",
-                                req.path);
+                                trace());
   }
 
-  MockResponse not_found(const std::string& guid, const MockRequest& req) {
+  MockResponse not_found(const std::string& guid) {
     return sp::problem_response(
         404, "notfound",
-        "No payment order with id " + std::string(kOrderPrefix) + guid + " was found.", req.path);
+        "No payment order with id " + std::string(kOrderPrefix) + guid + " was found.", trace());
   }
 
-  static MockResponse input_error(const MockRequest& req,
-                                  const std::vector<ProblemItem>& problems) {
+  MockResponse input_error(const std::vector<ProblemItem>& problems) {
     return sp::problem_response(400, "inputerror",
                                 "Input validation failed, error description in problems node!",
-                                req.path, problems);
+                                trace(), problems);
   }
 
-  MockResponse duplicate(const std::string& payee_reference, const std::string& owner_id,
-                         const std::string& field) {
+  MockResponse duplicate(const std::string& payee_reference, const std::string& field) {
     return sp::problem_response(
         options_.duplicate_status, "inputerror",
         "A transaction with payeeReference '" + payee_reference +
             "' already exists; payeeReference must be unique for every operation.",
-        owner_id, {{field, "The payeeReference has already been used."}});
+        trace(), {{field, "The payeeReference has already been used."}});
   }
 
   MockResponse create(const MockRequest& req) {
     const Json body = Json::parse(req.body, nullptr, false);
     if (body.is_discarded()) {
-      return input_error(req, {{"Body", "The request body is not valid JSON."}});
+      return input_error({{"Body", "The request body is not valid JSON."}});
     }
     const Json* po = payment_order_node(body);
-    auto problems = validate_create(po);
-    if (!problems.empty()) return input_error(req, problems);
+    auto problems = validate_create(po, options_.strict);
+    if (!problems.empty()) return input_error(problems);
 
     const auto& payee = po->at("payeeInfo");
     const auto payee_reference = payee.at("payeeReference").get<std::string>();
@@ -1010,12 +1018,13 @@ struct SwedbankPayMock::Impl {
     if (auto it = payee_references_.find(payee_reference); it != payee_references_.end()) {
       Order& existing = orders_.at(it->second);
       ++existing.creates_with_same_payee_reference;
-      return duplicate(payee_reference, existing.id, "PaymentOrder.PayeeInfo.PayeeReference");
+      return duplicate(payee_reference, "PaymentOrder.PayeeInfo.PayeeReference");
     }
     Order o;
     o.guid = sp::new_guid(rng_);
     o.id = std::string(kOrderPrefix) + o.guid;
     o.token = sp::new_token(rng_);
+    o.trace_id = sp::new_trace_id(rng_);
     o.created = o.updated = sp::now_iso8601();
     o.currency = po->at("currency").get<std::string>();
     o.amount = po->at("amount").get<std::int64_t>();
@@ -1064,7 +1073,7 @@ struct SwedbankPayMock::Impl {
   MockResponse get(const std::string& guid, const MockRequest& req) {
     std::lock_guard lock(mutex_);
     const auto it = orders_.find(guid);
-    if (it == orders_.end()) return not_found(guid, req);
+    if (it == orders_.end()) return not_found(guid);
     return sp::json_response(200, order_json_locked(it->second, expand_of(req), true));
   }
 
@@ -1072,7 +1081,7 @@ struct SwedbankPayMock::Impl {
                                 const MockRequest& req) {
     std::lock_guard lock(mutex_);
     const auto it = orders_.find(guid);
-    if (it == orders_.end()) return not_found(guid, req);
+    if (it == orders_.end()) return not_found(guid);
     const Order& o = it->second;
     std::string lower = sub;
     for (auto& c : lower)
@@ -1085,7 +1094,7 @@ struct SwedbankPayMock::Impl {
                                                       {"payeeinfo", "payeeInfo"}};
     const auto node = nodes.find(lower);
     if (node == nodes.end()) {
-      return sp::problem_response(404, "notfound", "No resource at " + req.path + ".", req.path);
+      return sp::problem_response(404, "notfound", "No resource at " + req.path + ".", trace());
     }
     return sp::json_response(
         200, OrderedJson{{"paymentOrder", o.id}, {node->second, full.at(node->second)}});
@@ -1094,37 +1103,37 @@ struct SwedbankPayMock::Impl {
   MockResponse patch(const std::string& guid, const MockRequest& req) {
     const Json body = Json::parse(req.body, nullptr, false);
     if (body.is_discarded()) {
-      return input_error(req, {{"Body", "The request body is not valid JSON."}});
+      return input_error({{"Body", "The request body is not valid JSON."}});
     }
     const Json* po = payment_order_node(body);
     if (po == nullptr || !po->is_object()) {
-      return input_error(req, {{"PaymentOrder", required("paymentorder")}});
+      return input_error({{"PaymentOrder", required("paymentorder")}});
     }
     std::vector<ProblemItem> problems;
     if (!check_string(*po, "operation", "PaymentOrder.Operation", problems)) {
-      return input_error(req, problems);
+      return input_error(problems);
     }
     const auto operation = po->at("operation").get<std::string>();
     if (operation == "Abort") {
       const std::string reason = string_or(*po, "abortReason");
       if (reason != "CancelledByConsumer" && reason != "CancelledByCustomer") {
-        return input_error(req, {{"PaymentOrder.AbortReason",
-                                  "The field abortReason must be CancelledByConsumer or "
-                                  "CancelledByCustomer."}});
+        return input_error({{"PaymentOrder.AbortReason",
+                             "The field abortReason must be CancelledByConsumer or "
+                             "CancelledByCustomer."}});
       }
       std::lock_guard lock(mutex_);
       const auto it = orders_.find(guid);
-      if (it == orders_.end()) return not_found(guid, req);
+      if (it == orders_.end()) return not_found(guid);
       Order& o = it->second;
       if (o.status != "Initialized" || o.payment_pending) {
         return sp::problem_response(409, "forbidden",
                                     "The payment order cannot be aborted in status " +
                                         std::string(o.payment_pending ? "Paid" : o.status) + ".",
-                                    o.id);
+                                    trace());
       }
       if (abort_refusals_ > 0) {
         --abort_refusals_;
-        return sp::problem_response(409, "forbidden", "The payer is in the Vipps app", o.id);
+        return sp::problem_response(409, "forbidden", "The payer is in the Vipps app", trace());
       }
       o.status = "Aborted";
       o.abort_reason = reason;
@@ -1144,15 +1153,15 @@ struct SwedbankPayMock::Impl {
         problems.push_back(
             {"PaymentOrder.VatAmount", "The field vatAmount must not exceed amount."});
       }
-      if (!problems.empty()) return input_error(req, problems);
+      if (!problems.empty()) return input_error(problems);
       std::lock_guard lock(mutex_);
       const auto it = orders_.find(guid);
-      if (it == orders_.end()) return not_found(guid, req);
+      if (it == orders_.end()) return not_found(guid);
       Order& o = it->second;
       if (o.status != "Initialized" || o.payment_pending) {
         return sp::problem_response(
             409, "forbidden", "The payment order cannot be updated in status " + o.status + ".",
-            o.id);
+            trace());
       }
       o.amount = po->at("amount").get<std::int64_t>();
       o.vat_amount = po->at("vatAmount").get<std::int64_t>();
@@ -1162,20 +1171,20 @@ struct SwedbankPayMock::Impl {
       o.updated = sp::now_iso8601();
       return sp::json_response(200, order_json_locked(o, {}, true));
     }
-    return input_error(req, {{"PaymentOrder.Operation",
-                              "The operation '" + operation +
-                                  "' is not supported on PATCH; use Abort or UpdateOrder."}});
+    return input_error(
+        {{"PaymentOrder.Operation", "The operation '" + operation +
+                                        "' is not supported on PATCH; use Abort or UpdateOrder."}});
   }
 
   MockResponse transaction(const std::string& guid, const std::string& sub,
                            const MockRequest& req) {
     const Json body = Json::parse(req.body, nullptr, false);
     if (body.is_discarded()) {
-      return input_error(req, {{"Body", "The request body is not valid JSON."}});
+      return input_error({{"Body", "The request body is not valid JSON."}});
     }
     const auto t = body.is_object() ? body.find("transaction") : body.end();
     if (!body.is_object() || t == body.end() || !t->is_object()) {
-      return input_error(req, {{"Transaction", required("transaction")}});
+      return input_error({{"Transaction", required("transaction")}});
     }
     const bool is_cancel = sub == "cancellations";
     std::vector<ProblemItem> problems;
@@ -1196,16 +1205,16 @@ struct SwedbankPayMock::Impl {
         }
       }
     }
-    if (!problems.empty()) return input_error(req, problems);
+    if (!problems.empty()) return input_error(problems);
     const auto payee_reference = t->at("payeeReference").get<std::string>();
     const auto description = t->at("description").get<std::string>();
 
     std::lock_guard lock(mutex_);
     const auto it = orders_.find(guid);
-    if (it == orders_.end()) return not_found(guid, req);
+    if (it == orders_.end()) return not_found(guid);
     Order& o = it->second;
     if (auto used = payee_references_.find(payee_reference); used != payee_references_.end()) {
-      return duplicate(payee_reference, orders_.at(used->second).id, "Transaction.PayeeReference");
+      return duplicate(payee_reference, "Transaction.PayeeReference");
     }
     const char* kind = sub == "captures" ? "Capture" : is_cancel ? "Cancellation" : "Reversal";
     const char* rel = sub == "captures" ? "capture" : is_cancel ? "cancel" : "reversal";
@@ -1226,13 +1235,13 @@ struct SwedbankPayMock::Impl {
                                       (o.payment_pending ? "Initialized" : o.status) +
                                       (o.transaction_type.empty() ? "" : ", ") +
                                       o.transaction_type + ").",
-                                  o.id);
+                                  trace());
     }
     const std::int64_t value = amount.value_or(remaining);
     if (value > remaining) {
-      return input_error(req, {{"Transaction.Amount", "The amount " + std::to_string(value) +
-                                                          " exceeds the remaining amount " +
-                                                          std::to_string(remaining) + "."}});
+      return input_error({{"Transaction.Amount", "The amount " + std::to_string(value) +
+                                                     " exceeds the remaining amount " +
+                                                     std::to_string(remaining) + "."}});
     }
     const Transaction& tx =
         add_transaction_locked(o, kind, value, vat_amount, payee_reference, description);

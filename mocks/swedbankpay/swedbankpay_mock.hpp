@@ -22,13 +22,18 @@ namespace visitpay::mocks {
 
 struct SwedbankPayMockOptions {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 0;                     // 0 = a free port
-  std::string token = "test-token";           // expected `Authorization: Bearer <token>`
-  int create_status = 200;                    // 200 or 201 (the docs show 200)
-  int duplicate_status = 409;                 // duplicate payeeReference (unknown in reality)
+  std::uint16_t port = 0;            // 0 = a free port
+  std::string token = "test-token";  // expected `Authorization: Bearer <token>`
+  int create_status = 200;           // 200 or 201 (the docs show 200)
+  // Duplicate payeeReference: status unknown in reality (providers.md §9); the problem's
+  // `instance` is a trace id, as for every problem, never the existing order.
+  int duplicate_status = 409;
   double callback_time_scale = 0.001;         // retries at 30,60,360,432,864,1265 s times this
   std::chrono::milliseconds status_lag{300};  // for the callback_before_status fault
   std::string public_url;  // base of operation hrefs and links; empty = base_url()
+  // Refuse creates without callbackUrl and termsOfServiceUrl too (the documented required
+  // fields are always checked); the flow tests run strict.
+  bool strict = false;
 };
 
 class SwedbankPayMock {

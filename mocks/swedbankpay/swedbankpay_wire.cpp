@@ -57,12 +57,13 @@ MockResponse problem_response(int status, std::string_view kind, const std::stri
   OrderedJson items = OrderedJson::array();
   for (const auto& p : problems)
     items.push_back({{"name", p.name}, {"description", p.description}});
-  const OrderedJson body = {{"type", "https://api.payex.com/psp/errordetail/" + std::string(kind)},
-                            {"title", title_for(kind)},
-                            {"status", status},
-                            {"detail", detail},
-                            {"instance", instance},
-                            {"problems", items}};
+  const OrderedJson body = {
+      {"type", "https://api.payex.com/psp/errordetail/paymentorders/" + std::string(kind)},
+      {"title", title_for(kind)},
+      {"status", status},
+      {"detail", detail},
+      {"instance", instance},
+      {"problems", items}};
   MockResponse out;
   out.status = status;
   out.content_type = kProblemContentType;
@@ -153,7 +154,17 @@ std::string new_guid(std::mt19937_64& rng) {
          hex.substr(16, 4) + "-" + hex.substr(20, 12);
 }
 
+std::string problem_instance(const std::string& base_url) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return base_url + "/psp/probleminstance/00-" + random_hex(rng, 32) + "-" + random_hex(rng, 16) +
+         "-01";
+}
+
 std::string new_token(std::mt19937_64& rng) {
+  return random_hex(rng, 64);
+}
+
+std::string new_trace_id(std::mt19937_64& rng) {
   return random_hex(rng, 32);
 }
 

@@ -26,11 +26,17 @@ struct ProblemItem {
   std::string description;
 };
 
-// RFC 7807 answer `{type:"https://api.payex.com/psp/errordetail/<kind>", title, status, detail,
-// instance, problems:[...]}`. `title` is derived from the kind.
+// RFC 7807 answer `{type:"https://api.payex.com/psp/errordetail/paymentorders/<kind>", title,
+// status, detail, instance, problems:[...]}` (providers.md §1.8, §9). `title` is derived from the
+// kind; `instance` should come from problem_instance().
 MockResponse problem_response(int status, std::string_view kind, const std::string& detail,
                               const std::string& instance,
                               const std::vector<ProblemItem>& problems = {});
+
+// A problem's `instance` as the real API writes it for payment orders: a trace id for its
+// support, "<base>/psp/probleminstance/00-<32 hex>-<16 hex>-01" (providers.md §9), never the
+// resource the problem is about.
+std::string problem_instance(const std::string& base_url);
 
 // A v3.1 JSON answer with the `api-supported-versions` header.
 MockResponse json_response(int status, const OrderedJson& body);
@@ -54,7 +60,13 @@ std::string now_iso8601();
 // A random RFC 4122 version-4 GUID in lower-case 8-4-4-4-12 form.
 std::string new_guid(std::mt19937_64& rng);
 
-// 32 random lower-case hex characters (payer page tokens).
+// 64 random lower-case hex characters (payer page tokens). providers.md §1.2 shows the link as
+// `https://ecom.../checkout/<token>?...` and says to treat it as opaque; it gives no token length.
+// 64 hex is what Swedbank Pay's public examples show (not checked against the live service).
 std::string new_token(std::mt19937_64& rng);
+
+// 32 random lower-case hex characters: the `_tc_tid` query the documented example links carry
+// (providers.md §1.2: `https://ecom.../payment/menu/<token>?_tc_tid=...`).
+std::string new_trace_id(std::mt19937_64& rng);
 
 }  // namespace visitpay::mocks::swedbankpay

@@ -61,6 +61,9 @@ class PrivacyService {
       std::string_view national_id, const Principal& principal);
   asio::awaitable<common::Result<std::vector<ErasureReport>>> erase(std::string_view national_id,
                                                                     const Principal& principal);
+  // `visitpay privacy check` as a value: per retention rule, the sessions holding personal data
+  // past their policy (all zero: nothing is held too long).
+  asio::awaitable<common::Result<std::vector<store::OverdueCount>>> check();
 
  private:
   asio::awaitable<common::Result<std::vector<store::SubjectSession>>> find(

@@ -1,13 +1,19 @@
 #include "cli/commands.hpp"
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "adapters/keys/file/file_key_store.hpp"
 #include "app/auth.hpp"
+#include "app/bank_import.hpp"
 #include "app/key_rotation.hpp"
 #include "app/legacy_payers.hpp"
+#include "cli/users_command.hpp"
 #include "common/time_format.hpp"
 #include "common/uuid.hpp"
 #include "config/config.hpp"
@@ -21,6 +27,8 @@
 
 namespace visitpay::cli {
 
+namespace asio = boost::asio;
+
 namespace {
 
 constexpr std::string_view kUsage = R"(usage: visitpay [--config FILE] <command>
@@ -32,7 +40,7 @@ commands:
                               create an API client; prints its token once (only its hash is kept)
   clients list                list API clients (never their tokens)
   clients revoke NAME         revoke a client's token
-  keys status                 data keys per master key; which key is active
+%USERS%  keys status                 data keys per master key; which key is active
   keys rotate                 rewrap every data key under the key ring's active (last) master key,
                               while the service runs; then the old key can be retired
   keys generate ID            print a new key-ring line "ID <64 hex>" to append to the ring file
@@ -40,11 +48,26 @@ commands:
                               exit 1 if there is any (for cron), 0 if none
   sessions check              list sessions past their state's time bound (lifecycle.bounds);
                               exit 1 if there are any (for cron and alerts), 0 if none
+  bank import FILE [--format ocr_giro|camt054]
+                              import a bank file (Nets OCR giro or camt.054): payments matched to
+                              invoices by KID; prints the outcome; exit 1 (naming the line) if
+                              the file is malformed, and then nothing of it is imported
+  bank payments [--status S]  list bank payments (S: unmatched, partial, overpaid, matched, reversed)
+  bank match PAYMENT_ID INVOICE_ID
+                              match a queued payment to an invoice (audited as cli:$USER)
+  config check                validate the configuration (file and VISITPAY_* variables) and
+                              exit: 0 if valid, 2 with every problem listed if not
   version                     print the version
 
 The config file defaults to $VISITPAY_CONFIG, else /etc/visitpay/config.json.
 DATABASE_URL and VISITPAY_* variables override it (see README.md).
 )";
+
+std::string usage() {
+  std::string text(kUsage);
+  text.replace(text.find("%USERS%"), 7, kUsersUsage);
+  return text;
+}
 
 std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;
@@ -273,6 +296,120 @@ int cmd_clients(const std::vector<std::string>& args, const config::Config& conf
   return 0;
 }
 
+// A file on disk, read in 1 MiB pieces (never whole).
+class DiskChunks final : public app::FileChunks {
+ public:
+  explicit DiskChunks(const std::string& path) : in_(path, std::ios::binary), buffer_(1 << 20) {}
+  bool is_open() const { return in_.is_open(); }
+  common::Result<std::string_view> next() override {
+    in_.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+    if (in_.bad()) return common::make_error(common::ErrorCode::internal_error, "read failed");
+    return std::string_view(buffer_.data(), static_cast<std::size_t>(in_.gcount()));
+  }
+  void rewind() override {
+    in_.clear();
+    in_.seekg(0);
+  }
+
+ private:
+  std::ifstream in_;
+  std::vector<char> buffer_;
+};
+
+std::string cli_actor() {
+  const char* user = std::getenv("USER");
+  return std::string("cli:") + (user != nullptr ? user : "unknown");
+}
+
+// Runs one use case of bank reconciliation on a private io_context and connection pool.
+template <typename T, typename Op>
+T run_bank(const config::Config& config, common::Logger& log, Op op) {
+  asio::io_context ioc;
+  store::PgPool::Options options;
+  options.connection.conninfo = config.database.url;
+  options.connection.connect_timeout = config.database.connect_timeout;
+  options.connection.statement_timeout = std::chrono::minutes(10);  // a large file's matching
+  options.max_size = 1;
+  store::PgPool pool(ioc.get_executor(), options, log);
+  common::Metrics metrics;
+  const ports::SystemClock clock;
+  app::BankReconciliation bank(pool, app::kid_rules(config), clock, log, metrics);
+  auto future = asio::co_spawn(ioc, op(bank), asio::use_future);
+  ioc.run();
+  return future.get();
+}
+
+int print_import(const common::Result<app::BankImportResult>& r) {
+  if (!r) return fail("bank import: " + r.error().detail);
+  const auto& f = r->file;
+  const auto& c = f.counts;
+  if (r->duplicate_file) {
+    std::cout << "already imported on " << common::format_rfc3339_oslo(f.imported_at) << " by "
+              << f.imported_by << " (file " << f.id << "): nothing changed\n";
+    return 0;
+  }
+  std::cout << "imported " << f.format << " file " << f.id << " (" << f.file_key
+            << "): " << f.payments << " payment(s), NOK " << f.total / 100 << "."
+            << (f.total % 100) / 10 << f.total % 10 << "\n"
+            << "  matched " << c.matched << "\n  partial " << c.partial << "\n  overpaid "
+            << c.overpaid << "\n  reversed " << c.reversed << "\n  unmatched (manual queue) "
+            << c.unmatched << "\n  duplicates skipped " << c.duplicates << "\n";
+  if (c.skipped > 0) std::cout << "  entries not booked yet (skipped) " << c.skipped << "\n";
+  return 0;
+}
+
+int cmd_bank(const std::vector<std::string>& args, const config::Config& config,
+             common::Logger& log) {
+  if (args.size() >= 2 && args[0] == "import") {
+    std::optional<bank::BankFormat> declared;
+    if (args.size() == 4 && args[2] == "--format") {
+      if (args[3] != "ocr_giro" && args[3] != "camt054")
+        return fail("bank import: --format ocr_giro|camt054", 2);
+      declared = args[3] == "ocr_giro" ? bank::BankFormat::ocr_giro : bank::BankFormat::camt054;
+    } else if (args.size() != 2) {
+      return fail("usage: bank import FILE [--format ocr_giro|camt054]", 2);
+    }
+    DiskChunks file(args[1]);
+    if (!file.is_open()) return fail("bank import: cannot open " + args[1]);
+    auto result = run_bank<common::Result<app::BankImportResult>>(
+        config, log,
+        [&](app::BankReconciliation& bank) { return bank.import(file, cli_actor(), declared); });
+    return print_import(result);
+  }
+  if (args.size() == 3 && args[0] == "match") {
+    std::int64_t id = 0;
+    try {
+      id = std::stoll(args[1]);
+    } catch (const std::exception&) {
+      return fail("bank match: PAYMENT_ID must be a number", 2);
+    }
+    auto r = run_bank<common::Result<store::BankPaymentRecord>>(
+        config, log,
+        [&](app::BankReconciliation& bank) { return bank.match(id, args[2], cli_actor()); });
+    if (!r) return fail("bank match: " + r.error().detail);
+    std::cout << "payment " << r->id << " is " << r->status << " against invoice "
+              << r->invoice_number.value_or(0) << "\n";
+    return 0;
+  }
+  if (!args.empty() && args[0] == "payments") {
+    std::string status;
+    if (args.size() == 3 && args[1] == "--status") status = args[2];
+    auto r = run_bank<common::Result<std::vector<store::BankPaymentRecord>>>(
+        config, log,
+        [&](app::BankReconciliation& bank) { return bank.store().payments(status, 0, 1000); });
+    if (!r) return fail("bank payments: " + r.error().detail);
+    for (const auto& p : *r) {
+      std::cout << p.id << "\t" << p.booking_date << "\t" << p.amount << " øre\tKID "
+                << p.kid.value_or("-") << "\t" << p.status << "\t"
+                << p.unmatched_reason.value_or("") << "\tref " << p.bank_reference.value_or("-")
+                << "\n";
+    }
+    return 0;
+  }
+  return fail("bank: expected import FILE, payments [--status S] or match PAYMENT_ID INVOICE_ID",
+              2);
+}
+
 }  // namespace
 
 int run(const std::vector<std::string>& all_args, char** environ_list) {
@@ -284,7 +421,7 @@ int run(const std::vector<std::string>& all_args, char** environ_list) {
     args.erase(args.begin(), args.begin() + 2);
   }
   if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
-    std::cout << kUsage;
+    std::cout << usage();
     return args.empty() ? 2 : 0;
   }
   if (args[0] == "version" || args[0] == "--version") {
@@ -298,13 +435,19 @@ int run(const std::vector<std::string>& all_args, char** environ_list) {
 
   const std::string command = args[0];
   const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (command == "config" && rest == std::vector<std::string>{"check"}) {
+    std::cout << "ok: " << config_path << " is a valid configuration\n";
+    return 0;  // load() above has printed every problem and returned 2 otherwise
+  }
   if (command == "serve") return cmd_serve(*config, log);
   if (command == "migrate") return cmd_migrate(*config, log);
   if (command == "clients") return cmd_clients(rest, *config);
+  if (command == "users") return cmd_users(rest, *config);
   if (command == "privacy") return cmd_privacy(rest, *config);
   if (command == "sessions") return cmd_sessions(rest, *config);
   if (command == "keys") return cmd_keys(rest, *config, log);
-  std::cerr << kUsage;
+  if (command == "bank") return cmd_bank(rest, *config, log);
+  std::cerr << usage();
   return fail("unknown command " + command, 2);
 }
 

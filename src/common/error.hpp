@@ -32,7 +32,15 @@ namespace visitpay::common {
   X(19, provider_outcome_unknown, 502,                                                     \
     "A provider did not answer; the request may have taken effect")                        \
   X(20, database_outcome_unknown, 503,                                                     \
-    "The database connection was lost after a write was sent; it may have taken effect")
+    "The database connection was lost after a write was sent; it may have taken effect")   \
+  X(21, too_many_requests, 429, "Too many failed attempts; retry later")                   \
+  X(22, not_implemented, 501, "The request uses a feature that is not implemented")        \
+  X(23, http_version_not_supported, 505, "The HTTP version is not supported")              \
+  X(24, provider_misconfigured, 502,                                                       \
+    "A provider refused our credentials or account configuration")                         \
+  X(25, login_throttled, 429, "Too many failed logins; try again later")                   \
+  X(26, second_factor_required, 401, "A one-time code is needed as well")                  \
+  X(27, csrf_refused, 403, "No CSRF token of the session, or another site's request")
 
 enum class ErrorCode : int {
 #define VISITPAY_ERROR_ENUM(num, name, status, title) name = num,
@@ -56,6 +64,9 @@ struct Error {
   std::string detail;  // must never hold personal data
   std::vector<FieldError> fields;
   std::optional<std::chrono::milliseconds> retry_after;  // a provider's Retry-After, if any
+  // The provider's own error code when it gave one ("106100"), for metrics and ops; no personal
+  // data, never shown to API clients.
+  std::string provider_code;
 };
 
 }  // namespace visitpay::common

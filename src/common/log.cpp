@@ -155,15 +155,84 @@ void BackgroundWriter::run() {
   }
 }
 
-Logger::Logger(LogLevel min_level, Sink sink) : min_level_(min_level), sink_(std::move(sink)) {
+bool LogRateLimiter::admit(std::string_view event, std::chrono::steady_clock::time_point now,
+                           std::vector<Suppressed>& ended) {
+  std::lock_guard lock(mutex_);
+  auto close_if_ended = [&](const std::string& name, Window& w) {
+    if (now - w.start < limit_.window) return false;
+    if (w.dropped > 0) ended.push_back({name, w.dropped});
+    w = Window{now, 0, 0};
+    return true;
+  };
+  if (now >= next_sweep_) {
+    // Without this an event that stopped would never report what it dropped.
+    next_sweep_ = now + std::chrono::seconds(1);
+    for (auto& [name, w] : windows_) {
+      if (w.dropped > 0) close_if_ended(name, w);
+    }
+  }
+  auto it = windows_.find(event);
+  if (it == windows_.end()) {
+    if (windows_.size() >= kMaxEvents) return true;
+    it = windows_.emplace(std::string(event), Window{now, 0, 0}).first;
+  }
+  close_if_ended(it->first, it->second);
+  if (it->second.written < limit_.burst) {
+    ++it->second.written;
+    return true;
+  }
+  ++it->second.dropped;
+  return false;
+}
+
+std::vector<LogRateLimiter::Suppressed> LogRateLimiter::drain() {
+  std::lock_guard lock(mutex_);
+  std::vector<Suppressed> out;
+  for (auto& [name, w] : windows_) {
+    if (w.dropped == 0) continue;
+    out.push_back({name, w.dropped});
+    w.dropped = 0;
+  }
+  return out;
+}
+
+Logger::Logger(LogLevel min_level, Sink sink, LogRateLimit rate_limit)
+    : min_level_(min_level), sink_(std::move(sink)) {
   if (!sink_) {
     writer_ = std::make_shared<BackgroundWriter>();
     sink_ = [w = writer_.get()](std::string_view line) { w->write(line); };
+  }
+  if (rate_limit.burst > 0) limiter_ = std::make_shared<LogRateLimiter>(rate_limit);
+}
+
+void Logger::flush() {
+  if (limiter_) report(limiter_->drain());
+  if (writer_) writer_->flush();
+}
+
+void Logger::report(const std::vector<LogRateLimiter::Suppressed>& suppressed) {
+  const auto window_ms = limiter_->limit().window.count();
+  for (const auto& s : suppressed) {
+    write_line(LogLevel::warn, "log.suppressed",
+               {{"suppressed_event", s.event},
+                {"dropped", static_cast<long long>(s.dropped)},
+                {"window_ms", static_cast<long long>(window_ms)}});
   }
 }
 
 void Logger::log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
   if (!enabled(level)) return;
+  if (limiter_ && level >= limiter_->limit().from) {
+    std::vector<LogRateLimiter::Suppressed> ended;
+    const bool admitted = limiter_->admit(event, std::chrono::steady_clock::now(), ended);
+    if (!ended.empty()) report(ended);
+    if (!admitted) return;
+  }
+  write_line(level, event, fields);
+}
+
+void Logger::write_line(LogLevel level, std::string_view event,
+                        std::initializer_list<LogField> fields) {
   static constexpr std::string_view kLevels[] = {"debug", "info", "warn", "error"};
   std::string line;
   line.reserve(160);

@@ -1,15 +1,18 @@
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 namespace visitpay::common {
 
@@ -75,18 +78,60 @@ class BackgroundWriter {
   std::thread thread_;
 };
 
+// How many lines one event may write. Warnings and errors come from faults, and a fault that
+// repeats (out of descriptors, the database down) must not flood the log: per event name at most
+// `burst` lines in each `window`; the rest are counted, and when the window has ended one
+// "log.suppressed" line names the event and the count dropped. Info and debug lines describe
+// work done (one per request or item) and are not limited.
+struct LogRateLimit {
+  std::size_t burst = 10;  // 0: no limit
+  std::chrono::milliseconds window{10000};
+  LogLevel from = LogLevel::warn;
+};
+
+// Counts per event name for LogRateLimit; thread-safe.
+class LogRateLimiter {
+ public:
+  explicit LogRateLimiter(LogRateLimit limit) : limit_(limit) {}
+
+  struct Suppressed {
+    std::string event;
+    std::uint64_t dropped;
+  };
+  // Whether a line of `event` may be written now; `ended` receives the counts of windows that
+  // have ended with lines dropped (checked at most once a second, and for `event` itself).
+  bool admit(std::string_view event, std::chrono::steady_clock::time_point now,
+             std::vector<Suppressed>& ended);
+  // Every count of lines dropped so far, windows ended or not (flush, shutdown).
+  std::vector<Suppressed> drain();
+  const LogRateLimit& limit() const { return limit_; }
+
+ private:
+  struct Window {
+    std::chrono::steady_clock::time_point start;
+    std::size_t written = 0;
+    std::uint64_t dropped = 0;
+  };
+  static constexpr std::size_t kMaxEvents = 1024;  // event names are constants; a guard
+
+  LogRateLimit limit_;
+  std::mutex mutex_;
+  std::map<std::string, Window, std::less<>> windows_;
+  std::chrono::steady_clock::time_point next_sweep_{};
+};
+
 // Structured JSON-lines logger. Thread-safe; the default sink is a BackgroundWriter on stderr.
 class Logger {
  public:
   // Called concurrently from any thread; a custom sink must be thread-safe.
   using Sink = std::function<void(std::string_view line)>;
 
-  explicit Logger(LogLevel min_level = LogLevel::info, Sink sink = {});
+  explicit Logger(LogLevel min_level = LogLevel::info, Sink sink = {},
+                  LogRateLimit rate_limit = {});
 
   bool enabled(LogLevel level) const { return level >= min_level_; }
-  void flush() {
-    if (writer_) writer_->flush();
-  }
+  // Writes the counts of suppressed lines, then waits for the writer.
+  void flush();
   void log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields = {});
   void debug(std::string_view event, std::initializer_list<LogField> fields = {}) {
     log(LogLevel::debug, event, fields);
@@ -102,9 +147,13 @@ class Logger {
   }
 
  private:
+  void write_line(LogLevel level, std::string_view event, std::initializer_list<LogField> fields);
+  void report(const std::vector<LogRateLimiter::Suppressed>& suppressed);
+
   LogLevel min_level_;
   Sink sink_;
   std::shared_ptr<BackgroundWriter> writer_;
+  std::shared_ptr<LogRateLimiter> limiter_;  // shared: copies of a logger share the counts
 };
 
 }  // namespace visitpay::common

@@ -206,6 +206,15 @@ std::optional<int> sign(Cursor& cur) {
   return std::nullopt;
 }
 
+// The instants an RFC 3339 time written in UTC can name and PostgreSQL can read: years 0001-9999
+// (PostgreSQL has no year 0000; format_rfc3339_utc would write years outside as "-0001" or
+// "10000", which neither parse_rfc3339 nor parse_pg_timestamptz reads).
+bool representable_in_utc(Timestamp t) {
+  constexpr sys_days kFirst{std::chrono::year{1} / 1 / 1};
+  constexpr sys_days kPastLast{std::chrono::year{10000} / 1 / 1};
+  return t >= Timestamp{kFirst} && t < Timestamp{kPastLast};
+}
+
 }  // namespace
 
 std::optional<Timestamp> parse_rfc3339(std::string_view text) {
@@ -215,7 +224,7 @@ std::optional<Timestamp> parse_rfc3339(std::string_view text) {
     return std::nullopt;
   }
   if (cur.consume('Z') || cur.consume('z')) {
-    return cur.at_end() ? local : std::nullopt;
+    return cur.at_end() && representable_in_utc(*local) ? local : std::nullopt;
   }
   const auto sgn = sign(cur);
   if (!sgn) {
@@ -229,7 +238,8 @@ std::optional<Timestamp> parse_rfc3339(std::string_view text) {
   if (!om || *oh > 23 || *om > 59 || !cur.at_end()) {
     return std::nullopt;
   }
-  return *local - *sgn * (hours{*oh} + minutes{*om});
+  const Timestamp utc = *local - *sgn * (hours{*oh} + minutes{*om});
+  return representable_in_utc(utc) ? std::optional(utc) : std::nullopt;
 }
 
 std::string format_rfc3339_utc(Timestamp ts) {

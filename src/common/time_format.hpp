@@ -14,7 +14,9 @@ using Timestamp = std::chrono::sys_time<std::chrono::microseconds>;
 // separator, 'Z'/'z' or +-HH:MM as the offset (required: a local time without an offset is
 // ambiguous), and an optional fraction of 1..9 digits, truncated to microseconds. Every field is
 // range-checked (real calendar dates incl. leap years, hour < 24, minute < 60, second < 60; leap
-// second 60 is rejected); trailing characters are rejected.
+// second 60 is rejected); trailing characters are rejected. So is a time whose UTC instant falls
+// outside the years 0001-9999 ("0000-01-01T00:30:00+01:00"): format_rfc3339_utc could not write
+// it back in this form, and PostgreSQL refuses it.
 std::optional<Timestamp> parse_rfc3339(std::string_view text);
 
 // "2026-11-22T13:05:00Z"; ".ffffff" (always 6 digits) is appended only when the microseconds are

@@ -1,6 +1,7 @@
 #include "config/config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -224,6 +225,7 @@ void read_clinic(const Json& j, const std::string& path, Config& config,
   r.string("payment_account", c.payment_account);
   r.string("sms_account", c.sms_account);
   r.string("sms_sender", c.sms_sender);
+  r.string("terms_of_service_url", c.terms_of_service_url);
   if (config.find_clinic(c.id)) problems.push_back(path + "/id: duplicate clinic id");
   config.clinics.push_back(std::move(c));
 }
@@ -300,6 +302,58 @@ void take_secrets(Json& settings, const std::string& path, ProviderAccount& acco
   }
 }
 
+// A path token must be a URL path segment as it is (no escaping) and too long to guess.
+bool valid_webhook_token(std::string_view token) {
+  return token.size() >= 32 && token.size() <= 128 &&
+         std::all_of(token.begin(), token.end(), [](char ch) {
+           return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+         });
+}
+
+// The core's own secret of every account: the webhook path tokens, one per line (the last is the
+// one given out). Taken out of the adapter's secrets, which the adapter would refuse as unknown.
+void take_webhook_tokens(const std::string& path, ProviderAccount& account,
+                         std::vector<std::string>& problems) {
+  const auto it = account.secrets.find("webhook_token");
+  if (it == account.secrets.end()) return;
+  std::istringstream lines(it->second);
+  std::string token;
+  while (lines >> token) {
+    if (!valid_webhook_token(token)) {
+      // Never the token itself: it is a secret.
+      problems.push_back(path +
+                         "/webhook_token: each token must be 32-128 characters of A-Z, a-z, 0-9, "
+                         "'-' and '_' (e.g. openssl rand -hex 32)");
+      break;
+    }
+    account.webhook_tokens.push_back(token);
+  }
+  account.secrets.erase(it);
+}
+
+// The payment page links the clinic's terms: in production an https URL is required wherever a
+// payment order can be made; in development any http(s) URL, or none.
+void check_terms_url(const Clinic& clinic, bool production, const std::string& path,
+                     std::vector<std::string>& problems) {
+  const std::string& url = clinic.terms_of_service_url;
+  const auto has_host = [&url](std::string_view scheme) {
+    return url.rfind(scheme, 0) == 0 && url.size() > scheme.size() &&
+           url.find_first_of(" \t\r\n\"<>") == std::string::npos;
+  };
+  if (production) {
+    if (url.empty() && !clinic.payment_account.empty()) {
+      problems.push_back(path +
+                         "/terms_of_service_url: required for a clinic with a payment "
+                         "account (the payment page links the clinic's terms)");
+    } else if (!url.empty() && !has_host("https://")) {
+      problems.push_back(path + "/terms_of_service_url: must be an https URL");
+    }
+  } else if (!url.empty() && !has_host("https://") && !has_host("http://")) {
+    problems.push_back(path + "/terms_of_service_url: must be an http(s) URL");
+  }
+}
+
 bool valid_base_url(std::string_view url) {
   return (url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0) && url.back() != '/';
 }
@@ -333,8 +387,103 @@ void read_accounts(const Json* obj, const std::string& path, std::vector<Account
     // The rest belongs to the adapter, which rejects what it does not know when it is built.
     Json settings = r.rest();
     take_secrets(settings, account_path, a, env, problems);
+    take_webhook_tokens(account_path, a, problems);
     a.settings = settings.dump();
     out.push_back(std::move(a));
+  }
+}
+
+// A list of CIDR ranges; each bad entry is named by its index.
+void read_networks(const Json& list, const std::string& path, std::vector<common::IpNetwork>& out,
+                   std::vector<std::string>& problems) {
+  if (!list.is_array()) {
+    problems.push_back(path + ": must be an array of IP addresses or CIDR ranges");
+    return;
+  }
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string item_path = path + "/" + std::to_string(i);
+    if (!list[i].is_string()) {
+      problems.push_back(item_path + ": must be an IP address or CIDR range");
+      continue;
+    }
+    auto network = common::parse_ip_network(list[i].get<std::string>());
+    if (network) {
+      out.push_back(*network);
+    } else {
+      problems.push_back(item_path + ": " + network.error().detail);
+    }
+  }
+}
+
+void read_webhooks(const Json& w, WebhookConfig& out, std::vector<std::string>& problems) {
+  ObjectReader r(w, "/webhooks", problems);
+  if (r.get("allowed_sources")) {
+    problems.emplace_back(
+        "/webhooks/allowed_sources: replaced by /webhooks/providers/<provider>/allowed_sources "
+        "(one list per provider, CIDR ranges)");
+  }
+  if (const Json* list = r.get("trusted_proxies")) {
+    read_networks(*list, "/webhooks/trusted_proxies", out.trusted_proxies, problems);
+  }
+  std::string header = "X-Forwarded-For";
+  r.string("forwarded_header", header);
+  std::transform(header.begin(), header.end(), header.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  if (header == "x-forwarded-for") {
+    out.forwarded_header = ForwardedHeaderKind::x_forwarded_for;
+  } else if (header == "forwarded") {
+    out.forwarded_header = ForwardedHeaderKind::forwarded;
+  } else {
+    problems.emplace_back(
+        "/webhooks/forwarded_header: must be \"X-Forwarded-For\" or \"Forwarded\"");
+  }
+  const Json* providers = r.get("providers");
+  if (providers == nullptr) return;
+  if (!providers->is_object()) {
+    problems.emplace_back("/webhooks/providers: must be an object keyed by provider name");
+    return;
+  }
+  for (const auto& [name, section] : providers->items()) {
+    const std::string path = "/webhooks/providers/" + name;
+    ObjectReader p(section, path, problems);
+    WebhookProviderConfig provider;
+    if (const Json* list = p.get("allowed_sources")) {
+      read_networks(*list, path + "/allowed_sources", provider.allowed_sources, problems);
+    }
+    p.boolean("accept_tokenless", provider.accept_tokenless);
+    out.providers[name] = std::move(provider);
+  }
+}
+
+// Checks across sections: every provider named under /webhooks has an account, and in production
+// every account has a webhook token. Two accounts of one provider never share a token.
+void check_webhook_accounts(const Config& c, std::vector<std::string>& problems) {
+  std::map<std::string, std::set<std::string>, std::less<>> tokens;  // by provider name
+  auto check = [&](const ProviderAccount& a, const std::string& path) {
+    // The bare name of "<kind>.<name>" (ports::adapter_name), as the webhook routes have it; a
+    // bare name stays whole (npos + 1 == 0).
+    const std::string name = a.provider.substr(a.provider.find('.') + 1);
+    tokens[name];
+    if (a.webhook_tokens.empty() && c.environment == "production") {
+      problems.push_back(path +
+                         ": webhook_token_file or webhook_token_env is required in production "
+                         "(webhooks without the token are refused)");
+    }
+    for (const auto& token : a.webhook_tokens) {
+      if (!tokens[name].insert(token).second) {
+        problems.push_back(path + "/webhook_token: the same token as another " + name + " account");
+      }
+    }
+  };
+  for (const auto& a : c.payment_accounts)
+    check(a, "/payment_accounts/" + a.name);
+  for (const auto& a : c.sms_accounts)
+    check(a, "/sms_accounts/" + a.name);
+  for (const auto& [name, provider] : c.webhooks.providers) {
+    if (!tokens.count(name)) {
+      problems.push_back("/webhooks/providers/" + name +
+                         ": no payment or SMS account uses this provider");
+    }
   }
 }
 
@@ -476,6 +625,12 @@ const Clinic* Config::find_clinic(std::string_view id) const {
   return nullptr;
 }
 
+const WebhookProviderConfig& WebhookConfig::provider(std::string_view name) const {
+  static const WebhookProviderConfig defaults;
+  const auto it = providers.find(name);
+  return it == providers.end() ? defaults : it->second;
+}
+
 const PaymentAccount* Config::find_payment_account(std::string_view name) const {
   for (const auto& a : payment_accounts) {
     if (a.name == name) return &a;
@@ -567,10 +722,21 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
       r.millis("write_timeout_ms", c.http.write_timeout);
       r.millis("idle_timeout_ms", c.http.idle_timeout);
       r.millis("shutdown_grace_ms", c.http.shutdown_grace);
+      r.integer("max_connections", c.http.max_connections, 1, 1'000'000);
+      r.integer("max_requests_per_connection", c.http.max_requests_per_connection, 1,
+                1'000'000'000);
     }
     if (const Json* d = root.get("database")) {
       ObjectReader r(*d, "/database", problems);
       r.string("url", c.database.url);
+      // The conninfo holds the password: in production it comes from a mounted secret file.
+      std::string url_file;
+      r.string("url_file", url_file);
+      if (!url_file.empty() && !c.database.url.empty()) {
+        problems.push_back("/database: give url or url_file, not both");
+      } else {
+        secret("/database", "url", url_file, "", c.database.url, env, problems);
+      }
       r.integer("pool_size", c.database.pool_size, 1, 1000);
       r.millis("acquire_timeout_ms", c.database.acquire_timeout);
       r.millis("connect_timeout_ms", c.database.connect_timeout);
@@ -581,6 +747,21 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
       std::int64_t ttl = c.auth.token_cache_ttl.count();
       r.integer("token_cache_seconds", ttl, 0, 3600);
       c.auth.token_cache_ttl = std::chrono::seconds(ttl);
+      std::int64_t failed_ttl = c.auth.failed_token_ttl.count();
+      r.integer("failed_token_cache_seconds", failed_ttl, 0, 86400);
+      c.auth.failed_token_ttl = std::chrono::seconds(failed_ttl);
+      r.integer("failures_per_address_burst", c.auth.failures_burst, 0, 100'000);
+      r.integer("failures_per_address_per_minute", c.auth.failures_per_minute, 1, 1'000'000);
+      std::int64_t idle = c.auth.console_idle_timeout.count() / 60;
+      std::int64_t absolute = c.auth.console_absolute_timeout.count() / 3600;
+      r.integer("console_idle_minutes", idle, 1, std::int64_t{24} * 60);
+      r.integer("console_absolute_hours", absolute, 1, std::int64_t{7} * 24);
+      c.auth.console_idle_timeout = std::chrono::minutes(idle);
+      c.auth.console_absolute_timeout = std::chrono::hours(absolute);
+      r.integer("console_max_failures_per_account", c.auth.console_max_failures_per_account, 1,
+                1000);
+      r.integer("console_max_failures_per_address", c.auth.console_max_failures_per_address, 1,
+                100000);
     }
     if (const Json* k = root.get("checkout")) {
       ObjectReader r(*k, "/checkout", problems);
@@ -603,6 +784,7 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
     read_accounts(root.get("sms_accounts"), "/sms_accounts", c.sms_accounts, problems, env,
                   [](ObjectReader& r, SmsAccount& a) {
                     r.duration("resend_unconfirmed_after", a.resend_unconfirmed_after);
+                    r.duration("report_max_age", a.report_max_age);
                   });
     if (const Json* o = root.get("outbox")) {
       ObjectReader r(*o, "/outbox", problems);
@@ -658,22 +840,7 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
         problems.push_back("/quiet_hours: must be \"off\", \"on\" or \"HH:MM-HH:MM\" (Oslo time)");
       }
     }
-    if (const Json* w = root.get("webhooks")) {
-      ObjectReader r(*w, "/webhooks", problems);
-      if (const Json* list = r.get("allowed_sources")) {
-        if (!list->is_array()) {
-          problems.push_back("/webhooks/allowed_sources: must be an array of IP addresses");
-        } else {
-          for (const auto& ip : *list) {
-            if (ip.is_string()) {
-              c.webhooks.allowed_sources.push_back(ip.get<std::string>());
-            } else {
-              problems.push_back("/webhooks/allowed_sources: must be an array of IP addresses");
-            }
-          }
-        }
-      }
-    }
+    if (const Json* w = root.get("webhooks")) read_webhooks(*w, c.webhooks, problems);
     if (const Json* list = root.get("clinics")) {
       if (!list->is_array()) {
         problems.push_back("/clinics: must be an array");
@@ -704,6 +871,7 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
     problems.push_back("/environment: must be \"production\" or \"development\"");
   }
   if (c.database.url.empty()) problems.push_back("/database/url: required (or set DATABASE_URL)");
+  check_webhook_accounts(c, problems);
   if (c.clinics.empty()) problems.push_back("/clinics: at least one clinic is required");
   for (std::size_t i = 0; i < c.clinics.size(); ++i) {
     const auto& clinic = c.clinics[i];
@@ -717,6 +885,7 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
     if (clinic.payment_account.empty() != clinic.sms_account.empty()) {
       problems.push_back(path + ": payment_account and sms_account go together");
     }
+    check_terms_url(clinic, c.environment == "production", path, problems);
   }
 
   if (!problems.empty()) {

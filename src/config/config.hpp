@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/crypto.hpp"
+#include "common/ip_network.hpp"
 #include "common/log.hpp"
 #include "common/result.hpp"
 #include "domain/checkout.hpp"
@@ -43,6 +44,9 @@ struct Clinic {
   std::string payment_account;  // a key of Config::payment_accounts ("" = no payment flow)
   std::string sms_account;      // a key of Config::sms_accounts
   std::string sms_sender;       // alphanumeric sender id; "" = the SMS account's default
+  // The clinic's terms the payment page links to (Swedbank Pay's termsOfServiceUrl). Required,
+  // and https, in production for a clinic with a payment account.
+  std::string terms_of_service_url;
 };
 
 // An account at a provider, as the core sees it: only what every account has. The adapter that
@@ -57,6 +61,11 @@ struct ProviderAccount {
   std::chrono::milliseconds timeout{10000};
   std::string settings = "{}";  // JSON object: the section's keys the core does not own
   std::map<std::string, std::string, std::less<>> secrets;  // by <key>; secret
+  // The path tokens of this account's webhook URL ("webhook_token_file" / "webhook_token_env": one
+  // per line). Every one is accepted; the last is the one given out (callbackUrl), so a rotation
+  // appends the new token and removes the old one once the provider uses the new URL. Empty: none
+  // (refused in production). Secret, never logged; the core owns it, the adapter never sees it.
+  std::vector<std::string> webhook_tokens;
 };
 
 struct PaymentAccount : ProviderAccount {};
@@ -65,6 +74,9 @@ struct SmsAccount : ProviderAccount {
   // After a send whose answer was lost, how long to wait for its delivery report (which shows
   // the gateway took it) before sending again.
   std::chrono::seconds resend_unconfirmed_after{std::chrono::minutes(2)};
+  // A delivery report counts only for an attempt sent at most this long ago (LINK's reports come
+  // within the message's validity, 48 h by default, and the gate's retry ttl, 48 h by default).
+  std::chrono::seconds report_max_age{std::chrono::hours(24 * 7)};
 };
 
 struct OutboxConfig {
@@ -123,9 +135,30 @@ struct PrivacyConfig {
   int purge_batch = 500;                            // sessions per rule and statement
 };
 
+// Who may deliver a provider's webhooks (payment callbacks, SMS delivery reports), by the adapter's
+// bare name ("swedbankpay", "linkmobility": the {provider} of the webhook routes).
+struct WebhookProviderConfig {
+  // Source ranges (CIDR; a bare address is a range of one) allowed to deliver; empty = any source
+  // (the path token is then the only guard; production logs a warning at start).
+  std::vector<common::IpNetwork> allowed_sources;
+  // Migration only: also accept the paths without a token (/v1/webhooks/payment/{provider},
+  // /v1/webhooks/sms/{provider}, and an adapter's own aliases such as /v1/webhooks/swedbankpay)
+  // while the provider still holds URLs given out before the tokens (a LINK gate not yet changed,
+  // Swedbank Pay orders created before it: their callbackUrl lives with the order).
+  bool accept_tokenless = false;
+};
+
+// Which header the trusted proxies write the client's address into (only that one is read).
+enum class ForwardedHeaderKind { x_forwarded_for, forwarded };
+
 struct WebhookConfig {
-  // Source addresses allowed to POST provider callbacks (exact IPs); empty = any.
-  std::vector<std::string> allowed_sources;
+  std::map<std::string, WebhookProviderConfig, std::less<>> providers;
+  // Proxies (load balancers) whose forwarding header is believed when they are the TCP peer; the
+  // client is the right-most address in that header that is not one of them.
+  std::vector<common::IpNetwork> trusted_proxies;
+  ForwardedHeaderKind forwarded_header = ForwardedHeaderKind::x_forwarded_for;
+
+  const WebhookProviderConfig& provider(std::string_view name) const;  // defaults when absent
 };
 
 struct HttpConfig {
@@ -136,8 +169,14 @@ struct HttpConfig {
   std::size_t header_limit_bytes = std::size_t{8} * 1024;
   std::chrono::milliseconds read_timeout{15000};
   std::chrono::milliseconds write_timeout{15000};
-  std::chrono::milliseconds idle_timeout{60000};
+  // How long a keep-alive connection may wait for its next request. Behind a load balancer
+  // that reuses connections, set it above the balancer's own idle timeout.
+  std::chrono::milliseconds idle_timeout{15000};
   std::chrono::milliseconds shutdown_grace{10000};
+  // Client connections at once (lowered at start to fit the descriptor limit); at the cap the
+  // oldest idle connection is closed to make room, else accepting pauses.
+  std::size_t max_connections = 1024;
+  unsigned max_requests_per_connection = 1000;  // then the answer says Connection: close
 };
 
 struct DatabaseConfig {
@@ -150,6 +189,17 @@ struct DatabaseConfig {
 
 struct AuthConfig {
   std::chrono::seconds token_cache_ttl{30};
+  // Unknown tokens are remembered this long, so repeating one costs no database query.
+  std::chrono::seconds failed_token_ttl{300};
+  // Failed authentications per client address (IPv6: per /64): a burst, then this many per
+  // minute; beyond that 429 with Retry-After. burst 0 turns the limit off.
+  int failures_burst = 20;
+  int failures_per_minute = 30;
+  // Browser console sessions and logins (auth.console_*).
+  std::chrono::seconds console_idle_timeout{30 * 60};
+  std::chrono::seconds console_absolute_timeout{12 * 60 * 60};
+  int console_max_failures_per_account = 5;
+  int console_max_failures_per_address = 30;
 };
 
 struct Config {

@@ -133,7 +133,7 @@ void validate_checkout(const CheckoutRequest& r, const CheckoutRules& rules,
   check.text("/payer/name", r.payer.name, 200);
   if (r.payer.national_id) {
     const auto verdict =
-        check_national_id(*r.payer.national_id, rules.allow_synthetic_national_ids);
+        check_national_id(*r.payer.national_id, rules.allow_synthetic_national_ids, oslo_date(now));
     if (!verdict.valid) check.fail("/payer/national_id", std::string(verdict.reason));
   }
   if (r.payer.phone) {

@@ -12,20 +12,13 @@ bool is_ascii_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
-// Mirrors libphonenumber's NO mobile pattern (?:4[015-8]|5[89]|9\d)\d{6}. Hand-coded rather than a
-// std::regex so the check cannot throw and stays cheap; the pattern is pinned to the metadata
-// version quoted in the Norway reference, since older versions lacked the 58/59 ranges.
-bool matches_mobile_range(char first, char second) {
-  switch (first) {
-    case '4':
-      return second == '0' || second == '1' || (second >= '5' && second <= '8');
-    case '5':
-      return second == '8' || second == '9';
-    case '9':
-      return true;
-    default:
-      return false;
-  }
+// Mirrors libphonenumber's NO mobile pattern [49]\d{7} (resources/PhoneNumberMetadata.xml,
+// territory NO, from v9.0.32; checked against v9.0.35). Earlier metadata differed: an old version
+// (quoted in the Norway reference) had (?:4[015-8]|5[89]|9\d)\d{6}, v8.13.0-v8.13.13 had
+// (?:4[015-8]|59|9\d)\d{6}, v8.13.19-v9.0.31 had (?:4[015-8]|9\d)\d{6}. Hand-coded rather than a
+// std::regex so the check cannot throw and stays cheap; re-check it when the metadata changes.
+bool matches_mobile_range(char first) {
+  return first == '4' || first == '9';
 }
 
 }  // namespace
@@ -43,7 +36,7 @@ PhoneVerdict check_norwegian_mobile(std::string_view e164) {
       return {false, "must be +47 followed by 8 digits"};
     }
   }
-  if (!matches_mobile_range(subscriber[0], subscriber[1])) {
+  if (!matches_mobile_range(subscriber[0])) {
     return {false, "not a Norwegian mobile number"};
   }
   return {true, ""};

@@ -29,4 +29,12 @@ std::string payee_reference(std::string_view operation, std::string_view session
   return std::string(operation) + digits;
 }
 
+std::string order_payee_reference(std::string_view session_id, int attempt) {
+  if (attempt < 1 || attempt > kMaxOrderAttempts) return {};
+  std::string base = payee_reference("PO", session_id);
+  if (base.empty()) return {};
+  const std::string digits = std::to_string(attempt);
+  return base + std::string(3 - digits.size(), '0') + digits;
+}
+
 }  // namespace visitpay::domain

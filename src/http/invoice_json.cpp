@@ -1,5 +1,6 @@
 #include "http/invoice_json.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "common/time_format.hpp"
@@ -31,10 +32,16 @@ Json invoice_json(const store::InvoiceRecord& v, bool detail) {
       {"currency", "NOK"},
       {"total_ore", v.total},
       {"fee_ore", v.fee},
+      {"paid_ore", v.paid},
+      {"open_ore", v.status == "issued" || v.status == "partially_paid"
+                       ? std::max<domain::Ore>(v.total - v.paid, 0)
+                       : 0},
+      {"overpaid_ore", v.overpaid},
       {"delivered_on", v.delivered_on},
       {"issue_date", optional_text(v.issue_date)},
       {"due_date", optional_text(v.due_date)},
       {"created_at", common::format_rfc3339_utc(v.created_at)},
+      {"visit_at", v.visit_at ? Json(common::format_rfc3339_utc(*v.visit_at)) : Json(nullptr)},
       {"flags",
        {{"paid_by_link", v.paid_by_link},
         {"credit_note_needed", v.credit_note_needed},

@@ -12,8 +12,14 @@
 
 namespace visitpay::http {
 
+// Parses a JSON document; the error to answer with when it is not one (400), or when an object
+// in it has a key twice (422 naming the key by JSON pointer: parsers differ on which copy wins,
+// so the request is ambiguous).
+std::variant<nlohmann::json, common::Error> parse_json(std::string_view text);
+
 // The JSON object body of an action; an empty body counts as {}. Otherwise the error to answer
-// with (415 without Content-Type: application/json, 400 malformed, 422 not an object).
+// with (415 without Content-Type: application/json, 400 malformed, 422 not an object or a key
+// twice).
 std::variant<nlohmann::json, common::Error> object_body(const Request& req);
 
 // A string member of at most `max_bytes`; records a field error ("/key") otherwise.

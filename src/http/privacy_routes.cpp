@@ -121,6 +121,21 @@ class PrivacyHandlers {
     co_return private_response(erasure_json(*erased), req);
   }
 
+  // GET /v1/privacy/check: what `visitpay privacy check` reports, for the DPO's page.
+  asio::awaitable<Response> check(const Request& req, RequestContext& ctx) {
+    auto auth = co_await authorize(d_.auth, req, ctx, app::scope::privacy);
+    if (auto* res = std::get_if<Response>(&auth)) co_return std::move(*res);
+    auto counts = co_await d_.privacy.check();
+    if (!counts) co_return problem(counts.error(), ctx, req);
+    Json rules = Json::array();
+    std::int64_t total = 0;
+    for (const auto& c : *counts) {
+      rules.push_back({{"rule", c.rule}, {"sessions", c.sessions}});
+      total += c.sessions;
+    }
+    co_return private_response(Json{{"ok", total == 0}, {"rules", std::move(rules)}}, req);
+  }
+
  private:
   // {"national_id": "..."}: the number, or the problem naming the field (never echoing it).
   std::variant<std::string, common::Error> parse(const Request& req) const {
@@ -153,6 +168,8 @@ void register_privacy_routes(Router& router, PrivacyRouteDeps deps) {
   auto h = std::make_shared<PrivacyHandlers>(deps);
   router.add(bhttp::verb::post, "/v1/privacy/access",
              [h](const Request& req, RequestContext& ctx) { return h->access(req, ctx); });
+  router.add(bhttp::verb::get, "/v1/privacy/check",
+             [h](const Request& req, RequestContext& ctx) { return h->check(req, ctx); });
   router.add(bhttp::verb::post, "/v1/privacy/erasure",
              [h](const Request& req, RequestContext& ctx) { return h->erasure(req, ctx); });
 }

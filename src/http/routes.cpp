@@ -5,12 +5,16 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
+#include <vector>
 
 #include "common/time_format.hpp"
 #include "common/uuid.hpp"
 #include "http/authorize.hpp"
 #include "http/checkout_json.hpp"
+#include "http/json_body.hpp"
 #include "http/problem.hpp"
+#include "http/webhook_guard.hpp"
 #include "store/migrations.hpp"
 
 namespace visitpay::http {
@@ -29,30 +33,17 @@ bool is_json_content_type(std::string_view value) {
   return beast::iequals(media, "application/json");
 }
 
-// A small page for the payer's browser after the provider's payment page (no personal data).
-Response payer_page(const Request& req, std::string_view title, std::string_view text) {
-  Response res{bhttp::status::ok, req.version()};
-  res.set(bhttp::field::content_type, "text/html; charset=utf-8");
-  res.set(bhttp::field::cache_control, "no-store");
-  res.body() =
-      "<!doctype html><html lang=\"nb\"><head><meta charset=\"utf-8\">"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-      "<title>" +
-      std::string(title) +
-      "</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;"
-      "margin:3rem auto;padding:0 1rem;line-height:1.5}</style></head><body><h1>" +
-      std::string(title) + "</h1><p>" + std::string(text) + "</p></body></html>";
-  res.prepare_payload();
-  return res;
-}
-
 class Handlers {
  public:
-  explicit Handlers(RouteDeps deps) : d_(deps) {
+  explicit Handlers(RouteDeps deps) : d_(deps), guard_(deps.config) {
     d_.metrics.describe("visitpay_checkouts_total", Metrics::Type::counter,
                         "Check-outs by outcome (accepted, replayed, conflict, rejected)");
     d_.metrics.describe("visitpay_webhooks_total", Metrics::Type::counter,
-                        "Provider callbacks and delivery reports received, by outcome");
+                        "Provider callbacks and delivery reports received, by outcome "
+                        "(source_refused, token_refused, tokenless_refused: nothing was read)");
+    d_.metrics.describe("visitpay_webhooks_tokenless_total", Metrics::Type::counter,
+                        "Webhooks accepted on a path without token (accept_tokenless, a "
+                        "migration): when it stays 0, the provider uses the new URL");
   }
 
   asio::awaitable<Response> create_checkout(const Request& req, RequestContext& ctx) {
@@ -65,13 +56,11 @@ class Handlers {
           make_error(ErrorCode::unsupported_media_type, "send Content-Type: application/json"), ctx,
           req);
     }
-    auto body = nlohmann::json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded()) {
-      co_return rejected(
-          make_error(ErrorCode::malformed_json, "the body is not a valid UTF-8 JSON document"), ctx,
-          req);
+    auto document = parse_json(req.body());
+    if (auto* error = std::get_if<common::Error>(&document)) {
+      co_return rejected(*error, ctx, req);
     }
-    auto parsed = parse_checkout(body);
+    auto parsed = parse_checkout(std::get<nlohmann::json>(document));
     merge_field_errors(parsed.errors, d_.checkouts.validate(parsed.request));
     if (!parsed.errors.empty()) {
       common::Error error =
@@ -127,35 +116,39 @@ class Handlers {
     co_return json_response(bhttp::status::ok, session_json(*after).dump(), req.version());
   }
 
-  // POST /v1/webhooks/payment/{provider}: a payment callback, parsed by the adapter registered
-  // under that name.
+  // POST /v1/webhooks/payment/{provider}/{token}: a payment callback, parsed by the adapter
+  // registered under that name (without {token}: accept_tokenless only).
   asio::awaitable<Response> payment_webhook(const Request& req, RequestContext& ctx) {
-    if (auto refused = check_source(req, ctx)) co_return std::move(*refused);
     const std::string name = ctx.params.find("provider")->second;
     const auto* parser = d_.adapters.payment_notifications(name);
-    if (parser == nullptr) co_return no_such_adapter(req, ctx);
+    if (parser == nullptr || !admitted(WebhookKind::payment, name, req, ctx)) {
+      co_return refused(req, ctx);
+    }
     co_return co_await receive_payment_hint(*parser, name, req, ctx);
   }
 
+  // POST /v1/webhooks/sms/{provider}/{token}: an SMS gateway's delivery report.
   asio::awaitable<Response> sms_webhook(const Request& req, RequestContext& ctx) {
-    if (auto refused = check_source(req, ctx)) co_return std::move(*refused);
     const std::string name = ctx.params.find("provider")->second;
     const auto* parser = d_.adapters.sms_reports(name);
-    if (parser == nullptr) co_return no_such_adapter(req, ctx);
+    if (parser == nullptr || !admitted(WebhookKind::sms, name, req, ctx)) {
+      co_return refused(req, ctx);
+    }
     co_return co_await receive_delivery_report(*parser, name, req, ctx);
   }
 
-  // An adapter's own public paths (AdapterFactory::webhook_aliases) lead here.
+  // An adapter's own public paths (AdapterFactory::webhook_aliases) lead here; they carry no
+  // token, so they work only while the provider's accept_tokenless is on.
   asio::awaitable<Response> payment_callback(const ports::PaymentNotifications& parser,
                                              std::string name, const Request& req,
                                              RequestContext& ctx) {
-    if (auto refused = check_source(req, ctx)) co_return std::move(*refused);
+    if (!admitted(WebhookKind::payment, name, req, ctx)) co_return refused(req, ctx);
     co_return co_await receive_payment_hint(parser, std::move(name), req, ctx);
   }
 
   asio::awaitable<Response> delivery_report(const ports::SmsReports& parser, std::string name,
                                             const Request& req, RequestContext& ctx) {
-    if (auto refused = check_source(req, ctx)) co_return std::move(*refused);
+    if (!admitted(WebhookKind::sms, name, req, ctx)) co_return refused(req, ctx);
     co_return co_await receive_delivery_report(parser, std::move(name), req, ctx);
   }
 
@@ -168,7 +161,7 @@ class Handlers {
                                                  RequestContext& ctx) {
     auto hint = parser.parse(inbound(req));
     if (!hint) co_return problem_response(hint.error(), ctx, req.version());
-    auto queued = co_await d_.payments.payment_callback(hint->order_id);
+    auto queued = co_await d_.payments.payment_callback(hint->order_id, hint->order_reference);
     if (!queued && queued.error().code != ErrorCode::not_found) {
       co_return problem_response(queued.error(), ctx, req.version());
     }
@@ -182,8 +175,7 @@ class Handlers {
                                                     RequestContext& ctx) {
     auto report = parser.parse(inbound(req));
     if (!report) co_return problem_response(report.error(), ctx, req.version());
-    auto recorded = co_await d_.payments.delivery_report(
-        report->message_id, report->reference, report->result_code, store_outcome(report->outcome));
+    auto recorded = co_await d_.payments.delivery_report(*report);
     if (!recorded && recorded.error().code != ErrorCode::not_found) {
       co_return problem_response(recorded.error(), ctx, req.version());
     }
@@ -227,18 +219,6 @@ class Handlers {
         bhttp::status::ok, nlohmann::json{{"id", id}, {"status", "pending"}}.dump(), req.version());
   }
 
-  asio::awaitable<Response> payment_complete(const Request& req, RequestContext&) {
-    co_return payer_page(req, "Takk!",
-                         "Betalingen er mottatt. Du kan lukke denne siden. "
-                         "Kvittering f\u00e5r du fra betalingsl\u00f8sningen.");
-  }
-
-  asio::awaitable<Response> payment_cancelled(const Request& req, RequestContext&) {
-    co_return payer_page(req, "Betalingen ble avbrutt",
-                         "Du kan betale senere med lenken i SMS-en. Betaler du ikke innen "
-                         "fristen, f\u00e5r du faktura.");
-  }
-
   asio::awaitable<Response> healthz(const Request& req, RequestContext&) {
     co_return json_response(bhttp::status::ok, R"({"status":"ok"})", req.version());
   }
@@ -257,9 +237,24 @@ class Handlers {
                          ", this build needs " + std::to_string(store::latest_schema_version())),
           ctx, req.version());
     }
-    co_return json_response(
-        bhttp::status::ok, nlohmann::json{{"status", "ready"}, {"schema_version", *version}}.dump(),
-        req.version());
+    // A provider refusing our configuration is shown, not made a 503: every instance would
+    // fail alike, and taking them all out of the load balancer would refuse check-outs too,
+    // which still commit and wait for the SMS. The alert is the metric
+    // visitpay_provider_config_errors_total; this says which account and since when.
+    nlohmann::json providers = nlohmann::json::array();
+    for (const auto& e : d_.provider_health.config_errors()) {
+      providers.push_back({{"account", e.account},
+                           {"provider", e.provider},
+                           {"status", "config_error"},
+                           {"code", e.code},
+                           {"detail", e.detail},
+                           {"since", common::format_rfc3339_utc(e.since)},
+                           {"last_seen", common::format_rfc3339_utc(e.last_seen)},
+                           {"count", e.count}});
+    }
+    nlohmann::json body{{"status", "ready"}, {"schema_version", *version}};
+    if (!providers.empty()) body["providers"] = std::move(providers);
+    co_return json_response(bhttp::status::ok, body.dump(), req.version());
   }
 
   asio::awaitable<Response> metrics(const Request& req, RequestContext&) {
@@ -301,35 +296,43 @@ class Handlers {
     return webhook;
   }
 
-  static store::DeliveryOutcome store_outcome(ports::DeliveryOutcome outcome) {
-    switch (outcome) {
-      case ports::DeliveryOutcome::delivered:
-        return store::DeliveryOutcome::delivered;
-      case ports::DeliveryOutcome::failed:
-        return store::DeliveryOutcome::failed;
-      case ports::DeliveryOutcome::in_progress:
-        break;
+  // Whether the guard lets this notification be read. A refusal is logged with the route
+  // template (never the path: it holds the token) and counted; the body is never looked at.
+  bool admitted(WebhookKind kind, std::string_view provider, const Request& req,
+                const RequestContext& ctx) {
+    std::optional<std::string_view> token;
+    if (const auto it = ctx.params.find("token"); it != ctx.params.end()) token = it->second;
+    std::vector<std::string_view> forwarded;
+    const auto header = guard_.forwarded_header_name();
+    const auto [first, last] = req.equal_range(beast::string_view(header.data(), header.size()));
+    for (auto field = first; field != last; ++field) {
+      forwarded.emplace_back(field->value().data(), field->value().size());
     }
-    return store::DeliveryOutcome::in_progress;
+    const auto verdict = guard_.check(kind, provider, token, ctx.peer_address, forwarded);
+    if (!verdict.allowed) {
+      webhook(provider, verdict.outcome);
+      d_.log.warn("webhook.refused",
+                  {{"request_id", ctx.request_id},
+                   {"route", ctx.route},
+                   {"provider", std::string(provider)},
+                   {"reason", std::string(verdict.outcome)},
+                   {"client", verdict.client ? verdict.client->to_string() : "unknown"}});
+      return false;
+    }
+    if (verdict.outcome == "tokenless") {
+      d_.metrics.add("visitpay_webhooks_tokenless_total", Metrics::label("provider", provider));
+    }
+    return true;
   }
 
-  Response no_such_adapter(const Request& req, const RequestContext& ctx) const {
-    return problem_response(make_error(ErrorCode::not_found, "no adapter receives webhooks here"),
-                            ctx, req.version());
+  // Every refusal of a webhook (no such adapter, source not allowed, no or a wrong token) is the
+  // router's answer to a path that does not exist: a 403 would confirm that the endpoint is real
+  // and invite guessing, and a different answer per check would tell which part was wrong.
+  static Response refused(const Request& req, const RequestContext& ctx) {
+    return problem_response(make_error(ErrorCode::not_found, "no route for this path"), ctx,
+                            req.version());
   }
 
-  // The optional source-address allowlist of provider callbacks.
-  std::optional<Response> check_source(const Request& req, const RequestContext& ctx) const {
-    const auto& allowed = d_.config.webhooks.allowed_sources;
-    if (allowed.empty() ||
-        std::find(allowed.begin(), allowed.end(), ctx.peer_address) != allowed.end()) {
-      return std::nullopt;
-    }
-    d_.log.warn("webhook.source_refused", {{"peer", ctx.peer_address}, {"route", ctx.route}});
-    return problem_response(
-        make_error(ErrorCode::forbidden, "callbacks are not accepted from this address"), ctx,
-        req.version());
-  }
   void webhook(std::string_view provider, std::string_view outcome) {
     d_.metrics.add("visitpay_webhooks_total",
                    Metrics::label("provider", provider) + "," + Metrics::label("outcome", outcome));
@@ -343,11 +346,30 @@ class Handlers {
   }
 
   RouteDeps d_;
+  WebhookGuard guard_;
 };
+
+// What an operator should know at start: webhooks any address may deliver, and paths without
+// token still open (a migration that should end).
+void warn_about_webhooks(const RouteDeps& deps) {
+  std::set<std::string, std::less<>> providers;
+  for (const auto& a : deps.config.payment_accounts)
+    providers.insert(std::string(ports::adapter_name(a.provider)));
+  for (const auto& a : deps.config.sms_accounts)
+    providers.insert(std::string(ports::adapter_name(a.provider)));
+  for (const auto& name : providers) {
+    const auto& rules = deps.config.webhooks.provider(name);
+    if (rules.allowed_sources.empty() && deps.config.environment == "production") {
+      deps.log.warn("webhook.no_allowlist", {{"provider", name}});
+    }
+    if (rules.accept_tokenless) deps.log.warn("webhook.tokenless_accepted", {{"provider", name}});
+  }
+}
 
 }  // namespace
 
 void register_routes(Router& router, RouteDeps deps) {
+  warn_about_webhooks(deps);
   auto h = std::make_shared<Handlers>(deps);
   auto bind = [h](auto method) -> Handler {
     return
@@ -357,12 +379,14 @@ void register_routes(Router& router, RouteDeps deps) {
   router.add(bhttp::verb::get, "/v1/sessions/{session_id}", bind(&Handlers::get_session));
   router.add(bhttp::verb::post, "/v1/checkouts/{session_id}/cancel",
              bind(&Handlers::cancel_checkout));
-  router.add(bhttp::verb::post,
-             std::string(ports::AdapterRegistry::kPaymentWebhookPrefix) + "{provider}",
-             bind(&Handlers::payment_webhook));
-  router.add(bhttp::verb::post,
-             std::string(ports::AdapterRegistry::kSmsWebhookPrefix) + "{provider}",
-             bind(&Handlers::sms_webhook));
+  // With the account's token, and the token-less paths providers were given before (refused
+  // unless the provider's accept_tokenless is on).
+  for (const char* tail : {"{provider}/{token}", "{provider}"}) {
+    router.add(bhttp::verb::post, std::string(ports::AdapterRegistry::kPaymentWebhookPrefix) + tail,
+               bind(&Handlers::payment_webhook));
+    router.add(bhttp::verb::post, std::string(ports::AdapterRegistry::kSmsWebhookPrefix) + tail,
+               bind(&Handlers::sms_webhook));
+  }
   // Public paths an adapter declares besides the generic ones (URLs providers already hold).
   for (const auto& alias : deps.adapters.payment_aliases()) {
     router.add(
@@ -382,8 +406,6 @@ void register_routes(Router& router, RouteDeps deps) {
   }
   router.add(bhttp::verb::get, "/v1/outbox/dead", bind(&Handlers::dead_letters));
   router.add(bhttp::verb::post, "/v1/outbox/{outbox_id}/retry", bind(&Handlers::retry_dead_letter));
-  router.add(bhttp::verb::get, "/payment/complete", bind(&Handlers::payment_complete));
-  router.add(bhttp::verb::get, "/payment/cancelled", bind(&Handlers::payment_cancelled));
   router.add(bhttp::verb::get, "/healthz", bind(&Handlers::healthz));
   router.add(bhttp::verb::get, "/readyz", bind(&Handlers::readyz));
   router.add(bhttp::verb::get, "/metrics", bind(&Handlers::metrics));

@@ -5,6 +5,7 @@
 #include "app/auth.hpp"
 #include "app/checkout_service.hpp"
 #include "app/payment_service.hpp"
+#include "app/provider_health.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "config/config.hpp"
@@ -24,6 +25,7 @@ struct RouteDeps {
   store::PgPool& pool;
   common::Metrics& metrics;
   common::Logger& log;
+  const app::ProviderHealth& provider_health;  // shown by /readyz
 };
 
 void register_routes(Router& router, RouteDeps deps);

@@ -1,63 +1,82 @@
 #include "http/server.hpp"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http.hpp>
 #include <chrono>
 
-#include "common/crypto.hpp"
-#include "http/problem.hpp"
+#include "http/server_connection.hpp"
 
 namespace visitpay::http {
 
 using common::ErrorCode;
 using common::make_error;
 using tcp = asio::ip::tcp;
+using std::chrono::milliseconds;
 
 namespace {
 
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 
-bool safe_request_id(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-  });
-}
+// Accept failures that are not about one client (out of descriptors or memory) repeat at once
+// when retried: back off, from this to that, instead of spinning.
+constexpr milliseconds kMinBackoff{50};
+constexpr milliseconds kMaxBackoff{500};
 
-// A random per-process prefix and a counter: unique across instances and restarts, and cheap
-// (request ids need no secrecy).
-std::string new_request_id() {
-  static const std::string prefix = common::to_hex(common::random_bytes(6));
-  static std::atomic<std::uint64_t> counter{0};
-  return prefix + "-" + std::to_string(++counter);
+// Descriptors the process needs besides client connections: database pool, outbound HTTP,
+// log, epoll, timers, files. The connection cap is lowered so clients cannot take them.
+constexpr std::size_t kReservedDescriptors = 64;
+
+std::size_t descriptor_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 0;
+  return static_cast<std::size_t>(limit.rlim_cur);
 }
 
 }  // namespace
 
-// Shared between a connection's coroutine and shutdown(); touched only on the connection strand.
-struct HttpServer::Connection {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
-  beast::tcp_stream stream;
-  bool busy = false;
-};
-
 HttpServer::HttpServer(asio::io_context& ioc, const config::HttpConfig& config,
                        const Router& router, common::Metrics& metrics, common::Logger& log)
-    : ioc_(ioc), config_(config), router_(router), metrics_(metrics), log_(log), acceptor_(ioc) {
+    : ioc_(ioc),
+      config_(config),
+      router_(router),
+      metrics_(metrics),
+      log_(log),
+      acceptor_(asio::make_strand(ioc)),
+      slot_timer_(acceptor_.get_executor()),
+      cap_(config.max_connections) {
   metrics_.describe("http_requests_total", common::Metrics::Type::counter,
                     "HTTP requests by route template, method and status");
   metrics_.describe("http_request_duration_seconds", common::Metrics::Type::histogram,
                     "HTTP request handling time by route template, method and status");
+  metrics_.describe("http_connections_evicted_total", common::Metrics::Type::counter,
+                    "Idle connections closed to make room at the connection cap");
+  metrics_.describe("http_accept_backoffs_total", common::Metrics::Type::counter,
+                    "Accept failures (e.g. out of descriptors) that paused accepting");
+  metrics_.add_collector([this](std::string& out) {
+    out += "# HELP http_connections Client connections open and the cap in force\n";
+    out += "# TYPE http_connections gauge\n";
+    out += "http_connections{state=\"open\"} " + std::to_string(connections_.load()) + "\n";
+    out += "http_connections{state=\"cap\"} " + std::to_string(cap_) + "\n";
+  });
 }
 
 common::Result<std::uint16_t> HttpServer::listen() {
+  if (const auto fds = descriptor_limit(); fds > 0) {
+    const std::size_t fit = fds > 2 * kReservedDescriptors ? fds - kReservedDescriptors : fds / 2;
+    if (fit < cap_) {
+      log_.warn(
+          "http.connection_cap_lowered",
+          {{"max_connections", config_.max_connections}, {"descriptor_limit", fds}, {"cap", fit}});
+      cap_ = fit;
+    }
+  }
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(config_.host, ec);
   if (ec)
@@ -80,121 +99,88 @@ void HttpServer::start() {
   asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
 }
 
+// Runs on the acceptor's strand.
 asio::awaitable<void> HttpServer::accept_loop() {
+  milliseconds backoff = kMinBackoff;
   while (!draining_) {
+    if (connections_.load() >= cap_) {
+      co_await make_room();
+      continue;
+    }
     auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), kAwait);
     if (ec) {
       if (ec == asio::error::operation_aborted || draining_) break;
-      log_.warn("http.accept_failed", {{"error", ec.message()}});
+      // A client that gave up before it was accepted says nothing about us: go on. Anything
+      // else (EMFILE, ENFILE, ENOBUFS, ENOMEM) would fail again at once.
+      if (ec == asio::error::connection_aborted) continue;
+      metrics_.add("http_accept_backoffs_total", "");
+      log_.warn("http.accept_failed", {{"error", ec.message()},
+                                       {"backoff_ms", static_cast<long>(backoff.count())},
+                                       {"open_connections", connections_.load()}});
+      waiting_for_slot_ = true;
+      evict_idle_connection();          // frees a descriptor when the clients hold them all
+      co_await wait_for_slot(backoff);  // a connection that ends frees a descriptor too
+      waiting_for_slot_ = false;
+      backoff = std::min(backoff * 2, kMaxBackoff);
       continue;
     }
+    backoff = kMinBackoff;
+    connections_++;  // counted before the coroutine starts, so the cap holds
     auto executor = socket.get_executor();
     asio::co_spawn(executor, serve(std::move(socket)), asio::detached);
   }
 }
 
-asio::awaitable<void> HttpServer::serve(tcp::socket socket) {
-  auto conn = std::make_shared<Connection>(std::move(socket));
-  std::uint64_t id = 0;
-  {
-    std::lock_guard lock(mutex_);
-    id = ++next_id_;
-    live_[id] = conn;
-  }
-  connections_++;
-  boost::system::error_code peer_ec;
-  const auto peer = conn->stream.socket().remote_endpoint(peer_ec);
-  const std::string peer_address = peer_ec ? std::string() : peer.address().to_string();
-  beast::flat_buffer buffer;
-  for (bool first = true;; first = false) {
-    if (draining_) break;
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.body_limit(config_.body_limit_bytes);
-    parser.header_limit(static_cast<std::uint32_t>(config_.header_limit_bytes));
-    conn->stream.expires_after(first ? config_.read_timeout : config_.idle_timeout);
-    auto [ec, bytes] = co_await bhttp::async_read(conn->stream, buffer, parser, kAwait);
-    if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit) {
-      // Answer what we can, then close: the rest of the body is not worth reading.
-      RequestContext ctx;
-      ctx.request_id = new_request_id();
-      const bool body = ec == bhttp::error::body_limit;
-      auto res = problem_response(
-          make_error(body ? ErrorCode::payload_too_large : ErrorCode::headers_too_large,
-                     body ? "at most " + std::to_string(config_.body_limit_bytes) + " bytes"
-                          : "at most " + std::to_string(config_.header_limit_bytes) + " bytes"),
-          ctx, 11);
-      res.keep_alive(false);
-      res.set("X-Request-Id", ctx.request_id);
-      conn->stream.expires_after(config_.write_timeout);
-      co_await bhttp::async_write(conn->stream, res, kAwait);
-      record(parser.get(), ctx, res.result_int(), 0);  // headers (method) are known for 413
-      break;
-    }
-    if (ec) break;  // end_of_stream, timeout, reset or cancelled by shutdown: all normal ends
+// At the cap: once a client waits in the backlog, the oldest idle connection is closed to make
+// room for it; with none idle, the client waits until a connection ends.
+asio::awaitable<void> HttpServer::make_room() {
+  auto [ec] = co_await acceptor_.async_wait(tcp::acceptor::wait_read, kAwait);
+  if (draining_ || ec == asio::error::operation_aborted) co_return;
+  waiting_for_slot_ = true;
+  if (!ec) evict_idle_connection();
+  if (connections_.load() >= cap_) co_await wait_for_slot(ec ? kMaxBackoff : milliseconds(1000));
+  waiting_for_slot_ = false;
+}
 
-    conn->busy = true;
-    Request& request = parser.get();
-    RequestContext ctx;
-    ctx.peer_address = peer_address;
-    const auto incoming = request["X-Request-Id"];
-    ctx.request_id = safe_request_id(incoming) ? std::string(incoming) : new_request_id();
-    const auto started = std::chrono::steady_clock::now();
-    Response res = co_await handle(request, ctx);
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const bool keep_alive = request.keep_alive() && !draining_;
-    res.keep_alive(keep_alive);
-    res.set("X-Request-Id", ctx.request_id);
-    if (request.method() == bhttp::verb::head) res.body().clear();
-    conn->stream.expires_after(config_.write_timeout);
-    auto [wec, written] = co_await bhttp::async_write(conn->stream, res, kAwait);
-    conn->busy = false;
-    record(request, ctx, res.result_int(), seconds);
-    if (wec || !keep_alive) break;
-  }
-  boost::system::error_code ignored;
-  conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  conn->stream.close();
-  {
-    std::lock_guard lock(mutex_);
-    live_.erase(id);
-  }
+asio::awaitable<void> HttpServer::wait_for_slot(milliseconds at_most) {
+  slot_timer_.expires_after(at_most);
+  co_await slot_timer_.async_wait(kAwait);  // cancelled by connection_ended()
+}
+
+void HttpServer::connection_ended() {
   connections_--;
+  if (waiting_for_slot_) {
+    asio::post(acceptor_.get_executor(), [this] { slot_timer_.cancel(); });
+  }
 }
 
-asio::awaitable<Response> HttpServer::handle(Request& request, RequestContext& context) {
-  if (draining_) {
-    co_return problem_response(make_error(ErrorCode::shutting_down), context, request.version());
+// The oldest connection that is waiting for a request is closed (a keep-alive connection
+// between requests, or one that never sent anything); busy ones are never cut.
+bool HttpServer::evict_idle_connection() {
+  std::lock_guard lock(mutex_);
+  for (auto& [id, weak] : live_) {
+    auto conn = weak.lock();
+    if (!conn || !conn->idle || conn->evicted.exchange(true)) continue;
+    asio::post(conn->stream.get_executor(), [conn] {
+      if (conn->idle) {
+        conn->stream.cancel();
+      } else {
+        conn->evicted = false;  // a request arrived meanwhile: it stays
+      }
+    });
+    metrics_.add("http_connections_evicted_total", "");
+    return true;
   }
-  try {
-    co_return co_await router_.dispatch(request, context);
-  } catch (const std::exception&) {
-    // Handlers report failures as values; an exception here is a bug, never the client's fault.
-    log_.error("http.handler_exception",
-               {{"request_id", context.request_id}, {"route", context.route}});
-  }
-  co_return problem_response(make_error(ErrorCode::internal_error), context, request.version());
-}
-
-void HttpServer::record(const Request& request, const RequestContext& ctx, unsigned status,
-                        double seconds) {
-  const std::string method(bhttp::to_string(request.method()));
-  const std::string labels = common::Metrics::label("route", ctx.route) + "," +
-                             common::Metrics::label("method", method) + "," +
-                             common::Metrics::label("status", std::to_string(status));
-  metrics_.add("http_requests_total", labels);
-  metrics_.observe("http_request_duration_seconds", labels, seconds);
-  log_.info("http.request", {{"request_id", ctx.request_id},
-                             {"method", method},
-                             {"route", ctx.route},
-                             {"status", status},
-                             {"duration_ms", seconds * 1000.0}});
+  return false;
 }
 
 asio::awaitable<void> HttpServer::shutdown() {
   draining_ = true;
-  boost::system::error_code ignored;
-  acceptor_.close(ignored);
+  asio::post(acceptor_.get_executor(), [this] {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    slot_timer_.cancel();
+  });
   {
     std::lock_guard lock(mutex_);
     for (auto& [id, weak] : live_) {
@@ -209,7 +195,7 @@ asio::awaitable<void> HttpServer::shutdown() {
   asio::steady_timer timer(ioc_);
   const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_grace;
   while (connections_ > 0 && std::chrono::steady_clock::now() < deadline) {
-    timer.expires_after(std::chrono::milliseconds(20));
+    timer.expires_after(milliseconds(20));
     co_await timer.async_wait(kAwait);
   }
   log_.info("http.drained", {{"open_connections", connections_.load()}});

@@ -24,10 +24,14 @@ struct AdapterAccount {
   std::string settings;  // a JSON object: the section's keys the core does not own
   // "<key>_file" / "<key>_env" references already resolved by the core, by <key> (secret).
   std::map<std::string, std::string, std::less<>> secrets;
+  // The account's current webhook path token (secret): the last segment of its webhook URL, which
+  // the core checks before a notification is read ("" = none: the token-less URL).
+  std::string webhook_token;
 };
 
 struct AdapterContext {
-  // Where the provider reaches this service's webhook route for this adapter (absolute URL).
+  // Where the provider reaches this service's webhook route for this account (absolute URL,
+  // ending in the account's path token; a secret, never to be logged).
   std::string webhook_url;
 };
 

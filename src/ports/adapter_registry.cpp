@@ -67,6 +67,7 @@ common::Result<std::unique_ptr<Port>> create(const std::vector<std::unique_ptr<F
   AdapterContext context;
   context.webhook_url =
       std::string(public_base_url) + std::string(prefix) + std::string(adapter_name(factory->id()));
+  if (!account.webhook_token.empty()) context.webhook_url += "/" + account.webhook_token;
   return factory->create(account, context);
 }
 

@@ -18,7 +18,8 @@ namespace visitpay::ports {
 // <name>, the form config files used before adapters had ids.
 class AdapterRegistry {
  public:
-  // Where the generic webhook routes live; an adapter's webhook URL is the prefix + its <name>.
+  // Where the generic webhook routes live; an account's webhook URL is the prefix + its adapter's
+  // <name> + "/" + the account's path token (AdapterAccount::webhook_token).
   static constexpr std::string_view kPaymentWebhookPrefix = "/v1/webhooks/payment/";
   static constexpr std::string_view kSmsWebhookPrefix = "/v1/webhooks/sms/";
 

@@ -12,7 +12,8 @@ namespace visitpay::ports {
 
 // What the core asks a payment provider to create: one payment order for one session.
 struct PaymentOrderRequest {
-  std::string payee_reference;  // unique per operation, derived from the session; no personal data
+  // Unique per create attempt (domain::order_payee_reference); no personal data.
+  std::string payee_reference;
   std::string order_reference;  // the session id
   domain::Ore amount = 0;
   domain::Ore vat_amount = 0;
@@ -22,6 +23,7 @@ struct PaymentOrderRequest {
   std::string callback_url;
   std::string complete_url;
   std::string cancel_url;
+  std::string terms_of_service_url;  // the clinic's terms; "" = none sent
   std::vector<std::string> host_urls;
 };
 
@@ -33,6 +35,9 @@ enum class TransactionType { none, authorization, sale };
 struct PaymentOrder {
   std::string id;
   std::string payment_url;  // the payer-facing link (redirect-checkout)
+  // The reference the order was created with, when the provider's answer shows it ("" if not):
+  // how an order nobody kept (an orphan) is told to be one of ours.
+  std::string payee_reference;
   PaymentStatus status = PaymentStatus::unknown;
   std::string instrument;  // how it was paid (the provider's name for it), when paid
   TransactionType transaction_type = TransactionType::none;
@@ -54,7 +59,9 @@ struct CaptureRequest {
 //   provider_rejected     permanent for this request (4xx other than the cases below)
 //   provider_conflict     the operation is not possible in the order's current state (e.g. abort
 //                         refused while the payer is in a wallet app)
-// A create whose payee_reference the provider already knows resolves to the existing order.
+// A create is never repeated with the same payee_reference (each attempt has its own), so a
+// refusal of a used one is provider_rejected like any other: the provider's answer does not name
+// the existing order (providers.md §9).
 class PaymentProvider {
  public:
   virtual ~PaymentProvider() = default;

@@ -19,6 +19,9 @@ struct InboundWebhook {
 // from the provider (the GET is the truth, never the callback body).
 struct PaymentHint {
   std::string order_id;  // the provider's opaque order id, as PaymentOrder::id
+  // Ours as given at create (the session id), when the callback carries it: lets an order the
+  // service never kept (a create whose answer was lost) be looked at. Unverified until the GET.
+  std::string order_reference;
 };
 
 // Failures: malformed_json, or validation_failed naming the bad field (the route answers with
@@ -29,13 +32,20 @@ class PaymentNotifications {
   virtual common::Result<PaymentHint> parse(const InboundWebhook& webhook) const = 0;
 };
 
-enum class DeliveryOutcome { in_progress, delivered, failed };
+// What one delivery report says about its message (or one part of it). `undetermined` is final
+// but says neither delivered nor not delivered (the gateway lost track): no fee can count as
+// disclosed, and nothing starts the invoice path early either.
+enum class DeliveryOutcome { in_progress, delivered, failed, undetermined };
 
 // What an SMS delivery report says, in the core's words. The adapter owns the vendor's result
 // codes and their classification; `result_code` is kept only to be recorded as the vendor gave it.
+// A long SMS travels as several parts and each part gets its own report: `part` says which (0 for
+// a single-part message), and `segments`, when the gateway says so, how many parts there are.
 struct SmsReport {
-  std::string message_id;  // SmsAccepted::message_id of the send it reports on
+  std::string message_id;  // SmsAccepted::message_id of the send it reports on (no part suffix)
   std::string reference;   // SmsMessage::reference echoed back ("" when the gateway omits it)
+  int part = 0;
+  int segments = 0;  // 0: not stated
   int result_code = 0;
   DeliveryOutcome outcome = DeliveryOutcome::in_progress;
 };

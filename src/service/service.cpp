@@ -12,7 +12,11 @@
 #include "adapters/pdf/libharu/invoice_pdf.hpp"
 #include "adapters/register_all.hpp"
 #include "common/crypto.hpp"
+#include "http/bank_routes.hpp"
+#include "http/console_routes.hpp"
 #include "http/invoice_routes.hpp"
+#include "http/ops_routes.hpp"
+#include "http/payer_pages.hpp"
 #include "http/privacy_routes.hpp"
 #include "http/routes.hpp"
 
@@ -30,6 +34,15 @@ store::PgPool::Options pool_options(const config::DatabaseConfig& db) {
   o.connection.statement_timeout = db.statement_timeout;
   o.max_size = db.pool_size;
   o.acquire_timeout = db.acquire_timeout;
+  return o;
+}
+
+app::ConsoleAuthOptions console_options(const config::AuthConfig& c) {
+  app::ConsoleAuthOptions o;
+  o.idle_timeout = c.console_idle_timeout;
+  o.absolute_timeout = c.console_absolute_timeout;
+  o.max_failures_per_account = c.console_max_failures_per_account;
+  o.max_failures_per_address = c.console_max_failures_per_address;
   return o;
 }
 
@@ -80,6 +93,7 @@ ports::AdapterAccount adapter_account(const std::string& section,
   out.timeout = a.timeout;
   out.settings = a.settings;
   out.secrets = a.secrets;
+  out.webhook_token = a.webhook_tokens.empty() ? std::string() : a.webhook_tokens.back();
   return out;
 }
 
@@ -93,6 +107,8 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
       pool_(ioc_.get_executor(), pool_options(config_.database), log_),
       sessions_(pool_),
       clients_(pool_),
+      users_(pool_),
+      overview_(pool_),
       outbox_(pool_),
       payments_(pool_),
       invoices_(pool_),
@@ -102,7 +118,8 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
       http_client_(ioc_.get_executor()),
       dispatcher_(ioc_.get_executor(), outbox_, clock_, log_, metrics_,
                   dispatcher_options(config_.outbox)),
-      payment_work_({payments_, *vault_, config_, providers_, clock_, log_, metrics_}),
+      payment_work_(
+          {payments_, *vault_, config_, providers_, clock_, log_, metrics_, provider_health_}),
       reconciler_(ioc_.get_executor(), payments_, outbox_, config_.reconcile, clock_, log_,
                   metrics_, [this] { dispatcher_.nudge(); }),
       invoice_renderer_(std::make_unique<adapters::pdf::LibharuInvoiceRenderer>()),
@@ -118,13 +135,20 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
       privacy_(pool_),
       purger_(ioc_.get_executor(), privacy_, config_.privacy.retention,
               config_.privacy.purge_interval, config_.privacy.purge_batch, clock_, log_, metrics_),
-      auth_(clients_, clock_, config_.auth.token_cache_ttl),
+      auth_(clients_, clock_, config_.auth),
+      password_login_(users_, clock_, blocking_.get_executor(), console_options(config_.auth),
+                      log_),
+      web_sessions_(users_, clock_, console_options(config_.auth)),
       checkouts_(sessions_, *vault_, config_, clock_, log_),
-      payment_service_(payments_, outbox_, clock_, log_, [this] { dispatcher_.nudge(); }),
+      payment_service_(payments_, outbox_, config_, clock_, log_, [this] { dispatcher_.nudge(); }),
+      payer_page_orders_(payments_, config_, clock_, log_, metrics_),
+      payer_pages_(payments_, payer_page_orders_, config_, providers_.payment, clock_, log_,
+                   metrics_, [this] { dispatcher_.nudge(); }),
       invoice_service_(invoices_, invoice_documents_, *vault_, clock_, log_,
                        [this] { dispatcher_.nudge(); }),
       privacy_service_(privacy_, *vault_, config_.lookup_key, config_.privacy.retention,
                        config_.checkout.allow_synthetic_national_ids, clock_, log_),
+      bank_(pool_, app::kid_rules(config_), clock_, log_, metrics_),
       server_(ioc_, config_.http, router_, metrics_, log_),
       signals_(ioc_) {
   std::string problems;
@@ -151,6 +175,14 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
     sms_gateways_.push_back(std::move(gateway.value()));
     providers_.sms[a.name] = sms_gateways_.back().get();
   }
+  // A sender id the gateway cannot use would make it refuse every SMS of that clinic.
+  for (const auto& clinic : config_.clinics) {
+    const auto gateway = providers_.sms.find(clinic.sms_account);
+    if (clinic.sms_sender.empty() || gateway == providers_.sms.end()) continue;
+    if (auto problem = gateway->second->sender_problem(clinic.sms_sender); !problem.empty()) {
+      problems += "\n/clinics/" + clinic.id + "/sms_sender: " + problem;
+    }
+  }
   if (!problems.empty()) {
     adapters_error_ =
         common::make_error(common::ErrorCode::bad_request, "provider accounts:" + problems);
@@ -158,47 +190,60 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
   payment_work_.register_with(dispatcher_);
   invoice_work_.register_with(dispatcher_);
 
-  http::register_routes(
-      router_, {config_, auth_, checkouts_, payment_service_, adapters_, pool_, metrics_, log_});
+  http::register_routes(router_, {config_, auth_, checkouts_, payment_service_, adapters_, pool_,
+                                  metrics_, log_, provider_health_});
   http::register_invoice_routes(router_, {auth_, invoice_service_, clock_, log_});
   http::register_privacy_routes(router_, {auth_, privacy_service_, log_});
+  http::register_ops_routes(router_,
+                            {auth_, lifecycle_, outbox_, overview_, config_, clock_, log_});
+  auth_.accept_sessions(web_sessions_);
+  http::register_console_routes(
+      router_, {auth_, password_login_, web_sessions_, users_, clock_, log_,
+                config_.public_base_url.rfind("https://", 0) == 0,
+                static_cast<std::int64_t>(config_.auth.console_idle_timeout.count())});
+  http::register_bank_routes(router_, {auth_, bank_, log_});
+  http::register_payer_pages(router_, payer_pages_, log_);
   metrics_.add_collector([this](std::string& out) {
+    // One metric of one sample (or of labelled samples, each "{labels} value" without the name).
+    const auto metric =
+        [&out](std::string_view name, std::string_view type, std::string_view help,
+               std::initializer_list<std::pair<std::string_view, std::int64_t>> samples) {
+          out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+          out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+          for (const auto& [labels, value] : samples) {
+            out.append(name).append(labels).append(" ").append(std::to_string(value)).append("\n");
+          }
+        };
+    const auto n = [](auto v) { return static_cast<std::int64_t>(v); };
     const auto s = pool_.stats();
-    out += "# HELP visitpay_db_pool_connections Database connections by state\n";
-    out += "# TYPE visitpay_db_pool_connections gauge\n";
-    out += "visitpay_db_pool_connections{state=\"open\"} " + std::to_string(s.open) + "\n";
-    out += "visitpay_db_pool_connections{state=\"idle\"} " + std::to_string(s.idle) + "\n";
-    out += "visitpay_db_pool_connections{state=\"max\"} " + std::to_string(s.max_size) + "\n";
-    out += "# HELP visitpay_db_pool_waiting Requests waiting for a database connection\n";
-    out += "# TYPE visitpay_db_pool_waiting gauge\n";
-    out += "visitpay_db_pool_waiting " + std::to_string(s.waiting) + "\n";
-    out += "# HELP visitpay_db_pool_acquire_timeouts_total Waits for a connection that timed out\n";
-    out += "# TYPE visitpay_db_pool_acquire_timeouts_total counter\n";
-    out += "visitpay_db_pool_acquire_timeouts_total " + std::to_string(s.acquire_timeouts) + "\n";
-    out += "# HELP visitpay_db_connect_failures_total Failed attempts to open a connection\n";
-    out += "# TYPE visitpay_db_connect_failures_total counter\n";
-    out += "visitpay_db_connect_failures_total " + std::to_string(s.connect_failures) + "\n";
-    out += "# HELP visitpay_outbox_dead_letters Outbox items in the dead letters (all instances)\n";
-    out += "# TYPE visitpay_outbox_dead_letters gauge\n";
-    out += "visitpay_outbox_dead_letters " + std::to_string(reconciler_.dead_letters()) + "\n";
-    out +=
-        "# HELP visitpay_payments_after_close Orders paid after their session was cancelled "
-        "(to refund; all instances)\n";
-    out += "# TYPE visitpay_payments_after_close gauge\n";
-    out += "visitpay_payments_after_close " + std::to_string(reconciler_.paid_after_close()) + "\n";
-    out += "# HELP visitpay_invoices_pending_review Invoices waiting for finance (all instances)\n";
-    out += "# TYPE visitpay_invoices_pending_review gauge\n";
-    out += "visitpay_invoices_pending_review " + std::to_string(sweeper_.pending_review()) + "\n";
+    metric("visitpay_db_pool_connections", "gauge", "Database connections by state",
+           {{"{state=\"open\"}", n(s.open)},
+            {"{state=\"idle\"}", n(s.idle)},
+            {"{state=\"max\"}", n(s.max_size)}});
+    metric("visitpay_db_pool_waiting", "gauge", "Requests waiting for a database connection",
+           {{"", n(s.waiting)}});
+    metric("visitpay_db_pool_acquire_timeouts_total", "counter",
+           "Waits for a connection that timed out", {{"", n(s.acquire_timeouts)}});
+    metric("visitpay_db_connect_failures_total", "counter", "Failed attempts to open a connection",
+           {{"", n(s.connect_failures)}});
+    metric("visitpay_outbox_dead_letters", "gauge",
+           "Outbox items in the dead letters (all instances)", {{"", reconciler_.dead_letters()}});
+    metric("visitpay_outbox_oldest_due_seconds", "gauge",
+           "How long the longest-waiting due outbox item has been due (all instances)",
+           {{"", reconciler_.oldest_due_seconds()}});
+    metric("visitpay_payments_after_close", "gauge",
+           "Orders paid after their session was cancelled (to refund; all instances)",
+           {{"", reconciler_.paid_after_close()}});
+    metric("visitpay_invoices_pending_review", "gauge",
+           "Invoices waiting for finance (all instances)", {{"", sweeper_.pending_review()}});
+    metric("visitpay_invoices_pending_review_oldest_seconds", "gauge",
+           "How long the oldest invoice waiting for finance has waited (all instances)",
+           {{"", sweeper_.oldest_review_seconds()}});
     const auto h = http_client_.stats();
-    out += "# HELP visitpay_provider_requests_total Outbound HTTP attempts to providers\n";
-    out += "# TYPE visitpay_provider_requests_total counter\n";
-    out += "visitpay_provider_requests_total " + std::to_string(h.requests) + "\n";
-    out +=
-        "# HELP visitpay_provider_transport_failures_total Outbound HTTP attempts that failed "
-        "without an answer\n";
-    out += "# TYPE visitpay_provider_transport_failures_total counter\n";
-    out +=
-        "visitpay_provider_transport_failures_total " + std::to_string(h.transport_failures) + "\n";
+    metric("visitpay_provider_requests_total", "counter", "Outbound HTTP attempts to providers",
+           {{"", n(h.requests)}});
+    metric("visitpay_provider_transport_failures_total", "counter",
+           "Outbound HTTP attempts that failed without an answer", {{"", n(h.transport_failures)}});
   });
 }
 

@@ -10,10 +10,14 @@
 
 #include "adapters/http/http_client.hpp"
 #include "app/auth.hpp"
+#include "app/bank_import.hpp"
 #include "app/checkout_service.hpp"
+#include "app/console_auth.hpp"
 #include "app/invoice_documents.hpp"
 #include "app/invoice_service.hpp"
+#include "app/payer_pages.hpp"
 #include "app/payer_vault.hpp"
+#include "app/payment_orders.hpp"
 #include "app/payment_service.hpp"
 #include "app/privacy_service.hpp"
 #include "common/log.hpp"
@@ -28,10 +32,12 @@
 #include "store/invoice_store.hpp"
 #include "store/lifecycle_store.hpp"
 #include "store/outbox_store.hpp"
+#include "store/overview_store.hpp"
 #include "store/payment_store.hpp"
 #include "store/pg_pool.hpp"
 #include "store/privacy_store.hpp"
 #include "store/session_store.hpp"
+#include "store/user_store.hpp"
 #include "workers/deadline_sweeper.hpp"
 #include "workers/invoice_work.hpp"
 #include "workers/lifecycle_watch.hpp"
@@ -77,6 +83,8 @@ class Service {
   store::PgPool pool_;
   store::SessionStore sessions_;
   store::ClientStore clients_;
+  store::UserStore users_;
+  store::OverviewStore overview_;
   store::OutboxStore outbox_;
   store::PaymentStore payments_;
   store::InvoiceStore invoices_;
@@ -96,6 +104,7 @@ class Service {
   std::vector<std::unique_ptr<ports::PaymentProvider>> payment_providers_;
   std::vector<std::unique_ptr<ports::SmsGateway>> sms_gateways_;
   workers::ProviderDirectory providers_;
+  app::ProviderHealth provider_health_;
   workers::OutboxDispatcher dispatcher_;
   workers::PaymentWork payment_work_;
   workers::Reconciler reconciler_;
@@ -108,10 +117,16 @@ class Service {
   store::PrivacyStore privacy_;
   workers::Purger purger_;
   app::Authenticator auth_;
+  app::PasswordLogin password_login_;  // the console's login method (OpenID Connect may follow)
+  app::WebSessions web_sessions_;
   app::CheckoutService checkouts_;
   app::PaymentService payment_service_;
+  // The payer pages (completeUrl, cancelUrl) and the fresh payment they can start.
+  app::PaymentOrders payer_page_orders_;
+  app::PayerPages payer_pages_;
   app::InvoiceService invoice_service_;
   app::PrivacyService privacy_service_;
+  app::BankReconciliation bank_;
   http::Router router_;
   http::HttpServer server_;
   boost::asio::signal_set signals_;

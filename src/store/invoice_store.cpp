@@ -72,7 +72,8 @@ SELECT id FROM inv)sql",
   "i.buyer_city, i.buyer_country, i.issue_date, i.due_date, i.paid_by_link, "                   \
   "i.credit_note_needed, i.void_reason, i.paid_on, i.payment_reference, i.delivery_reference, " \
   "i.delivered_at, i.created_at, i.updated_at, i.buyer_name_enc, i.buyer_address_enc, "         \
-  "rk.master_key_id, rk.wrapped_key, i.order_not_aborted "                                      \
+  "rk.master_key_id, rk.wrapped_key, i.order_not_aborted, i.paid_ore, i.overpaid_ore, "         \
+  "(SELECT v.checked_out_at FROM sessions v WHERE v.id = i.session_id) "                        \
   "FROM invoices i LEFT JOIN invoices c ON c.id = i.credits_invoice_id "                        \
   "LEFT JOIN payer_keys rk ON rk.session_id = i.session_id AND rk.key_class = 'retained' "
 
@@ -81,18 +82,24 @@ constexpr Statement kOfSession{"invoice.of_session",
                                "SELECT " VISITPAY_INVOICE_COLUMNS
                                "WHERE i.session_id = $1::uuid AND i.kind = $2"};
 
-// Filters: $1 status, $2 clinic, $3 from, $4 to, $5 the caller's clinics ('{}' = all); keyset
-// after ($6, $7); $8 rows.
+// Filters: $1 status, $2 clinic, $3 from, $4 to, $5 the caller's clinics ('{}' = all), $6 a flag
+// (NULL = any; the names of invoice_json's flags); keyset after ($7, $8); $9 rows.
 #define VISITPAY_INVOICE_FILTER                                                           \
   "WHERE ($1::text IS NULL OR i.status = $1) AND ($2::text IS NULL OR i.clinic_id = $2) " \
   "AND ($3::timestamptz IS NULL OR i.created_at >= $3) "                                  \
   "AND ($4::timestamptz IS NULL OR i.created_at < $4) "                                   \
-  "AND (cardinality($5::text[]) = 0 OR i.clinic_id = ANY ($5::text[])) "
+  "AND (cardinality($5::text[]) = 0 OR i.clinic_id = ANY ($5::text[])) "                  \
+  "AND ($6::text IS NULL OR CASE $6 WHEN 'paid_by_link' THEN i.paid_by_link "             \
+  "WHEN 'credit_note_needed' THEN i.credit_note_needed WHEN 'sms_undeliverable' THEN "    \
+  "i.reason IN ('sms_undeliverable', 'sms_rejected') WHEN 'link_failed' THEN "            \
+  "i.reason = 'link_failed' WHEN 'no_phone' THEN i.reason = 'no_phone' "                  \
+  "WHEN 'fee_not_disclosed' THEN i.fee_not_disclosed WHEN 'order_not_aborted' THEN "      \
+  "i.order_not_aborted ELSE false END) "
 
 constexpr Statement kList{"invoice.list",
                           "SELECT " VISITPAY_INVOICE_COLUMNS VISITPAY_INVOICE_FILTER
-                          "AND ($6::timestamptz IS NULL OR (i.created_at, i.id) > ($6, $7::uuid)) "
-                          "ORDER BY i.created_at, i.id LIMIT $8"};
+                          "AND ($7::timestamptz IS NULL OR (i.created_at, i.id) > ($7, $8::uuid)) "
+                          "ORDER BY i.created_at, i.id LIMIT $9"};
 constexpr Statement kTotals{
     "invoice.totals",
     "SELECT count(*), coalesce(sum(i.total_ore), 0) FROM invoices i " VISITPAY_INVOICE_FILTER};
@@ -120,6 +127,7 @@ WITH cur AS (
       void_reason = CASE WHEN $3 = 'void' THEN $6 ELSE i.void_reason END,
       paid_on = CASE WHEN $3 = 'paid' THEN $5::date ELSE i.paid_on END,
       payment_reference = CASE WHEN $3 = 'paid' THEN nullif($6, '') ELSE i.payment_reference END,
+      paid_ore = CASE WHEN $3 = 'paid' THEN greatest(i.paid_ore, i.total_ore) ELSE i.paid_ore END,
       updated_at = $7
   FROM cur
   WHERE i.id = cur.id AND cur.status = ANY ($2::text[])
@@ -191,8 +199,11 @@ WITH u AS (
 INSERT INTO invoice_events (invoice_id, at, actor, action, detail)
 SELECT id, $3, 'system', 'deliver', $2 FROM u)sql"};
 
-constexpr Statement kCountPending{"invoice.count_pending",
-                                  "SELECT count(*) FROM invoices WHERE status = 'pending_review'"};
+// The review backlog: how many wait, and how long the oldest has waited (0 when none does).
+constexpr Statement kReviewBacklog{"invoice.review_backlog", R"sql(
+SELECT count(*),
+       coalesce(extract(epoch FROM $1::timestamptz - min(created_at)), 0)::bigint
+FROM invoices WHERE status = 'pending_review')sql"};
 
 std::string ts(domain::Timestamp t) {
   return common::format_rfc3339_utc(t);
@@ -254,6 +265,9 @@ InvoiceRecord read_invoice(const PgResult& r, int row) {
   v.retained_key = wrapped_key(r, row, c);
   c += 2;
   v.order_not_aborted = r.boolean(row, c++);
+  v.paid = r.int64(row, c++);
+  v.overpaid = r.int64(row, c++);
+  if (!r.is_null(row, c)) v.visit_at = timestamp(r, row, c);
   return v;
 }
 
@@ -268,7 +282,8 @@ void add_filter(PgParams& p, const InvoiceFilter& f) {
       .add(text_or_null(f.clinic_id))
       .add(time_or_null(f.from))
       .add(time_or_null(f.to))
-      .add(pg_text_array(f.clinics));
+      .add(pg_text_array(f.clinics))
+      .add(text_or_null(f.flag));
 }
 
 std::chrono::year_month_day iso_date(std::string_view text) {
@@ -522,7 +537,7 @@ asio::awaitable<Result<CreditResult>> InvoiceStore::credit(std::string_view id,
   CreditResult result;
   result.found = true;
   result.status = invoice->string(0, 0);
-  if (result.status != "issued" && result.status != "paid") {
+  if (result.status != "issued" && result.status != "partially_paid" && result.status != "paid") {
     PgParams audit;
     audit.add(id).add(ts(now)).add(actor).add("credit").add(result.status);
     auto audited = co_await tx->execute(kAuditRefused, audit);
@@ -596,11 +611,12 @@ const Statement& InvoiceStore::window_context_statement() {
   return kWindowContext;
 }
 
-asio::awaitable<Result<std::int64_t>> InvoiceStore::count_pending_review() {
-  const PgParams none;
-  auto r = co_await pool_.execute(kCountPending, none);
+asio::awaitable<Result<ReviewBacklog>> InvoiceStore::review_backlog(domain::Timestamp now) {
+  PgParams p;
+  p.add(ts(now));
+  auto r = co_await pool_.execute(kReviewBacklog, p);
   if (!r) co_return std::move(r).error();
-  co_return r->int64(0, 0);
+  co_return ReviewBacklog{r->int64(0, 0), r->int64(0, 1)};
 }
 
 }  // namespace visitpay::store

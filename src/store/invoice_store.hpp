@@ -99,7 +99,10 @@ struct InvoiceRecord {
   std::optional<std::string> issue_date, due_date;
   bool paid_by_link = false;
   bool credit_note_needed = false;
-  bool order_not_aborted = false;  // invoiced although the order could still be paid
+  bool order_not_aborted = false;             // invoiced although the order could still be paid
+  std::optional<domain::Timestamp> visit_at;  // the session's check-out (the visit)
+  domain::Ore paid = 0;                       // received by bank (or marked paid: the total)
+  domain::Ore overpaid = 0;                   // received beyond the total: for a refund
   std::optional<std::string> void_reason;
   std::optional<std::string> paid_on;
   std::optional<std::string> payment_reference;
@@ -115,11 +118,18 @@ struct InvoiceRecord {
   std::vector<InvoiceEventRecord> history;  // filled by get()
 };
 
+// Invoices waiting for finance, and how long the oldest of them has waited.
+struct ReviewBacklog {
+  std::int64_t pending = 0;
+  std::int64_t oldest_seconds = 0;
+};
+
 struct InvoiceFilter {
   std::string status;                         // "" = any
   std::string clinic_id;                      // "" = any
   std::optional<domain::Timestamp> from, to;  // created_at in [from, to)
   std::vector<std::string> clinics;           // the caller's clinics; empty = all
+  std::string flag;                           // "" = any; else invoices with this flag set
 };
 
 struct InvoiceCursor {
@@ -205,7 +215,7 @@ class InvoiceStore {
   asio::awaitable<common::Result<void>> delivered(std::string_view id, std::string_view reference,
                                                   domain::Timestamp now);
 
-  asio::awaitable<common::Result<std::int64_t>> count_pending_review();
+  asio::awaitable<common::Result<ReviewBacklog>> review_backlog(domain::Timestamp now);
 
   // The statements create_invoice runs in its transaction, in order (lock the session, take the
   // next number, insert the invoice), for the benchmark's pgbench script.

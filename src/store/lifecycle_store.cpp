@@ -312,6 +312,32 @@ asio::awaitable<Result<std::int64_t>> LifecycleStore::repair_stranded(
   co_return repaired;
 }
 
+namespace {
+std::vector<OverdueSession> read_overdue(const PgResult& r) {
+  std::vector<OverdueSession> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) {
+    OverdueSession s;
+    s.session_id = r.string(i, 0);
+    s.state = domain::parse_session_state(r.text(i, 1)).value_or(SessionState::pending);
+    s.since = common::parse_pg_timestamptz(r.text(i, 2)).value_or(domain::Timestamp{});
+    s.clinic_id = r.string(i, 3);
+    s.link_error = r.optional_string(i, 4);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+}  // namespace
+
+asio::awaitable<Result<std::vector<OverdueSession>>> LifecycleStore::overdue(
+    const domain::LifecycleBounds& bounds, domain::Timestamp now, int limit) {
+  auto p = bounds_params(bounds, now);
+  p.add(limit);
+  auto r = co_await pool_.execute(kOverdue, p);
+  if (!r) co_return std::move(r).error();
+  co_return read_overdue(*r);
+}
+
 Result<std::vector<OverdueSession>> LifecycleStore::overdue(PgSyncConnection& db,
                                                             const domain::LifecycleBounds& bounds,
                                                             domain::Timestamp now, int limit) {
@@ -319,17 +345,7 @@ Result<std::vector<OverdueSession>> LifecycleStore::overdue(PgSyncConnection& db
   p.add(limit);
   auto r = db.exec(kOverdue.sql, p);
   if (!r) return std::move(r).error();
-  std::vector<OverdueSession> out;
-  for (int i = 0; i < r->rows(); ++i) {
-    OverdueSession s;
-    s.session_id = r->string(i, 0);
-    s.state = domain::parse_session_state(r->text(i, 1)).value_or(SessionState::pending);
-    s.since = common::parse_pg_timestamptz(r->text(i, 2)).value_or(domain::Timestamp{});
-    s.clinic_id = r->string(i, 3);
-    s.link_error = r->optional_string(i, 4);
-    out.push_back(std::move(s));
-  }
-  return out;
+  return read_overdue(*r);
 }
 
 asio::awaitable<Result<std::vector<std::pair<SessionState, std::int64_t>>>>

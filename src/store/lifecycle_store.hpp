@@ -80,6 +80,9 @@ class LifecycleStore {
 
   // Sessions past their state's bound, at most `limit`, oldest first (`visitpay sessions
   // check`); and their count by state (the watchdog's gauge).
+  // The same list through the pool (GET /v1/ops/overdue-sessions).
+  asio::awaitable<common::Result<std::vector<OverdueSession>>> overdue(
+      const domain::LifecycleBounds& bounds, domain::Timestamp now, int limit);
   static common::Result<std::vector<OverdueSession>> overdue(PgSyncConnection& db,
                                                              const domain::LifecycleBounds& bounds,
                                                              domain::Timestamp now, int limit);

@@ -105,6 +105,11 @@ FROM outbox WHERE status = 'dead' ORDER BY id LIMIT $1)sql"};
 constexpr Statement kCountDead{"outbox.count_dead",
                                "SELECT count(*) FROM outbox WHERE status = 'dead'"};
 
+// How long the longest-waiting due item has been due (0 when none is): the dispatcher's lag.
+constexpr Statement kOldestDue{"outbox.oldest_due", R"sql(
+SELECT coalesce(extract(epoch FROM $1::timestamptz - min(next_attempt_at)), 0)::bigint
+FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1::timestamptz)sql"};
+
 // Repeat::once: a repeat would find the item no longer dead and answer "not dead".
 constexpr Statement kRetry{"outbox.retry", R"sql(
 UPDATE outbox o
@@ -259,6 +264,37 @@ asio::awaitable<Result<bool>> OutboxStore::retry(std::int64_t id, domain::Timest
 
 asio::awaitable<Result<std::int64_t>> OutboxStore::count_dead() {
   auto r = co_await pool_.execute(kCountDead, PgParams{});
+  if (!r) co_return std::move(r).error();
+  co_return r->int64(0, 0);
+}
+
+namespace {
+constexpr Statement kErrorsSince{"outbox.errors_since", R"sql(
+SELECT kind, count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'dead'),
+  coalesce(sum(attempts), 0), (array_agg(last_error ORDER BY updated_at DESC))[1]
+FROM outbox WHERE last_error IS NOT NULL AND updated_at >= $1 AND status IN ('pending', 'dead')
+GROUP BY kind ORDER BY kind)sql"};
+}  // namespace
+
+asio::awaitable<common::Result<std::vector<KindErrors>>> OutboxStore::errors_since(
+    domain::Timestamp since) {
+  PgParams p;
+  p.add(common::format_rfc3339_utc(since));
+  auto r = co_await pool_.execute(kErrorsSince, p);
+  if (!r) co_return std::move(r).error();
+  std::vector<KindErrors> out;
+  out.reserve(static_cast<std::size_t>(r->rows()));
+  for (int i = 0; i < r->rows(); ++i) {
+    out.push_back({r->string(i, 0), r->int64(i, 1), r->int64(i, 2), r->int64(i, 3),
+                   r->optional_string(i, 4)});
+  }
+  co_return out;
+}
+
+asio::awaitable<Result<std::int64_t>> OutboxStore::oldest_due_seconds(domain::Timestamp now) {
+  PgParams p;
+  p.add(ts(now));
+  auto r = co_await pool_.execute(kOldestDue, p);
   if (!r) co_return std::move(r).error();
   co_return r->int64(0, 0);
 }

@@ -58,9 +58,21 @@ enum class FailRecord { lost_lease, retry, dead };
 // between instances, so they are computed and compared with the database's clock
 // (clock_timestamp()) only: instances with skewed clocks still exclude each other, and a test
 // that moves its manual clock does not expire a lease.
+// Outbox items that failed at least once since a time, by kind: the operators' view of provider
+// trouble (last_error holds the provider status or problem type, never personal data).
+struct KindErrors {
+  std::string kind;
+  std::int64_t failing = 0;  // live items whose last attempt failed
+  std::int64_t dead = 0;     // dead letters
+  std::int64_t attempts = 0;
+  std::optional<std::string> last_error;
+};
+
 class OutboxStore {
  public:
   explicit OutboxStore(PgPool& pool) : pool_(pool) {}
+
+  asio::awaitable<common::Result<std::vector<KindErrors>>> errors_since(domain::Timestamp since);
 
   // Adds an item unless a live one of the same kind exists for the session. True if added.
   asio::awaitable<common::Result<bool>> enqueue(std::string_view session_id, std::string_view kind,
@@ -104,6 +116,8 @@ class OutboxStore {
   // Puts a dead item back in the queue, due now, with a fresh budget. False if it is not dead.
   asio::awaitable<common::Result<bool>> retry(std::int64_t id, domain::Timestamp now);
   asio::awaitable<common::Result<std::int64_t>> count_dead();
+  // Seconds the longest-waiting due item has been due at `now`; 0 when nothing is due.
+  asio::awaitable<common::Result<std::int64_t>> oldest_due_seconds(domain::Timestamp now);
 
   // The claim and the completion as the dispatcher sends them (for the benchmark's pgbench twin).
   static const Statement& claim_statement();

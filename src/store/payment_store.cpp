@@ -2,7 +2,10 @@
 
 #include <charconv>
 
+#include "common/crypto.hpp"
 #include "common/time_format.hpp"
+#include "common/uuid.hpp"
+#include "domain/provider_reference.hpp"
 #include "store/pg_transaction.hpp"
 #include "store/wrapped_key_column.hpp"
 
@@ -43,19 +46,23 @@ LEFT JOIN payer_keys k ON k.session_id = s.id AND k.key_class = 'transient'
 LEFT JOIN payment_orders o ON o.session_id = s.id
 WHERE s.id = $1)sql"};
 
-// A second run would record a second attempt: never repeated blindly.
+// A second run would record a second attempt: never repeated blindly. ref_token: the column's
+// default, a fresh random secret.
 constexpr Statement kBeginSms{"payment.begin_sms", R"sql(
 WITH s AS (SELECT id FROM sessions WHERE id = $1 AND state = $6 FOR UPDATE)
 INSERT INTO sms_messages (session_id, account, status, fee_disclosed_ore, deadline_at,
-                          attempted_at)
-SELECT s.id, $2::text, 'sending', $3::bigint, $4::timestamptz, $5::timestamptz FROM s
-RETURNING id)sql",
+                          attempted_at, segments)
+SELECT s.id, $2::text, 'sending', $3::bigint, $4::timestamptz, $5::timestamptz, $7::integer
+FROM s
+RETURNING id, ref_token)sql",
                               Repeat::once};
 
+// The gateway's part count wins over our own when it gave one (reports come per part).
 constexpr Statement kSmsAccepted{"payment.sms_accepted", R"sql(
 UPDATE sms_messages
 SET status = CASE WHEN status IN ('sending', 'unknown') THEN 'accepted' ELSE status END,
-    gateway_message_id = $2, segments = $3, accepted_at = coalesce(accepted_at, $4), error = NULL
+    gateway_message_id = $2, segments = CASE WHEN $3 > 0 THEN $3 ELSE segments END,
+    accepted_at = coalesce(accepted_at, $4), error = NULL
 WHERE id = $1
 RETURNING fee_disclosed_ore, deadline_at)sql"};
 
@@ -69,28 +76,66 @@ WHERE id = $1 AND status = 'sending'
 RETURNING session_id)sql",
                                 Repeat::once};
 
-// Which session a delivery report is about: by the gateway's message id, or, for an attempt whose
-// answer was lost, by our reference.
-constexpr Statement kReportedSession{"payment.reported_session", R"sql(
-SELECT session_id FROM sms_messages
-WHERE gateway_message_id = $1 OR (gateway_message_id IS NULL AND id = $2)
+// The candidates a delivery report may be about: the attempt with that gateway message id, or
+// the attempt our reference names while it has no gateway id (its send answer was lost). The
+// reference's secret is checked by the caller (find_reported_sms).
+constexpr Statement kReportedSms{"payment.reported_sms", R"sql(
+SELECT id, session_id, account, coalesce(ref_token, ''), gateway_message_id IS NOT NULL
+FROM sms_messages
+WHERE gateway_message_id = $1 OR (id = $2 AND gateway_message_id IS NULL)
+ORDER BY gateway_message_id IS NOT NULL DESC
 LIMIT 1)sql"};
 
-// Only a report that moves a message forward counts: a late 1000 after the final code, or a
-// second final code, changes nothing. A report for an attempt whose answer was lost (matched by
-// our refId) tells that the gateway took it after all: it is accepted, and no resend follows.
-constexpr Statement kDeliveryReport{"payment.delivery_report", R"sql(
-UPDATE sms_messages
-SET result_code = $2,
-    gateway_message_id = coalesce(gateway_message_id, $1),
-    accepted_at = coalesce(accepted_at, $4),
-    status = CASE $3 WHEN 'delivered' THEN 'delivered' WHEN 'failed' THEN 'failed'
-                    ELSE 'accepted' END,
-    final_at = CASE WHEN $3 = 'in_progress' THEN final_at ELSE $4 END
-WHERE (gateway_message_id = $1 OR (gateway_message_id IS NULL AND id = $5))
-  AND status IN ('sending', 'unknown', 'accepted')
-RETURNING status, deadline_at, fee_disclosed_ore)sql",
-                                    Repeat::once};
+// One part's report, recorded only while its attempt waits for reports: sent or accepted, not
+// final, and not older than the age limit ($6). A part's final outcome is never overwritten (a
+// late 1000 after the final code, a repeated report), so only a report that moves a part
+// forward returns a row.
+constexpr Statement kReportPart{"payment.report_part", R"sql(
+WITH m AS (
+  SELECT id FROM sms_messages
+  WHERE id = $1 AND status IN ('sending', 'unknown', 'accepted') AND final_at IS NULL
+    AND coalesce(accepted_at, attempted_at) >= $6::timestamptz
+  FOR UPDATE
+)
+INSERT INTO sms_parts AS p (sms_id, part, result_code, outcome, reported_at)
+SELECT m.id, $2::integer, $3::integer, $4::text, $5::timestamptz FROM m
+ON CONFLICT (sms_id, part) DO UPDATE
+SET result_code = excluded.result_code, outcome = excluded.outcome,
+    reported_at = excluded.reported_at
+WHERE p.outcome = 'in_progress'
+RETURNING p.sms_id)sql",
+                                Repeat::once};
+
+// The message's state from its parts: failed as soon as one part failed; delivered when as many
+// parts were delivered as it has (the most of: our count or the gateway's smsCount, the report's
+// `segments`, the highest part seen); undetermined when that many are final otherwise. An
+// attempt whose answer was lost takes the report's message id and counts as accepted.
+constexpr Statement kSettleSms{"payment.settle_sms", R"sql(
+WITH p AS (
+  SELECT count(*) FILTER (WHERE outcome = 'delivered') AS delivered,
+         count(*) FILTER (WHERE outcome = 'failed') AS failed,
+         count(*) FILTER (WHERE outcome <> 'in_progress') AS final,
+         coalesce(max(part) + 1, 1) AS seen
+  FROM sms_parts WHERE sms_id = $1
+), s AS (
+  SELECT m.id,
+         CASE WHEN p.failed > 0 THEN 'failed'
+              WHEN p.delivered >= greatest(coalesce(m.segments, 1), $3::integer, p.seen)
+                THEN 'delivered'
+              WHEN p.final >= greatest(coalesce(m.segments, 1), $3::integer, p.seen)
+                THEN 'undetermined'
+              ELSE 'accepted' END AS status
+  FROM sms_messages m, p WHERE m.id = $1
+)
+UPDATE sms_messages m
+SET status = s.status,
+    gateway_message_id = coalesce(m.gateway_message_id, $2),
+    accepted_at = coalesce(m.accepted_at, $5::timestamptz),
+    result_code = $4,
+    final_at = CASE WHEN s.status = 'accepted' THEN NULL ELSE $5::timestamptz END
+FROM s WHERE m.id = s.id
+RETURNING m.status, m.deadline_at, m.fee_disclosed_ore)sql",
+                               Repeat::once};
 
 constexpr Statement kOrderOf{"payment.order_of", R"sql(
 SELECT s.id, s.state, s.clinic_id, o.account, o.order_id, s.vat_amount_ore
@@ -104,7 +149,7 @@ UPDATE payment_orders o
 SET status = $2, instrument = nullif($3, ''), transaction_type = nullif($4, ''),
     captured_ore = greatest(o.captured_ore, $5), updated_at = $6,
     paid_after_close = o.paid_after_close OR $7
-WHERE o.session_id = $1)sql"};
+WHERE o.session_id = $1 AND ($8 = '' OR o.order_id = $8))sql"};
 
 constexpr Statement kStatusChecked{"payment.status_checked", R"sql(
 UPDATE sessions SET status_checked_at = $2 WHERE id = $1)sql"};
@@ -139,15 +184,135 @@ SELECT count(*) FROM flagged)sql",
 constexpr Statement kCountPaidAfterClose{
     "payment.count_paid_after_close", "SELECT count(*) FROM payment_orders WHERE paid_after_close"};
 
+// The session a callback's order belongs to: its current order, an order of one of its attempts
+// (replaced or found earlier), or, named by the callback's orderReference ($4, NULL when not a
+// session id), a session with an attempt whose outcome is unknown (then it may be that attempt's
+// orphan; at most a few such looks are queued per session). An order that is not current gets a
+// check of its own; the session's status check is queued either way, and one already waiting
+// (a backoff after an earlier callback) is due now: this callback is news.
 constexpr Statement kCallback{"payment.callback", R"sql(
-WITH o AS (
-  SELECT session_id FROM payment_orders WHERE order_id = $1
-), i AS (
+WITH known AS (
+  SELECT session_id, true AS current FROM payment_orders WHERE order_id = $1
+  UNION ALL
+  SELECT session_id, false FROM payment_order_attempts WHERE order_id = $1
+), hinted AS (
+  SELECT a.session_id, false AS current FROM payment_order_attempts a
+  WHERE a.session_id = $4::uuid AND a.outcome IN ('sending', 'unknown')
+    AND NOT EXISTS (SELECT 1 FROM known)
+    AND (SELECT count(*) FROM payment_order_checks c WHERE c.session_id = a.session_id) < 5
+  LIMIT 1
+), target AS (
+  SELECT * FROM (SELECT * FROM known UNION ALL SELECT * FROM hinted) t
+  ORDER BY current DESC LIMIT 1
+), checked AS (
+  INSERT INTO payment_order_checks (session_id, order_id, received_at)
+  SELECT session_id, $1, $2::timestamptz FROM target WHERE NOT current
+  ON CONFLICT DO NOTHING
+), queued AS (
   INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
-  SELECT session_id, $3, $2::timestamptz, $2::timestamptz, $2::timestamptz FROM o
-  ON CONFLICT (session_id, kind) WHERE status = 'pending' DO NOTHING
+  SELECT session_id, $3, $2::timestamptz, $2::timestamptz, $2::timestamptz FROM target
+  ON CONFLICT (session_id, kind) WHERE status = 'pending'
+  DO UPDATE SET next_attempt_at = least(outbox.next_attempt_at, excluded.next_attempt_at)
 )
-SELECT count(*) FROM o)sql"};
+SELECT count(*) FROM target)sql"};
+
+// --- order attempts (payment_order_attempts), checks of orders nobody kept, payer page tokens --
+
+constexpr Statement kNextAttempt{"payment.next_attempt", R"sql(
+SELECT coalesce(max(attempt), 0) + 1 FROM payment_order_attempts WHERE session_id = $1)sql"};
+
+// An order saved before attempts were numbered (0010) is recorded as attempt 0 with the
+// reference it was created with ($2), so a callback still finds it once a fresh payment replaced
+// it.
+constexpr Statement kRecordLegacyOrder{"payment.record_legacy_order", R"sql(
+INSERT INTO payment_order_attempts (session_id, attempt, payee_reference, account, outcome,
+                                    order_id, seen_status, attempted_at, resolved_at)
+SELECT o.session_id, 0, $2, o.account, 'created', o.order_id, o.status, o.created_at,
+       o.created_at
+FROM payment_orders o
+WHERE o.session_id = $1
+  AND NOT EXISTS (SELECT 1 FROM payment_order_attempts a WHERE a.order_id = o.order_id)
+ON CONFLICT DO NOTHING)sql"};
+
+constexpr Statement kInsertAttempt{"payment.insert_attempt", R"sql(
+INSERT INTO payment_order_attempts (session_id, attempt, payee_reference, account, outcome,
+                                    attempted_at)
+VALUES ($1, $2, $3, $4, 'sending', $5))sql",
+                                   Repeat::once};
+
+constexpr Statement kInsertPageToken{"payment.insert_page_token", R"sql(
+INSERT INTO payer_page_tokens (token_digest, session_id) VALUES ($1::bytea, $2)
+ON CONFLICT DO NOTHING)sql"};
+
+constexpr Statement kAttemptFailed{"payment.attempt_failed", R"sql(
+UPDATE payment_order_attempts
+SET outcome = CASE WHEN $3 THEN 'unknown' ELSE 'refused' END, error = $4, resolved_at = $5
+WHERE session_id = $1 AND attempt = $2 AND outcome = 'sending')sql"};
+
+constexpr Statement kAttemptCreated{"payment.attempt_created", R"sql(
+UPDATE payment_order_attempts
+SET outcome = 'created', order_id = $3, seen_status = $4, error = NULL,
+    resolved_at = coalesce(resolved_at, $5)
+WHERE session_id = $1 AND attempt = $2)sql"};
+
+// In replace_order's transaction, after the session row is locked ($7: awaiting_payment). The
+// previous order's closed status is the provider's answer the caller just had; the recorded one
+// may still lag behind (its callback not yet processed).
+constexpr Statement kReplaceOrder{"payment.replace_order", R"sql(
+UPDATE payment_orders o
+SET order_id = $2, account = $3, status = $4, instrument = NULL, transaction_type = NULL,
+    captured_ore = 0, updated_at = $5
+FROM sessions s
+WHERE o.session_id = $1 AND s.id = o.session_id AND o.order_id = $6
+  AND s.state = $7 AND s.deadline_at > $5
+RETURNING o.session_id)sql",
+                                  Repeat::once};
+
+constexpr Statement kPayerSession{"payment.payer_session", R"sql(
+SELECT s.id, s.state, s.clinic_id, s.amount_ore, s.deadline_at, s.fee_disclosed_ore,
+       o.account, o.order_id, o.status, s.vat_amount_ore
+FROM payer_page_tokens t
+JOIN sessions s ON s.id = t.session_id
+LEFT JOIN payment_orders o ON o.session_id = s.id
+WHERE t.token_digest = $1::bytea)sql"};
+
+constexpr Statement kOrderChecks{"payment.order_checks", R"sql(
+SELECT order_id FROM payment_order_checks WHERE session_id = $1
+ORDER BY received_at, order_id LIMIT 10)sql"};
+
+constexpr Statement kAttemptOf{"payment.attempt_of", R"sql(
+SELECT attempt, account, order_id FROM payment_order_attempts
+WHERE session_id = $1 AND payee_reference = $2)sql"};
+
+constexpr Statement kOrderChecked{"payment.order_checked", R"sql(
+WITH done AS (
+  DELETE FROM payment_order_checks WHERE session_id = $1 AND order_id = $2
+)
+UPDATE payment_order_attempts
+SET order_id = coalesce(order_id, $2), seen_status = $4, resolved_at = coalesce(resolved_at, $5)
+WHERE session_id = $1 AND attempt = $3)sql"};
+
+// In adopt_order's transaction, after the session row is locked. $4: paid, $5: unknown (the
+// status check that follows records what the provider says).
+constexpr Statement kAdoptOrder{"payment.adopt_order", R"sql(
+WITH old AS (
+  SELECT order_id FROM payment_orders WHERE session_id = $1 AND status <> $4 AND order_id <> $2
+), moved AS (
+  UPDATE payment_orders o
+  SET order_id = $2, status = $5, instrument = NULL, transaction_type = NULL, captured_ore = 0,
+      updated_at = $3
+  FROM old WHERE o.session_id = $1
+  RETURNING old.order_id AS previous
+), recheck AS (
+  INSERT INTO payment_order_checks (session_id, order_id, received_at)
+  SELECT $1, previous, $3::timestamptz FROM moved
+  ON CONFLICT DO NOTHING
+), done AS (
+  DELETE FROM payment_order_checks WHERE session_id = $1 AND order_id = $2
+    AND EXISTS (SELECT 1 FROM moved)
+)
+SELECT previous FROM moved)sql",
+                                Repeat::once};
 
 constexpr Statement kDueChecks{"payment.due_checks", R"sql(
 SELECT id, awaiting_since, deadline_at FROM sessions
@@ -201,6 +366,8 @@ std::string_view outcome_text(DeliveryOutcome outcome) {
       return "delivered";
     case DeliveryOutcome::failed:
       return "failed";
+    case DeliveryOutcome::undetermined:
+      return "undetermined";
     case DeliveryOutcome::in_progress:
       break;
   }
@@ -209,27 +376,35 @@ std::string_view outcome_text(DeliveryOutcome outcome) {
 
 }  // namespace
 
-std::string sms_reference(std::int64_t sms_id) {
-  return "sms-" + std::to_string(sms_id);
+std::string sms_reference(std::int64_t sms_id, std::string_view token) {
+  std::string out = "sms-" + std::to_string(sms_id);
+  if (!token.empty()) out += "-" + std::string(token);
+  return out;
 }
 
-std::optional<std::int64_t> sms_id_of_reference(std::string_view reference) {
+std::optional<SmsReference> parse_sms_reference(std::string_view reference) {
   constexpr std::string_view kPrefix = "sms-";
   if (reference.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
-  const auto digits = reference.substr(kPrefix.size());
-  std::int64_t id = 0;
-  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
-  if (ec != std::errc() || end != digits.data() + digits.size() || id <= 0) return std::nullopt;
-  return id;
+  auto rest = reference.substr(kPrefix.size());
+  SmsReference out;
+  if (const auto dash = rest.find('-'); dash != std::string_view::npos) {
+    out.token = std::string(rest.substr(dash + 1));
+    rest = rest.substr(0, dash);
+  }
+  const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), out.sms_id);
+  if (ec != std::errc() || end != rest.data() + rest.size() || out.sms_id <= 0) {
+    return std::nullopt;
+  }
+  return out;
 }
 
 std::vector<Statement> PaymentStore::statements() {
-  return {kOrderContext, kInsertOrder,         kSmsContext,
-          kBeginSms,     kSmsAccepted,         kSmsUnknown,
-          kSmsNotSent,   kReportedSession,     kDeliveryReport,
-          kOrderOf,      kUpdateOrder,         kStatusChecked,
-          kFlagInvoice,  kCountPaidAfterClose, kCallback,
-          kDueChecks,    kScheduleChecks};
+  return {kOrderContext,  kInsertOrder,     kSmsContext,     kBeginSms,       kSmsAccepted,
+          kSmsUnknown,    kSmsNotSent,      kReportedSms,    kReportPart,     kSettleSms,
+          kOrderOf,       kUpdateOrder,     kStatusChecked,  kFlagInvoice,    kCountPaidAfterClose,
+          kCallback,      kDueChecks,       kScheduleChecks, kNextAttempt,    kRecordLegacyOrder,
+          kInsertAttempt, kInsertPageToken, kAttemptFailed,  kAttemptCreated, kReplaceOrder,
+          kPayerSession,  kOrderChecks,     kAttemptOf,      kOrderChecked,   kAdoptOrder};
 }
 
 PgParams PaymentStore::insert_order_params(std::string_view session_id, std::string_view account,
@@ -247,7 +422,7 @@ PgParams PaymentStore::insert_order_params(std::string_view session_id, std::str
 }
 
 PgParams PaymentStore::begin_sms_params(std::string_view session_id, std::string_view account,
-                                        domain::Ore fee, domain::Timestamp deadline,
+                                        domain::Ore fee, domain::Timestamp deadline, int segments,
                                         domain::Timestamp now) {
   PgParams p;
   p.add(session_id)
@@ -255,7 +430,8 @@ PgParams PaymentStore::begin_sms_params(std::string_view session_id, std::string
       .add(fee)
       .add(ts(deadline))
       .add(ts(now))
-      .add(domain::to_string(domain::SessionState::pending));
+      .add(domain::to_string(domain::SessionState::pending))
+      .add(segments);
   return p;
 }
 
@@ -276,7 +452,8 @@ PgParams PaymentStore::update_order_params(std::string_view session_id,
       .add(update.transaction_type)
       .add(update.captured)
       .add(ts(now))
-      .add(paid_after_close);
+      .add(paid_after_close)
+      .add(update.order_id);
   return p;
 }
 
@@ -303,14 +480,25 @@ asio::awaitable<Result<std::optional<OrderContext>>> PaymentStore::order_context
   co_return c;
 }
 
-asio::awaitable<Result<void>> PaymentStore::save_order(
-    std::string_view session_id, std::string_view account, std::string_view order_id,
-    const common::Bytes& payment_url_enc, domain::OrderStatus status, domain::Timestamp now) {
+asio::awaitable<Result<bool>> PaymentStore::save_order(std::string_view session_id,
+                                                       std::string_view account,
+                                                       std::string_view order_id,
+                                                       const common::Bytes& payment_url_enc,
+                                                       domain::OrderStatus status, int attempt,
+                                                       domain::Timestamp now) {
   auto tx = co_await PgTransaction::begin(pool_);
   if (!tx) co_return std::move(tx).error();
   auto state = co_await LifecycleStore::lock(*tx, session_id);
   if (!state) co_return std::move(state).error();
-  if (!*state) co_return co_await tx->rollback();
+  if (!*state) {
+    auto ended = co_await tx->rollback();
+    if (!ended) co_return std::move(ended).error();
+    co_return false;
+  }
+  PgParams created;
+  created.add(session_id).add(attempt).add(order_id).add(domain::to_string(status)).add(ts(now));
+  auto recorded = co_await tx->execute(kAttemptCreated, created);
+  if (!recorded) co_return std::move(recorded).error();
   auto inserted = co_await tx->execute(
       kInsertOrder,
       insert_order_params(session_id, account, order_id, payment_url_enc, status, now));
@@ -321,7 +509,13 @@ asio::awaitable<Result<void>> PaymentStore::save_order(
         co_await lifecycle_.apply(*tx, session_id, domain::SessionEvent::order_created, now);
     if (!applied) co_return std::move(applied).error();
   }
-  co_return co_await tx->commit();
+  auto committed = co_await tx->commit();
+  if (!committed) co_return std::move(committed).error();
+  if (inserted->rows() == 1) co_return true;
+  // A repeat of this very save also inserts nothing: it kept the order all the same.
+  auto current = co_await order_of(session_id);
+  if (!current) co_return std::move(current).error();
+  co_return current->has_value() && (*current)->order_id == order_id;
 }
 
 asio::awaitable<Result<std::optional<SmsContext>>> PaymentStore::sms_context(
@@ -343,14 +537,17 @@ asio::awaitable<Result<std::optional<SmsContext>>> PaymentStore::sms_context(
   co_return c;
 }
 
-asio::awaitable<Result<std::optional<std::int64_t>>> PaymentStore::begin_sms(
+asio::awaitable<Result<std::optional<SmsAttempt>>> PaymentStore::begin_sms(
     std::string_view session_id, std::string_view account, domain::Ore fee,
-    domain::Timestamp deadline, domain::Timestamp now) {
-  auto r =
-      co_await pool_.execute(kBeginSms, begin_sms_params(session_id, account, fee, deadline, now));
+    domain::Timestamp deadline, int segments, domain::Timestamp now) {
+  auto r = co_await pool_.execute(
+      kBeginSms, begin_sms_params(session_id, account, fee, deadline, segments, now));
   if (!r) co_return std::move(r).error();
-  if (r->empty()) co_return std::optional<std::int64_t>{};
-  co_return std::optional<std::int64_t>(r->int64(0, 0));
+  if (r->empty()) co_return std::optional<SmsAttempt>{};
+  SmsAttempt attempt;
+  attempt.id = r->int64(0, 0);
+  attempt.reference = sms_reference(attempt.id, r->string(0, 1));
+  co_return attempt;
 }
 
 asio::awaitable<Result<void>> PaymentStore::sms_accepted(std::int64_t sms_id,
@@ -418,31 +615,62 @@ asio::awaitable<Result<void>> PaymentStore::sms_not_sent(std::int64_t sms_id,
   co_return co_await tx->commit();
 }
 
-asio::awaitable<Result<bool>> PaymentStore::delivery_report(std::string_view message_id,
-                                                            std::string_view reference,
-                                                            int result_code,
-                                                            DeliveryOutcome outcome,
-                                                            domain::Timestamp now) {
-  const auto our_id = sms_id_of_reference(reference).value_or(-1);
+asio::awaitable<Result<std::optional<ReportedSms>>> PaymentStore::find_reported_sms(
+    std::string_view message_id, std::string_view reference) {
+  const auto ours = parse_sms_reference(reference);
   PgParams find;
-  find.add(message_id).add(our_id);
-  auto found = co_await pool_.execute(kReportedSession, find);
+  find.add(message_id).add(ours ? ours->sms_id : std::int64_t{-1});
+  auto found = co_await pool_.execute(kReportedSms, find);
   if (!found) co_return std::move(found).error();
-  if (found->empty()) co_return false;
-  const std::string session_id = found->string(0, 0);
+  if (found->empty()) co_return std::optional<ReportedSms>{};
+  ReportedSms sms;
+  sms.sms_id = found->int64(0, 0);
+  sms.session_id = found->string(0, 1);
+  sms.account = found->string(0, 2);
+  const std::string token = found->string(0, 3);
+  sms.by_reference = !found->boolean(0, 4);
+  // Matched by our reference alone: believed only with the secret the gateway was given.
+  if (sms.by_reference &&
+      (!ours || token.empty() || !common::constant_time_equal(ours->token, token))) {
+    co_return std::optional<ReportedSms>{};
+  }
+  co_return sms;
+}
 
+asio::awaitable<Result<bool>> PaymentStore::record_report(const ReportedSms& sms,
+                                                          const PartReport& report,
+                                                          domain::Timestamp not_before,
+                                                          domain::Timestamp now) {
   auto tx = co_await PgTransaction::begin(pool_);
   if (!tx) co_return std::move(tx).error();
-  auto state = co_await LifecycleStore::lock(*tx, session_id);
+  auto state = co_await LifecycleStore::lock(*tx, sms.session_id);
   if (!state) co_return std::move(state).error();
-  PgParams p;
-  p.add(message_id).add(result_code).add(outcome_text(outcome)).add(ts(now)).add(our_id);
-  auto m = co_await tx->execute(kDeliveryReport, p);
+  PgParams part;
+  part.add(sms.sms_id)
+      .add(report.part)
+      .add(report.result_code)
+      .add(outcome_text(report.outcome))
+      .add(ts(now))
+      .add(ts(not_before));
+  auto recorded = co_await tx->execute(kReportPart, part);
+  if (!recorded) co_return std::move(recorded).error();
+  if (recorded->rows() == 0) {
+    auto ended = co_await tx->rollback();
+    if (!ended) co_return std::move(ended).error();
+    co_return false;
+  }
+  PgParams settle;
+  settle.add(sms.sms_id)
+      .add(report.message_id)
+      .add(report.segments)
+      .add(report.result_code)
+      .add(ts(now));
+  auto m = co_await tx->execute(kSettleSms, settle);
   if (!m) co_return std::move(m).error();
   if (m->rows() == 1) {
     const auto status = m->text(0, 0);
     TransitionFacts facts;
-    auto event = domain::SessionEvent::link_sent;  // still in progress, but the gateway has it
+    auto event = domain::SessionEvent::link_sent;  // not final yet, but the gateway has it
     if (status == "failed") {
       event = domain::SessionEvent::link_undeliverable;
     } else {
@@ -452,7 +680,7 @@ asio::awaitable<Result<bool>> PaymentStore::delivery_report(std::string_view mes
       event = domain::SessionEvent::link_delivered;
       facts.fee_disclosed = m->int64(0, 2);
     }
-    auto applied = co_await lifecycle_.apply(*tx, session_id, event, now, facts);
+    auto applied = co_await lifecycle_.apply(*tx, sms.session_id, event, now, facts);
     if (!applied) co_return std::move(applied).error();
   }
   auto committed = co_await tx->commit();
@@ -527,9 +755,11 @@ asio::awaitable<Result<std::int64_t>> PaymentStore::count_paid_after_close() {
 }
 
 asio::awaitable<Result<bool>> PaymentStore::callback_received(std::string_view order_id,
+                                                              std::string_view order_reference,
                                                               domain::Timestamp now) {
   PgParams p;
   p.add(order_id).add(ts(now)).add(domain::to_string(domain::WorkKind::payment_callback));
+  p.add(common::normalize_uuid(order_reference));
   auto r = co_await pool_.execute(kCallback, p);
   if (!r) co_return std::move(r).error();
   co_return r->int64(0, 0) > 0;
@@ -596,6 +826,179 @@ asio::awaitable<Result<CancelOutcome>> PaymentStore::cancel(std::string_view ses
     co_return CancelOutcome::already_cancelled;
   }
   co_return CancelOutcome::not_cancellable;
+}
+
+// --- order attempts, payer pages, orders nobody kept ------------------------------------------
+
+asio::awaitable<Result<std::optional<OrderAttempt>>> PaymentStore::begin_order_attempt(
+    std::string_view session_id, std::string_view account,
+    const std::function<std::string(int)>& reference, const common::Sha256Digest& token_digest,
+    domain::Timestamp now) {
+  auto tx = co_await PgTransaction::begin(pool_);
+  if (!tx) co_return std::move(tx).error();
+  // The lock numbers the attempts of concurrent creates one after the other.
+  auto state = co_await LifecycleStore::lock(*tx, session_id);
+  if (!state) co_return std::move(state).error();
+  if (!*state) {
+    auto ended = co_await tx->rollback();
+    if (!ended) co_return std::move(ended).error();
+    co_return std::optional<OrderAttempt>{};
+  }
+  PgParams legacy;
+  legacy.add(session_id).add(domain::payee_reference("PO", session_id));
+  auto recorded = co_await tx->execute(kRecordLegacyOrder, legacy);
+  if (!recorded) co_return std::move(recorded).error();
+  PgParams session;
+  session.add(session_id);
+  auto next = co_await tx->execute(kNextAttempt, session);
+  if (!next) co_return std::move(next).error();
+  OrderAttempt attempt;
+  attempt.attempt = static_cast<int>(next->int64(0, 0));
+  attempt.payee_reference = reference(attempt.attempt);
+  if (attempt.payee_reference.empty()) {
+    auto ended = co_await tx->rollback();
+    if (!ended) co_return std::move(ended).error();
+    co_return common::make_error(common::ErrorCode::provider_rejected,
+                                 "the session has used up its payment order attempts");
+  }
+  PgParams insert;
+  insert.add(session_id)
+      .add(attempt.attempt)
+      .add(attempt.payee_reference)
+      .add(account)
+      .add(ts(now));
+  auto inserted = co_await tx->execute(kInsertAttempt, insert);
+  if (!inserted) co_return std::move(inserted).error();
+  PgParams token;
+  token.add_bytea(std::span<const std::uint8_t>(token_digest)).add(session_id);
+  auto stored = co_await tx->execute(kInsertPageToken, token);
+  if (!stored) co_return std::move(stored).error();
+  auto committed = co_await tx->commit();
+  if (!committed) co_return std::move(committed).error();
+  co_return attempt;
+}
+
+asio::awaitable<Result<void>> PaymentStore::order_attempt_failed(std::string_view session_id,
+                                                                 int attempt, bool unknown,
+                                                                 std::string_view error,
+                                                                 domain::Timestamp now) {
+  PgParams p;
+  p.add(session_id).add(attempt).add(unknown).add(error).add(ts(now));
+  auto r = co_await pool_.execute(kAttemptFailed, p);
+  if (!r) co_return std::move(r).error();
+  co_return Ok{};
+}
+
+asio::awaitable<Result<bool>> PaymentStore::replace_order(
+    std::string_view session_id, std::string_view previous_order_id, std::string_view account,
+    std::string_view order_id, domain::OrderStatus status, int attempt, domain::Timestamp now) {
+  auto tx = co_await PgTransaction::begin(pool_);
+  if (!tx) co_return std::move(tx).error();
+  auto state = co_await LifecycleStore::lock(*tx, session_id);
+  if (!state) co_return std::move(state).error();
+  PgParams created;
+  created.add(session_id).add(attempt).add(order_id).add(domain::to_string(status)).add(ts(now));
+  auto recorded = co_await tx->execute(kAttemptCreated, created);
+  if (!recorded) co_return std::move(recorded).error();
+  PgParams p;
+  p.add(session_id)
+      .add(order_id)
+      .add(account)
+      .add(domain::to_string(status))
+      .add(ts(now))
+      .add(previous_order_id)
+      .add(domain::to_string(domain::SessionState::awaiting_payment));
+  auto replaced = co_await tx->execute(kReplaceOrder, p);
+  if (!replaced) co_return std::move(replaced).error();
+  auto committed = co_await tx->commit();
+  if (!committed) co_return std::move(committed).error();
+  co_return replaced->rows() == 1;
+}
+
+asio::awaitable<Result<std::optional<PayerSession>>> PaymentStore::payer_session(
+    const common::Sha256Digest& token_digest) {
+  PgParams p;
+  p.add_bytea(std::span<const std::uint8_t>(token_digest));
+  auto r = co_await pool_.execute(kPayerSession, p);
+  if (!r) co_return std::move(r).error();
+  if (r->empty()) co_return std::optional<PayerSession>{};
+  PayerSession s;
+  s.session_id = r->string(0, 0);
+  s.state = state_of(*r, 0, 1);
+  s.clinic_id = r->string(0, 2);
+  s.amount = r->int64(0, 3);
+  if (!r->is_null(0, 4)) s.deadline = common::parse_pg_timestamptz(r->text(0, 4));
+  if (!r->is_null(0, 5)) s.fee_disclosed = r->int64(0, 5);
+  if (!r->is_null(0, 7)) {
+    OrderRef o;
+    o.session_id = s.session_id;
+    o.session_state = s.state;
+    o.clinic_id = s.clinic_id;
+    o.account = r->string(0, 6);
+    o.order_id = r->string(0, 7);
+    o.vat_amount = r->int64(0, 9);
+    s.order = std::move(o);
+    s.order_status = domain::parse_order_status(r->text(0, 8));
+  }
+  co_return s;
+}
+
+asio::awaitable<Result<std::vector<std::string>>> PaymentStore::order_checks(
+    std::string_view session_id) {
+  PgParams p;
+  p.add(session_id);
+  auto r = co_await pool_.execute(kOrderChecks, p);
+  if (!r) co_return std::move(r).error();
+  std::vector<std::string> ids;
+  ids.reserve(static_cast<std::size_t>(r->rows()));
+  for (int i = 0; i < r->rows(); ++i)
+    ids.push_back(r->string(i, 0));
+  co_return ids;
+}
+
+asio::awaitable<Result<std::optional<AttemptRef>>> PaymentStore::attempt_of(
+    std::string_view session_id, std::string_view payee_reference) {
+  PgParams p;
+  p.add(session_id).add(payee_reference);
+  auto r = co_await pool_.execute(kAttemptOf, p);
+  if (!r) co_return std::move(r).error();
+  if (r->empty()) co_return std::optional<AttemptRef>{};
+  AttemptRef a;
+  a.attempt = static_cast<int>(r->int64(0, 0));
+  a.account = r->string(0, 1);
+  a.order_id = r->optional_string(0, 2);
+  co_return a;
+}
+
+asio::awaitable<Result<void>> PaymentStore::order_checked(std::string_view session_id,
+                                                          std::string_view order_id, int attempt,
+                                                          domain::OrderStatus seen,
+                                                          domain::Timestamp now) {
+  PgParams p;
+  p.add(session_id).add(order_id).add(attempt).add(domain::to_string(seen)).add(ts(now));
+  auto r = co_await pool_.execute(kOrderChecked, p);
+  if (!r) co_return std::move(r).error();
+  co_return Ok{};
+}
+
+asio::awaitable<Result<bool>> PaymentStore::adopt_order(std::string_view session_id,
+                                                        std::string_view order_id,
+                                                        domain::Timestamp now) {
+  auto tx = co_await PgTransaction::begin(pool_);
+  if (!tx) co_return std::move(tx).error();
+  auto state = co_await LifecycleStore::lock(*tx, session_id);
+  if (!state) co_return std::move(state).error();
+  PgParams p;
+  p.add(session_id)
+      .add(order_id)
+      .add(ts(now))
+      .add(domain::to_string(domain::OrderStatus::paid))
+      .add(domain::to_string(domain::OrderStatus::unknown));
+  auto moved = co_await tx->execute(kAdoptOrder, p);
+  if (!moved) co_return std::move(moved).error();
+  auto committed = co_await tx->commit();
+  if (!committed) co_return std::move(committed).error();
+  co_return moved->rows() == 1;
 }
 
 }  // namespace visitpay::store

@@ -1,12 +1,15 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/crypto.hpp"
 #include "common/result.hpp"
 #include "domain/checkout.hpp"
+#include "domain/order_status.hpp"
 #include "domain/sealed_payer.hpp"
 #include "store/lifecycle_store.hpp"
 #include "store/pg_pool.hpp"
@@ -36,9 +39,28 @@ struct SmsContext {
   std::optional<domain::Timestamp> last_unresolved_at;
 };
 
-// Our reference on an SMS (LINK's refId), which delivery reports echo: "sms-<attempt id>".
-std::string sms_reference(std::int64_t sms_id);
-std::optional<std::int64_t> sms_id_of_reference(std::string_view reference);
+// Our reference on an SMS (LINK's refId), which delivery reports echo:
+// "sms-<attempt id>-<token>", the token a secret random per attempt (sms_messages.ref_token).
+std::string sms_reference(std::int64_t sms_id, std::string_view token);
+struct SmsReference {
+  std::int64_t sms_id = 0;
+  std::string token;  // "" in references from before tokens existed
+};
+std::optional<SmsReference> parse_sms_reference(std::string_view reference);
+
+// A send attempt, recorded before it is made.
+struct SmsAttempt {
+  std::int64_t id = 0;
+  std::string reference;  // what the gateway is given (and reports echo)
+};
+
+// The attempt a delivery report was matched to.
+struct ReportedSms {
+  std::int64_t sms_id = 0;
+  std::string session_id;
+  std::string account;
+  bool by_reference = false;  // matched by our secret reference (the send answer was lost)
+};
 
 struct OrderRef {
   std::string session_id;
@@ -50,6 +72,9 @@ struct OrderRef {
 };
 
 struct OrderStatusUpdate {
+  // The order that was looked at: a status seen on an order the session no longer holds (a fresh
+  // payment replaced it meanwhile) is not written onto its successor. "" = the current one.
+  std::string order_id;
   domain::OrderStatus status = domain::OrderStatus::unknown;
   std::string instrument;
   std::string transaction_type;  // authorization | sale | ""
@@ -64,7 +89,42 @@ struct OrderStatusResult {
 
 enum class CancelOutcome { cancelled, already_cancelled, not_cancellable, not_found };
 
-enum class DeliveryOutcome { in_progress, delivered, failed };
+enum class DeliveryOutcome { in_progress, delivered, failed, undetermined };
+
+// One delivery report: about one part of a message.
+struct PartReport {
+  std::string message_id;  // the gateway's id of the whole message (no part suffix)
+  int part = 0;
+  int segments = 0;  // the parts the report says the message has; 0: not said
+  int result_code = 0;
+  DeliveryOutcome outcome = DeliveryOutcome::in_progress;
+};
+
+// One create of a payment order, recorded before it is sent (payment_order_attempts).
+struct OrderAttempt {
+  int attempt = 0;
+  std::string payee_reference;
+};
+
+// A recorded attempt found by the payeeReference an order showed.
+struct AttemptRef {
+  int attempt = 0;
+  std::string account;
+  std::optional<std::string> order_id;
+};
+
+// What a payer page shows about its session (found by the digest of the page's token). No
+// personal data: amounts, the clinic, the deadline and the current order.
+struct PayerSession {
+  std::string session_id;
+  domain::SessionState state = domain::SessionState::pending;
+  std::string clinic_id;
+  domain::Ore amount = 0;
+  std::optional<domain::Timestamp> deadline;
+  std::optional<domain::Ore> fee_disclosed;
+  std::optional<OrderRef> order;                    // the current order
+  std::optional<domain::OrderStatus> order_status;  // as last recorded
+};
 
 // The statements of the payment-link flow. A change of the session's state goes through the
 // LifecycleStore, in the same transaction as the facts behind it (the SMS row, the order's
@@ -75,20 +135,69 @@ class PaymentStore {
 
   asio::awaitable<common::Result<std::optional<OrderContext>>> order_context(
       std::string_view session_id);
-  // Saves the order (at most one per session) and applies order_created (which queues the SMS,
-  // or an abort if the session was cancelled meanwhile). Repeating it after success changes
-  // nothing.
-  asio::awaitable<common::Result<void>> save_order(
-      std::string_view session_id, std::string_view account, std::string_view order_id,
-      const common::Bytes& payment_url_enc, domain::OrderStatus status, domain::Timestamp now);
+  // Saves the order of `attempt` (at most one per session) and applies order_created (which
+  // queues the SMS, or an abort if the session was cancelled meanwhile). False when the session
+  // already had another order (a concurrent attempt won): this one is then an extra the caller
+  // aborts. Repeating it after success changes nothing.
+  asio::awaitable<common::Result<bool>> save_order(std::string_view session_id,
+                                                   std::string_view account,
+                                                   std::string_view order_id,
+                                                   const common::Bytes& payment_url_enc,
+                                                   domain::OrderStatus status, int attempt,
+                                                   domain::Timestamp now);
+
+  // --- order attempts, payer pages, orders nobody kept ---
+
+  // Records the next create attempt of the session's order (numbered from 1; `reference` turns
+  // the number into its payeeReference) with the payer pages' token digest. nullopt when the
+  // session does not exist; an error once kMaxOrderAttempts are used up.
+  asio::awaitable<common::Result<std::optional<OrderAttempt>>> begin_order_attempt(
+      std::string_view session_id, std::string_view account,
+      const std::function<std::string(int)>& reference, const common::Sha256Digest& token_digest,
+      domain::Timestamp now);
+  // The attempt got an error answer (`unknown`: no usable answer, an order may exist).
+  asio::awaitable<common::Result<void>> order_attempt_failed(std::string_view session_id,
+                                                             int attempt, bool unknown,
+                                                             std::string_view error,
+                                                             domain::Timestamp now);
+  // A fresh payment the payer started: `order_id` (of `attempt`) replaces `previous_order_id`
+  // as the session's current order, only while the session awaits payment before its deadline
+  // and `previous_order_id` is still its order. The caller has just seen the previous order
+  // closed unpaid (aborted or failed) at the provider. False otherwise (the caller aborts the
+  // new order).
+  asio::awaitable<common::Result<bool>> replace_order(
+      std::string_view session_id, std::string_view previous_order_id, std::string_view account,
+      std::string_view order_id, domain::OrderStatus status, int attempt, domain::Timestamp now);
+  asio::awaitable<common::Result<std::optional<PayerSession>>> payer_session(
+      const common::Sha256Digest& token_digest);
+  // Orders a callback named that are not the session's current one, oldest first.
+  asio::awaitable<common::Result<std::vector<std::string>>> order_checks(
+      std::string_view session_id);
+  // The session's attempt whose payeeReference is `payee_reference`, if any.
+  asio::awaitable<common::Result<std::optional<AttemptRef>>> attempt_of(
+      std::string_view session_id, std::string_view payee_reference);
+  // A looked-at order: its check is done; `attempt` (0: none of ours) records it and its status.
+  asio::awaitable<common::Result<void>> order_checked(std::string_view session_id,
+                                                      std::string_view order_id, int attempt,
+                                                      domain::OrderStatus seen,
+                                                      domain::Timestamp now);
+  // A paid order that is not the session's current one becomes current unless the current one
+  // is paid too; the one it replaces is queued for a check (it is aborted if open). False when
+  // nothing moved.
+  asio::awaitable<common::Result<bool>> adopt_order(std::string_view session_id,
+                                                    std::string_view order_id,
+                                                    domain::Timestamp now);
 
   asio::awaitable<common::Result<std::optional<SmsContext>>> sms_context(
       std::string_view session_id);
-  // Records a send attempt before it is made. nullopt when the session is no longer pending.
-  asio::awaitable<common::Result<std::optional<std::int64_t>>> begin_sms(
+  // Records a send attempt before it is made, with the parts we expect the text to take.
+  // nullopt when the session is no longer pending.
+  asio::awaitable<common::Result<std::optional<SmsAttempt>>> begin_sms(
       std::string_view session_id, std::string_view account, domain::Ore fee,
-      domain::Timestamp deadline, domain::Timestamp now);
-  // The gateway accepted: the session awaits payment until `deadline`, with `fee` disclosed.
+      domain::Timestamp deadline, int segments, domain::Timestamp now);
+  // The gateway accepted: the session awaits payment until the deadline the text states (the fee
+  // counts as disclosed only once delivered). `segments`: the parts the gateway says it made
+  // (its smsCount; 0 keeps our own count).
   asio::awaitable<common::Result<void>> sms_accepted(std::int64_t sms_id,
                                                      std::string_view session_id,
                                                      std::string_view message_id, int segments,
@@ -105,14 +214,22 @@ class PaymentStore {
                                                      std::string_view session_id,
                                                      std::string_view error, bool permanent,
                                                      domain::Timestamp now);
-  // A delivery report, found by the gateway's message id or else by our reference. False when
-  // the message is unknown. A report for an attempt whose answer was lost accepts it (link_sent:
-  // the session awaits payment); a final failure is link_undeliverable; later or repeated reports
-  // are ignored.
-  asio::awaitable<common::Result<bool>> delivery_report(std::string_view message_id,
-                                                        std::string_view reference, int result_code,
-                                                        DeliveryOutcome outcome,
-                                                        domain::Timestamp now);
+  // The attempt a delivery report is about: the one with that gateway message id (LINK's ids are
+  // random and long), else, only for an attempt whose send answer was lost (no gateway id yet),
+  // the one our reference names, if the reference's secret token matches (compared in constant
+  // time). A guessed "sms-<n>" matches nothing. nullopt when none matches.
+  asio::awaitable<common::Result<std::optional<ReportedSms>>> find_reported_sms(
+      std::string_view message_id, std::string_view reference);
+  // Records a report on one part, if the attempt is still waiting for reports: sent or accepted,
+  // not final, and sent after `not_before` (the age limit). A part's final outcome is never
+  // changed. The message is delivered when every part is (as many as the gateway said it made),
+  // failed when any part finally failed (link_undeliverable), undetermined when all are final
+  // otherwise; a report for an attempt whose answer was lost accepts it (link_sent). False when
+  // the attempt was not waiting (nothing changed).
+  asio::awaitable<common::Result<bool>> record_report(const ReportedSms& sms,
+                                                      const PartReport& report,
+                                                      domain::Timestamp not_before,
+                                                      domain::Timestamp now);
 
   asio::awaitable<common::Result<std::optional<OrderRef>>> order_of(std::string_view session_id);
   // Records the provider's view in one transaction that locks the session first; `paid` moves an
@@ -122,8 +239,12 @@ class PaymentStore {
   asio::awaitable<common::Result<OrderStatusResult>> record_order_status(
       std::string_view session_id, const OrderStatusUpdate& update, domain::Timestamp now);
 
-  // A provider callback for `order_id`: queues a status check. False when the order is unknown.
+  // A provider callback for `order_id`: queues a status check of its session. An order that is
+  // not the session's current one (replaced, or unknown but named with `order_reference`, the
+  // session id, while one of its attempts has an unknown outcome) is also queued for a look of
+  // its own (order_checks). False when the order is unknown.
   asio::awaitable<common::Result<bool>> callback_received(std::string_view order_id,
+                                                          std::string_view order_reference,
                                                           domain::Timestamp now);
   // Queues a status check for up to `limit` awaiting sessions whose next check is due
   // (domain::next_status_check sets the schedule).
@@ -150,7 +271,7 @@ class PaymentStore {
                                       const common::Bytes& payment_url_enc,
                                       domain::OrderStatus status, domain::Timestamp now);
   static PgParams begin_sms_params(std::string_view session_id, std::string_view account,
-                                   domain::Ore fee, domain::Timestamp deadline,
+                                   domain::Ore fee, domain::Timestamp deadline, int segments,
                                    domain::Timestamp now);
   static PgParams sms_accepted_params(std::int64_t sms_id, std::string_view message_id,
                                       int segments, domain::Timestamp now);

@@ -4,6 +4,8 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "store/pg_conninfo.hpp"
+
 namespace visitpay::store {
 
 using common::ErrorCode;
@@ -78,11 +80,11 @@ PgConnection::~PgConnection() {
 }
 
 void PgConnection::assign_socket() {
+  // Always registered afresh: while connecting, libpq closes a socket that failed and opens the
+  // next host's, which usually gets the same descriptor number. Keeping the old registration
+  // would leave the reactor waiting on a socket the kernel no longer knows (no fail-over).
+  if (socket_.is_open()) socket_.release();
   const int fd = PQsocket(conn_);
-  if (socket_.is_open()) {
-    if (socket_.native_handle() == fd) return;
-    socket_.release();
-  }
   if (fd >= 0) socket_.assign(fd);
 }
 
@@ -114,7 +116,10 @@ common::Error PgConnection::fail(std::string_view what, PGresult* result) {
 
 asio::awaitable<Result<std::unique_ptr<PgConnection>>> PgConnection::connect(
     asio::any_io_executor executor, const Options& options) {
-  PGconn* raw = PQconnectStart(options.conninfo.c_str());
+  // Host names are looked up here, off the I/O threads; libpq gets addresses only.
+  auto conninfo = co_await resolve_conninfo(executor, options.conninfo, options.connect_timeout);
+  if (!conninfo) co_return std::move(conninfo).error();
+  PGconn* raw = PQconnectStart(conninfo->c_str());
   if (!raw) co_return make_error(ErrorCode::database_unavailable, "out of memory");
   std::unique_ptr<PgConnection> c(new PgConnection(executor, raw, options));
   if (PQstatus(raw) == CONNECTION_BAD) {

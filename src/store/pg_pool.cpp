@@ -4,6 +4,8 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <random>
+#include <utility>
 
 namespace visitpay::store {
 
@@ -107,14 +109,56 @@ asio::awaitable<Result<PooledConnection>> PgPool::acquire() {
                          "no database connection became free in time");
   }
   if (g.conn) co_return PooledConnection(this, std::move(g.conn));
-  auto conn = co_await PgConnection::connect(executor_, options_.connection);
-  if (!conn) {
-    connect_failures_++;
+  if (!may_connect()) {
     release(nullptr);  // give the slot back
-    log_.warn("db.connect_failed", {{"detail", conn.error().detail}});
+    co_return make_error(ErrorCode::database_unavailable,
+                         "the database could not be reached moments ago");
+  }
+  auto conn = co_await PgConnection::connect(executor_, options_.connection);
+  connected(conn ? nullptr : &conn.error());
+  if (!conn) {
+    release(nullptr);
     co_return std::move(conn).error();
   }
   co_return PooledConnection(this, std::move(conn.value()));
+}
+
+bool PgPool::may_connect() {
+  std::lock_guard lock(mutex_);
+  if (failures_in_row_ == 0) return true;
+  // While the database is unreachable one attempt at a time probes it, after a jittered,
+  // growing pause: many instances and waiters do not storm a server that is starting up.
+  if (probing_ || std::chrono::steady_clock::now() < next_attempt_) return false;
+  probing_ = true;
+  return true;
+}
+
+void PgPool::connected(const common::Error* failure) {
+  std::unique_lock lock(mutex_);
+  probing_ = false;
+  if (!failure) {
+    const auto after = std::exchange(failures_in_row_, 0);
+    lock.unlock();
+    if (after > 0) log_.info("db.connected", {{"after_failures", static_cast<long long>(after)}});
+    return;
+  }
+  connect_failures_++;
+  const auto n = ++failures_in_row_;
+  const auto cap = options_.reconnect_backoff_max;
+  auto pause =
+      options_.reconnect_backoff_min * (std::int64_t{1} << std::min<std::uint64_t>(n - 1, 16));
+  pause = std::min<std::chrono::milliseconds>(pause, cap);
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_int_distribution<std::int64_t> half(pause.count() / 2, pause.count());
+  pause = std::chrono::milliseconds(half(rng));
+  next_attempt_ = std::chrono::steady_clock::now() + pause;
+  lock.unlock();
+  // The first failure of a streak, then the 2nd, 4th, 8th...: bounded lines however long it lasts.
+  if ((n & (n - 1)) == 0) {
+    log_.warn("db.connect_failed", {{"detail", failure->detail},
+                                    {"failures_in_row", static_cast<long long>(n)},
+                                    {"next_attempt_in_ms", static_cast<long long>(pause.count())}});
+  }
 }
 
 void PgPool::hand_over(std::unique_lock<std::mutex>& lock, Grant grant) {

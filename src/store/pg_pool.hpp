@@ -45,6 +45,10 @@ class PgPool {
     PgConnection::Options connection;
     std::size_t max_size = 8;
     std::chrono::milliseconds acquire_timeout{3000};
+    // After a failed connect, the next attempt waits this long (doubling per failure in a row,
+    // up to the max, jittered by up to half); meanwhile acquires fail at once.
+    std::chrono::milliseconds reconnect_backoff_min{100};
+    std::chrono::milliseconds reconnect_backoff_max{2000};
   };
 
   struct Stats {
@@ -93,6 +97,9 @@ class PgPool {
   auto async_grant(Token&& token);
   void release(std::unique_ptr<PgConnection> conn);
   void hand_over(std::unique_lock<std::mutex>& lock, Grant grant);
+  // The reconnect damper: whether this caller may open a connection now, and its outcome.
+  bool may_connect();
+  void connected(const common::Error* failure);
 
   asio::any_io_executor executor_;
   Options options_;
@@ -102,6 +109,9 @@ class PgPool {
   std::deque<std::shared_ptr<Waiter>> waiters_;
   std::size_t open_ = 0;  // connections in use + idle + being opened
   bool closed_ = false;
+  std::uint64_t failures_in_row_ = 0;  // failed connects since the last success
+  bool probing_ = false;               // a connect is in flight while failing
+  std::chrono::steady_clock::time_point next_attempt_{};
   std::atomic<std::uint64_t> acquire_timeouts_{0};
   std::atomic<std::uint64_t> connect_failures_{0};
 };

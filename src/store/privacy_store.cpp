@@ -233,6 +233,20 @@ asio::awaitable<common::Result<std::int64_t>> PrivacyStore::purge_due(const Rete
   co_return purged;
 }
 
+asio::awaitable<common::Result<std::int64_t>> PrivacyStore::held_past_policy(
+    const RetentionPolicy& policy, domain::Timestamp now) {
+  const auto cutoffs = rule_cutoffs(policy, now);
+  std::int64_t held = 0;
+  for (std::size_t i = 0; i < kRuleCount; ++i) {
+    PgParams p;
+    p.add(cutoffs[i]);
+    auto r = co_await pool_.execute(statements().count[i], p);
+    if (!r) co_return std::move(r).error();
+    held += r->int64(0, 0);
+  }
+  co_return held;
+}
+
 asio::awaitable<common::Result<std::vector<SubjectSession>>> PrivacyStore::subject(
     const common::Sha256Digest& lookup) {
   PgParams p;
@@ -318,6 +332,33 @@ asio::awaitable<common::Result<void>> PrivacyStore::record_request(
   auto r = co_await pool_.execute(kRecordRequest, request_params(audit));
   if (!r) co_return std::move(r).error();
   co_return common::Ok{};
+}
+
+namespace {
+// Plaintext left anywhere (rows from before encryption that were not migrated).
+constexpr Statement kPlaintextLeft{"privacy.plaintext_left", R"sql(
+SELECT (SELECT count(*) FROM payers WHERE name IS NOT NULL OR national_id IS NOT NULL
+  OR phone IS NOT NULL OR street IS NOT NULL) + (SELECT count(*) FROM invoices WHERE
+  buyer_name IS NOT NULL OR buyer_street IS NOT NULL) + (SELECT count(*) FROM
+  payment_orders WHERE payment_url IS NOT NULL))sql"};
+}  // namespace
+
+asio::awaitable<common::Result<std::vector<OverdueCount>>> PrivacyStore::overdue(
+    const RetentionPolicy& policy, domain::Timestamp now) {
+  std::vector<OverdueCount> out;
+  const auto cutoffs = rule_cutoffs(policy, now);
+  for (std::size_t i = 0; i < kRuleCount; ++i) {
+    PgParams p;
+    p.add(cutoffs[i]);
+    auto r = co_await pool_.execute(statements().count[i], p);
+    if (!r) co_return std::move(r).error();
+    out.push_back({kRules[i].name, r->int64(0, 0)});
+  }
+  const PgParams none;
+  auto plain = co_await pool_.execute(kPlaintextLeft, none);
+  if (!plain) co_return std::move(plain).error();
+  out.push_back({"plaintext", plain->int64(0, 0)});
+  co_return out;
 }
 
 common::Result<std::vector<OverdueCount>> PrivacyStore::overdue(PgSyncConnection& db,

@@ -102,8 +102,15 @@ class PrivacyStore {
   // $5 limit; tests/bench/purge_pgbench_script). nullptr for an unknown rule.
   static const Statement* purge_statement(std::string_view rule);
 
+  // Sessions holding data past the policy at `now`, all rules together: the purge lag's gauge.
+  asio::awaitable<common::Result<std::int64_t>> held_past_policy(const RetentionPolicy& policy,
+                                                                 domain::Timestamp now);
+
   // For `visitpay privacy check`: per rule, how many sessions hold data past the policy, plus
   // any plaintext left ("plaintext").
+  // The same count through the pool (GET /v1/privacy/check).
+  asio::awaitable<common::Result<std::vector<OverdueCount>>> overdue(const RetentionPolicy& policy,
+                                                                     domain::Timestamp now);
   static common::Result<std::vector<OverdueCount>> overdue(PgSyncConnection& db,
                                                            const RetentionPolicy& policy,
                                                            domain::Timestamp now);

@@ -32,7 +32,10 @@ asio::awaitable<PassResult> DeadlineSweeper::pass() {
   const auto queued = co_await run_once();
   // The gauge needs no per-second freshness.
   if (passes_++ % 10 == 0) {
-    if (auto pending = co_await invoices_.count_pending_review()) pending_review_ = *pending;
+    if (auto backlog = co_await invoices_.review_backlog(clock_.now())) {
+      pending_review_ = backlog->pending;
+      oldest_review_seconds_ = backlog->oldest_seconds;
+    }
   }
   co_return PassResult{queued >= config_.sweep_batch};  // more are due: go on soon
 }

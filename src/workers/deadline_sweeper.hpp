@@ -29,6 +29,7 @@ class DeadlineSweeper {
   asio::awaitable<std::int64_t> run_once();  // sessions queued
 
   std::int64_t pending_review() const { return pending_review_.load(); }
+  std::int64_t oldest_review_seconds() const { return oldest_review_seconds_.load(); }
 
  private:
   asio::awaitable<PassResult> pass();
@@ -39,6 +40,7 @@ class DeadlineSweeper {
   common::Logger& log_;
   std::function<void()> nudge_;
   std::atomic<std::int64_t> pending_review_{0};
+  std::atomic<std::int64_t> oldest_review_seconds_{0};
   int passes_ = 0;     // on the task's strand
   PeriodicTask task_;  // last: its pass uses the members above
 };

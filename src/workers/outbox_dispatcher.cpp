@@ -130,26 +130,32 @@ asio::awaitable<void> OutboxDispatcher::keep_lease(std::int64_t id) {
 // exception escaping the handler would leave it waiting for keep_lease, which never ends.
 asio::awaitable<OutboxDispatcher::Attempt> OutboxDispatcher::attempt(
     OutboxHandler& handler, const store::OutboxItem& item) {
+  // One named result, returned once: GCC 12 mishandles braced temporaries in co_await and
+  // co_return expressions (double destruction, and at -O3 "maybe uninitialized" strings).
+  Attempt result;
   try {
-    // (Not co_await inside the braces: GCC 12 destroys such temporaries twice.)
-    auto outcome = co_await handler.handle(item);
-    co_return Attempt{std::move(outcome), std::nullopt};
+    result.outcome = co_await handler.handle(item);
   } catch (const std::exception& e) {
-    co_return Attempt{{}, std::string(e.what()).substr(0, kMaxWhat)};
+    result.thrown = std::string(e.what()).substr(0, kMaxWhat);
   } catch (...) {
-    co_return Attempt{{}, std::string("unknown exception")};
+    result.thrown = "unknown exception";
   }
+  co_return result;
 }
 
 asio::awaitable<OutboxDispatcher::Attempt> OutboxDispatcher::run_handler(
     const store::OutboxItem& item) {
   auto found = handlers_.find(item.kind);
   if (found == handlers_.end()) {
-    co_return Attempt{OutboxOutcome::give_up("no handler for kind " + item.kind), std::nullopt};
+    Attempt refused;
+    refused.outcome = OutboxOutcome::give_up("no handler for kind " + item.kind);
+    co_return refused;
   }
   auto raced = co_await (attempt(*found->second, item) || keep_lease(item.id));
   if (raced.index() == 0) co_return std::get<0>(std::move(raced));
-  co_return Attempt{OutboxOutcome::retry_later("lease renewal ended early"), std::nullopt};
+  Attempt lapsed;
+  lapsed.outcome = OutboxOutcome::retry_later("lease renewal ended early");
+  co_return lapsed;
 }
 
 asio::awaitable<std::string> OutboxDispatcher::record(const store::OutboxItem& item,

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "app/payer_vault.hpp"
+#include "app/payment_orders.hpp"
+#include "app/provider_health.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "config/config.hpp"
@@ -22,7 +24,7 @@ namespace visitpay::workers {
 
 // The adapters of each configured account, by account name.
 struct ProviderDirectory {
-  std::map<std::string, ports::PaymentProvider*, std::less<>> payment;
+  app::PaymentProviders payment;
   std::map<std::string, ports::SmsGateway*, std::less<>> sms;
 };
 
@@ -41,16 +43,20 @@ struct PaymentWorkDeps {
   const ports::Clock& clock;
   common::Logger& log;
   common::Metrics& metrics;
+  app::ProviderHealth& health;  // configuration errors the providers report, for /readyz
 };
 
 // The outbox work of the payment-link flow. Every step is safe to repeat (the outbox delivers
 // at least once) and acts on what the database and the provider say now, never on a hint:
-//   create_payment_order  create the order (payeeReference derived from the session, so a retry
-//                         finds the first order), save it, queue the SMS
+//   create_payment_order  create the order (each try an attempt with its own payeeReference:
+//                         app::PaymentOrders), save it, queue the SMS
 //   send_payment_sms      compose and send the link (after quiet hours); accepted -> the session
-//                         awaits payment until the deadline the text states
-//   payment_callback,     GET the order; paid -> capture an authorisation -> session paid
-//   sync_payment
+//                         awaits payment until the deadline the text states; refused for our
+//                         own configuration -> waits for ops (never an invoice)
+//   payment_callback,     GET the order; paid -> capture an authorisation -> session paid; and
+//   sync_payment          orders a callback named that are not the current one (an orphan of a
+//                         lost create, an order a fresh payment replaced): open -> aborted,
+//                         paid -> adopted as the current order (or flagged when both are paid)
 //   abort_payment         after a cancel: abort the order unless it was paid (then flag it)
 class PaymentWork {
  public:
@@ -83,8 +89,26 @@ class PaymentWork {
   ports::SmsGateway* sms_gateway(std::string_view account) const;
   // How long an unconfirmed send waits for its delivery report before it is sent again.
   std::chrono::microseconds resend_wait(std::string_view account) const;
+  // The gateway refused our credentials or account settings: recorded (metric, /readyz) and the
+  // SMS waits for ops to fix it, spending no retry budget: a configuration error is no reason to
+  // send the payer an invoice instead.
+  asio::awaitable<OutboxOutcome> sms_misconfigured(const store::OutboxItem& item,
+                                                   std::int64_t sms_id, const std::string& account,
+                                                   const common::Error& error);
+
+  // The orders a callback named besides the current one (PaymentStore::order_checks): each is
+  // GET, and only one whose payeeReference is one of the session's attempts is touched.
+  asio::awaitable<common::Result<void>> check_other_orders(const store::OutboxItem& item);
+  asio::awaitable<common::Result<void>> check_other_order(const store::OutboxItem& item,
+                                                          const std::string& order_id);
+  void count_other_order(std::string_view outcome);
+  // Forgets a check that touches nothing (`outcome` counted).
+  asio::awaitable<common::Result<void>> drop_check(const std::string& session_id,
+                                                   const std::string& order_id,
+                                                   std::string_view outcome);
 
   PaymentWorkDeps d_;
+  app::PaymentOrders orders_;
 };
 
 }  // namespace visitpay::workers

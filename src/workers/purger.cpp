@@ -15,11 +15,25 @@ Purger::Purger(const asio::any_io_executor& executor, store::PrivacyStore& priva
           executor, every("purger", interval),
           [this]() -> asio::awaitable<PassResult> {
             co_await run_once();  // purge_due drains what is due: nothing left for now
+            // What is still held past the policy after a pass is the purge lag (a gauge that
+            // needs no per-pass freshness).
+            if (passes_++ % 12 == 0) {
+              const auto now = clock_.now();
+              if (auto held = co_await privacy_.held_past_policy(policy_, now)) held_ = *held;
+            }
             co_return PassResult{};
           },
           log, metrics) {
   metrics_.describe("visitpay_purged_sessions_total", common::Metrics::Type::counter,
                     "Sessions whose payer data (a key class or both) was destroyed");
+  metrics_.add_collector([this](std::string& out) {
+    out +=
+        "# HELP visitpay_privacy_held_past_policy_sessions Sessions holding payer data past the "
+        "retention policy after the last purge pass (all instances)\n"
+        "# TYPE visitpay_privacy_held_past_policy_sessions gauge\n"
+        "visitpay_privacy_held_past_policy_sessions " +
+        std::to_string(held_.load()) + "\n";
+  });
 }
 
 asio::awaitable<std::int64_t> Purger::run_once() {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
@@ -32,7 +33,9 @@ class Purger {
   const ports::Clock& clock_;
   common::Logger& log_;
   common::Metrics& metrics_;
-  PeriodicTask task_;  // last: its pass uses the members above
+  std::atomic<std::int64_t> held_{0};  // past the policy, as of the last count
+  int passes_ = 0;                     // on the task's strand
+  PeriodicTask task_;                  // last: its pass uses the members above
 };
 
 }  // namespace visitpay::workers

@@ -40,6 +40,7 @@ asio::awaitable<std::int64_t> Reconciler::run_once() {
     if (nudge_) nudge_();
   }
   if (auto dead = co_await outbox_.count_dead()) dead_ = *dead;
+  if (auto lag = co_await outbox_.oldest_due_seconds(now)) oldest_due_seconds_ = *lag;
   if (auto late = co_await payments_.count_paid_after_close()) paid_after_close_ = *late;
   co_return *queued;
 }

@@ -32,6 +32,7 @@ class Reconciler {
 
   // Gauges over all instances, as of the last pass.
   std::int64_t dead_letters() const { return dead_.load(); }
+  std::int64_t oldest_due_seconds() const { return oldest_due_seconds_.load(); }
   std::int64_t paid_after_close() const { return paid_after_close_.load(); }
 
  private:
@@ -42,6 +43,7 @@ class Reconciler {
   common::Logger& log_;
   std::function<void()> nudge_;
   std::atomic<std::int64_t> dead_{0};
+  std::atomic<std::int64_t> oldest_due_seconds_{0};
   std::atomic<std::int64_t> paid_after_close_{0};
   PeriodicTask task_;  // last: its pass uses the members above
 };

@@ -4,7 +4,11 @@
 //
 //   session.insert (queues create_payment_order)
 //   2 x [ outbox.claim (batch of 1, as each outbox worker claims)
-//         create_payment_order: payment.order_context; BEGIN; session.lock; payment.insert_order;
+//         create_payment_order: payment.order_context;
+//                               BEGIN; session.lock; payment.record_legacy_order;
+//                               payment.next_attempt; payment.insert_attempt;
+//                               payment.insert_page_token; COMMIT  (the numbered attempt)
+//                               BEGIN; session.lock; payment.attempt_created; payment.insert_order;
 //                               session.transition order_created (queues send_payment_sms); COMMIT
 //         send_payment_sms:     payment.sms_context; payment.begin_sms; BEGIN; session.lock;
 //                               payment.sms_accepted; session.transition link_sent; COMMIT
@@ -21,6 +25,7 @@
 #include "app/payer_vault.hpp"
 #include "common/crypto.hpp"
 #include "config/config.hpp"
+#include "domain/provider_reference.hpp"
 #include "store/lifecycle_store.hpp"
 #include "store/outbox_store.hpp"
 #include "store/payment_store.hpp"
@@ -107,12 +112,43 @@ int main(int argc, char** argv) {
                 << ";\n";
     }
 
-    // --- create_payment_order ---
+    // --- create_payment_order: the numbered attempt, then the order it created ---
+    // Per-session stand-ins of the same length for the values the service derives from the
+    // session id: the attempt's payee reference, the pre-0010 reference, the page token digest.
+    const std::string session_digits = "upper(substr(md5(:sid::text), 1, 25))";
+    Substitutions attempt = base;
+    attempt[domain::order_payee_reference(kSentinelSession, 1)] =
+        "('PO' || " + session_digits + " || '001')";
+    attempt[domain::payee_reference("PO", kSentinelSession)] = "('PO' || " + session_digits + ")";
+    const auto page_digest = common::sha256("twin-page-token");
+    store::PgParams page_token;
+    page_token.add_bytea(std::span<const std::uint8_t>(page_digest)).add(kSentinelSession);
+    attempt[*page_token.values().front()] = "sha256(:sid::text::bytea)";
+    store::PgParams legacy;
+    legacy.add(kSentinelSession).add(domain::payee_reference("PO", kSentinelSession));
+    store::PgParams insert_attempt;
+    insert_attempt.add(kSentinelSession)
+        .add(1)
+        .add(domain::order_payee_reference(kSentinelSession, 1))
+        .add(clinic->payment_account)
+        .add(common::format_rfc3339_utc(now));
     Substitutions order = base;
-    order[kSentinelOrder] = "('/psp/paymentorders/' || gen_random_uuid())";
+    order[kSentinelOrder] = "('/psp/paymentorders/' || :sid::text)";
+    store::PgParams created;
+    created.add(kSentinelSession)
+        .add(1)
+        .add(kSentinelOrder)
+        .add(domain::to_string(domain::OrderStatus::open))
+        .add(common::format_rfc3339_utc(now));
     const std::string create_order =
         command(bench::named(payment, "payment.order_context"), by_session, base) + ";\n" +
         "BEGIN;\n" + command(lock, by_session, base) + ";\n" +
+        command(bench::named(payment, "payment.record_legacy_order"), legacy, attempt) + ";\n" +
+        command(bench::named(payment, "payment.next_attempt"), by_session, base) + ";\n" +
+        command(bench::named(payment, "payment.insert_attempt"), insert_attempt, attempt) + ";\n" +
+        command(bench::named(payment, "payment.insert_page_token"), page_token, attempt) +
+        ";\nCOMMIT;\n" + "BEGIN;\n" + command(lock, by_session, base) + ";\n" +
+        command(bench::named(payment, "payment.attempt_created"), created, order) + ";\n" +
         command(bench::named(payment, "payment.insert_order"),
                 store::PaymentStore::insert_order_params(kSentinelSession, clinic->payment_account,
                                                          kSentinelOrder, link_enc,
@@ -147,7 +183,7 @@ int main(int argc, char** argv) {
         "\\set sms_id 0\n" +
         command(bench::named(payment, "payment.begin_sms"),
                 store::PaymentStore::begin_sms_params(kSentinelSession, clinic->sms_account,
-                                                      clinic->invoice_fee_ore, deadline, now),
+                                                      clinic->invoice_fee_ore, deadline, 2, now),
                 begin) +
         " \\aset sms_\n" + "\\if :sms_id > 0\n" + "BEGIN;\n" + command(lock, by_session, base) +
         ";\n" +

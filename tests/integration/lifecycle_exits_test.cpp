@@ -95,7 +95,7 @@ class LifecycleExits : public ::testing::Test {
     providers_.payment["main"] = &provider_;
     providers_.sms["main"] = &sms_;
     payment_work_ = std::make_unique<workers::PaymentWork>(workers::PaymentWorkDeps{
-        *payments_, *vault_, *config_, providers_, clock_, log_, metrics_});
+        *payments_, *vault_, *config_, providers_, clock_, log_, metrics_, health_});
     documents_ = std::make_unique<app::InvoiceDocuments>(renderer_, ioc_.get_executor(), clock_);
     invoice_work_ = std::make_unique<workers::InvoiceWork>(
         workers::InvoiceWorkDeps{*invoices_, *payments_, *payment_work_, *documents_, *vault_,
@@ -230,9 +230,15 @@ class LifecycleExits : public ::testing::Test {
     complete(session, WorkKind::send_payment_sms);
     ASSERT_EQ(state(session), "awaiting_payment");
     // The delivery report: only now does the fee the SMS states count as disclosed.
-    ASSERT_TRUE(run(payments_->delivery_report("msg-" + session.substr(0, 8), "", 1001,
-                                               store::DeliveryOutcome::delivered, clock_.now()))
-                    .value());
+    const std::string message_id = "msg-" + session.substr(0, 8);
+    const auto sms = run(payments_->find_reported_sms(message_id, "")).value();
+    ASSERT_TRUE(sms.has_value());
+    store::PartReport report;
+    report.message_id = message_id;
+    report.result_code = 1001;
+    report.outcome = store::DeliveryOutcome::delivered;
+    ASSERT_TRUE(
+        run(payments_->record_report(*sms, report, clock_.now() - 1h, clock_.now())).value());
   }
 
   // A session whose window closed with its order still open at the provider (as far as
@@ -346,6 +352,7 @@ class LifecycleExits : public ::testing::Test {
   StrictMock<mocks::MockInvoiceRenderer> renderer_;  // the paths tested here render nothing
   StrictMock<mocks::MockInvoiceChannel> channel_;    // ... and deliver nothing
   workers::ProviderDirectory providers_;
+  app::ProviderHealth health_;
   std::unique_ptr<workers::PaymentWork> payment_work_;
   std::unique_ptr<app::InvoiceDocuments> documents_;
   std::unique_ptr<workers::InvoiceWork> invoice_work_;

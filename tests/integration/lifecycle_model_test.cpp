@@ -58,7 +58,7 @@ class LifecycleModelTest : public FlowTest {
     FlowTest::SetUp();
     // Delivery reports quickly, so that waiting for them stays cheap; the service must then be
     // told where the new mock listens.
-    mocks::LinkMobilityMockOptions sms;
+    auto sms = link_options();
     sms.dlr_delay = 5ms;
     service_.reset();
     link_ = std::make_unique<mocks::LinkMobilityMock>(sms);
@@ -256,7 +256,7 @@ void LifecycleModelTest::random_step(std::mt19937_64& rng, std::vector<ModelSess
         line << " (no order)";
         break;
       }
-      auto reply = http_request(service_->port(), "POST", "/v1/webhooks/swedbankpay",
+      auto reply = http_request(service_->port(), "POST", kPaymentWebhookPath,
                                 Json{{"paymentOrder", {{"id", order}}}}.dump(),
                                 {{"Content-Type", "application/json"}});
       line << " -> " << reply.status;

@@ -194,9 +194,18 @@ class ReportReceiver {
                                 [this](const mocks::MockRequest& r) { return receive(r); }};
 };
 
+// A request as the service sends it: the messageId and smsCount asked for (LINK answers 204
+// and leaves smsCount out otherwise), reports to the gate the fixture configured.
 Json message(const std::string& to = kTo, const std::string& text = "Hei") {
-  return {{"source", "VisitPay"},   {"destination", to},           {"userData", text},
-          {"platformId", "COMMON"}, {"platformPartnerId", "1234"}, {"refId", "outbox-1"}};
+  return {{"source", "VisitPay"},
+          {"destination", to},
+          {"userData", text},
+          {"platformId", "COMMON"},
+          {"platformPartnerId", "1234"},
+          {"refId", "outbox-1"},
+          {"ignoreResponse", false},
+          {"customParameters", {{"replySmsCount", "true"}}},
+          {"deliveryReportGates", Json::array({mocks::LinkMobilityMock::kDefaultGate})}};
 }
 
 class LinkMobilityMockTest : public ::testing::Test {
@@ -240,23 +249,33 @@ TEST_F(LinkMobilityMockTest, RequiresBasicAuth) {
   EXPECT_EQ(send(message(), "Bearer dmlzaXRwYXk6c2VjcmV0").status, 401);
   const auto reply = send(message(), "");
   EXPECT_EQ(reply.headers.at("www-authenticate").rfind("Basic", 0), 0u);
-  EXPECT_EQ(Json::parse(reply.body)["status"], 401);
+  const auto error = Json::parse(reply.body);  // LINK's ErrorResponse and code (PDF p. 6)
+  EXPECT_EQ(error["status"], 106100);
+  EXPECT_TRUE(error["description"].is_string());
+  EXPECT_TRUE(error["translatedDescription"].is_string());
   EXPECT_EQ(mock_.send_calls(), 4u);
   EXPECT_TRUE(mock_.messages().empty());
   EXPECT_EQ(send(message(), "basic  dmlzaXRwYXk6c2VjcmV0").status, 200);  // scheme is caseless
 }
 
 TEST_F(LinkMobilityMockTest, RejectsMissingAndInvalidFields) {
+  // The platform first, with LINK's own codes.
   auto reply = send({{"userData", "Hei"}});
+  ASSERT_EQ(reply.status, 400);
+  EXPECT_EQ(Json::parse(reply.body)["status"], 106200);
+  reply = send({{"userData", "Hei"}, {"platformId", "COMMON"}});
+  ASSERT_EQ(reply.status, 400);
+  EXPECT_EQ(Json::parse(reply.body)["status"], 106201);
+
+  reply = send({{"userData", "Hei"}, {"platformId", "COMMON"}, {"platformPartnerId", "1234"}});
   ASSERT_EQ(reply.status, 400);
   auto body = Json::parse(reply.body);
   EXPECT_EQ(body["status"], 400);
   std::set<std::string> fields;
   for (const auto& e : body["errors"])
     fields.insert(e["field"].get<std::string>());
-  EXPECT_EQ(fields,
-            (std::set<std::string>{"source", "destination", "platformId", "platformPartnerId"}));
-  EXPECT_NE(body["description"].get<std::string>().find("platformPartnerId"), std::string::npos);
+  EXPECT_EQ(fields, (std::set<std::string>{"source", "destination"}));
+  EXPECT_NE(body["description"].get<std::string>().find("destination"), std::string::npos);
 
   for (const char* bad : {"4741234567", "+47123", "+47 412 34 567", "+4712345678901234"}) {
     reply = send(message(bad));
@@ -275,9 +294,14 @@ TEST_F(LinkMobilityMockTest, RejectsMissingAndInvalidFields) {
   auto extra = message();  // optional and unknown fields are accepted
   extra["priority"] = "HIGH";
   extra["relativeValidityTime"] = 172800000;
-  extra["deliveryReportGates"] = Json::array({"gate1"});
   extra["somethingNew"] = {{"x", 1}};
   EXPECT_EQ(send(extra).status, 200);
+
+  auto unknown_gate = message();  // a gate LINK has not configured for us
+  unknown_gate["deliveryReportGates"] = Json::array({"gate1"});
+  reply = send(unknown_gate);
+  ASSERT_EQ(reply.status, 400);
+  EXPECT_EQ(Json::parse(reply.body)["status"], 106301);
 }
 
 TEST_F(LinkMobilityMockTest, AcceptsAMessageAndShowsItInTheInbox) {
@@ -361,18 +385,105 @@ TEST_F(LinkMobilityMockTest, SmsCountFollowsTheEncoding) {
   EXPECT_EQ(all[3].encoding, "UCS-2");
 }
 
-TEST_F(LinkMobilityMockTest, IgnoreResponseAnswers204) {
+TEST_F(LinkMobilityMockTest, IgnoreResponseAnswers204AndIsTheDefault) {
   auto body = message();
   body["ignoreResponse"] = true;
-  const auto reply = send(body);
+  auto reply = send(body);
   EXPECT_EQ(reply.status, 204);
   EXPECT_TRUE(reply.body.empty());
-  EXPECT_EQ(mock_.messages().size(), 1u);
+  body.erase("ignoreResponse");  // "Default is true" (PDF p. 9)
+  reply = send(body);
+  EXPECT_EQ(reply.status, 204);
+  EXPECT_TRUE(reply.body.empty());
+  EXPECT_EQ(mock_.messages().size(), 2u);  // sent all the same
+}
+
+TEST_F(LinkMobilityMockTest, SmsCountOnlyWhenAsked) {
+  auto body = message(kTo, std::string(161, 'a'));
+  body.erase("customParameters");
+  EXPECT_FALSE(Json::parse(send(body).body).contains("smsCount"));
+  body["customParameters"] = {{"replySmsCount", "false"}};
+  EXPECT_FALSE(Json::parse(send(body).body).contains("smsCount"));
+  body["customParameters"] = {{"replySmsCount", "TRUE"}};  // a case-insensitive string
+  EXPECT_EQ(Json::parse(send(body).body)["smsCount"], 2);
+}
+
+TEST_F(LinkMobilityMockTest, MultiPartMessagesGetAReportPerPart) {
+  mock_.set_final_result(kTo, 1006, 1);  // the second part is not delivered
+  const auto reply = send(message(kTo, std::string(200, 'a')));
+  const std::string id = Json::parse(reply.body)["messageId"];
+  const auto reports = receiver_.wait_for(4);
+  ASSERT_EQ(reports.size(), 4u);
+  std::map<std::string, std::vector<int>> codes;
+  for (const auto& r : reports) {
+    codes[r["id"].get<std::string>()].push_back(r["resultCode"].get<int>());
+    EXPECT_EQ(r["segments"], 2);
+  }
+  EXPECT_EQ(codes[id + "$0"], (std::vector<int>{1000, 1001}));
+  EXPECT_EQ(codes[id + "$1"], (std::vector<int>{1000, 1006}));
+  EXPECT_EQ(codes.count(id), 0u);  // no report carries the bare id of a multi-part message
+  ASSERT_TRUE(eventually([&] { return mock_.messages()[0].reports_sent == 4; }));
+  EXPECT_EQ(mock_.messages()[0].last_result_code, 1006);
+  EXPECT_EQ(mock_.messages()[0].part_codes, (std::vector<int>{1001, 1006}));
+}
+
+TEST(LinkMobilityMockStrict, RefusesWhatTheRealApiRefuses) {
+  mocks::LinkMobilityMockOptions options;
+  options.strict = true;
+  options.platform_id = "COMMON";
+  options.platform_partner_id = "1234";
+  mocks::LinkMobilityMock mock(options);
+  mock.set_dlr_url("http://127.0.0.1:9/dlr");
+  auto send = [&](const Json& body, const std::string& auth = kAuth) {
+    return http_request(mock.port(), "POST", "/sms/send", body.dump(),
+                        {{"Content-Type", "application/json"}, {"Authorization", auth}});
+  };
+  auto code = [](const HttpReply& reply) { return Json::parse(reply.body)["status"]; };
+  EXPECT_EQ(send(message()).status, 200);
+
+  auto no_gate = message();  // reports asked for (the default) without a gate
+  no_gate.erase("deliveryReportGates");
+  EXPECT_EQ(code(send(no_gate)), 106300);
+  no_gate["useDeliveryReport"] = false;
+  EXPECT_EQ(send(no_gate).status, 200);
+
+  auto platform = message();
+  platform["platformId"] = "OTHER";
+  EXPECT_EQ(code(send(platform)), 106200);
+  platform = message();
+  platform["platformPartnerId"] = "9999";
+  EXPECT_EQ(code(send(platform)), 106201);
+
+  for (const char* bad : {"1Klinikk", "K", "Oslo Klinikk", "Klinikk12345"}) {
+    auto sender = message();
+    sender["source"] = bad;
+    EXPECT_EQ(send(sender).status, 400) << bad;
+  }
+  auto numeric = message();
+  numeric["source"] = "2222";
+  numeric["sourceTON"] = "SHORTNUMBER";
+  EXPECT_EQ(send(numeric).status, 200);
+  numeric["sourceTON"] = "SHORTCODE";  // the deveel spelling; the PDF says SHORTNUMBER
+  EXPECT_EQ(send(numeric).status, 400);
+  auto dcs = message();
+  dcs["dcs"] = "UC2";
+  EXPECT_EQ(send(dcs).status, 400);
+  dcs["dcs"] = "UCS2";
+  EXPECT_EQ(send(dcs).status, 200);
+
+  // A password changed under us: 401 106100 until the credentials match again.
+  mock.set_credentials("visitpay", "rotated");
+  const auto refused = send(message());
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_EQ(code(refused), 106100);
+  mock.set_credentials("visitpay", "secret");
+  EXPECT_EQ(send(message()).status, 200);
 }
 
 TEST_F(LinkMobilityMockTest, SendBatch) {
   Json batch = {{"platformId", "COMMON"},
                 {"platformPartnerId", "1234"},
+                {"ignoreResponse", false},
                 {"sendRequestMessages",
                  {{{"source", "VisitPay"}, {"destination", kTo}, {"userData", "En"}},
                   {{"source", "VisitPay"}, {"destination", "+4799999999"}, {"userData", "To"}}}}};
@@ -407,7 +518,7 @@ TEST_F(LinkMobilityMockTest, DeliveryReportsSentThenDelivered) {
     EXPECT_EQ(r["operator"], "mock");
     EXPECT_EQ(r["operatorResultCode"], "0");
     EXPECT_EQ(r["segments"], 1);
-    EXPECT_TRUE(r["sendTimestamp"].is_string());
+    EXPECT_TRUE(r["sentTimestamp"].is_string());  // PDF pp. 23, 27 (not "sendTimestamp")
     EXPECT_TRUE(r["timestamp"].is_string());
     EXPECT_EQ(r["gateCustomParameters"], Json::object());
     EXPECT_EQ(r["customParameters"], (Json{{"clinic", "c1"}}));
@@ -452,18 +563,26 @@ TEST_F(LinkMobilityMockTest, ReportRetriedWhenTheReceiverFails) {
   ASSERT_TRUE(eventually([&] { return mock_.messages()[0].reports_sent == 2; }));
 }
 
-TEST_F(LinkMobilityMockTest, NoReportWithoutUrlOrWhenNotWanted) {
+TEST_F(LinkMobilityMockTest, NoReportWithoutAGateOrWhenNotWanted) {
   auto body = message();
   body["useDeliveryReport"] = false;
   send(body);
   EXPECT_EQ(final_code(0), 1001);  // delivered all the same
 
-  mock_.set_dlr_url("");
-  send(message());
+  auto no_gate = message();  // lenient mode: accepted, but no gate means no report
+  no_gate.erase("deliveryReportGates");
+  ASSERT_EQ(send(no_gate).status, 200);
   EXPECT_EQ(final_code(1), 1001);
   std::this_thread::sleep_for(50ms);
   EXPECT_EQ(receiver_.posts(), 0);
   EXPECT_EQ(mock_.messages()[1].reports_sent, 0);
+
+  // A gate that is no longer configured is refused up front (106301).
+  mock_.set_dlr_url("");
+  const auto refused = send(message());
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(Json::parse(refused.body)["status"], 106301);
+  EXPECT_EQ(mock_.messages().size(), 2u);
 }
 
 TEST(LinkMobilityMockLifetime, DestructionDoesNotWaitForAHangingReceiver) {

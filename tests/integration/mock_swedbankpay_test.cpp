@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 #include <thread>
 
@@ -322,7 +323,7 @@ TEST_F(MockSwedbankPay, RequiresTheVersion31ContentType) {
         psp("POST", "/psp/paymentorders", order_request("VP3"), {{"Content-Type", type}});
     EXPECT_EQ(reply.status, 400) << type;
     const Json problem = Json::parse(reply.body);
-    EXPECT_EQ(problem.at("type"), "https://api.payex.com/psp/errordetail/inputerror");
+    EXPECT_EQ(problem.at("type"), "https://api.payex.com/psp/errordetail/paymentorders/inputerror");
     EXPECT_EQ(problem_names(problem), std::set<std::string>{"Content-Type"});
   }
   EXPECT_TRUE(mock_.orders().empty());
@@ -346,7 +347,7 @@ TEST_F(MockSwedbankPay, ValidationReportsOneProblemPerField) {
   ASSERT_EQ(reply.status, 400) << reply.body;
   EXPECT_EQ(reply.headers.at("content-type").rfind("application/problem+json", 0), 0U);
   const Json problem = Json::parse(reply.body);
-  EXPECT_EQ(problem.at("type"), "https://api.payex.com/psp/errordetail/inputerror");
+  EXPECT_EQ(problem.at("type"), "https://api.payex.com/psp/errordetail/paymentorders/inputerror");
   EXPECT_EQ(problem.at("status"), 400);
   EXPECT_TRUE(problem.contains("title"));
   EXPECT_TRUE(problem.contains("detail"));
@@ -368,14 +369,50 @@ TEST_F(MockSwedbankPay, ValidationReportsOneProblemPerField) {
   EXPECT_TRUE(mock_.orders().empty());
 }
 
-TEST_F(MockSwedbankPay, DuplicatePayeeReferenceIsRejectedWithTheExistingOrderAsInstance) {
+TEST_F(MockSwedbankPay, StrictModeRefusesACreateWithoutCallbackAndTermsUrls) {
+  // Lenient: what providers.md §1.2 lists as required is enough.
+  EXPECT_EQ(create("VPS1").status, 200);
+  auto o = options();
+  o.strict = true;
+  SwedbankPayMock strict(o);
+  const std::map<std::string, std::string> headers{
+      {"Authorization", std::string("Bearer ") + kToken}, {"Content-Type", kV31}};
+  auto reply = http_request(strict.port(), "POST", "/psp/paymentorders",
+                            order_request("VPS2").dump(), headers);
+  ASSERT_EQ(reply.status, 400) << reply.body;
+  EXPECT_EQ(problem_names(Json::parse(reply.body)),
+            (std::set<std::string>{"PaymentOrder.Urls.CallbackUrl",
+                                   "PaymentOrder.Urls.TermsOfServiceUrl"}));
+  EXPECT_TRUE(strict.orders().empty());
+  // The documented required fields are refused in strict mode as well, each by name.
+  Json body = order_request("VPS3", "http://127.0.0.1:9/cb");
+  body["paymentorder"]["urls"]["termsOfServiceUrl"] = "https://klinikk.example/vilkar";
+  body["paymentorder"].erase("language");
+  body["paymentorder"]["urls"].erase("cancelUrl");
+  reply = http_request(strict.port(), "POST", "/psp/paymentorders", body.dump(), headers);
+  ASSERT_EQ(reply.status, 400) << reply.body;
+  EXPECT_EQ(problem_names(Json::parse(reply.body)),
+            (std::set<std::string>{"PaymentOrder.Language", "PaymentOrder.Urls.CancelUrl"}));
+  body["paymentorder"]["language"] = "nb-NO";
+  body["paymentorder"]["urls"]["cancelUrl"] = "http://127.0.0.1:8080/avbrutt";
+  reply = http_request(strict.port(), "POST", "/psp/paymentorders", body.dump(), headers);
+  EXPECT_EQ(reply.status, 200) << reply.body;
+  ASSERT_EQ(strict.orders().size(), 1U);
+}
+
+TEST_F(MockSwedbankPay, DuplicatePayeeReferenceIsRejectedWithATraceIdAsInstance) {
   const std::string id = created("VP5").at("paymentOrder").at("id");
   const auto reply = create("VP5");
   ASSERT_EQ(reply.status, 409) << reply.body;
   const Json problem = Json::parse(reply.body);
-  EXPECT_EQ(problem.at("type"), "https://api.payex.com/psp/errordetail/inputerror");
+  EXPECT_EQ(problem.at("type"), "https://api.payex.com/psp/errordetail/paymentorders/inputerror");
   EXPECT_NE(problem.at("detail").get<std::string>().find("payeeReference"), std::string::npos);
-  EXPECT_EQ(problem.at("instance"), id);
+  // As documented (providers.md §9): a trace id for Swedbank Pay's support, not the order.
+  const std::string instance = problem.at("instance");
+  EXPECT_TRUE(std::regex_match(
+      instance, std::regex(".*/psp/probleminstance/00-[0-9a-f]{32}-[0-9a-f]{16}-01")))
+      << instance;
+  EXPECT_EQ(reply.body.find(id.substr(id.rfind('/') + 1)), std::string::npos) << reply.body;
   ASSERT_EQ(mock_.orders().size(), 1U);
   EXPECT_EQ(mock_.orders()[0].creates_with_same_payee_reference, 2);
   EXPECT_EQ(mock_.create_calls(), 2U);
@@ -395,7 +432,8 @@ TEST_F(MockSwedbankPay, DuplicatePayeeReferenceIsRejectedWithTheExistingOrderAsI
 TEST_F(MockSwedbankPay, GetUnknownOrderIsNotFound) {
   const auto reply = psp("GET", "/psp/paymentorders/4f1b4b0e-0000-4000-8000-000000000000");
   EXPECT_EQ(reply.status, 404);
-  EXPECT_EQ(Json::parse(reply.body).at("type"), "https://api.payex.com/psp/errordetail/notfound");
+  EXPECT_EQ(Json::parse(reply.body).at("type"),
+            "https://api.payex.com/psp/errordetail/paymentorders/notfound");
 }
 
 TEST_F(MockSwedbankPay, PaidByCardShowsAuthorizationWithExpandPaid) {
@@ -605,7 +643,7 @@ TEST_F(MockSwedbankPay, AbortIsAllowedOnlyFromInitialized) {
   const auto refused = abort(paid_id);
   EXPECT_EQ(refused.status, 409);
   const Json problem = Json::parse(refused.body);
-  EXPECT_EQ(problem.at("type"), "https://api.payex.com/psp/errordetail/forbidden");
+  EXPECT_EQ(problem.at("type"), "https://api.payex.com/psp/errordetail/paymentorders/forbidden");
   EXPECT_NE(problem.at("detail").get<std::string>().find("Paid"), std::string::npos);
   EXPECT_EQ(get(paid_id).at("paymentOrder").at("status"), "Paid");
 
@@ -711,7 +749,8 @@ TEST_F(MockSwedbankPay, ServerErrorFaultsAnswerProblemsAndCreateNothing) {
     const auto reply = create("VP20");
     EXPECT_EQ(reply.status, status);
     EXPECT_EQ(header(reply, "content-type").rfind("application/problem+json", 0), 0U);
-    EXPECT_EQ(Json::parse(reply.body).at("type"), "https://api.payex.com/psp/errordetail/" + kind);
+    EXPECT_EQ(Json::parse(reply.body).at("type"),
+              "https://api.payex.com/psp/errordetail/paymentorders/" + kind);
   }
   EXPECT_TRUE(mock_.orders().empty());
   EXPECT_EQ(create("VP20").status, 200);
@@ -750,10 +789,10 @@ TEST_F(MockSwedbankPay, LostResponseCreatesTheOrderButAnswersNothing) {
   EXPECT_FALSE(lost.has_value());
   ASSERT_EQ(mock_.orders().size(), 1U);
   const std::string id = mock_.orders()[0].id;
-  // The client's retry hits the duplicate, which points at the order it did not hear about.
+  // A retry with the same reference hits the duplicate, which does not tell which order it was.
   const auto retry = create("VP23");
   EXPECT_EQ(retry.status, 409);
-  EXPECT_EQ(Json::parse(retry.body).at("instance"), id);
+  EXPECT_EQ(retry.body.find(id.substr(id.rfind('/') + 1)), std::string::npos) << retry.body;
   EXPECT_EQ(get(id).at("paymentOrder").at("status"), "Initialized");
   EXPECT_EQ(mock_.create_calls(), 2U);
 }

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/ip_network.hpp"
 #include "common/time_format.hpp"
 #include "http_client.hpp"
 #include "mocks/linkmobility/linkmobility_mock.hpp"
@@ -31,6 +32,13 @@ using Json = nlohmann::json;
 using namespace std::chrono_literals;  // NOLINT(google-build-using-namespace)
 
 inline constexpr const char* kPhone = "+4741234567";
+// The accounts' webhook path tokens (the last segment of the URLs the providers are given).
+inline constexpr const char* kPaymentWebhookToken = "pay-0123456789abcdef0123456789abcdef";
+inline constexpr const char* kSmsWebhookToken = "sms-0123456789abcdef0123456789abcdef";
+inline const std::string kPaymentWebhookPath =
+    std::string("/v1/webhooks/payment/swedbankpay/") + kPaymentWebhookToken;
+inline const std::string kSmsWebhookPath =
+    std::string("/v1/webhooks/sms/linkmobility/") + kSmsWebhookToken;
 
 inline std::uint16_t free_port() {
   boost::asio::io_context ioc;
@@ -63,8 +71,9 @@ class FlowTest : public ::testing::Test {
     mocks::SwedbankPayMockOptions spay;
     spay.callback_time_scale = 0.001;
     spay.status_lag = status_lag_;
+    spay.strict = true;  // refuses what the real API would (required fields)
     swedbank_ = std::make_unique<mocks::SwedbankPayMock>(spay);
-    link_ = std::make_unique<mocks::LinkMobilityMock>();
+    link_ = std::make_unique<mocks::LinkMobilityMock>(link_options());
     database_ = migrated_database();
     static int tests = 0;
     delivery_dir_ =
@@ -86,6 +95,16 @@ class FlowTest : public ::testing::Test {
     std::filesystem::remove_all(delivery_dir_, ignored);
   }
 
+  // The LINK mock as the real API behaves: strict, the account's platform ids, reports only to
+  // the gate the SMS account names (start_service() points it at this service).
+  static mocks::LinkMobilityMockOptions link_options() {
+    mocks::LinkMobilityMockOptions o;
+    o.strict = true;
+    o.platform_id = "COMMON_API";
+    o.platform_partner_id = "1234";
+    return o;
+  }
+
   config::Config make_config(std::uint16_t port) {
     auto config = test_config(database_);
     config.http.port = port;
@@ -94,7 +113,12 @@ class FlowTest : public ::testing::Test {
     config.outbox.poll_interval = 50ms;
     config.outbox.base_backoff = 1000ms;
     config.reconcile.interval = reconcile_interval_;
-    config.webhooks.allowed_sources = allowed_sources_;
+    for (const char* provider : {"swedbankpay", "linkmobility"}) {
+      auto& rules = config.webhooks.providers[provider];
+      for (const auto& source : allowed_sources_) {
+        rules.allowed_sources.push_back(common::parse_ip_network(source).value());
+      }
+    }
     config.outbox.enabled = outbox_enabled_;
     config.invoices.sweep_interval = 50ms;
     config.invoices.delivery_dir = delivery_dir_.string();
@@ -106,6 +130,7 @@ class FlowTest : public ::testing::Test {
     pay.settings =
         R"({"payee_id": "5cabf558-5283-482f-b252-4d58e06f6f3b", "payee_name": "Oslo Sentrum Klinikk"})";
     pay.timeout = 3000ms;
+    pay.webhook_tokens = {kPaymentWebhookToken};
     config.payment_accounts = {pay};
     config::SmsAccount sms;
     sms.name = "main";
@@ -113,9 +138,12 @@ class FlowTest : public ::testing::Test {
     sms.provider = "sms.linkmobility";
     sms.secrets["password"] = "secret";
     sms.settings = R"({"username": "visitpay", "platform_id": "COMMON_API",
-                       "platform_partner_id": "1234", "source": "OsloKlinikk"})";
+                       "platform_partner_id": "1234", "source": "OsloKlinikk",
+                       "delivery_report_gate": "mock-gate"})";
     sms.timeout = 3000ms;
+    sms.webhook_tokens = {kSmsWebhookToken};
     sms.resend_unconfirmed_after = std::chrono::seconds(120);
+    sms.report_max_age = report_max_age_;
     config.sms_accounts = {sms};
     for (auto& clinic : config.clinics) {
       clinic.payment_account = clinic.id == clinic_without_payment_account_ ? "" : "main";
@@ -124,6 +152,7 @@ class FlowTest : public ::testing::Test {
     }
     if (!sms_account_override_.empty()) config.sms_accounts[0].base_url = sms_account_override_;
     if (!master_keys_.empty()) config.master_keys = master_keys_;
+    if (configure_) configure_(config);
     return config;
   }
 
@@ -132,7 +161,7 @@ class FlowTest : public ::testing::Test {
     service_port_ = port;
     service_ = std::make_unique<TestService>(make_config(port));
     service_->clock().set(start_time_);
-    link_->set_dlr_url(service_->config().public_base_url + "/v1/webhooks/sms/linkmobility");
+    link_->set_dlr_url(service_->config().public_base_url + kSmsWebhookPath);
     token_ = service_->token("checkout:write,sessions:read,ops");
   }
 
@@ -215,13 +244,15 @@ class FlowTest : public ::testing::Test {
 
   ports::Clock::time_point start_time_ = *common::parse_rfc3339("2026-11-22T13:10:00Z");
   domain::QuietHours quiet_hours_;
-  std::vector<std::string> allowed_sources_;
+  std::vector<std::string> allowed_sources_;        // CIDR; both providers' allowlist
+  std::function<void(config::Config&)> configure_;  // a test's own changes, applied last
   std::string sms_account_override_;
   std::string clinic_without_payment_account_;
   std::string master_keys_;  // the key ring; empty: test_master_keys()
   std::chrono::milliseconds reconcile_interval_ = std::chrono::hours(1);
   std::chrono::milliseconds status_lag_ = 300ms;  // the mock's callback_before_status lag
-  std::filesystem::path delivery_dir_;            // print-and-post folder of this test
+  std::chrono::seconds report_max_age_ = std::chrono::hours(24 * 7);
+  std::filesystem::path delivery_dir_;  // print-and-post folder of this test
   bool outbox_enabled_ = true;
   std::string database_;
   std::uint16_t service_port_ = 0;

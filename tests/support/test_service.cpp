@@ -62,11 +62,13 @@ config::Config test_config(const std::string& conninfo) {
       {"id": "oslo-sentrum", "display_name": "Oslo Sentrum Klinikk",
        "legal_entity": {"name": "Oslo Sentrum Klinikk AS", "org_number": "912345688",
                         "foretaksregisteret": true, "bank_account": "1503.20.80003"},
-       "invoice_fee_ore": 3900, "payment_window": "48h", "invoice_due_days": 14},
+       "invoice_fee_ore": 3900, "payment_window": "48h", "invoice_due_days": 14,
+       "terms_of_service_url": "https://oslo-sentrum.example/vilkar"},
       {"id": "bergen-brygge", "display_name": "Bergen Brygge Legesenter",
        "legal_entity": {"name": "Bergen Brygge Legesenter AS", "org_number": "923456783",
                         "foretaksregisteret": true, "bank_account": "1234.56.78903"},
-       "invoice_fee_ore": 2900, "invoice_due_days": 14}
+       "invoice_fee_ore": 2900, "invoice_due_days": 14,
+       "terms_of_service_url": "https://bergen-brygge.example/vilkar"}
     ]})";
   // One look-up key per test process, like a deployment's: restarts keep finding the rows.
   static const std::string key = common::to_hex(common::random_bytes(32));

@@ -37,7 +37,8 @@ common::Result<ports::PaymentHint> SwedbankPayNotifications::parse(
     const ports::InboundWebhook& webhook) const {
   auto callback = parse_callback(webhook.body);
   if (!callback) return std::move(callback).error();
-  return ports::PaymentHint{std::move(callback.value().order_id)};
+  return ports::PaymentHint{std::move(callback.value().order_id),
+                            std::move(callback.value().order_reference)};
 }
 
 }  // namespace visitpay::adapters::payment::swedbankpay

@@ -85,6 +85,13 @@ Error classify(const http::HttpResponse& response, const std::string& what) {
   return error;
 }
 
+// No usable answer to a create: the order may exist (then it is an orphan nobody was sent).
+Error outcome_unknown(const Error& cause) {
+  Error error = cause;
+  error.code = ErrorCode::provider_outcome_unknown;
+  return error;
+}
+
 std::string status_label(const ParsedOrder& order) {
   const std::string label = http::safe_token(order.status_text, 32);
   return label.empty() ? "unknown" : label;
@@ -130,7 +137,8 @@ asio::awaitable<Result<ParsedOrder>> SwedbankPayProvider::fetch(std::string orde
                          "not a Swedbank Pay payment order id (expected a resource path)");
   }
   const char* separator = order_id.find('?') == std::string::npos ? "?" : "&";
-  auto request = make_request("GET", config_.base_url + order_id + separator + "$expand=paid", "");
+  auto request =
+      make_request("GET", config_.base_url + order_id + separator + "$expand=paid,payeeinfo", "");
   auto response = co_await client_.send_with_retries(std::move(request), config_.read_retry);
   if (!response) co_return std::move(response).error();
   if (!http::is_success(response->status)) {
@@ -141,41 +149,30 @@ asio::awaitable<Result<ParsedOrder>> SwedbankPayProvider::fetch(std::string orde
 
 asio::awaitable<Result<PaymentOrder>> SwedbankPayProvider::create_order(
     const ports::PaymentOrderRequest& order_request) {
-  const domain::Ore amount = order_request.amount;
   CreateOrderParties parties;
   parties.payee_id = config_.payee_id;
   parties.payee_name = config_.payee_name;
   parties.user_agent = config_.user_agent;
   auto request = make_request("POST", config_.base_url + "/psp/paymentorders",
                               create_order_body(order_request, parties));
-  // One attempt: the outbox retries durably, and a retry resolves by payeeReference below.
+  // Never over a reused connection: libcurl would silently send it again after a connection
+  // that died unanswered, and that second create of the same payeeReference would be refused
+  // while the first made the order.
+  request.idempotent = false;
+  // One attempt: the caller's next attempt carries a new payeeReference. Swedbank Pay documents
+  // neither what a used one answers nor a way to find an order by it (providers.md §9), and the
+  // problem's `instance` is a trace id for its support, not the order.
   auto response = co_await client_.send(std::move(request));
-  if (!response) co_return std::move(response).error();
+  if (!response) co_return outcome_unknown(response.error());
   if (http::is_success(response->status)) {
     auto parsed = parse_payment_order(response->body);
-    if (!parsed) co_return std::move(parsed).error();
+    if (!parsed) co_return outcome_unknown(parsed.error());
     co_return std::move(parsed.value().order);
   }
-
-  const auto problem = parse_problem(response->body);
-  const bool client_error =
-      response->status >= 400 && response->status <= 499 && response->status != 429;
-  if (client_error && problem && problem->mentions("payeeReference")) {
-    // A create we already made (the earlier answer was lost): the existing order is the result.
-    const auto existing_path = payment_order_path(problem->instance);
-    if (!existing_path) {
-      co_return make_error(ErrorCode::provider_conflict,
-                           "duplicate payeeReference; the existing order is unknown");
-    }
-    auto existing = co_await fetch(*existing_path);
-    if (!existing) co_return std::move(existing).error();
-    if (existing->order.amount != amount) {
-      co_return make_error(ErrorCode::provider_conflict,
-                           "duplicate payeeReference; the existing order has another amount");
-    }
-    co_return std::move(existing.value().order);
-  }
-  co_return classify(response.value(), "refused to create the payment order");
+  Error error = classify(response.value(), "refused to create the payment order");
+  // A 5xx (or a gateway's) answer says nothing about whether the order was made.
+  if (response->status >= 500) co_return outcome_unknown(error);
+  co_return error;
 }
 
 asio::awaitable<Result<PaymentOrder>> SwedbankPayProvider::get_order(const std::string& order_id) {

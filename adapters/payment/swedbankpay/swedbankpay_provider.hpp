@@ -25,6 +25,8 @@ struct SwedbankPayConfig {
 
 // `payment.swedbankpay`: Payment Order v3.1 (providers.md §1). Operation URLs always come from
 // the order's `operations[]` (fetched fresh before an abort or capture), never built by hand.
+// create_order fails with provider_outcome_unknown when no usable answer came (transport failure,
+// timeout, 5xx, an unreadable 2xx body): the order may exist.
 class SwedbankPayProvider final : public ports::PaymentProvider {
  public:
   SwedbankPayProvider(http::HttpClient& client, SwedbankPayConfig config);
@@ -41,7 +43,8 @@ class SwedbankPayProvider final : public ports::PaymentProvider {
 
  private:
   http::HttpRequest make_request(std::string method, std::string url, std::string body) const;
-  // GET {base}{id}?$expand=paid, with retries.
+  // GET {base}{id}?$expand=paid,payeeinfo, with retries (payeeinfo: the payeeReference that tells
+  // whether an order nobody kept is one of ours).
   boost::asio::awaitable<common::Result<ParsedOrder>> fetch(std::string order_id);
   // The URL of an operation's href, which must point at the API host we hold the token for.
   common::Result<std::string> operation_url(const Operation& operation) const;

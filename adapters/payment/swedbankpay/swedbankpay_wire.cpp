@@ -14,8 +14,6 @@ using Json = nlohmann::json;
 
 namespace {
 
-constexpr std::string_view kOrdersPrefix = "/psp/paymentorders/";
-
 std::string lower(std::string_view text) {
   std::string out(text);
   for (auto& c : out)
@@ -102,6 +100,13 @@ common::Result<ParsedOrder> parse_payment_order(std::string_view body) {
   if (const Json* paid = member(*po, "paid"); paid != nullptr && paid->is_object()) {
     parsed.order.instrument = string_member(*paid, "instrument");
     parsed.order.transaction_type = parse_transaction_type(string_member(*paid, "transactionType"));
+    parsed.order.payee_reference = string_member(*paid, "payeeReference");
+  }
+  // Expanded payeeInfo (any status), else what the paid node said.
+  if (const Json* payee = member(*po, "payeeInfo"); payee != nullptr && payee->is_object()) {
+    if (auto reference = string_member(*payee, "payeeReference"); !reference.empty()) {
+      parsed.order.payee_reference = std::move(reference);
+    }
   }
 
   const Json* operations = member(root, "operations");
@@ -177,6 +182,9 @@ std::string create_order_body(const ports::PaymentOrderRequest& request,
   urls["completeUrl"] = request.complete_url;
   urls["cancelUrl"] = request.cancel_url;
   if (!request.callback_url.empty()) urls["callbackUrl"] = request.callback_url;
+  if (!request.terms_of_service_url.empty()) {
+    urls["termsOfServiceUrl"] = request.terms_of_service_url;
+  }
 
   Json payee = Json::object();
   payee["payeeId"] = parties.payee_id;
@@ -218,27 +226,6 @@ std::string capture_body(const ports::CaptureRequest& request) {
   Json root = Json::object();
   root["transaction"] = std::move(transaction);
   return dump(root);
-}
-
-std::optional<std::string> payment_order_path(std::string_view instance) {
-  const auto at = instance.find(kOrdersPrefix);
-  if (at == std::string_view::npos) return std::nullopt;
-  // Either the path itself or an absolute URL whose path starts there.
-  if (at != 0) {
-    const auto scheme = instance.find("://");
-    if (scheme == std::string_view::npos) return std::nullopt;
-    const auto path_start = instance.find('/', scheme + 3);
-    if (path_start != at) return std::nullopt;
-  }
-  std::string_view rest = instance.substr(at + kOrdersPrefix.size());
-  const auto end = rest.find_first_of("/?#");
-  const std::string_view id = rest.substr(0, end);
-  if (id.empty()) return std::nullopt;
-  const bool safe = std::all_of(id.begin(), id.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-  });
-  if (!safe) return std::nullopt;
-  return std::string(kOrdersPrefix) + std::string(id);
 }
 
 }  // namespace visitpay::adapters::payment::swedbankpay

@@ -61,7 +61,4 @@ std::string create_order_body(const ports::PaymentOrderRequest& request,
 std::string abort_body();
 std::string capture_body(const ports::CaptureRequest& request);
 
-// "/psp/paymentorders/<id>" when `instance` (a path or an absolute URL) names a payment order.
-std::optional<std::string> payment_order_path(std::string_view instance);
-
 }  // namespace visitpay::adapters::payment::swedbankpay

@@ -1,5 +1,6 @@
 #include "adapters/sms/linkmobility/delivery_report.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -49,6 +50,24 @@ std::optional<int> as_int(const Json& value) {
   return std::nullopt;
 }
 
+// Splits "abc123$1" into the message id and the part; an id without a suffix is part 0. A suffix
+// that is not a small number keeps the id whole (it then matches nothing we sent).
+void split_part(std::string id, DeliveryReport& out) {
+  const auto dollar = id.rfind('$');
+  if (dollar != std::string::npos && dollar > 0 && dollar + 1 < id.size()) {
+    int part = 0;
+    const char* begin = id.data() + dollar + 1;
+    const char* end = id.data() + id.size();
+    const auto [ptr, ec] = std::from_chars(begin, end, part);
+    // LINK splits into at most 254 segments (PDF pp. 4-5).
+    if (ec == std::errc() && ptr == end && part >= 0 && part < 255) {
+      out.part = part;
+      id.resize(dollar);
+    }
+  }
+  out.message_id = std::move(id);
+}
+
 }  // namespace
 
 common::Result<DeliveryReport> parse_delivery_report(std::string_view json) {
@@ -63,7 +82,7 @@ common::Result<DeliveryReport> parse_delivery_report(std::string_view json) {
   if (id == root.end() || !id->is_string() || id->get_ref<const std::string&>().empty()) {
     return field_error("/id", "is missing or not a non-empty string");
   }
-  report.message_id = id->get<std::string>();
+  split_part(id->get<std::string>(), report);
 
   auto code = root.find("resultCode");
   if (code == root.end()) return field_error("/resultCode", "is missing");
@@ -78,7 +97,7 @@ common::Result<DeliveryReport> parse_delivery_report(std::string_view json) {
   if (auto segments = root.find("segments"); segments != root.end() && !segments->is_null()) {
     const auto n = as_int(*segments);
     if (!n || *n < 0) return field_error("/segments", "is not a non-negative integer");
-    report.segments = *n;
+    report.segments = std::min(*n, 255);
   }
   if (auto ts = root.find("timestamp"); ts != root.end() && !ts->is_null()) {
     if (!ts->is_string()) return field_error("/timestamp", "is not a string");
@@ -87,29 +106,17 @@ common::Result<DeliveryReport> parse_delivery_report(std::string_view json) {
   return report;
 }
 
-DeliveryOutcome classify_result_code(int code) {
-  switch (code) {
-    case 1001:
-    case 1007:
-      return DeliveryOutcome::delivered;
-    case 0:
-    case 2:
-    case 5:
-    case 6:
-    case 104:
-    case 105:
-    case 1002:
-    case 1003:
-    case 1004:
-    case 1006:
-    case 1009:
-    case 1010:
-      return DeliveryOutcome::failed;
-    default:
-      break;
+ports::DeliveryOutcome classify_result_code(int code) {
+  using ports::DeliveryOutcome;
+  const auto in = [code](int low, int high) { return code >= low && code <= high; };
+  if (code == 1001) return DeliveryOutcome::delivered;
+  if (code == 4 || code == 5 || code == 1010) return DeliveryOutcome::undetermined;
+  if (in(0, 3) || code == 6 || code == 104 || code == 105 || in(1002, 1004) || code == 1006 ||
+      code == 1009 || in(2000, 2003) || in(2100, 2107) || in(2200, 2207) || in(3000, 3002) ||
+      in(4000, 4007)) {
+    return DeliveryOutcome::failed;
   }
-  if (code >= 2000 && code <= 4999) return DeliveryOutcome::failed;
-  return DeliveryOutcome::in_progress;
+  return DeliveryOutcome::in_progress;  // the TEMP codes, and codes the table does not list
 }
 
 common::Result<ports::SmsReport> LinkMobilityReports::parse(
@@ -119,18 +126,10 @@ common::Result<ports::SmsReport> LinkMobilityReports::parse(
   ports::SmsReport out;
   out.message_id = std::move(report.value().message_id);
   out.reference = std::move(report.value().ref_id);
+  out.part = report->part;
+  out.segments = report->segments;
   out.result_code = report->result_code;
-  switch (classify_result_code(report->result_code)) {
-    case DeliveryOutcome::delivered:
-      out.outcome = ports::DeliveryOutcome::delivered;
-      break;
-    case DeliveryOutcome::failed:
-      out.outcome = ports::DeliveryOutcome::failed;
-      break;
-    case DeliveryOutcome::in_progress:
-      out.outcome = ports::DeliveryOutcome::in_progress;
-      break;
-  }
+  out.outcome = classify_result_code(report->result_code);
   return out;
 }
 

@@ -8,10 +8,13 @@
 
 namespace visitpay::adapters::sms::linkmobility {
 
-// A delivery report LINK POSTs to the gate (providers.md §3.1); unknown fields are ignored.
+// A delivery report LINK POSTs to a gate (providers.md §8.3, PDF pp. 22-27); unknown fields are
+// ignored. A multi-part message gets one report per part, its `id` suffixed "$<part>"
+// ("abc123$0" is the first part of "abc123"); a single-part message's report carries the bare id.
 struct DeliveryReport {
-  std::string message_id;  // "id": the messageId the send returned
-  std::string ref_id;      // "refId": our reference
+  std::string message_id;  // "id" without the part suffix: the messageId the send returned
+  int part = 0;            // the "$n" suffix; 0 without one
+  std::string ref_id;      // "refId": our reference ("" when null)
   int result_code = 0;
   int segments = 0;
   std::string timestamp;
@@ -20,18 +23,18 @@ struct DeliveryReport {
 // validation_failed naming the bad field (JSON pointer), or malformed_json.
 common::Result<DeliveryReport> parse_delivery_report(std::string_view json);
 
-enum class DeliveryOutcome { in_progress, delivered, failed };
-
-// Follows providers.md §3.1 (codes and names from deveel ResultCodes.cs):
-// delivered: 1001 billed and delivered, 1007 delivered (billing delayed).
-// failed, final: 0, 2, 5, 6, 104, 105, 1002 expired, 1003 deleted, 1004 mobile full,
-//   1006 not delivered, 1009 billed not delivered, 1010 expired, 2000-2999 (source,
-//   destination, charging), 3000-4999 (encoding, content).
-// in_progress, not final: 1000 sent to operator, 1005 queued, 1008, 1011-1013 (billing and
-//   delay variants), the temporary errors 1 (routing) and 4 (timeout), 3 (throttling: not
-//   listed as final; a wrong "failed" would start the invoice path at once, a wrong
-//   "in_progress" only waits for the deadline), and any code not listed.
-DeliveryOutcome classify_result_code(int code);
+// LINK's result-code table (PDF pp. 24-26, providers.md §8.3), code by code:
+//   in_progress (TEMP): 1000 sent to operator, 1005 queued, 1007 delivered but billing delayed,
+//     1008 billed before send, 1011 billed and sent, 1012 delayed, 1013 sent, bill delayed;
+//     and any code the table does not list (waiting is harmless: the deadline ends it).
+//   delivered (FINAL): 1001 billed and delivered.
+//   undetermined (FINAL, delivery and billing unknown): 4 timeout, 5 operator unknown error,
+//     1010 expired with no operator report.
+//   failed (FINAL, not delivered): 0, 1 (a *temporary* routing error, yet final for this
+//     message), 2, 3 max throttling, 6, 104, 105, 1002-1004, 1006, 1009 (billed, not delivered),
+//     2000-2003, 2100-2102, 2103 (no FINAL/TEMP label, "not delivered, not billed": final),
+//     2104-2107, 2200-2207, 3000-3002, 4000-4007.
+ports::DeliveryOutcome classify_result_code(int code);
 
 // The delivery report behind ports::SmsReports, its result code classified here (the core never
 // sees LINK's codes as anything but a number to record).

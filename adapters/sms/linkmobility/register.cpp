@@ -46,6 +46,12 @@ common::Result<LinkMobilityConfig> parse_settings(const ports::AdapterAccount& a
   r.string("delivery_report_gate", config.delivery_report_gate);
   auto done = r.finish();
   if (!done) return std::move(done).error();
+  // Checked here, at start-up: LINK would refuse every SMS from a sender id it cannot use.
+  std::string problem;
+  if (sender_ton(config.source, &problem).empty()) {
+    return common::make_error(common::ErrorCode::bad_request, account.path + "/source: " + problem +
+                                                                  " (\"" + config.source + "\")");
+  }
   return config;
 }
 

@@ -12,7 +12,8 @@ namespace visitpay::adapters::sms::linkmobility {
 inline constexpr std::string_view kAdapterId = "sms.linkmobility";
 
 // The account's own keys: username, password_file|password_env (secret), platform_id,
-// platform_partner_id (required); source (default sender id), delivery_report_gate (optional).
+// platform_partner_id (required); source (default sender id, validated as sender_ton() says),
+// delivery_report_gate (the gate id LINK Support configured; without it no reports are asked for).
 common::Result<LinkMobilityConfig> parse_settings(const ports::AdapterAccount& account);
 
 // Registers `sms.linkmobility`, whose gateways send through `client`.

@@ -108,6 +108,15 @@ TEST_F(AdapterRegistryTest, SwedbankPayParsesItsOwnSection) {
             "https://visitpay.example/v1/webhooks/payment/swedbankpay");
 }
 
+TEST_F(AdapterRegistryTest, TheCallbackUrlEndsInTheAccountsWebhookToken) {
+  auto account = payment_account(payment_settings());
+  account.webhook_token = std::string(64, 'f');
+  auto provider = registry_.create_payment("payment.swedbankpay", account, "https://pay.example");
+  ASSERT_TRUE(provider.ok()) << provider.error().detail;
+  EXPECT_EQ(provider.value()->callback_url(),
+            "https://pay.example/v1/webhooks/payment/swedbankpay/" + std::string(64, 'f'));
+}
+
 TEST_F(AdapterRegistryTest, SwedbankPaySectionProblemsAreFatalAndNamed) {
   Json settings = payment_settings();
   settings.erase("payee_id");

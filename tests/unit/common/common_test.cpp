@@ -279,6 +279,45 @@ TEST(Logger, DebugLevelLetsEverythingThrough) {
   EXPECT_EQ(Json::parse(captured.lines[0])["level"], "debug");
 }
 
+TEST(Logger, AWarningThatRepeatsIsLimitedPerEventAndTheDropsAreCounted) {
+  CapturedLog captured;
+  Logger log(LogLevel::info, captured.sink(), LogRateLimit{5, std::chrono::seconds(10)});
+  for (int i = 0; i < 1000; ++i)
+    log.warn("http.accept_failed", {{"error", "Too many open files"}});
+  log.warn("db.connect_failed");  // another event has its own allowance
+  for (int i = 0; i < 20; ++i)
+    log.info("http.request");  // info describes work done: not limited
+  EXPECT_EQ(captured.lines.size(), 5u + 1u + 20u);
+  log.flush();
+  ASSERT_EQ(captured.lines.size(), 27u);
+  const Json summary = Json::parse(captured.lines.back());
+  EXPECT_EQ(summary["event"], "log.suppressed");
+  EXPECT_EQ(summary["suppressed_event"], "http.accept_failed");
+  EXPECT_EQ(summary["dropped"], 995);
+  log.flush();
+  EXPECT_EQ(captured.lines.size(), 27u) << "a count is reported once";
+}
+
+TEST(LogRateLimiter, AWindowThatEndedReportsItsDropsAndOpensAgain) {
+  LogRateLimiter limiter(LogRateLimit{2, std::chrono::seconds(10)});
+  const std::chrono::steady_clock::time_point t0{};
+  std::vector<LogRateLimiter::Suppressed> ended;
+  EXPECT_TRUE(limiter.admit("db.connect_failed", t0, ended));
+  EXPECT_TRUE(limiter.admit("db.connect_failed", t0, ended));
+  for (int i = 0; i < 90; ++i)  // ~9 a second for 10 s, as with the database down
+    EXPECT_FALSE(
+        limiter.admit("db.connect_failed", t0 + std::chrono::milliseconds(110 * i), ended));
+  EXPECT_TRUE(ended.empty());
+  // Another event, after the window: the sweep reports the first one's drops.
+  EXPECT_TRUE(limiter.admit("other", t0 + std::chrono::seconds(11), ended));
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].event, "db.connect_failed");
+  EXPECT_EQ(ended[0].dropped, 90u);
+  ended.clear();
+  EXPECT_TRUE(limiter.admit("db.connect_failed", t0 + std::chrono::seconds(11), ended));
+  EXPECT_TRUE(ended.empty());
+}
+
 TEST(Logger, ParseLogLevel) {
   EXPECT_EQ(parse_log_level("debug"), LogLevel::debug);
   EXPECT_EQ(parse_log_level("info"), LogLevel::info);

@@ -84,6 +84,26 @@ TEST(TimeFormat, Rfc3339RejectsInvalidInput) {
   }
 }
 
+// Found by tests/fuzz/checkout_json_fuzz (parse -> serialise -> parse): a check-out at
+// "0000-01-01T00:30:00+01:00" was accepted as -0001-12-31T23:30:00Z, which format_rfc3339_utc
+// writes as "-0001-12-31T23:30:00Z": PostgreSQL refused the insert (a 5xx for a client's input) and
+// the API could not read it back.
+TEST(TimeFormat, Rfc3339RejectsInstantsOutsideYears1To9999) {
+  for (const char* text : {"0000-01-01T00:30:00+01:00", "0000-12-31T23:59:59Z",
+                           "0000-12-31T23:30:00+01:00", "9999-12-31T23:30:00-01:00"}) {
+    EXPECT_EQ(parse_rfc3339(text), std::nullopt) << text;
+  }
+  EXPECT_EQ(parse_rfc3339("0001-01-01T00:00:00Z"), utc(1, 1, 1, 0));
+  EXPECT_EQ(parse_rfc3339("0001-01-01T01:00:00+01:00"), utc(1, 1, 1, 0));
+  EXPECT_EQ(parse_rfc3339("9999-12-31T23:59:59.999999Z"), utc(9999, 12, 31, 23, 59, 59, 999999));
+  EXPECT_EQ(parse_rfc3339("9999-12-31T23:30:00+01:00"), utc(9999, 12, 31, 22, 30));
+  for (const char* text : {"0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z"}) {
+    const auto ts = parse_rfc3339(text);
+    ASSERT_TRUE(ts) << text;
+    EXPECT_EQ(parse_rfc3339(format_rfc3339_utc(*ts)), ts) << text;
+  }
+}
+
 TEST(TimeFormat, LeapDays) {
   EXPECT_EQ(parse_rfc3339("2024-02-29T12:00:00Z"), utc(2024, 2, 29, 12));
   EXPECT_EQ(parse_rfc3339("2000-02-29T12:00:00Z"), utc(2000, 2, 29, 12));
@@ -103,7 +123,7 @@ TEST(TimeFormat, FormatsUtc) {
 TEST(TimeFormat, Rfc3339RoundTrips) {
   for (const Timestamp ts : {utc(2026, 11, 22, 13, 5), utc(2026, 3, 29, 1, 0, 0, 1),
                              utc(2024, 2, 29, 23, 59, 59, 999999), utc(1960, 6, 15, 6, 7, 8, 9),
-                             utc(9999, 12, 31, 22, 59, 59, 999999), utc(0, 1, 1)}) {
+                             utc(9999, 12, 31, 22, 59, 59, 999999), utc(1, 1, 1)}) {
     const std::string text = format_rfc3339_utc(ts);
     EXPECT_EQ(parse_rfc3339(text), ts) << text;
     EXPECT_EQ(parse_rfc3339(format_rfc3339_oslo(ts)), std::chrono::floor<std::chrono::seconds>(ts))

@@ -135,6 +135,38 @@ TEST(ParseConfig, MinimalDocumentUsesDefaults) {
   EXPECT_TRUE(c.lookup_key.empty());
 }
 
+TEST(ParseConfig, EdgeLimitsHaveDefaultsAndAreRead) {
+  auto defaults = parse(minimal());
+  ASSERT_TRUE(defaults.ok()) << defaults.error().detail;
+  EXPECT_EQ(defaults->http.max_connections, 1024u);
+  EXPECT_EQ(defaults->http.max_requests_per_connection, 1000u);
+  EXPECT_EQ(defaults->http.idle_timeout, std::chrono::milliseconds(15000));
+  EXPECT_EQ(defaults->auth.failed_token_ttl, std::chrono::seconds(300));
+  EXPECT_EQ(defaults->auth.failures_burst, 20);
+  EXPECT_EQ(defaults->auth.failures_per_minute, 30);
+
+  auto doc = minimal();
+  doc["http"] = {{"max_connections", 300}, {"max_requests_per_connection", 7}};
+  doc["auth"] = {{"failed_token_cache_seconds", 0},
+                 {"failures_per_address_burst", 0},
+                 {"failures_per_address_per_minute", 5}};
+  auto set = parse(doc);
+  ASSERT_TRUE(set.ok()) << set.error().detail;
+  EXPECT_EQ(set->http.max_connections, 300u);
+  EXPECT_EQ(set->http.max_requests_per_connection, 7u);
+  EXPECT_EQ(set->auth.failed_token_ttl, std::chrono::seconds(0));
+  EXPECT_EQ(set->auth.failures_burst, 0);
+  EXPECT_EQ(set->auth.failures_per_minute, 5);
+
+  doc = minimal();
+  doc["http"] = {{"max_connections", 0}};
+  EXPECT_THAT(error_of(doc), HasSubstr("/http/max_connections: must be an integer from 1"));
+  doc = minimal();
+  doc["auth"] = {{"failures_per_address_per_minute", 0}};
+  EXPECT_THAT(error_of(doc),
+              HasSubstr("/auth/failures_per_address_per_minute: must be an integer from 1"));
+}
+
 TEST(ParseConfig, CommentsAreAllowed) {
   const std::string text = "// local settings\n" + minimal().dump();
   EXPECT_TRUE(parse_config(text, env_of({})).ok());
@@ -563,23 +595,40 @@ TEST(UnknownVisitpayEnv, EmptyOrNullListHasNothingUnknown) {
 
 // --- providers, outbox, quiet hours ---------------------------------------------------------
 
+const std::string kWebhookToken =
+    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+const std::string kOldWebhookToken = "old_token-0123456789abcdefghijklmnopqrstuvwxyz";
+
+// A file holding `text` (a secret), named after the test process.
+std::string secret_file(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + "visitpay-config-test-" + name;
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+  return path;
+}
+
 Json with_providers() {
   Json doc = minimal();
-  doc["payment_accounts"] = {{"main",
-                              {{"provider", "payment.swedbankpay"},
-                               {"base_url", "https://api.externalintegration.payex.com"},
-                               {"token_env", "SPAY_TOKEN"},
-                               {"payee_id", "5cabf558-5283-482f-b252-4d58e06f6f3b"},
-                               {"payee_name", "Oslo Sentrum Klinikk"}}}};
-  doc["sms_accounts"] = {{"main",
-                          {{"provider", "linkmobility"},
-                           {"base_url", "https://n-eu.linkmobility.io"},
-                           {"username", "visitpay"},
-                           {"password_env", "LINK_PASSWORD"},
-                           {"platform_id", "COMMON_API"},
-                           {"platform_partner_id", "1234"}}}};
+  doc["payment_accounts"] = {
+      {"main",
+       {{"provider", "payment.swedbankpay"},
+        {"base_url", "https://api.externalintegration.payex.com"},
+        {"token_env", "SPAY_TOKEN"},
+        {"payee_id", "5cabf558-5283-482f-b252-4d58e06f6f3b"},
+        {"payee_name", "Oslo Sentrum Klinikk"},
+        {"webhook_token_file", secret_file("payment-token", kWebhookToken)}}}};
+  doc["sms_accounts"] = {
+      {"main",
+       {{"provider", "linkmobility"},
+        {"base_url", "https://n-eu.linkmobility.io"},
+        {"username", "visitpay"},
+        {"password_env", "LINK_PASSWORD"},
+        {"platform_id", "COMMON_API"},
+        {"platform_partner_id", "1234"},
+        {"webhook_token_file",
+         secret_file("sms-tokens", kOldWebhookToken + "\n" + kWebhookToken + "\n")}}}};
   doc["clinics"][0]["payment_account"] = "main";
   doc["clinics"][0]["sms_account"] = "main";
+  doc["clinics"][0]["terms_of_service_url"] = "https://oslo-sentrum.example/vilkar";
   return doc;
 }
 
@@ -686,6 +735,163 @@ TEST(ParseConfig, RemovedOutboxKeysSayWhatReplacedThem) {
                                        "horizons now"));
   doc["outbox"] = {{"concurrency", 4}};
   EXPECT_THAT(error_of(doc), HasSubstr("/outbox/concurrency: removed; use outbox.max_in_flight"));
+}
+
+}  // namespace
+}  // namespace visitpay::config
+
+namespace visitpay::config {
+namespace {
+
+// --- webhooks ---------------------------------------------------------------------------------
+
+const Env kProviderEnv = {{"SPAY_TOKEN", "t"}, {"LINK_PASSWORD", "p"}};
+
+TEST(ParseConfig, WebhookTokensBelongToTheCoreNotTheAdapter) {
+  auto result = parse(with_providers(), kProviderEnv);
+  ASSERT_TRUE(result.ok()) << result.error().detail;
+  const auto& pay = result->payment_accounts[0];
+  EXPECT_EQ(pay.webhook_tokens, std::vector<std::string>{kWebhookToken});
+  EXPECT_FALSE(pay.secrets.count("webhook_token"));  // the adapter would refuse it as unknown
+  EXPECT_FALSE(Json::parse(pay.settings).contains("webhook_token_file"));
+  // One per line; the last is the current one (a rotation appends).
+  EXPECT_EQ(result->sms_accounts[0].webhook_tokens,
+            (std::vector<std::string>{kOldWebhookToken, kWebhookToken}));
+}
+
+TEST(ParseConfig, WebhookTokensMustBeLongUrlSafeAndNeverEchoed) {
+  for (const std::string& bad :
+       {std::string(31, 'a'), std::string(129, 'a'), std::string(40, 'a') + "/x",
+        std::string(40, 'a') + "%2F", std::string(40, 'a') + "\xc3\xa6"}) {
+    Json doc = with_providers();
+    doc["payment_accounts"]["main"]["webhook_token_file"] = secret_file("bad-token", bad);
+    const auto detail = error_of(doc, kProviderEnv);
+    EXPECT_THAT(detail, HasSubstr("/payment_accounts/main/webhook_token: each token must be"));
+    EXPECT_THAT(detail, Not(HasSubstr(bad)));
+  }
+}
+
+TEST(ParseConfig, ProductionNeedsAWebhookTokenPerAccount) {
+  Json doc = with_providers();
+  doc["sms_accounts"]["main"].erase("webhook_token_file");
+  EXPECT_THAT(error_of(doc, kProviderEnv),
+              HasSubstr("/sms_accounts/main: webhook_token_file or webhook_token_env is required "
+                        "in production"));
+  doc["environment"] = "development";
+  EXPECT_TRUE(parse(doc, kProviderEnv).ok());
+  doc = with_providers();
+  doc["sms_accounts"]["main"].erase("webhook_token_file");
+  doc["sms_accounts"]["main"]["webhook_token_env"] = "LINK_WEBHOOK_TOKEN";
+  Env env = kProviderEnv;
+  env["LINK_WEBHOOK_TOKEN"] = kOldWebhookToken;
+  auto result = parse(doc, env);
+  ASSERT_TRUE(result.ok()) << result.error().detail;
+  EXPECT_EQ(result->sms_accounts[0].webhook_tokens, std::vector<std::string>{kOldWebhookToken});
+}
+
+TEST(ParseConfig, AccountsOfOneProviderNeverShareAToken) {
+  Json doc = with_providers();
+  doc["sms_accounts"]["second"] = doc["sms_accounts"]["main"];
+  doc["sms_accounts"]["second"]["webhook_token_file"] = secret_file("shared", kWebhookToken);
+  EXPECT_THAT(error_of(doc, kProviderEnv),
+              HasSubstr("/webhook_token: the same token as another linkmobility account"));
+}
+
+TEST(ParseConfig, WebhookAllowlistsPerProviderWithCidrRanges) {
+  Json doc = with_providers();
+  doc["webhooks"] = Json::parse(R"({
+    "trusted_proxies": ["10.0.0.0/8", "2001:db8:ffff::/48"],
+    "forwarded_header": "Forwarded",
+    "providers": {
+      "swedbankpay": {"allowed_sources": ["51.107.183.58", "91.132.170.1", "20.91.170.120/29"]},
+      "linkmobility": {"accept_tokenless": true}
+    }})");
+  auto result = parse(doc, kProviderEnv);
+  ASSERT_TRUE(result.ok()) << result.error().detail;
+  const auto& w = result->webhooks;
+  EXPECT_EQ(w.forwarded_header, ForwardedHeaderKind::forwarded);
+  ASSERT_EQ(w.trusted_proxies.size(), 2u);
+  EXPECT_EQ(w.trusted_proxies[1].to_string(), "2001:db8:ffff::/48");
+  const auto& swedbank = w.provider("swedbankpay");
+  ASSERT_EQ(swedbank.allowed_sources.size(), 3u);
+  EXPECT_EQ(swedbank.allowed_sources[2].to_string(), "20.91.170.120/29");
+  EXPECT_FALSE(swedbank.accept_tokenless);
+  EXPECT_TRUE(w.provider("linkmobility").accept_tokenless);
+  EXPECT_TRUE(w.provider("linkmobility").allowed_sources.empty());
+  // Defaults for a provider without a section: any source, tokens required.
+  EXPECT_FALSE(w.provider("twilio").accept_tokenless);
+  EXPECT_EQ(parse(with_providers(), kProviderEnv)->webhooks.forwarded_header,
+            ForwardedHeaderKind::x_forwarded_for);
+}
+
+TEST(ParseConfig, WebhookSectionProblemsAreNamed) {
+  Json doc = with_providers();
+  doc["webhooks"] = Json::parse(R"({
+    "trusted_proxies": ["10.0.0.1/8"],
+    "forwarded_header": "X-Real-IP",
+    "providers": {
+      "swedbankpay": {"allowed_sources": ["20.91.170.120/33", 7], "allow": true},
+      "stripe": {}
+    }})");
+  const auto detail = error_of(doc, kProviderEnv);
+  EXPECT_THAT(detail, HasSubstr("/webhooks/trusted_proxies/0: \"10.0.0.1/8\" has bits set past"));
+  EXPECT_THAT(detail, HasSubstr("/webhooks/forwarded_header: must be"));
+  EXPECT_THAT(detail, HasSubstr("/webhooks/providers/swedbankpay/allowed_sources/0:"));
+  EXPECT_THAT(detail, HasSubstr("/webhooks/providers/swedbankpay/allowed_sources/1: must be"));
+  EXPECT_THAT(detail, HasSubstr("/webhooks/providers/swedbankpay/allow: unknown key"));
+  EXPECT_THAT(
+      detail,
+      HasSubstr("/webhooks/providers/stripe: no payment or SMS account uses this provider"));
+}
+
+TEST(ParseConfig, TheSharedAllowlistSaysWhatReplacedIt) {
+  Json doc = with_providers();
+  doc["webhooks"] = {{"allowed_sources", {"127.0.0.1"}}};
+  EXPECT_THAT(error_of(doc, kProviderEnv),
+              HasSubstr("/webhooks/allowed_sources: replaced by "
+                        "/webhooks/providers/<provider>/allowed_sources"));
+}
+
+// A production document whose clinic can take payments, without terms.
+Json paying_clinic() {
+  Json doc = with_providers();
+  doc["clinics"][0].erase("terms_of_service_url");
+  return doc;
+}
+
+const Env& paying_env() {
+  static const Env env = {{"SPAY_TOKEN", "t"}, {"LINK_PASSWORD", "p"}};
+  return env;
+}
+
+TEST(ParseConfig, TermsOfServiceUrlIsRequiredAndHttpsInProduction) {
+  auto doc = paying_clinic();
+  EXPECT_THAT(error_of(doc, paying_env()),
+              HasSubstr("/clinics/0/terms_of_service_url: required for a clinic with a payment "
+                        "account"));
+  doc["clinics"][0]["terms_of_service_url"] = "http://oslo-sentrum.example/vilkar";
+  EXPECT_THAT(error_of(doc, paying_env()),
+              HasSubstr("/clinics/0/terms_of_service_url: must be an https URL"));
+  doc["clinics"][0]["terms_of_service_url"] = "https://";
+  EXPECT_THAT(error_of(doc, paying_env()),
+              HasSubstr("/clinics/0/terms_of_service_url: must be an https URL"));
+  doc["clinics"][0]["terms_of_service_url"] = "https://oslo-sentrum.example/vilkar";
+  auto config = parse(doc, paying_env());
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->clinics[0].terms_of_service_url, "https://oslo-sentrum.example/vilkar");
+  // A clinic without payments needs none.
+  EXPECT_TRUE(parse(minimal()).ok());
+}
+
+TEST(ParseConfig, TermsOfServiceUrlMayBeHttpOrAbsentInDevelopment) {
+  auto doc = paying_clinic();
+  doc["environment"] = "development";
+  EXPECT_TRUE(parse(doc, paying_env()).ok());
+  doc["clinics"][0]["terms_of_service_url"] = "http://127.0.0.1:8080/vilkar";
+  EXPECT_TRUE(parse(doc, paying_env()).ok());
+  doc["clinics"][0]["terms_of_service_url"] = "vilkar.html";
+  EXPECT_THAT(error_of(doc, paying_env()),
+              HasSubstr("/clinics/0/terms_of_service_url: must be an http(s) URL"));
 }
 
 }  // namespace

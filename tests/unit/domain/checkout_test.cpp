@@ -339,7 +339,7 @@ TEST(ValidateCheckout, ValidNationalIdsAreAccepted) {
 
 TEST(ValidateCheckout, SyntheticNationalIdNeedsTheRuleToAllowIt) {
   for (const std::string& id :
-       std::vector<std::string>{"10915596784", "50846202355", "15507600333"}) {
+       std::vector<std::string>{"10915596784", "50846202355", "71529000000"}) {
     auto r = valid_request();
     r.payer.national_id = id;
     SCOPED_TRACE(id);
@@ -350,13 +350,32 @@ TEST(ValidateCheckout, SyntheticNationalIdNeedsTheRuleToAllowIt) {
   }
 }
 
+TEST(ValidateCheckout, HealthSectorNumbersAreAcceptedWithoutTheSyntheticRule) {
+  // H-number (month + 40) and FH-number (first digit 8 or 9).
+  for (const std::string& id : std::vector<std::string>{"13527248013", "81234500090"}) {
+    auto r = valid_request();
+    r.payer.national_id = id;
+    EXPECT_TRUE(validate(r).empty()) << id;
+  }
+}
+
+TEST(ValidateCheckout, BirthDateMustBeRealAndNotAfterTodayInOslo) {
+  auto r = valid_request();
+  r.payer.national_id = "29022350097";  // 29 February 2023
+  EXPECT_EQ(only_error_at(r, "/payer/national_id"), "not a valid date");
+  r.payer.national_id = "23112650083";  // 23 November 2026, the day after kNow
+  EXPECT_EQ(only_error_at(r, "/payer/national_id"), "the birth date is in the future");
+  r.payer.national_id = "22112650044";  // born on kNow's day
+  EXPECT_TRUE(validate(r).empty());
+}
+
 TEST(ValidateCheckout, PhoneMustBeNorwegianMobile) {
   auto r = valid_request();
   r.payer.phone = "+4740612345";
   EXPECT_TRUE(validate(r).empty());
   for (const std::string& phone :
-       std::vector<std::string>{"+4721234567", "+4742123456", "4741234567", "+47 41234567",
-                                "+474123456", "+46412345678"}) {
+       std::vector<std::string>{"+4721234567", "+4758123456", "+4759123456", "4741234567",
+                                "+47 41234567", "+474123456", "+46412345678"}) {
     r.payer.phone = phone;
     SCOPED_TRACE(phone);
     const std::string detail = only_error_at(r, "/payer/phone");

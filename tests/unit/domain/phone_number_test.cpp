@@ -17,22 +17,27 @@ TEST(PhoneNumber, AcceptsReferenceMobileNumbers) {
 }
 
 TEST(PhoneNumber, AcceptsEveryMobileRange) {
-  for (const char* prefix : {"40", "41", "45", "46", "47", "48", "58", "59", "90", "95", "99"}) {
+  // libphonenumber v9.0.32+ (checked against v9.0.35): [49]\d{7}, so 42/43/44/49 are mobile too.
+  for (const char* prefix :
+       {"40", "41", "42", "43", "44", "45", "46", "47", "48", "49", "90", "95", "99"}) {
     const std::string n = std::string("+47") + prefix + "123456";
     EXPECT_TRUE(check_norwegian_mobile(n).valid) << n;
   }
 }
 
 TEST(PhoneNumber, RejectsNonMobileRanges) {
-  // 42/43/44/49 start with 4 but are not mobile in libphonenumber; 2x/3x/5x/6x/7x are fixed line.
+  // 58 (Nkom's machine-to-machine series) and 59 are no longer mobile in libphonenumber; 2x, 3x,
+  // 5x, 6x, 7x are fixed line, 8x special services.
   for (const char* prefix :
-       {"42", "43", "44", "49", "21", "33", "50", "51", "57", "67", "70", "80", "00"}) {
+       {"58", "59", "21", "33", "50", "51", "57", "67", "70", "80", "85", "00", "10"}) {
     const std::string n = std::string("+47") + prefix + "123456";
     const auto v = check_norwegian_mobile(n);
     EXPECT_FALSE(v.valid) << n;
     EXPECT_EQ(v.reason, "not a Norwegian mobile number") << n;
   }
   EXPECT_FALSE(check_norwegian_mobile("+4721234567").valid);
+  EXPECT_FALSE(check_norwegian_mobile("+4758000000").valid);
+  EXPECT_FALSE(check_norwegian_mobile("+4759999999").valid);
 }
 
 TEST(PhoneNumber, RequiresPlusFortySevenPrefix) {

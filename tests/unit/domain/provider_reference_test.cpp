@@ -28,6 +28,21 @@ TEST(PayeeReference, EncodesTheWholeUuid) {
             "POF5LXX1ZZ5PNORYNQGLHZMSP33");  // 2^128 - 1 in base 36
 }
 
+TEST(PayeeReference, EveryOrderAttemptHasItsOwnThirtyCharacterReference) {
+  const std::string session = "01a20360-b840-7915-9e90-aeb5cac0f7e6";
+  const auto first = order_payee_reference(session, 1);
+  EXPECT_EQ(first, payee_reference("PO", session) + "001");
+  EXPECT_EQ(first.size(), 30u);  // Swedbank Pay's limit when it settles
+  EXPECT_TRUE(std::all_of(first.begin(), first.end(),
+                          [](unsigned char c) { return std::isalnum(c) != 0; }));
+  EXPECT_EQ(order_payee_reference(session, 2), payee_reference("PO", session) + "002");
+  EXPECT_EQ(order_payee_reference(session, 999), payee_reference("PO", session) + "999");
+  EXPECT_NE(first, order_payee_reference("01a20360-b840-7915-9e90-aeb5cac0f7e7", 1));
+  EXPECT_EQ(order_payee_reference(session, 0), "");
+  EXPECT_EQ(order_payee_reference(session, 1000), "");
+  EXPECT_EQ(order_payee_reference("not-a-uuid", 1), "");
+}
+
 TEST(PayeeReference, RejectsWhatIsNotAUuid) {
   EXPECT_EQ(payee_reference("PO", ""), "");
   EXPECT_EQ(payee_reference("PO", "not-a-uuid"), "");

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "domain/invoice_status.hpp"
 #include "domain/order_status.hpp"
 #include "domain/session_lifecycle.hpp"
 #include "store/migrations.hpp"
@@ -80,6 +81,14 @@ TEST(SchemaEnums, OrderStatuses) {
                               domain::OrderStatus::cancelled, domain::OrderStatus::reversed,
                               domain::OrderStatus::unknown};
   EXPECT_EQ(check_list("payment_orders_status_check", "status"), names(all));
+}
+
+TEST(SchemaEnums, InvoiceStatuses) {
+  EXPECT_EQ(check_list("invoices_status_check", "status"), names(domain::kAllInvoiceStatuses));
+}
+
+TEST(SchemaEnums, BankPaymentOutcomes) {
+  EXPECT_EQ(check_list("bank_payments_status_check", "status"), names(domain::kAllBankOutcomes));
 }
 
 }  // namespace
