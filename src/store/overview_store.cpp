@@ -31,8 +31,9 @@ constexpr Statement kTotals{
     "round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM paid_at - created_at)) "
     "FILTER (WHERE state = 'paid' AND paid_at IS NOT NULL))::bigint, "
     "coalesce(sum(amount_ore) FILTER (WHERE state IN ('pending', 'awaiting_payment', "
-    "'invoicing')), 0) + (SELECT coalesce(sum(i.total_ore), 0) FROM invoices i JOIN s ON s.id = "
-    "i.session_id WHERE i.kind = 'invoice' AND i.status IN ('pending_review', 'issued'))::bigint "
+    "'invoicing')), 0) + (SELECT coalesce(sum(i.total_ore - i.paid_ore), 0) FROM invoices i JOIN s "
+    "ON s.id = i.session_id WHERE i.kind = 'invoice' AND i.status IN ('pending_review', 'issued', "
+    "'partially_paid'))::bigint "
     "FROM s"};
 
 constexpr Statement kDaily{

@@ -35,7 +35,8 @@ struct Overview {
   std::int64_t cancelled = 0;
   std::int64_t open = 0;  // not final yet
   std::optional<std::int64_t> median_seconds_to_pay;
-  std::int64_t open_amount_ore = 0;  // open sessions + invoices waiting for review or payment
+  std::int64_t open_amount_ore = 0;  // open sessions + what invoices waiting for review or
+                                     // payment still lack (a partial payment counts as paid)
   std::vector<DailyConversion> days;
 };
 

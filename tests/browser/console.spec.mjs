@@ -248,6 +248,36 @@ test('a finance user bound to another clinic does not see Oslo invoices', async 
   await expect(page.getByRole('alert')).toHaveText('Fant ikke det du ba om.');
 });
 
+test('a visit left unpaid through the short payment window becomes an invoice that finance approves and opens', async ({ page, request }) => {
+  // Bergen's window is 20 s in this run (run.sh): the payment link goes out by SMS, nobody pays,
+  // and the session becomes an invoice in the finance queue, as in `deploy/local.sh run`.
+  const auth = { Authorization: `Bearer ${process.env.VP_TOKEN}` };
+  const data = checkout(`B-${Date.now().toString(36)}-window`, 'bergen-brygge', true);
+  data.payer.national_id = '15076500646';
+  const res = await request.post('/v1/checkouts', { headers: auth, data });
+  expect(res.status()).toBe(201);
+  const session = (await res.json()).session_id;
+  let invoice;
+  await expect.poll(async () => {
+    const list = await request.get('/v1/invoices?status=pending_review&limit=500', { headers: auth });
+    invoice = (await list.json()).items.find((i) => i.session_id === session);
+    return invoice !== undefined;
+  }, { timeout: 90_000, intervals: [1000] }).toBe(true);
+
+  await login(page, 'kari.finans');
+  await page.getByLabel('Status').selectOption('pending_review');
+  await page.getByRole('button', { name: 'Vis' }).click();
+  await page.locator(`tr[data-id="${invoice.id}"]`).getByRole('link').first().click();
+  await expect(page.getByRole('heading', { name: new RegExp(`Faktura ${invoice.number}`) })).toBeVisible();
+  await page.getByRole('button', { name: 'Godkjenn', exact: true }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Godkjenn' }).click();
+  await expect(page.locator('h1 .status')).toHaveText('Sendt');
+  await expect(page.locator('iframe.pdf-frame')).toHaveAttribute('src', `/v1/invoices/${invoice.id}/pdf`);
+  const pdf = await page.request.get(`/v1/invoices/${invoice.id}/pdf`);
+  expect(pdf.status()).toBe(200);
+  expect(pdf.headers()['content-type']).toBe('application/pdf');
+});
+
 test('a role without the scope is refused, on the page and by the API', async ({ page }) => {
   await login(page, 'ole.drift');
   await page.goto('/console/#/fakturaer');

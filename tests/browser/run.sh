@@ -81,14 +81,21 @@ PORT=$(free_port) && SP_PORT=$(free_port) && LM_PORT=$(free_port) || die "no fre
 BASE=http://127.0.0.1:$PORT
 export VISITPAY_LISTEN=127.0.0.1:$PORT VISITPAY_PUBLIC_BASE_URL=$BASE
 CONFIG=$TMP/config.json
+# Bergen's payment window is 20 s here, so a check-out with a phone there becomes an invoice
+# within the run (the short-window test); Oslo keeps 48 h.
 sed -e "s#\"http://127.0.0.1:8091\"#\"http://127.0.0.1:$SP_PORT\"#" \
-  -e "s#\"http://127.0.0.1:8092\"#\"http://127.0.0.1:$LM_PORT\"#" deploy/config/local.json >"$CONFIG"
+  -e "s#\"http://127.0.0.1:8092\"#\"http://127.0.0.1:$LM_PORT\"#" \
+  -e '/"id": "bergen-brygge"/,/"payment_window"/ s/"payment_window": "48h"/"payment_window": "20s"/' \
+  deploy/config/local.json >"$CONFIG"
+grep -q '"payment_window": "20s"' "$CONFIG" || die "could not shorten Bergen's payment window"
 
+# Both mocks strict: they refuse what the real APIs would refuse.
 "$BUILD_DIR/mocks/mock-swedbankpay" --listen "127.0.0.1:$SP_PORT" --token "$MOCK_SWEDBANKPAY_TOKEN" \
-  --callback-time-scale 0.01 >"$TMP/mock-swedbankpay.log" 2>&1 &
+  --strict --callback-time-scale 0.01 >"$TMP/mock-swedbankpay.log" 2>&1 &
 SP_PID=$!
 "$BUILD_DIR/mocks/mock-linkmobility" --listen "127.0.0.1:$LM_PORT" --username visitpay \
-  --password "$MOCK_LINKMOBILITY_PASSWORD" --dlr-url "$BASE/v1/webhooks/sms/linkmobility" \
+  --password "$MOCK_LINKMOBILITY_PASSWORD" --strict --platform-id SMSC \
+  --platform-partner-id visitpay-local --dlr-url "$BASE/v1/webhooks/sms/linkmobility" \
   >"$TMP/mock-linkmobility.log" 2>&1 &
 LM_PID=$!
 wait_for "$SP_PID" mock-swedbankpay "http://127.0.0.1:$SP_PORT/"

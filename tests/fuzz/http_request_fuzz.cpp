@@ -15,9 +15,12 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -96,16 +99,45 @@ struct Fixture {
 
 Fixture* g_fixture = nullptr;  // never destroyed: the server thread runs until exit
 
+// A connected socket to the server. Each connection comes from the next of 250 loopback source
+// addresses (127.0.0.2 to 127.0.0.251), so the server's closed connections waiting out TIME_WAIT
+// do not use up one address's ephemeral ports at hundreds of connections a second. A connect
+// that still fails for want of a port is tried again for up to 10 s; past that it is a finding.
+int connect_to_server() {
+  static std::uint32_t next_source = 0;
+  sockaddr_in server{};
+  server.sin_family = AF_INET;
+  server.sin_port = htons(g_fixture->port);
+  server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    FUZZ_CHECK(fd >= 0);
+    sockaddr_in source{};
+    source.sin_family = AF_INET;
+    source.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1 + (next_source++ % 250));
+    const int defer_port = 1;  // the port is chosen by connect, for this 4-tuple
+    ::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &defer_port, sizeof defer_port);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source) == 0 &&
+        ::connect(fd, reinterpret_cast<sockaddr*>(&server), sizeof server) == 0) {
+      return fd;
+    }
+    const int error = errno;
+    ::close(fd);
+    if (error != EADDRNOTAVAIL && error != EADDRINUSE && error != EAGAIN && error != EINTR) {
+      std::fprintf(stderr, "connect: %s\n", std::strerror(error));
+      FUZZ_CHECK(false);
+    }
+    ::usleep(10'000);
+  }
+  std::fprintf(stderr, "connect: no local port for 10 s\n");
+  FUZZ_CHECK(false);
+  return -1;
+}
+
 std::string exchange(std::string_view request) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  FUZZ_CHECK(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(g_fixture->port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  FUZZ_CHECK(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  // Closed with a reset once the server has closed: no TIME_WAIT, so a thousand connections a
-  // second do not use up the ephemeral ports (connect would fail with EADDRNOTAVAIL).
+  const int fd = connect_to_server();
+  // Closed with a reset where the exchange did not end cleanly (a timeout), so a hung server
+  // connection does not linger on our side.
   const linger abort_on_close{1, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
   // Longer than any server timeout: past it the server has hung.

@@ -51,6 +51,18 @@ class SmsDeliveryFlowTest : public FlowTest {
     EXPECT_EQ(reply.status, 200) << reply.body;
     return Json::parse(reply.body);
   }
+
+  // One part finally undeliverable (the other delivered): the notice did not arrive.
+  void expect_invoiced_without_fee(const std::string& id) {
+    ASSERT_TRUE(eventually([&] { return state_is(id, "invoiced"); }));
+    EXPECT_EQ(session(id)["invoice_reason"], "sms_undeliverable");
+    EXPECT_FALSE(session(id).contains("invoice_fee_disclosed"));
+    EXPECT_EQ(sms_status(), "failed");
+    const auto [fee, not_disclosed] = invoice_fee();
+    EXPECT_EQ(fee, 0);
+    EXPECT_TRUE(not_disclosed);
+    EXPECT_EQ(swedbank_->orders().at(0).status, "Aborted");  // the link no longer pays
+  }
 };
 
 TEST_F(SmsDeliveryFlowTest, TwoPartSmsCountsAsDeliveredWhenEveryPartIs) {
@@ -97,15 +109,12 @@ TEST_F(SmsDeliveryFlowTest, OnePartDeliveredIsNotDelivered) {
 
 TEST_F(SmsDeliveryFlowTest, UndeliverableSecondPartInvoicesWithoutFee) {
   link_->set_final_result(kPhone, 1006, 1);  // part 0 is delivered, part 1 is not
-  const auto id = checkout("V-PARTS-3");
-  ASSERT_TRUE(eventually([&] { return state_is(id, "invoiced"); }));
-  EXPECT_EQ(session(id)["invoice_reason"], "sms_undeliverable");
-  EXPECT_FALSE(session(id).contains("invoice_fee_disclosed"));
-  EXPECT_EQ(sms_status(), "failed");
-  const auto [fee, not_disclosed] = invoice_fee();
-  EXPECT_EQ(fee, 0);
-  EXPECT_TRUE(not_disclosed);
-  EXPECT_EQ(swedbank_->orders().at(0).status, "Aborted");  // the link no longer pays
+  expect_invoiced_without_fee(checkout("V-PARTS-3"));
+}
+
+TEST_F(SmsDeliveryFlowTest, UndeliverableFirstPartInvoicesWithoutFee) {
+  link_->set_final_result(kPhone, 1006, 0);  // part 0 ("<id>$0") is not delivered, part 1 is
+  expect_invoiced_without_fee(checkout("V-PARTS-4"));
 }
 
 TEST_F(SmsDeliveryFlowTest, NoDeliveredReportByTheDeadlineMeansNoFee) {
