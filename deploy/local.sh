@@ -206,7 +206,7 @@ demo_checkout() { # demo_checkout BASE TOKEN VISIT_ID
     "$3" "$(date -u +%Y-%m-%dT%H:%M:%SZ)")
   if answer=$(curl -fsS -X POST "$1/v1/checkouts" -H "Authorization: Bearer $2" \
     -H 'Content-Type: application/json' -d "$body" 2>&1); then
-    printf 'A demo visit (%s-demo) was checked out just now: its payment link is in the SMS inbox;\n  left unpaid, it is an invoice in the finance queue in about %s (log in as dev-finance).' \
+    printf 'A demo visit (%s-demo) was checked out just now: its payment link is in the SMS inbox;\n  left unpaid past its window (%s; the deadline is rounded up to the minute), it becomes an\n  invoice in the finance queue (log in as dev-finance).' \
       "$3" "$VISITPAY_PAYMENT_WINDOW"
   else
     log "the demo check-out failed: $answer"
