@@ -95,7 +95,8 @@ constexpr Statement kOfSession{"invoice.of_session",
   "i.reason IN ('sms_undeliverable', 'sms_rejected') WHEN 'link_failed' THEN "            \
   "i.reason = 'link_failed' WHEN 'no_phone' THEN i.reason = 'no_phone' "                  \
   "WHEN 'fee_not_disclosed' THEN i.fee_not_disclosed WHEN 'order_not_aborted' THEN "      \
-  "i.order_not_aborted ELSE false END) "
+  "i.order_not_aborted WHEN 'paid_after_collection' THEN i.paid_after_collection "        \
+  "ELSE false END) "
 
 constexpr Statement kList{"invoice.list",
                           "SELECT " VISITPAY_INVOICE_COLUMNS VISITPAY_INVOICE_FILTER

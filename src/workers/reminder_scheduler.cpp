@@ -74,7 +74,7 @@ asio::awaitable<std::int64_t> ReminderScheduler::run_once() {
 
 asio::awaitable<PassResult> ReminderScheduler::pass() {
   co_await run_once();
-  co_return PassResult{full_};  // more are due: go on soon
+  co_return PassResult{full_.load()};  // more are due: go on soon
 }
 
 }  // namespace visitpay::workers

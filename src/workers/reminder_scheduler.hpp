@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <functional>
@@ -40,7 +41,7 @@ class ReminderScheduler {
   common::Metrics& metrics_;
   std::function<void()> nudge_;
   std::vector<std::string> clinics_;  // those with reminders enabled
-  bool full_ = false;                 // the last pass's batch was full (on the task's strand)
+  std::atomic<bool> full_{false};     // the last pass's batch was full
   PeriodicTask task_;                 // last: its pass uses the members above
 };
 
