@@ -86,8 +86,8 @@ domain::InvoiceDocument reminder_letter(const store::InvoiceRecord& invoice,
   letter.sequence = reminder.sequence;
   letter.invoice_issue_date = ymd(invoice.issue_date);
   letter.invoice_due_date = ymd(invoice.due_date);
-  letter.notice = varsel ? inkassovarsel_notice(invoice, reminder, agency)
-                         : purring_notice(invoice, reminder);
+  letter.notice =
+      varsel ? inkassovarsel_notice(invoice, reminder, agency) : purring_notice(invoice, reminder);
   d.letter = std::move(letter);
   d.issue_date = ymd(reminder.sent_on);
   d.due_date = ymd(reminder.deadline);

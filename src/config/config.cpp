@@ -251,7 +251,8 @@ void read_clinic(const Json& j, const std::string& path, Config& config,
   r.string("sms_account", c.sms_account);
   r.string("sms_sender", c.sms_sender);
   r.string("terms_of_service_url", c.terms_of_service_url);
-  if (const Json* reminders = r.get("reminders")) read_reminders(*reminders, path + "/reminders", c, problems);
+  if (const Json* reminders = r.get("reminders"))
+    read_reminders(*reminders, path + "/reminders", c, problems);
   if (config.find_clinic(c.id)) problems.push_back(path + "/id: duplicate clinic id");
   config.clinics.push_back(std::move(c));
 }

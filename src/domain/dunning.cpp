@@ -16,7 +16,7 @@ struct Counts {
   bool collection = false;
 };
 
-Counts count(std::span<const DunningStepTaken> taken) {
+Counts count_steps(std::span<const DunningStepTaken> taken) {
   Counts c;
   for (const auto& s : taken) {
     switch (s.kind) {
@@ -107,7 +107,7 @@ std::vector<std::string> dunning_policy_problems(const DunningPolicy& p) {
 DunningDecision next_dunning_step(const DunningPolicy& policy, Date due_date,
                                   std::span<const DunningStepTaken> taken, Date today) {
   DunningDecision d;
-  const Counts c = count(taken);
+  const Counts c = count_steps(taken);
   if (!policy.enabled || c.collection) {
     d.finished = true;
     return d;

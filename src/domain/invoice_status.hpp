@@ -21,8 +21,9 @@ enum class InvoiceStatus {
 };
 
 inline constexpr std::array kAllInvoiceStatuses = {
-    InvoiceStatus::pending_review, InvoiceStatus::issued,   InvoiceStatus::partially_paid,
-    InvoiceStatus::paid,           InvoiceStatus::credited, InvoiceStatus::void_,
+    InvoiceStatus::pending_review,    InvoiceStatus::issued,
+    InvoiceStatus::partially_paid,    InvoiceStatus::paid,
+    InvoiceStatus::credited,          InvoiceStatus::void_,
     InvoiceStatus::sent_to_collection};
 
 constexpr std::string_view to_string(InvoiceStatus s) {

@@ -55,10 +55,10 @@ Json invoice_json(const store::InvoiceRecord& v, bool detail) {
       {"reminder_fees_ore", v.reminder_fees},
       {"paid_ore", v.paid},
       // What the payer still owes: the total and the reminder fees, less what was paid.
-      {"open_ore", v.status == "issued" || v.status == "partially_paid" ||
-                           v.status == "sent_to_collection"
-                       ? std::max<domain::Ore>(v.total + v.reminder_fees - v.paid, 0)
-                       : 0},
+      {"open_ore",
+       v.status == "issued" || v.status == "partially_paid" || v.status == "sent_to_collection"
+           ? std::max<domain::Ore>(v.total + v.reminder_fees - v.paid, 0)
+           : 0},
       {"overpaid_ore", v.overpaid},
       {"delivered_on", v.delivered_on},
       {"issue_date", optional_text(v.issue_date)},

@@ -16,9 +16,8 @@ using Json = nlohmann::json;
 
 namespace {
 
-constexpr std::string_view kStatuses[] = {"pending_review", "issued", "partially_paid",
-                                          "paid",           "credited", "void",
-                                          "sent_to_collection"};
+constexpr std::string_view kStatuses[] = {"pending_review", "issued", "partially_paid",    "paid",
+                                          "credited",       "void",   "sent_to_collection"};
 constexpr std::string_view kFlags[] = {
     "paid_by_link", "credit_note_needed", "sms_undeliverable", "link_failed",
     "no_phone",     "fee_not_disclosed",  "order_not_aborted", "paid_after_collection"};
@@ -231,10 +230,9 @@ class InvoiceHandlers {
       filter.status = it->second;
       if (std::find(std::begin(kStatuses), std::end(kStatuses), filter.status) ==
           std::end(kStatuses)) {
-        errors.push_back(
-            {"/status",
-             "must be pending_review, issued, partially_paid, paid, credited, void or "
-             "sent_to_collection"});
+        errors.push_back({"/status",
+                          "must be pending_review, issued, partially_paid, paid, credited, void or "
+                          "sent_to_collection"});
       }
     }
     if (auto it = params.find("clinic_id"); it != params.end()) filter.clinic_id = it->second;

@@ -129,8 +129,8 @@ struct InvoiceRecord {
   // once purged). app::InvoiceService fills buyer_* from them.
   std::optional<common::Bytes> buyer_name_enc, buyer_address_enc;
   std::optional<domain::WrappedKey> retained_key;
-  domain::Ore reminder_fees = 0;       // purring / inkassovarsel fees charged: owed as well
-  bool paid_after_collection = false;  // money came after the hand-off: tell the agency
+  domain::Ore reminder_fees = 0;            // purring / inkassovarsel fees charged: owed as well
+  bool paid_after_collection = false;       // money came after the hand-off: tell the agency
   std::vector<InvoiceLineRecord> lines;     // filled by get()
   std::vector<ReminderRecord> reminders;    // filled by get()
   std::vector<InvoiceEventRecord> history;  // filled by get()

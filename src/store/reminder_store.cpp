@@ -68,7 +68,7 @@ WITH step AS (
   ON CONFLICT (session_id, kind) WHERE status = 'pending' DO NOTHING
 )
 SELECT inv.session_id FROM inv)sql",
-                           Repeat::once};
+                          Repeat::once};
 
 constexpr Statement kDelivered{"reminder.delivered", R"sql(
 WITH u AS (
@@ -134,7 +134,8 @@ PgParams take_params(std::string_view invoice_id, const domain::DunningDecision&
       .add(d.fee)
       .add(document_name(claim, d))
       // The next look: the day after the new deadline (paying on the deadline is on time).
-      .add(collection ? std::string("infinity") : format_iso_date(*d.deadline + std::chrono::days(1)))
+      .add(collection ? std::string("infinity")
+                      : format_iso_date(*d.deadline + std::chrono::days(1)))
       .add(status(collection ? domain::InvoiceStatus::sent_to_collection
                              : domain::InvoiceStatus::issued))
       .add(step_detail(d))
@@ -209,12 +210,14 @@ asio::awaitable<Result<ReminderOutcome>> ReminderStore::look(std::string_view in
   if (!decision.step) {
     outcome.kind = decision.finished ? Kind::finished : Kind::waiting;
     PgParams again;
-    again.add(invoice_id).add(decision.not_before ? format_iso_date(*decision.not_before)
-                                                  : std::string("infinity"));
+    again.add(invoice_id)
+        .add(decision.not_before ? format_iso_date(*decision.not_before) : std::string("infinity"));
     auto updated = co_await tx->execute(kLookAgain, again);
     if (!updated) co_return std::move(updated).error();
   } else {
-    auto taken = co_await tx->execute(kTake, take_params(invoice_id, decision, *claim, today, now));
+    // A named argument: a temporary bound to a const& across co_await is a GCC 12 crash.
+    const PgParams params = take_params(invoice_id, decision, *claim, today, now);
+    auto taken = co_await tx->execute(kTake, params);
     if (!taken) co_return std::move(taken).error();
     if (taken->empty()) {  // the step exists already: another instance took it
       auto ended = co_await tx->rollback();

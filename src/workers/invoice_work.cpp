@@ -1,7 +1,6 @@
 #include "workers/invoice_work.hpp"
 
 #include <algorithm>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -198,7 +197,8 @@ asio::awaitable<OutboxOutcome> InvoiceWork::deliver_reminders(const store::Invoi
                                                                      : "delivered");
     d_.metrics.add("visitpay_reminder_deliveries_total", labels);
     if (!reference) co_return OutboxOutcome::from_error(reference.error());
-    auto recorded = co_await d_.reminders.delivered(invoice.id, reminder, *reference, d_.clock.now());
+    auto recorded =
+        co_await d_.reminders.delivered(invoice.id, reminder, *reference, d_.clock.now());
     if (!recorded) co_return OutboxOutcome::from_error(recorded.error());
     d_.log.info("reminder.delivered", {{"invoice_id", invoice.id},
                                        {"kind", reminder.kind},

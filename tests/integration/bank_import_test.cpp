@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <fstream>
 
-#include "domain/kid.hpp"
 #include "bank_files.hpp"
+#include "domain/kid.hpp"
 #include "flow_fixture.hpp"
 
 namespace visitpay::testing {

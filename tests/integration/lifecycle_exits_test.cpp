@@ -102,8 +102,7 @@ class LifecycleExits : public ::testing::Test {
     documents_ = std::make_unique<app::InvoiceDocuments>(renderer_, ioc_.get_executor(), clock_);
     invoice_work_ = std::make_unique<workers::InvoiceWork>(
         workers::InvoiceWorkDeps{*invoices_, *payments_, *payment_work_, *documents_, *vault_,
-                                 channel_, *reminders_, agency_, *config_, clock_, log_,
-                                 metrics_});
+                                 channel_, *reminders_, agency_, *config_, clock_, log_, metrics_});
     checkouts_ =
         std::make_unique<app::CheckoutService>(*sessions_, *vault_, *config_, clock_, log_);
 

@@ -27,7 +27,7 @@ inline std::string padded(std::string s, std::size_t width, char fill) {
 
 // An OCR giro transmission with one assignment to `account` (record layouts: bank.md §1.2-1.8).
 inline std::string ocr_file(const std::string& transmission, const std::string& account,
-                     const std::vector<Paid>& payments) {
+                            const std::vector<Paid>& payments) {
   std::string out;
   out += padded("NY00001000008080" + transmission + "00012345", 80, '0') + "\n";
   out += padded("NY090020001234567" + zeros(1, 7) + account, 80, '0') + "\n";
@@ -59,7 +59,7 @@ inline std::string kroner(std::int64_t ore) {
 
 // A camt.054.001.02 notification, one booked entry per payment (bank.md §2.5's shape).
 inline std::string camt_file(const std::string& msg_id, const std::string& account,
-                      const std::vector<Paid>& payments) {
+                             const std::vector<Paid>& payments) {
   std::string out =
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
       "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.054.001.02\">\n"

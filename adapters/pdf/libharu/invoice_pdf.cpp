@@ -277,8 +277,8 @@ class InvoiceLayout {
       title_ = to_cp1252(kind);
       reference_ = to_cp1252(kind + " – faktura nr. " + number);
       for (const auto& paragraph : d.letter->notice) {
-        auto rows = c_.wrap(to_cp1252(paragraph), Weight::regular, 9.0F, kRight - kLeft,
-                            kMaxRowsPerLine);
+        auto rows =
+            c_.wrap(to_cp1252(paragraph), Weight::regular, 9.0F, kRight - kLeft, kMaxRowsPerLine);
         notice_rows_.insert(notice_rows_.end(), rows.begin(), rows.end());
         notice_rows_.emplace_back();
       }
@@ -349,8 +349,7 @@ class InvoiceLayout {
       }
       y += step(rows[i]);
     }
-    const float totals_limit =
-        (credit_ ? kContentBottom : kPaymentTop - 6.0F) - notice_depth();
+    const float totals_limit = (credit_ ? kContentBottom : kPaymentTop - 6.0F) - notice_depth();
     if (y + kTotalsDepth > totals_limit) {
       // A carried line plus the totals always fit: at most kMaxRowsPerLine rows.
       breaks.push_back(rows.size() > page_start + 1 ? rows.size() - 1 : rows.size());
