@@ -165,13 +165,12 @@ TEST(Dunning, ZeroFeeRateChargesNothing) {
   EXPECT_EQ(next_dunning_step(p, kDue, {}, kDue + days(20)).fee, 0);
 }
 
-TEST(Dunning, InkassovarselWithoutPurringHasAFeeOnlyFromFourteenDaysAfterTheDueDate) {
-  // A clinic that sends an inkassovarsel as its first letter (purringer 1 already taken by hand
-  // is the usual way; here the varsel comes straight after a fee-less purring).
+TEST(Dunning, InkassovarselAfterAFeeLessPurringCarriesTheFee) {
+  // A purring without fee (sent early, by hand, before this schedule): the inkassovarsel, sent
+  // more than 14 days after the due date, may still charge its own (§ 1-2, § 1-3).
   auto p = varsel_policy();
   const std::vector<DunningStepTaken> steps = {
       {DunningKind::purring, kDue + days(1), kDue + days(15), 0}};
-  // Earliest date is still due + 14 (first_after_days), so the fee is lawful then.
   const auto d = next_dunning_step(p, kDue, steps, kDue + days(16));
   ASSERT_TRUE(d.step);
   EXPECT_EQ(*d.step, DunningKind::inkassovarsel);
