@@ -164,7 +164,7 @@ std::optional<domain::Date> parse_iso_date(std::string_view text) {
 
 std::string format_iso_date(domain::Date day) {
   const std::chrono::year_month_day ymd{day};
-  char buf[16];
+  char buf[40];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
   return buf;
