@@ -47,6 +47,12 @@ boost::asio::awaitable<common::Result<InvoiceDocuments::Rendered>> InvoiceDocume
   co_return rendered;
 }
 
+boost::asio::awaitable<common::Result<std::string>> InvoiceDocuments::render_document(
+    domain::InvoiceDocument document) {
+  auto work = render_on_pool(renderer_, std::move(document));
+  co_return co_await boost::asio::co_spawn(blocking_, std::move(work), boost::asio::use_awaitable);
+}
+
 std::string InvoiceDocuments::file_name(const store::InvoiceRecord& invoice) {
   return invoice.org_number + "-" + invoice.kind + "-" + std::to_string(invoice.number);
 }

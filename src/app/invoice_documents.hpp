@@ -30,6 +30,9 @@ class InvoiceDocuments {
     std::string pdf;
   };
   boost::asio::awaitable<common::Result<Rendered>> render(const store::InvoiceRecord& invoice);
+  // Any document (a reminder letter) as PDF, on the blocking pool.
+  boost::asio::awaitable<common::Result<std::string>> render_document(
+      domain::InvoiceDocument document);
 
   // "<org>-invoice-<number>" / "<org>-credit_note-<number>": unique, stable, no personal data.
   static std::string file_name(const store::InvoiceRecord& invoice);

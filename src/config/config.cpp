@@ -185,6 +185,31 @@ void read_outbox(ObjectReader& r, OutboxConfig& outbox) {
   }
 }
 
+// A clinic's reminder policy; the law's floors and fee counts are checked here as well as
+// enforced by domain::next_dunning_step.
+void read_reminders(const Json& j, const std::string& path, Clinic& c,
+                    std::vector<std::string>& problems) {
+  ObjectReader r(j, path, problems);
+  auto& p = c.reminders;
+  p.enabled = true;
+  r.boolean("enabled", p.enabled);
+  r.integer("fee_ore", p.fee, 0, 10'000);
+  r.integer("purringer", p.purringer, 1, 2);
+  r.integer("fee_purringer", p.fee_purringer, 0, 2);
+  r.boolean("inkassovarsel", p.inkassovarsel);
+  r.boolean("inkassovarsel_fee", p.inkassovarsel_fee);
+  r.integer("first_after_days", p.first_after_days, 0, 365);
+  r.integer("deadline_days", p.deadline_days, 0, 365);
+  if (const Json* collection = r.get("collection")) {
+    ObjectReader k(*collection, path + "/collection", problems);
+    k.string("agency", c.collection_agency, true);
+    k.string("dir", c.collection_dir, true);
+    p.collection = true;
+  }
+  for (const auto& problem : domain::dunning_policy_problems(p))
+    problems.push_back(path + "/" + problem);
+}
+
 void read_clinic(const Json& j, const std::string& path, Config& config,
                  std::vector<std::string>& problems) {
   ObjectReader r(j, path, problems);
@@ -226,6 +251,8 @@ void read_clinic(const Json& j, const std::string& path, Config& config,
   r.string("sms_account", c.sms_account);
   r.string("sms_sender", c.sms_sender);
   r.string("terms_of_service_url", c.terms_of_service_url);
+  if (const Json* reminders = r.get("reminders"))
+    read_reminders(*reminders, path + "/reminders", c, problems);
   if (config.find_clinic(c.id)) problems.push_back(path + "/id: duplicate clinic id");
   config.clinics.push_back(std::move(c));
 }
@@ -804,6 +831,8 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
       r.millis("abort_retry_ms", c.invoices.abort_retry);
       r.duration("abort_give_up_after", c.invoices.abort_give_up_after);
       r.string("delivery_dir", c.invoices.delivery_dir);
+      r.millis("reminder_interval_ms", c.invoices.reminder_interval);
+      r.integer("reminder_batch", c.invoices.reminder_batch, 1, 10'000);
     }
     if (const Json* o = root.get("lifecycle")) {
       ObjectReader r(*o, "/lifecycle", problems);

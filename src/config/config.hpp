@@ -14,6 +14,7 @@
 #include "common/log.hpp"
 #include "common/result.hpp"
 #include "domain/checkout.hpp"
+#include "domain/dunning.hpp"
 #include "domain/kid.hpp"
 #include "domain/payment_sms.hpp"
 #include "domain/retention.hpp"
@@ -47,6 +48,11 @@ struct Clinic {
   // The clinic's terms the payment page links to (Swedbank Pay's termsOfServiceUrl). Required,
   // and https, in production for a clinic with a payment account.
   std::string terms_of_service_url;
+  // Reminders and collection of unpaid invoices (`reminders`; off unless configured). The fee
+  // is the regulation's rate (inkassoforskriften § 1-2), kept here because it changes.
+  domain::DunningPolicy reminders;
+  std::string collection_agency;  // reminders.collection.agency: named in the inkassovarsel
+  std::string collection_dir;     // reminders.collection.dir: where hand-off files land
 };
 
 // An account at a provider, as the core sees it: only what every account has. The adapter that
@@ -119,6 +125,10 @@ struct InvoiceConfig {
   // regardless, flagged order_not_aborted, with an alert.
   std::chrono::seconds abort_give_up_after{std::chrono::hours(1)};
   std::string delivery_dir = "var/invoices";  // print-and-post: PDFs land here
+  // The reminder schedule (purring, inkassovarsel, hand-off): how often due invoices are looked
+  // for, and how many per pass. Steps are dated by day, so hourly is plenty.
+  std::chrono::milliseconds reminder_interval{std::chrono::hours(1)};
+  int reminder_batch = 200;
 };
 
 // The session lifecycle's watchdog: the repair pass (stranded sessions get an exit) and the

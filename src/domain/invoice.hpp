@@ -17,6 +17,20 @@ struct InvoiceLine {
   Ore amount = 0;  // negative on a credit note
 };
 
+// A reminder letter about an invoice (domain/dunning.hpp). Printed like the invoice: the document's
+// issue_date is the letter's date, due_date the new deadline, lines what is owed, and `notice`
+// the paragraphs the law asks for (inkassoforskriften § 1-2: amount and what the claim concerns;
+// inkassoloven § 9: the warning that the claim goes to collection).
+enum class LetterKind { purring, inkassovarsel };
+
+struct Letter {
+  LetterKind kind = LetterKind::purring;
+  int sequence = 1;
+  std::chrono::year_month_day invoice_issue_date{};
+  std::chrono::year_month_day invoice_due_date{};
+  std::vector<std::string> notice;
+};
+
 // Everything printed on an invoice or credit note (bokføringsforskriften § 5-1-1: number, dates,
 // seller with organisation number, buyer name and address, what was delivered and when, amounts,
 // due date, bank account and KID). Health services are VAT-exempt: no VAT line, "unntatt mva".
@@ -46,6 +60,8 @@ struct InvoiceDocument {
 
   std::vector<InvoiceLine> lines;  // the visit's lines, then the invoice fee line if charged
   Ore total = 0;                   // sum of lines
+
+  std::optional<Letter> letter;  // set: a purring or inkassovarsel about invoice `number`
 };
 
 }  // namespace visitpay::domain

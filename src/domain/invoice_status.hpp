@@ -7,13 +7,24 @@
 namespace visitpay::domain {
 
 // An invoice's life (ARCHITECTURE.md §2): pending_review -> issued -> partially_paid -> paid,
-// or credited; pending_review -> void. Bank payments move an issued invoice by what has been paid
-// against its total (settlement_status); finance's actions are the other transitions.
-enum class InvoiceStatus { pending_review, issued, partially_paid, paid, credited, void_ };
+// or credited; pending_review -> void; issued -> sent_to_collection (the reminder schedule's
+// hand-off, domain/dunning.hpp) -> paid. Bank payments move an issued invoice by what has been
+// paid against its total plus reminder fees; finance's actions are the other transitions.
+enum class InvoiceStatus {
+  pending_review,
+  issued,
+  partially_paid,
+  paid,
+  credited,
+  void_,
+  sent_to_collection
+};
 
 inline constexpr std::array kAllInvoiceStatuses = {
-    InvoiceStatus::pending_review, InvoiceStatus::issued,   InvoiceStatus::partially_paid,
-    InvoiceStatus::paid,           InvoiceStatus::credited, InvoiceStatus::void_};
+    InvoiceStatus::pending_review,    InvoiceStatus::issued,
+    InvoiceStatus::partially_paid,    InvoiceStatus::paid,
+    InvoiceStatus::credited,          InvoiceStatus::void_,
+    InvoiceStatus::sent_to_collection};
 
 constexpr std::string_view to_string(InvoiceStatus s) {
   switch (s) {
@@ -29,6 +40,8 @@ constexpr std::string_view to_string(InvoiceStatus s) {
       return "credited";
     case InvoiceStatus::void_:
       return "void";
+    case InvoiceStatus::sent_to_collection:
+      return "sent_to_collection";
   }
   return "issued";
 }

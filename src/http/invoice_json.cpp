@@ -16,6 +16,26 @@ Json optional_text(const std::optional<std::string>& v) {
   return v ? Json(*v) : Json(nullptr);
 }
 
+// The reminder steps taken (letters and the hand-off), for finance.
+Json reminders_json(const std::vector<store::ReminderRecord>& reminders) {
+  Json out = Json::array();
+  for (const auto& r : reminders) {
+    out.push_back(
+        {{"kind", r.kind},
+         {"sequence", r.sequence},
+         {"sent_at", common::format_rfc3339_utc(r.sent_at)},
+         {"sent_on", r.sent_on},
+         {"deadline", optional_text(r.deadline)},
+         {"fee_ore", r.fee},
+         {"open_ore", r.open},
+         {"document", r.document_name},
+         {"delivery_reference", optional_text(r.delivery_reference)},
+         {"delivered_at",
+          r.delivered_at ? Json(common::format_rfc3339_utc(*r.delivered_at)) : Json(nullptr)}});
+  }
+  return out;
+}
+
 }  // namespace
 
 Json invoice_json(const store::InvoiceRecord& v, bool detail) {
@@ -32,10 +52,13 @@ Json invoice_json(const store::InvoiceRecord& v, bool detail) {
       {"currency", "NOK"},
       {"total_ore", v.total},
       {"fee_ore", v.fee},
+      {"reminder_fees_ore", v.reminder_fees},
       {"paid_ore", v.paid},
-      {"open_ore", v.status == "issued" || v.status == "partially_paid"
-                       ? std::max<domain::Ore>(v.total - v.paid, 0)
-                       : 0},
+      // What the payer still owes: the total and the reminder fees, less what was paid.
+      {"open_ore",
+       v.status == "issued" || v.status == "partially_paid" || v.status == "sent_to_collection"
+           ? std::max<domain::Ore>(v.total + v.reminder_fees - v.paid, 0)
+           : 0},
       {"overpaid_ore", v.overpaid},
       {"delivered_on", v.delivered_on},
       {"issue_date", optional_text(v.issue_date)},
@@ -49,7 +72,8 @@ Json invoice_json(const store::InvoiceRecord& v, bool detail) {
         {"link_failed", v.reason == "link_failed"},
         {"no_phone", v.reason == "no_phone"},
         {"fee_not_disclosed", v.fee_not_disclosed},
-        {"order_not_aborted", v.order_not_aborted}}},
+        {"order_not_aborted", v.order_not_aborted},
+        {"paid_after_collection", v.paid_after_collection}}},
   };
   if (v.credits_invoice_id) {
     j["credits"] = {{"invoice_id", *v.credits_invoice_id},
@@ -96,6 +120,7 @@ Json invoice_json(const store::InvoiceRecord& v, bool detail) {
                        {"detail", optional_text(e.detail)}});
   }
   j["history"] = std::move(history);
+  j["reminders"] = reminders_json(v.reminders);
   return j;
 }
 

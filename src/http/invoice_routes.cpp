@@ -16,11 +16,11 @@ using Json = nlohmann::json;
 
 namespace {
 
-constexpr std::string_view kStatuses[] = {"pending_review", "issued",   "partially_paid",
-                                          "paid",           "credited", "void"};
+constexpr std::string_view kStatuses[] = {"pending_review", "issued", "partially_paid",    "paid",
+                                          "credited",       "void",   "sent_to_collection"};
 constexpr std::string_view kFlags[] = {
     "paid_by_link", "credit_note_needed", "sms_undeliverable", "link_failed",
-    "no_phone",     "fee_not_disclosed",  "order_not_aborted"};
+    "no_phone",     "fee_not_disclosed",  "order_not_aborted", "paid_after_collection"};
 constexpr int kDefaultLimit = 50;
 constexpr int kMaxLimit = 500;
 constexpr std::size_t kMaxBulk = 500;
@@ -230,8 +230,9 @@ class InvoiceHandlers {
       filter.status = it->second;
       if (std::find(std::begin(kStatuses), std::end(kStatuses), filter.status) ==
           std::end(kStatuses)) {
-        errors.push_back(
-            {"/status", "must be pending_review, issued, partially_paid, paid, credited or void"});
+        errors.push_back({"/status",
+                          "must be pending_review, issued, partially_paid, paid, credited, void or "
+                          "sent_to_collection"});
       }
     }
     if (auto it = params.find("clinic_id"); it != params.end()) filter.clinic_id = it->second;

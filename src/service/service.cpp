@@ -7,6 +7,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <random>
 
+#include "adapters/collection/folder/folder_agency.hpp"
 #include "adapters/invoice/folder/folder_channel.hpp"
 #include "adapters/keys/file/file_key_store.hpp"
 #include "adapters/pdf/libharu/invoice_pdf.hpp"
@@ -97,6 +98,16 @@ ports::AdapterAccount adapter_account(const std::string& section,
   return out;
 }
 
+// Each clinic's collection agency drop folder (reminders.collection.dir).
+std::map<std::string, std::filesystem::path, std::less<>> collection_dirs(
+    const config::Config& config) {
+  std::map<std::string, std::filesystem::path, std::less<>> out;
+  for (const auto& clinic : config.clinics) {
+    if (!clinic.collection_dir.empty()) out.emplace(clinic.id, clinic.collection_dir);
+  }
+  return out;
+}
+
 }  // namespace
 
 Service::Service(config::Config config, const ports::Clock& clock, common::Logger& log)
@@ -112,6 +123,7 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
       outbox_(pool_),
       payments_(pool_),
       invoices_(pool_),
+      reminders_(pool_),
       lifecycle_(pool_),
       keys_(load_keys(config_, keys_error_)),
       vault_(std::make_unique<app::PayerVault>(*keys_)),
@@ -125,11 +137,16 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
       invoice_renderer_(std::make_unique<adapters::pdf::LibharuInvoiceRenderer>()),
       invoice_channel_(std::make_unique<adapters::invoice::FolderInvoiceChannel>(
           blocking_.get_executor(), config_.invoices.delivery_dir)),
+      collection_agency_(std::make_unique<adapters::collection::FolderCollectionAgency>(
+          blocking_.get_executor(), collection_dirs(config_))),
       invoice_documents_(*invoice_renderer_, blocking_.get_executor(), clock_),
       invoice_work_({invoices_, payments_, payment_work_, invoice_documents_, *vault_,
-                     *invoice_channel_, config_, clock_, log_, metrics_}),
+                     *invoice_channel_, reminders_, *collection_agency_, config_, clock_, log_,
+                     metrics_}),
       sweeper_(ioc_.get_executor(), invoices_, config_.invoices, clock_, log_, metrics_,
                [this] { dispatcher_.nudge(); }),
+      reminder_scheduler_(ioc_.get_executor(), reminders_, config_, clock_, log_, metrics_,
+                          [this] { dispatcher_.nudge(); }),
       watch_(ioc_.get_executor(), lifecycle_, config_.lifecycle, clock_, log_, metrics_,
              [this] { dispatcher_.nudge(); }),
       privacy_(pool_),
@@ -284,6 +301,7 @@ common::Result<std::uint16_t> Service::start(bool handle_signals) {
     dispatcher_.start();
     reconciler_.start();
     sweeper_.start();
+    reminder_scheduler_.start();
     watch_.start();
     purger_.start();
   } else {
@@ -305,12 +323,14 @@ void Service::request_stop() {
         dispatcher_.stop();
         reconciler_.stop();
         sweeper_.stop();
+        reminder_scheduler_.stop();
         watch_.stop();
         purger_.stop();
         const bool drained =
             co_await (server_.shutdown() && dispatcher_.shutdown(config_.outbox.shutdown_grace));
         co_await reconciler_.ended();
         co_await sweeper_.ended();
+        co_await reminder_scheduler_.ended();
         co_await watch_.ended();
         co_await purger_.ended();
         boost::system::error_code ignored;

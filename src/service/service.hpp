@@ -27,6 +27,7 @@
 #include "http/server.hpp"
 #include "ports/adapter_registry.hpp"
 #include "ports/clock.hpp"
+#include "ports/collection_agency.hpp"
 #include "ports/key_store.hpp"
 #include "store/client_store.hpp"
 #include "store/invoice_store.hpp"
@@ -36,6 +37,7 @@
 #include "store/payment_store.hpp"
 #include "store/pg_pool.hpp"
 #include "store/privacy_store.hpp"
+#include "store/reminder_store.hpp"
 #include "store/session_store.hpp"
 #include "store/user_store.hpp"
 #include "workers/deadline_sweeper.hpp"
@@ -45,6 +47,7 @@
 #include "workers/payment_work.hpp"
 #include "workers/purger.hpp"
 #include "workers/reconciler.hpp"
+#include "workers/reminder_scheduler.hpp"
 
 namespace visitpay::service {
 
@@ -73,6 +76,7 @@ class Service {
   workers::DeadlineSweeper& sweeper() { return sweeper_; }
   workers::Purger& purger() { return purger_; }
   workers::LifecycleWatch& watch() { return watch_; }
+  workers::ReminderScheduler& reminder_scheduler() { return reminder_scheduler_; }
 
  private:
   config::Config config_;
@@ -88,6 +92,7 @@ class Service {
   store::OutboxStore outbox_;
   store::PaymentStore payments_;
   store::InvoiceStore invoices_;
+  store::ReminderStore reminders_;
   store::LifecycleStore lifecycle_;
   // The master key ring (from config.master_keys / master_keys_file); start() refuses to run
   // without one.
@@ -110,9 +115,11 @@ class Service {
   workers::Reconciler reconciler_;
   std::unique_ptr<ports::InvoiceRenderer> invoice_renderer_;
   std::unique_ptr<ports::InvoiceChannel> invoice_channel_;
+  std::unique_ptr<ports::CollectionAgency> collection_agency_;
   app::InvoiceDocuments invoice_documents_;
   workers::InvoiceWork invoice_work_;
   workers::DeadlineSweeper sweeper_;
+  workers::ReminderScheduler reminder_scheduler_;
   workers::LifecycleWatch watch_;
   store::PrivacyStore privacy_;
   workers::Purger purger_;

@@ -19,7 +19,8 @@ ON CONFLICT (sha256) DO NOTHING
 RETURNING id)sql",
                                Repeat::once};
 
-// $1 file; $2.. the batch as arrays; $11..$13 the invoice statuses issued, partially_paid, paid.
+// $1 file; $2.. the batch as arrays; $11..$14 the invoice statuses issued, partially_paid, paid,
+// sent_to_collection (the debtor may still pay the clinic after the hand-off).
 // Payments with a KID of a payable invoice wait (reason NULL) for match_file's allocation.
 constexpr Statement kAddPayments{"bank.add_payments", R"sql(
 INSERT INTO bank_payments (file_id, source_ref, line, kid, amount_ore, booking_date, value_date,
@@ -31,7 +32,7 @@ SELECT $1::uuid, u.source_ref, u.line, nullif(u.kid, ''), u.amount, u.booking_da
        CASE WHEN nullif(u.kid, '') IS NULL THEN 'no_kid'
             WHEN i.id IS NULL THEN 'unknown_kid'
             WHEN i.status = 'pending_review' THEN 'invoice_not_issued'
-            WHEN i.status NOT IN ($11, $12, $13) THEN 'invoice_closed' END,
+            WHEN i.status NOT IN ($11, $12, $13, $14) THEN 'invoice_closed' END,
        i.id
 FROM unnest($2::text[], $3::integer[], $4::text[], $5::bigint[], $6::text[], $7::text[],
             $8::text[], $9::text[], $10::text[])
@@ -52,11 +53,13 @@ ORDER BY id FOR UPDATE)sql"};
 // The allocation, shared by an import ($7 the file) and a manual match ($8 the payment): `cand`
 // are payments waiting for their invoice (status unmatched, reason NULL, invoice_id set), each
 // invoice's payments applied in booking order. $1 actor, $2 now, $3 issued, $4 partially_paid,
-// $5 paid, $6 manual.
+// $5 paid, $6 manual, $9 sent_to_collection. What is owed is the total plus the reminder fees
+// charged; an invoice with the collection agency stays there until it is paid in full, and is
+// flagged so finance tells the agency.
 constexpr Statement kAllocate{"bank.allocate", R"sql(
 WITH cand AS (
-  SELECT p.id, p.invoice_id, p.amount_ore, p.bank_reference, p.booking_date, i.total_ore,
-         i.paid_ore, i.status AS invoice_status
+  SELECT p.id, p.invoice_id, p.amount_ore, p.bank_reference, p.booking_date,
+         i.total_ore + i.reminder_fees_ore AS total_ore, i.paid_ore, i.status AS invoice_status
   FROM bank_payments p JOIN invoices i ON i.id = p.invoice_id
   WHERE p.status = 'unmatched' AND p.unmatched_reason IS NULL
     AND (p.file_id = $7::uuid OR p.id = $8::bigint)
@@ -70,10 +73,12 @@ WITH cand AS (
   SELECT run.id, run.invoice_id, run.amount_ore, run.bank_reference, run.booking_date,
          run.paid_before, run.paid_before + run.amount_ore AS paid_after, run.total_ore,
          CASE WHEN run.invoice_status = 'pending_review' THEN 'invoice_not_issued'
-              WHEN run.invoice_status NOT IN ($3, $4, $5) THEN 'invoice_closed' END AS reason
+              WHEN run.invoice_status NOT IN ($3, $4, $5, $9) THEN 'invoice_closed' END AS reason,
+         run.invoice_status
   FROM run
 ), outcome AS (
   SELECT res.*,
+         res.invoice_status = $9 AS collected,
          CASE WHEN reason IS NOT NULL THEN 'unmatched'
               WHEN amount_ore < 0 THEN 'reversed'
               WHEN paid_after < total_ore THEN 'partial'
@@ -81,10 +86,10 @@ WITH cand AS (
          greatest(greatest(paid_after - total_ore, 0) - greatest(paid_before - total_ore, 0), 0)
            AS surplus,
          greatest(total_ore - paid_after, 0) AS open_after,
-         CASE WHEN paid_before >= total_ore THEN $5 WHEN paid_before > 0 THEN $4 ELSE $3 END
-           AS from_status,
-         CASE WHEN paid_after >= total_ore THEN $5 WHEN paid_after > 0 THEN $4 ELSE $3 END
-           AS to_status
+         CASE WHEN paid_before >= total_ore THEN $5 WHEN invoice_status = $9 THEN $9
+              WHEN paid_before > 0 THEN $4 ELSE $3 END AS from_status,
+         CASE WHEN paid_after >= total_ore THEN $5 WHEN invoice_status = $9 THEN $9
+              WHEN paid_after > 0 THEN $4 ELSE $3 END AS to_status
   FROM res
 ), upd_pay AS (
   UPDATE bank_payments b
@@ -99,11 +104,14 @@ WITH cand AS (
 ), upd_inv AS (
   UPDATE invoices i
   SET paid_ore = i.paid_ore + inv.paid,
-      status = CASE WHEN i.paid_ore + inv.paid >= i.total_ore THEN $5
+      status = CASE WHEN i.paid_ore + inv.paid >= i.total_ore + i.reminder_fees_ore THEN $5
+                    WHEN i.status = $9 THEN $9
                     WHEN i.paid_ore + inv.paid > 0 THEN $4 ELSE $3 END,
-      overpaid_ore = greatest(i.paid_ore + inv.paid - i.total_ore, 0),
-      paid_on = CASE WHEN i.paid_ore + inv.paid < i.total_ore THEN NULL
-                     WHEN i.paid_ore >= i.total_ore THEN i.paid_on ELSE inv.last_date END,
+      overpaid_ore = greatest(i.paid_ore + inv.paid - i.total_ore - i.reminder_fees_ore, 0),
+      paid_on = CASE WHEN i.paid_ore + inv.paid < i.total_ore + i.reminder_fees_ore THEN NULL
+                     WHEN i.paid_ore >= i.total_ore + i.reminder_fees_ore THEN i.paid_on
+                     ELSE inv.last_date END,
+      paid_after_collection = i.paid_after_collection OR i.status = $9,
       payment_reference = coalesce(inv.reference, i.payment_reference),
       updated_at = $2
   FROM inv WHERE i.id = inv.invoice_id
@@ -113,7 +121,8 @@ SELECT invoice_id, $2, $1, CASE WHEN $6 THEN 'bank_match_manual' ELSE 'bank_paym
        from_status, to_status,
        status || ' ' || amount_ore || ' øre, bank reference ' || coalesce(bank_reference, '-') ||
        ', open ' || open_after || ' øre' ||
-       CASE WHEN surplus > 0 THEN ', overpaid ' || surplus || ' øre' ELSE '' END
+       CASE WHEN surplus > 0 THEN ', overpaid ' || surplus || ' øre' ELSE '' END ||
+       CASE WHEN collected THEN ', after the hand-off to collection: tell the agency' ELSE '' END
 FROM outcome WHERE reason IS NULL)sql",
                               Repeat::once};
 
@@ -266,7 +275,8 @@ asio::awaitable<Result<std::int64_t>> BankStore::add_payments(
       .add(pg_text_array(payers))
       .add(status(InvoiceStatus::issued))
       .add(status(InvoiceStatus::partially_paid))
-      .add(status(InvoiceStatus::paid));
+      .add(status(InvoiceStatus::paid))
+      .add(status(InvoiceStatus::sent_to_collection));
   auto r = co_await tx.execute(kAddPayments, p);
   if (!r) co_return std::move(r).error();
   co_return r->affected_rows();
@@ -279,7 +289,7 @@ asio::awaitable<Result<void>> BankStore::match_file(PgTransaction& tx, std::stri
   auto locked = co_await tx.execute(kLockFileInvoices, lock);
   if (!locked) co_return std::move(locked).error();
   auto p = allocation_params(actor, now, false);
-  p.add(file_id).add_null();
+  p.add(file_id).add_null().add(status(InvoiceStatus::sent_to_collection));
   auto r = co_await tx.execute(kAllocate, p);
   if (!r) co_return std::move(r).error();
   co_return Ok{};
@@ -371,7 +381,8 @@ asio::awaitable<Result<ManualRefusal>> BankStore::match_manually(std::int64_t pa
   const auto s = invoice->text(0, 0);
   if (s != domain::to_string(InvoiceStatus::issued) &&
       s != domain::to_string(InvoiceStatus::partially_paid) &&
-      s != domain::to_string(InvoiceStatus::paid)) {
+      s != domain::to_string(InvoiceStatus::paid) &&
+      s != domain::to_string(InvoiceStatus::sent_to_collection)) {
     co_return co_await refuse(ManualRefusal::invoice_not_payable);
   }
   PgParams assign;
@@ -379,7 +390,7 @@ asio::awaitable<Result<ManualRefusal>> BankStore::match_manually(std::int64_t pa
   auto assigned = co_await tx->execute(kAssign, assign);
   if (!assigned) co_return std::move(assigned).error();
   auto p = allocation_params(actor, now, true);
-  p.add_null().add(payment_id);
+  p.add_null().add(payment_id).add(status(InvoiceStatus::sent_to_collection));
   auto matched = co_await tx->execute(kAllocate, p);
   if (!matched) co_return std::move(matched).error();
   auto committed = co_await tx->commit();

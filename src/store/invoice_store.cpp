@@ -73,7 +73,8 @@ SELECT id FROM inv)sql",
   "i.credit_note_needed, i.void_reason, i.paid_on, i.payment_reference, i.delivery_reference, " \
   "i.delivered_at, i.created_at, i.updated_at, i.buyer_name_enc, i.buyer_address_enc, "         \
   "rk.master_key_id, rk.wrapped_key, i.order_not_aborted, i.paid_ore, i.overpaid_ore, "         \
-  "(SELECT v.checked_out_at FROM sessions v WHERE v.id = i.session_id) "                        \
+  "(SELECT v.checked_out_at FROM sessions v WHERE v.id = i.session_id), "                       \
+  "i.reminder_fees_ore, i.paid_after_collection "                                               \
   "FROM invoices i LEFT JOIN invoices c ON c.id = i.credits_invoice_id "                        \
   "LEFT JOIN payer_keys rk ON rk.session_id = i.session_id AND rk.key_class = 'retained' "
 
@@ -94,7 +95,8 @@ constexpr Statement kOfSession{"invoice.of_session",
   "i.reason IN ('sms_undeliverable', 'sms_rejected') WHEN 'link_failed' THEN "            \
   "i.reason = 'link_failed' WHEN 'no_phone' THEN i.reason = 'no_phone' "                  \
   "WHEN 'fee_not_disclosed' THEN i.fee_not_disclosed WHEN 'order_not_aborted' THEN "      \
-  "i.order_not_aborted ELSE false END) "
+  "i.order_not_aborted WHEN 'paid_after_collection' THEN i.paid_after_collection "        \
+  "ELSE false END) "
 
 constexpr Statement kList{"invoice.list",
                           "SELECT " VISITPAY_INVOICE_COLUMNS VISITPAY_INVOICE_FILTER
@@ -110,6 +112,11 @@ constexpr Statement kTotals{
 constexpr Statement kLines{"invoice.lines", R"sql(
 SELECT line_no, description, amount_ore, is_fee FROM invoice_lines
 WHERE invoice_id = $1 ORDER BY line_no)sql"};
+
+constexpr Statement kReminders{"invoice.reminders", R"sql(
+SELECT id, kind, sequence, sent_at, sent_on, deadline, fee_ore, open_ore, document_name,
+       delivery_reference, delivered_at
+FROM invoice_reminders WHERE invoice_id = $1 ORDER BY id)sql"};
 
 constexpr Statement kHistory{"invoice.history", R"sql(
 SELECT at, actor, action, from_status, to_status, detail FROM invoice_events
@@ -268,8 +275,31 @@ InvoiceRecord read_invoice(const PgResult& r, int row) {
   v.paid = r.int64(row, c++);
   v.overpaid = r.int64(row, c++);
   if (!r.is_null(row, c)) v.visit_at = timestamp(r, row, c);
+  ++c;
+  v.reminder_fees = r.int64(row, c++);
+  v.paid_after_collection = r.boolean(row, c++);
   return v;
 }
+
+}  // namespace
+
+ReminderRecord read_reminder(const PgResult& r, int row) {
+  ReminderRecord v;
+  v.id = r.int64(row, 0);
+  v.kind = r.string(row, 1);
+  v.sequence = static_cast<int>(r.int64(row, 2));
+  v.sent_at = timestamp(r, row, 3);
+  v.sent_on = r.string(row, 4);
+  v.deadline = opt(r, row, 5);
+  v.fee = r.int64(row, 6);
+  v.open = r.int64(row, 7);
+  v.document_name = r.string(row, 8);
+  v.delivery_reference = opt(r, row, 9);
+  if (!r.is_null(row, 10)) v.delivered_at = timestamp(r, row, 10);
+  return v;
+}
+
+namespace {
 
 void add_filter(PgParams& p, const InvoiceFilter& f) {
   auto text_or_null = [](const std::string& s) {
@@ -472,6 +502,10 @@ asio::awaitable<Result<std::optional<InvoiceRecord>>> with_details(PgPool& pool,
     invoice.lines.push_back({static_cast<int>(lines->int64(row, 0)), lines->string(row, 1),
                              lines->int64(row, 2), lines->boolean(row, 3)});
   }
+  auto reminders = co_await pool.execute(kReminders, p);
+  if (!reminders) co_return std::move(reminders).error();
+  for (int row = 0; row < reminders->rows(); ++row)
+    invoice.reminders.push_back(read_reminder(*reminders, row));
   auto history = co_await pool.execute(kHistory, p);
   if (!history) co_return std::move(history).error();
   for (int row = 0; row < history->rows(); ++row) {

@@ -70,6 +70,21 @@ struct InvoiceEventRecord {
   std::optional<std::string> detail;
 };
 
+// A reminder step taken on an invoice (invoice_reminders): a letter, or the hand-off.
+struct ReminderRecord {
+  std::int64_t id = 0;
+  std::string kind;  // purring | inkassovarsel | collection (domain::DunningKind)
+  int sequence = 0;
+  domain::Timestamp sent_at;
+  std::string sent_on;                  // Oslo date
+  std::optional<std::string> deadline;  // Oslo date; none for collection
+  domain::Ore fee = 0;
+  domain::Ore open = 0;  // what the letter asks for, fee included
+  std::string document_name;
+  std::optional<std::string> delivery_reference;
+  std::optional<domain::Timestamp> delivered_at;
+};
+
 // An invoice or credit note as stored. Dates are ISO calendar dates (Oslo). `buyer_*` hold
 // personal data: never log them.
 struct InvoiceRecord {
@@ -114,7 +129,10 @@ struct InvoiceRecord {
   // once purged). app::InvoiceService fills buyer_* from them.
   std::optional<common::Bytes> buyer_name_enc, buyer_address_enc;
   std::optional<domain::WrappedKey> retained_key;
+  domain::Ore reminder_fees = 0;            // purring / inkassovarsel fees charged: owed as well
+  bool paid_after_collection = false;       // money came after the hand-off: tell the agency
   std::vector<InvoiceLineRecord> lines;     // filled by get()
+  std::vector<ReminderRecord> reminders;    // filled by get()
   std::vector<InvoiceEventRecord> history;  // filled by get()
 };
 
@@ -167,6 +185,9 @@ struct CreditResult {
   std::string credit_note_id;
   std::int64_t number = 0;
 };
+
+// One row of invoice_reminders' columns as kReminders selects them (shared with ReminderStore).
+ReminderRecord read_reminder(const PgResult& r, int row);
 
 // The printable document of a stored invoice or credit note. A pending invoice prints as a draft
 // dated `today` (Oslo).

@@ -1,10 +1,13 @@
 #include "workers/invoice_work.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include "app/reminder_letters.hpp"
 
 namespace visitpay::workers {
 
@@ -39,6 +42,9 @@ InvoiceWork::InvoiceWork(InvoiceWorkDeps deps) : d_(deps) {
                       "budget (finance must watch for a late payment)");
   d_.metrics.describe("visitpay_invoice_deliveries_total", common::Metrics::Type::counter,
                       "Invoices and credit notes handed to the delivery channel, by outcome");
+  d_.metrics.describe("visitpay_reminder_deliveries_total", common::Metrics::Type::counter,
+                      "Reminder letters delivered and claims handed to collection, by kind and "
+                      "outcome");
 }
 
 void InvoiceWork::register_with(OutboxDispatcher& dispatcher) {
@@ -138,13 +144,16 @@ asio::awaitable<OutboxOutcome> InvoiceWork::deliver(const store::OutboxItem& ite
   if (!found) co_return OutboxOutcome::from_error(found.error());
   if (!found->has_value()) co_return OutboxOutcome::give_up("no such invoice");
   auto& invoice = **found;
-  if (invoice.delivered_at) co_return OutboxOutcome::success();  // delivered before
+  const bool letters_due = std::any_of(invoice.reminders.begin(), invoice.reminders.end(),
+                                       [](const auto& r) { return !r.delivered_at; });
+  if (invoice.delivered_at && !letters_due) co_return OutboxOutcome::success();  // before
   if (invoice.status == "pending_review" || invoice.status == "void") {
     co_return OutboxOutcome::give_up("the invoice is not issued");
   }
   if (auto revealed = app::reveal_buyer(d_.vault, invoice); !revealed) {
     co_return OutboxOutcome::give_up(revealed.error().detail);
   }
+  if (invoice.delivered_at) co_return co_await deliver_reminders(invoice);
   auto rendered = co_await d_.documents.render(invoice);
   if (!rendered) co_return OutboxOutcome::give_up(rendered.error().detail);
   // A named argument: GCC 12 destroys braced temporaries in a co_await expression twice.
@@ -163,7 +172,63 @@ asio::awaitable<OutboxOutcome> InvoiceWork::deliver(const store::OutboxItem& ite
   d_.log.info(
       "invoice.delivered",
       {{"invoice_id", invoice.id}, {"kind", invoice.kind}, {"reference", delivered->reference}});
+  if (letters_due) co_return co_await deliver_reminders(invoice);
   co_return OutboxOutcome::success();
+}
+
+asio::awaitable<OutboxOutcome> InvoiceWork::deliver_reminders(const store::InvoiceRecord& invoice) {
+  for (const auto& reminder : invoice.reminders) {
+    if (reminder.delivered_at) continue;
+    const bool handoff = reminder.kind == "collection";
+    // A letter about a credited or void invoice, or a hand-off of a claim paid meanwhile, is
+    // withheld, and the history says so. A letter crossing a payment still goes: it tells the
+    // payer to disregard it if they have paid.
+    const bool withhold = handoff ? invoice.status != "sent_to_collection"
+                                  : invoice.status == "credited" || invoice.status == "void";
+    common::Result<std::string> reference = "withheld: invoice " + invoice.status;
+    if (!withhold && handoff) {
+      reference = co_await hand_over(invoice, reminder);
+    } else if (!withhold) {
+      reference = co_await send_letter(invoice, reminder);
+    }
+    const auto labels = common::Metrics::label("kind", reminder.kind) + "," +
+                        common::Metrics::label("outcome", !reference ? "failed"
+                                                          : withhold ? "withheld"
+                                                                     : "delivered");
+    d_.metrics.add("visitpay_reminder_deliveries_total", labels);
+    if (!reference) co_return OutboxOutcome::from_error(reference.error());
+    auto recorded =
+        co_await d_.reminders.delivered(invoice.id, reminder, *reference, d_.clock.now());
+    if (!recorded) co_return OutboxOutcome::from_error(recorded.error());
+    d_.log.info("reminder.delivered", {{"invoice_id", invoice.id},
+                                       {"kind", reminder.kind},
+                                       {"sequence", static_cast<long long>(reminder.sequence)},
+                                       {"reference", *reference}});
+  }
+  co_return OutboxOutcome::success();
+}
+
+std::string InvoiceWork::agency_of(const store::InvoiceRecord& invoice) const {
+  const config::Clinic* clinic = d_.config.find_clinic(invoice.clinic_id);
+  return clinic ? clinic->collection_agency : std::string();
+}
+
+asio::awaitable<common::Result<std::string>> InvoiceWork::send_letter(
+    const store::InvoiceRecord& invoice, const store::ReminderRecord& reminder) {
+  auto letter = app::reminder_letter(invoice, reminder, agency_of(invoice));
+  auto pdf = co_await d_.documents.render_document(letter);
+  if (!pdf) co_return std::move(pdf).error();
+  // A named argument: GCC 12 destroys braced temporaries in a co_await expression twice.
+  const ports::InvoiceDelivery delivery{letter, *pdf, reminder.document_name};
+  auto delivered = co_await d_.channel.deliver(delivery);
+  if (!delivered) co_return std::move(delivered).error();
+  co_return delivered->reference;
+}
+
+asio::awaitable<common::Result<std::string>> InvoiceWork::hand_over(
+    const store::InvoiceRecord& invoice, const store::ReminderRecord& handoff) {
+  const auto claim = app::collection_case(invoice, handoff, agency_of(invoice));
+  co_return co_await d_.agency.hand_over(claim);
 }
 
 }  // namespace visitpay::workers

@@ -13,8 +13,10 @@
 #include "common/metrics.hpp"
 #include "config/config.hpp"
 #include "ports/clock.hpp"
+#include "ports/collection_agency.hpp"
 #include "ports/invoice_channel.hpp"
 #include "store/invoice_store.hpp"
+#include "store/reminder_store.hpp"
 #include "workers/outbox_dispatcher.hpp"
 #include "workers/payment_work.hpp"
 
@@ -27,6 +29,8 @@ struct InvoiceWorkDeps {
   app::InvoiceDocuments& documents;
   const app::PayerVault& vault;  // opens the buyer's name and address for the letter
   ports::InvoiceChannel& channel;
+  store::ReminderStore& reminders;
+  ports::CollectionAgency& agency;  // the reminder schedule's hand-off
   const config::Config& config;
   const ports::Clock& clock;
   common::Logger& log;
@@ -39,7 +43,9 @@ struct InvoiceWorkDeps {
 //                        the payer is in the Vipps app: look again later); only an order that is
 //                        confirmed unpaid and no longer payable leads to an invoice
 //   deliver_invoice,     render the PDF and hand it to the InvoiceChannel (at least once; the
-//   deliver_credit_note  channel makes a repeat harmless)
+//   deliver_credit_note  channel makes a repeat harmless); for an invoice, then its reminder
+//                        letters not yet delivered (same renderer, same channel) and a hand-off
+//                        to the collection agency (the reminder schedule queues this work)
 class InvoiceWork {
  public:
   explicit InvoiceWork(InvoiceWorkDeps deps);
@@ -57,6 +63,14 @@ class InvoiceWork {
   // `false`: the order is closed unpaid (or none), invoice now.
   asio::awaitable<std::variant<OutboxOutcome, bool>> settle_order(
       const store::OutboxItem& item, const store::WindowContext& session);
+
+  // The invoice's letters and hand-off not delivered yet, in order.
+  asio::awaitable<OutboxOutcome> deliver_reminders(const store::InvoiceRecord& invoice);
+  asio::awaitable<common::Result<std::string>> send_letter(const store::InvoiceRecord& invoice,
+                                                           const store::ReminderRecord& reminder);
+  asio::awaitable<common::Result<std::string>> hand_over(const store::InvoiceRecord& invoice,
+                                                         const store::ReminderRecord& handoff);
+  std::string agency_of(const store::InvoiceRecord& invoice) const;
 
   InvoiceWorkDeps d_;
 };

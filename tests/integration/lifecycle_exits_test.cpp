@@ -24,6 +24,7 @@
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "common/time_format.hpp"
+#include "mocks/ports/mock_collection_agency.hpp"
 #include "mocks/ports/mock_invoice_channel.hpp"
 #include "mocks/ports/mock_invoice_renderer.hpp"
 #include "mocks/ports/mock_payment_provider.hpp"
@@ -33,6 +34,7 @@
 #include "store/payment_store.hpp"
 #include "store/pg_pool.hpp"
 #include "store/pg_sync.hpp"
+#include "store/reminder_store.hpp"
 #include "store/session_store.hpp"
 #include "test_service.hpp"
 #include "workers/invoice_work.hpp"
@@ -85,6 +87,7 @@ class LifecycleExits : public ::testing::Test {
     sessions_ = std::make_unique<store::SessionStore>(*pool_);
     payments_ = std::make_unique<store::PaymentStore>(*pool_);
     invoices_ = std::make_unique<store::InvoiceStore>(*pool_);
+    reminders_ = std::make_unique<store::ReminderStore>(*pool_);
     lifecycle_ = std::make_unique<store::LifecycleStore>(*pool_);
 
     auto keys = adapters::keys::FileKeyStore::from_text(test_master_keys());
@@ -99,7 +102,7 @@ class LifecycleExits : public ::testing::Test {
     documents_ = std::make_unique<app::InvoiceDocuments>(renderer_, ioc_.get_executor(), clock_);
     invoice_work_ = std::make_unique<workers::InvoiceWork>(
         workers::InvoiceWorkDeps{*invoices_, *payments_, *payment_work_, *documents_, *vault_,
-                                 channel_, *config_, clock_, log_, metrics_});
+                                 channel_, *reminders_, agency_, *config_, clock_, log_, metrics_});
     checkouts_ =
         std::make_unique<app::CheckoutService>(*sessions_, *vault_, *config_, clock_, log_);
 
@@ -344,6 +347,7 @@ class LifecycleExits : public ::testing::Test {
   std::unique_ptr<store::SessionStore> sessions_;
   std::unique_ptr<store::PaymentStore> payments_;
   std::unique_ptr<store::InvoiceStore> invoices_;
+  std::unique_ptr<store::ReminderStore> reminders_;
   std::unique_ptr<store::LifecycleStore> lifecycle_;
   std::unique_ptr<adapters::keys::FileKeyStore> keys_;
   std::unique_ptr<app::PayerVault> vault_;
@@ -351,6 +355,7 @@ class LifecycleExits : public ::testing::Test {
   StrictMock<mocks::MockSmsGateway> sms_;
   StrictMock<mocks::MockInvoiceRenderer> renderer_;  // the paths tested here render nothing
   StrictMock<mocks::MockInvoiceChannel> channel_;    // ... and deliver nothing
+  StrictMock<mocks::MockCollectionAgency> agency_;   // ... and hand nothing over
   workers::ProviderDirectory providers_;
   app::ProviderHealth health_;
   std::unique_ptr<workers::PaymentWork> payment_work_;

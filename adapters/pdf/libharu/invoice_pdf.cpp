@@ -22,6 +22,8 @@ using common::make_error;
 using common::Result;
 using domain::InvoiceDocument;
 using domain::InvoiceKind;
+using domain::Letter;
+using domain::LetterKind;
 using domain::Ore;
 
 namespace {
@@ -270,7 +272,23 @@ class InvoiceLayout {
     const std::string number = std::to_string(d.number);
     title_ = to_cp1252(credit_ ? "Kreditnota" : "Faktura");
     reference_ = to_cp1252((credit_ ? "Kreditnota nr. " : "Faktura nr. ") + number);
+    if (d.letter) {
+      const std::string kind = letter_title(*d.letter);
+      title_ = to_cp1252(kind);
+      reference_ = to_cp1252(kind + " – faktura nr. " + number);
+      for (const auto& paragraph : d.letter->notice) {
+        auto rows =
+            c_.wrap(to_cp1252(paragraph), Weight::regular, 9.0F, kRight - kLeft, kMaxRowsPerLine);
+        notice_rows_.insert(notice_rows_.end(), rows.begin(), rows.end());
+        notice_rows_.emplace_back();
+      }
+    }
     draft_marker_ = to_cp1252("UTKAST – ikke sendt");
+  }
+
+  static std::string letter_title(const Letter& letter) {
+    if (letter.kind == LetterKind::inkassovarsel) return "Inkassovarsel";
+    return letter.sequence > 1 ? std::to_string(letter.sequence) + ". purring" : "Purring";
   }
 
   // false if libharu could not add a page (its error handler has the reason).
@@ -303,6 +321,7 @@ class InvoiceLayout {
       y += step(rows[i]);
     }
     draw_totals(y);
+    draw_notice(y + kTotalsDepth + 7.0F);
     if (!credit_) draw_payment_block();
     draw_footers();
     return true;
@@ -330,7 +349,7 @@ class InvoiceLayout {
       }
       y += step(rows[i]);
     }
-    const float totals_limit = credit_ ? kContentBottom : kPaymentTop - 6.0F;
+    const float totals_limit = (credit_ ? kContentBottom : kPaymentTop - 6.0F) - notice_depth();
     if (y + kTotalsDepth > totals_limit) {
       // A carried line plus the totals always fit: at most kMaxRowsPerLine rows.
       breaks.push_back(rows.size() > page_start + 1 ? rows.size() - 1 : rows.size());
@@ -403,8 +422,15 @@ class InvoiceLayout {
     // The invoice facts, beside the address.
     std::vector<std::pair<std::string, std::string>> facts;
     facts.emplace_back(credit_ ? "Kreditnotanummer" : "Fakturanummer", std::to_string(d_.number));
-    facts.emplace_back(credit_ ? "Kreditnotadato" : "Fakturadato", format_date(d_.issue_date));
-    if (!credit_) facts.emplace_back("Forfallsdato", format_date(d_.due_date));
+    if (d_.letter) {
+      facts.emplace_back("Fakturadato", format_date(d_.letter->invoice_issue_date));
+      facts.emplace_back("Forfalt", format_date(d_.letter->invoice_due_date));
+      facts.emplace_back("Brevdato", format_date(d_.issue_date));
+      facts.emplace_back("Ny frist", format_date(d_.due_date));
+    } else {
+      facts.emplace_back(credit_ ? "Kreditnotadato" : "Fakturadato", format_date(d_.issue_date));
+      if (!credit_) facts.emplace_back("Forfallsdato", format_date(d_.due_date));
+    }
     facts.emplace_back("Leveringsdato", format_date(d_.delivery_date));
     if (!d_.delivery_place.empty()) facts.emplace_back("Leveringssted", d_.delivery_place);
     if (!credit_ && !d_.kid.empty()) facts.emplace_back("KID", d_.kid);
@@ -437,6 +463,16 @@ class InvoiceLayout {
     c_.text_right(kRight, sum_y, to_cp1252(with_kr(d_.total)), Weight::bold, 11.0F);
     c_.text(kLeft, y + kTotalsDepth, to_cp1252("Helsetjenester er unntatt mva. (mval. § 3-2)"),
             Weight::regular, 9.0F);
+  }
+
+  float notice_depth() const { return static_cast<float>(notice_rows_.size()) * 4.2F; }
+
+  // A letter's paragraphs under the totals (plan_pages kept room for them).
+  void draw_notice(float y) {
+    for (const auto& row : notice_rows_) {
+      if (!row.empty()) c_.text(kLeft, y, row, Weight::regular, 9.0F);
+      y += 4.2F;
+    }
   }
 
   void draw_payment_block() {
@@ -509,6 +545,7 @@ class InvoiceLayout {
   std::string title_;
   std::string reference_;
   std::string draft_marker_;
+  std::vector<std::string> notice_rows_;  // a letter's paragraphs, wrapped; "" between them
 };
 
 Result<std::string> render_pdf(const InvoiceDocument& document) {
@@ -523,7 +560,9 @@ Result<std::string> render_pdf(const InvoiceDocument& document) {
   HPDF_SetCompressionMode(doc, HPDF_COMP_ALL);
   HPDF_SetInfoAttr(doc, HPDF_INFO_CREATOR, "visitpay");
   const std::string title =
-      (document.kind == InvoiceKind::credit_note ? "Kreditnota " : "Faktura ") +
+      (document.letter ? to_cp1252(InvoiceLayout::letter_title(*document.letter)) + " faktura "
+       : document.kind == InvoiceKind::credit_note ? "Kreditnota "
+                                                   : "Faktura ") +
       std::to_string(document.number) + (document.draft ? " (UTKAST)" : "");
   HPDF_SetInfoAttr(doc, HPDF_INFO_TITLE, title.c_str());
   // The issue date rather than the wall clock keeps the bytes reproducible.

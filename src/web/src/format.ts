@@ -43,11 +43,13 @@ export const statusText: Record<string, string> = {
   paid: 'Betalt',
   credited: 'Kreditert',
   void: 'Annullert',
+  sent_to_collection: 'Sendt til inkasso',
 };
 
 export const flagText: Record<string, string> = {
   paid_by_link: 'Betalt med lenke',
   credit_note_needed: 'Trenger kreditnota',
+  paid_after_collection: 'Betalt etter inkasso – varsle byrået',
   sms_undeliverable: 'SMS ikke levert',
   link_failed: 'Lenke feilet',
   no_phone: 'Uten telefon',

@@ -288,6 +288,48 @@ TEST(ParseConfig, KidSchemeOfTheBankAgreement) {
   EXPECT_THAT(detail, HasSubstr("/clinics/0/legal_entity/kid/x"));
 }
 
+TEST(ParseConfig, RemindersAreOffUnlessConfigured) {
+  auto config = parse(minimal());
+  ASSERT_TRUE(config.ok());
+  EXPECT_FALSE(config->clinics[0].reminders.enabled);
+  EXPECT_EQ(config->invoices.reminder_interval, std::chrono::hours(1));
+}
+
+TEST(ParseConfig, RemindersWithinTheLaw) {
+  auto doc = minimal();
+  doc["clinics"][0]["reminders"] = {
+      {"fee_ore", 3500},
+      {"purringer", 1},
+      {"fee_purringer", 1},
+      {"inkassovarsel", true},
+      {"deadline_days", 21},
+      {"collection", {{"agency", "Inkasso AS"}, {"dir", "/srv/collection/oslo"}}}};
+  auto config = parse(doc);
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  const auto& clinic = config->clinics[0];
+  EXPECT_TRUE(clinic.reminders.enabled);
+  EXPECT_EQ(clinic.reminders.fee, 3500);
+  EXPECT_EQ(clinic.reminders.deadline_days, 21);
+  EXPECT_TRUE(clinic.reminders.collection);
+  EXPECT_EQ(clinic.collection_agency, "Inkasso AS");
+  EXPECT_EQ(clinic.collection_dir, "/srv/collection/oslo");
+
+  // Shorter than the law's 14 days, or a fee for two purringer and an inkassovarsel: refused.
+  doc["clinics"][0]["reminders"] = {{"deadline_days", 10},
+                                    {"first_after_days", 7},
+                                    {"purringer", 2},
+                                    {"fee_purringer", 2},
+                                    {"inkassovarsel", true},
+                                    {"collection", {{"agency", "Inkasso AS"}}},
+                                    {"typo", 1}};
+  const auto detail = error_of(doc);
+  EXPECT_THAT(detail, HasSubstr("/clinics/0/reminders/deadline_days: at least 14"));
+  EXPECT_THAT(detail, HasSubstr("/clinics/0/reminders/first_after_days: at least 14"));
+  EXPECT_THAT(detail, HasSubstr("/clinics/0/reminders/fee_purringer: at most 1"));
+  EXPECT_THAT(detail, HasSubstr("/clinics/0/reminders/collection/dir: required"));
+  EXPECT_THAT(detail, HasSubstr("/clinics/0/reminders/typo"));
+}
+
 TEST(ParseConfig, InvoiceSectionAndDirectoryOverride) {
   auto doc = minimal();
   doc["invoices"] = {{"sweep_interval_ms", 250},

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "domain/dunning.hpp"
 #include "domain/invoice_status.hpp"
 #include "domain/order_status.hpp"
 #include "domain/session_lifecycle.hpp"
@@ -85,6 +86,10 @@ TEST(SchemaEnums, OrderStatuses) {
 
 TEST(SchemaEnums, InvoiceStatuses) {
   EXPECT_EQ(check_list("invoices_status_check", "status"), names(domain::kAllInvoiceStatuses));
+}
+
+TEST(SchemaEnums, ReminderKinds) {
+  EXPECT_EQ(check_list("invoice_reminders_kind_check", "kind"), names(domain::kAllDunningKinds));
 }
 
 TEST(SchemaEnums, BankPaymentOutcomes) {
