@@ -19,9 +19,9 @@ ALTER TABLE invoices
   -- a payment arrived after the hand-off: the agency must be told
   ADD COLUMN paid_after_collection boolean NOT NULL DEFAULT false;
 
--- What the reminder worker scans: issued invoices whose next look is due.
+-- What the reminder worker scans: issued and partly paid invoices whose next look is due.
 CREATE INDEX invoices_reminder_due ON invoices ((coalesce(reminder_due_on, due_date + 14)))
-  WHERE status = 'issued' AND kind = 'invoice';
+  WHERE status IN ('issued', 'partially_paid') AND kind = 'invoice';
 
 CREATE TABLE invoice_reminders (
   id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -173,7 +173,7 @@ asio::awaitable<Result<store::InvoiceRecord>> InvoiceService::mark_paid(
     std::string_view reference) {
   store::InvoiceTransition t;
   t.action = "mark_paid";
-  t.allowed_from = {"issued", "partially_paid"};
+  t.allowed_from = {"issued", "partially_paid", "sent_to_collection"};  // e.g. the agency collected
   t.to = "paid";
   t.date = std::string(paid_on);
   t.text = std::string(reference);

@@ -571,7 +571,10 @@ asio::awaitable<Result<CreditResult>> InvoiceStore::credit(std::string_view id,
   CreditResult result;
   result.found = true;
   result.status = invoice->string(0, 0);
-  if (result.status != "issued" && result.status != "partially_paid" && result.status != "paid") {
+  // A claim with the collection agency can be credited too (the clinic withdraws it; finance
+  // tells the agency).
+  if (result.status != "issued" && result.status != "partially_paid" && result.status != "paid" &&
+      result.status != "sent_to_collection") {
     PgParams audit;
     audit.add(id).add(ts(now)).add(actor).add("credit").add(result.status);
     auto audited = co_await tx->execute(kAuditRefused, audit);

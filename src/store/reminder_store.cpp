@@ -15,22 +15,30 @@ using common::Result;
 
 namespace {
 
-// The literal 'issued' and `due_date + 14` match the partial expression index
+// Who is chased: an issued invoice, and a partly paid one while part of the claim itself is
+// unpaid (a token payment does not stop the schedule; when only reminder fees are left, finance
+// decides). The literal statuses and `due_date + 14` match the partial expression index
 // invoices_reminder_due (a parameter would hide it from a generic plan).
+#define VISITPAY_CHASED                                                          \
+  "(status = 'issued' OR (status = 'partially_paid' AND paid_ore < total_ore)) " \
+  "AND kind = 'invoice' "
+
 constexpr Statement kDue{"reminder.due", R"sql(
 SELECT id, clinic_id FROM invoices
-WHERE status = 'issued' AND kind = 'invoice'
+WHERE status IN ('issued', 'partially_paid') AND )sql" VISITPAY_CHASED R"sql(
   AND coalesce(reminder_due_on, due_date + 14) <= $1::date
   AND clinic_id = ANY ($2::text[])
 ORDER BY coalesce(reminder_due_on, due_date + 14), id
 LIMIT $3)sql"};
 
-// The claim: still issued and still due, and nobody else looking at it right now.
+// The claim: still chased and still due, and nobody else looking at it right now.
 constexpr Statement kClaim{"reminder.claim", R"sql(
 SELECT due_date, org_number, number FROM invoices
-WHERE id = $1 AND kind = 'invoice' AND status = 'issued'
+WHERE id = $1 AND )sql" VISITPAY_CHASED R"sql(
   AND coalesce(reminder_due_on, due_date + 14) <= $2::date
 FOR UPDATE SKIP LOCKED)sql"};
+
+#undef VISITPAY_CHASED
 
 constexpr Statement kSteps{"reminder.steps", R"sql(
 SELECT kind, sent_on, deadline, fee_ore FROM invoice_reminders
@@ -41,7 +49,8 @@ UPDATE invoices SET reminder_due_on = $2::date WHERE id = $1)sql"};
 
 // The step, its fee on what is owed, the history event and the delivery work, together. $1
 // invoice, $2 kind, $3 sequence, $4 now, $5 sent on, $6 deadline, $7 fee, $8 document name,
-// $9 next look, $10 the status after, $11 the event's detail, $12 the outbox kind, $13 issued.
+// $9 next look, $10 sent_to_collection for the hand-off (else the status stays), $11 the
+// event's detail, $12 the outbox kind.
 constexpr Statement kTake{"reminder.take", R"sql(
 WITH step AS (
   INSERT INTO invoice_reminders (invoice_id, kind, sequence, sent_at, sent_on, deadline, fee_ore,
@@ -54,12 +63,14 @@ WITH step AS (
 ), inv AS (
   UPDATE invoices i
   SET reminder_fees_ore = i.reminder_fees_ore + $7::bigint, reminder_due_on = $9::date,
-      status = $10, updated_at = $4::timestamptz
+      status = coalesce($10, i.status), updated_at = $4::timestamptz
   FROM step WHERE i.id = step.invoice_id
   RETURNING i.id, i.session_id, i.status
 ), audit AS (
+  -- from_status: the statement's snapshot still holds the status before the update
   INSERT INTO invoice_events (invoice_id, at, actor, action, from_status, to_status, detail)
-  SELECT inv.id, $4::timestamptz, 'system', $2, $13, inv.status,
+  SELECT inv.id, $4::timestamptz, 'system', $2, (SELECT status FROM invoices WHERE id = $1),
+         inv.status,
          $11 || ', open ' || step.open_ore || ' øre'
   FROM inv, step
 ), delivery AS (
@@ -136,11 +147,11 @@ PgParams take_params(std::string_view invoice_id, const domain::DunningDecision&
       // The next look: the day after the new deadline (paying on the deadline is on time).
       .add(collection ? std::string("infinity")
                       : format_iso_date(*d.deadline + std::chrono::days(1)))
-      .add(status(collection ? domain::InvoiceStatus::sent_to_collection
-                             : domain::InvoiceStatus::issued))
+      .add(collection
+               ? std::optional<std::string>(status(domain::InvoiceStatus::sent_to_collection))
+               : std::nullopt)
       .add(step_detail(d))
-      .add(domain::to_string(domain::WorkKind::deliver_invoice))
-      .add(status(domain::InvoiceStatus::issued));
+      .add(domain::to_string(domain::WorkKind::deliver_invoice));
   return p;
 }
 

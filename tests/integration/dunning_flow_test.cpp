@@ -2,6 +2,7 @@
 // provider mocks: invoices issued through the real flow, left unpaid past their due date, then
 // purring (+14 days, with fee), inkassovarsel, hand-off to collection; and the schedule stopping
 // when a bank file (camt.054, OCR giro) pays an invoice in full or in part.
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -262,6 +263,37 @@ TEST_F(DunningFlowTest, TwoInstancesLookingAtOnceSendOneLetter) {
   EXPECT_TRUE(settle());
   EXPECT_EQ(count("SELECT count(*) FROM invoice_reminders"), 1);
   EXPECT_EQ(count("SELECT count(*) FROM invoice_events WHERE action = 'purring'"), 1);
+}
+
+TEST_F(DunningFlowTest, ATokenPaymentDoesNotStopTheSchedule) {
+  const auto inv = issued_invoices(1);
+  const std::string due = inv[0]["due_date"];
+  move_to(due, 14);
+  EXPECT_EQ(remind(), 1);  // the purring
+  auto a = invoice(inv[0]);
+  const std::string purring_date = a["reminders"][0]["sent_on"];
+  const auto total = a["total_ore"].get<std::int64_t>();
+
+  // 1 kr paid: partly paid, with most of the claim itself still open.
+  move_to(due, 15);
+  finance_json("POST", "/v1/bank/imports", 201,
+               ocr_file("0000091", account(a), {{a["kid"].get<std::string>(), 100, "000000091"}}),
+               "text/plain");
+  EXPECT_EQ(invoice(inv[0])["status"], "partially_paid");
+
+  // After the purring's deadline the schedule goes on, for what is still owed.
+  move_to(purring_date, 15);
+  EXPECT_EQ(remind(), 1);
+  a = invoice(inv[0]);
+  ASSERT_EQ(a["reminders"].size(), 2u);
+  EXPECT_EQ(a["reminders"][1]["kind"], "inkassovarsel");
+  EXPECT_EQ(a["reminders"][1]["open_ore"], total + 2 * kFee - 100);
+  EXPECT_EQ(a["status"], "partially_paid");
+  const auto history = a["history"];
+  const auto varsel = std::find_if(history.begin(), history.end(),
+                                   [](const Json& e) { return e["action"] == "inkassovarsel"; });
+  ASSERT_NE(varsel, history.end());
+  EXPECT_EQ((*varsel)["from_status"], "partially_paid");
 }
 
 }  // namespace
