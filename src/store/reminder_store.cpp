@@ -188,6 +188,7 @@ asio::awaitable<Result<std::vector<ReminderCandidate>>> ReminderStore::due(
   auto r = co_await pool_.execute(kDue, p);
   if (!r) co_return std::move(r).error();
   std::vector<ReminderCandidate> out;
+  out.reserve(static_cast<std::size_t>(r->rows()));
   for (int row = 0; row < r->rows(); ++row)
     out.push_back({r->string(row, 0), r->string(row, 1)});
   co_return out;
