@@ -155,14 +155,18 @@ void HttpServer::connection_ended() {
 }
 
 // The oldest connection that is waiting for a request is closed (a keep-alive connection
-// between requests, or one that never sent anything); busy ones are never cut.
+// between requests, or one that never sent anything); busy ones, and ones whose request has
+// arrived but is not yet read, are never cut.
 bool HttpServer::evict_idle_connection() {
   std::lock_guard lock(mutex_);
   for (auto& [id, weak] : live_) {
     auto conn = weak.lock();
     if (!conn || !conn->idle || conn->evicted.exchange(true)) continue;
     asio::post(conn->stream.get_executor(), [conn] {
-      if (conn->idle) {
+      // Bytes already in the kernel's buffer are a request the loop has not read yet.
+      boost::system::error_code ec;
+      const bool unread = conn->stream.socket().available(ec) > 0;
+      if (conn->idle && !unread) {
         conn->stream.cancel();
       } else {
         conn->evicted = false;  // a request arrived meanwhile: it stays
