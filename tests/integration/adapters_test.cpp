@@ -719,7 +719,7 @@ TEST_F(SwedbankPayTest, GetOrderExpandsPaidAndReadsACardAuthorization) {
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0].method, "GET");
   EXPECT_EQ(seen[0].path, order_id());
-  EXPECT_EQ(seen[0].query.at("$expand"), "paid,payeeinfo");
+  EXPECT_EQ(seen[0].query.at("$expand"), "paid,payeeinfo,financialtransactions");
   EXPECT_EQ(seen[0].header("accept"),
             "application/problem+json; q=1.0, application/json;version=3.1; q=0.9");
   EXPECT_EQ(seen[0].header("authorization"), "Bearer test-token");
@@ -862,7 +862,7 @@ TEST_F(SwedbankPayTest, GetReadsThePayeeReferenceTheOrderWasCreatedWith) {
   ASSERT_TRUE(order) << order.error().detail;
   EXPECT_EQ(order->payee_reference, "PO0000000000000000000000000007");
   ASSERT_EQ(server.requests().size(), 1u);
-  EXPECT_EQ(server.requests()[0].query.at("$expand"), "paid,payeeinfo");
+  EXPECT_EQ(server.requests()[0].query.at("$expand"), "paid,payeeinfo,financialtransactions");
 }
 
 TEST_F(SwedbankPayTest, CreateFailuresAreClassifiedAndNeverRetried) {
