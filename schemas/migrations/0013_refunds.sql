@@ -41,6 +41,9 @@ CREATE TABLE payment_operations (
 );
 
 CREATE INDEX payment_operations_session ON payment_operations (session_id, requested_at);
+-- The repair pass looks for requested operations whose work was lost.
+CREATE INDEX payment_operations_requested ON payment_operations (updated_at)
+  WHERE status = 'requested';
 CREATE UNIQUE INDEX payment_operations_one_release ON payment_operations (session_id)
   WHERE purpose = 'release';
 CREATE UNIQUE INDEX payment_operations_idempotency ON payment_operations (session_id, idempotency_key)

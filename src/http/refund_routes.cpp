@@ -1,5 +1,6 @@
 #include "http/refund_routes.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "common/time_format.hpp"
@@ -52,7 +53,8 @@ bool valid_key(std::string_view key) {
 store::RefundInput parse_refund(const Json& body, std::string_view header_key,
                                 std::vector<common::FieldError>& errors) {
   store::RefundInput input;
-  for (const auto& [key, value] : body.items()) {
+  for (const auto& item : body.items()) {
+    const std::string& key = item.key();
     if (key != "amount_ore" && key != "reason" && key != "client_reference") {
       errors.push_back({"/" + key, "is not a field of a refund"});
     }

@@ -91,6 +91,19 @@ constexpr Statement kList{"refund.list", "SELECT " VISITPAY_OPERATION_COLUMNS
                                          "FROM payment_operations WHERE session_id = $1 "
                                          "ORDER BY requested_at, id"};
 
+// $1 requested; $3/$4 the work kinds that carry operations out.
+constexpr Statement kRequeue{"refund.requeue_stranded", R"sql(
+INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
+SELECT DISTINCT p.session_id, $3, $5::timestamptz, $5::timestamptz, $5::timestamptz
+FROM payment_operations p
+WHERE p.status = $1 AND p.updated_at < $2
+  AND NOT EXISTS (SELECT 1 FROM outbox o
+                  WHERE o.session_id = p.session_id AND o.status = 'pending'
+                    AND o.kind IN ($3, $4))
+LIMIT $6
+ON CONFLICT (session_id, kind) WHERE status = 'pending' DO NOTHING)sql",
+                             Repeat::once};
+
 #undef VISITPAY_OPERATION_COLUMNS
 
 std::string ts(domain::Timestamp t) {
@@ -324,6 +337,22 @@ asio::awaitable<Result<std::optional<RefundSummary>>> RefundStore::summary(
   out.refunded = locked.refundable.refunded;
   out.operations = read_operations(*list);
   co_return std::optional<RefundSummary>(std::move(out));
+}
+
+asio::awaitable<Result<std::int64_t>> RefundStore::requeue_stranded(PgPool& pool,
+                                                                    domain::Timestamp quiet_before,
+                                                                    domain::Timestamp now,
+                                                                    int limit) {
+  PgParams p;
+  p.add(domain::to_string(PaymentOperationStatus::requested))
+      .add(ts(quiet_before))
+      .add(domain::to_string(domain::WorkKind::reverse_payment))
+      .add(domain::to_string(domain::WorkKind::cancel_payment))
+      .add(ts(now))
+      .add(limit);
+  auto r = co_await pool.execute(kRequeue, p);
+  if (!r) co_return std::move(r).error();
+  co_return r->affected_rows();
 }
 
 }  // namespace visitpay::store

@@ -93,6 +93,12 @@ class RefundStore {
   asio::awaitable<common::Result<std::optional<RefundSummary>>> summary(
       std::string_view session_id);
 
+  // The repair pass (LifecycleStore::repair_stranded): operations requested before
+  // `quiet_before` whose session has no live cancel/reverse work (a request that committed while
+  // the last run of that work was finishing) get reverse_payment queued again. Returns how many.
+  static asio::awaitable<common::Result<std::int64_t>> requeue_stranded(
+      PgPool& pool, domain::Timestamp quiet_before, domain::Timestamp now, int limit);
+
  private:
   PgPool& pool_;
   LifecycleStore lifecycle_;

@@ -737,6 +737,51 @@ TEST_F(MockSwedbankPay, CancellationOfTheWholeAuthorizationCancelsTheOrder) {
   EXPECT_EQ(receiver.wait_for(2).size(), 2U);  // paid, then cancelled
 }
 
+TEST_F(MockSwedbankPay, ACancelHasNoAmountAndTheOrdersTransactionsListTheirReferences) {
+  const std::string id = created("VP40").at("paymentOrder").at("id");
+  ASSERT_TRUE(mock_.pay(id, "Vipps"));
+  // An amount on a cancel changes nothing: it releases the whole authorisation (§7.2).
+  const auto cancel = transaction(get(id), "cancel", 100, "CAN40");
+  ASSERT_EQ(cancel.status, 200) << cancel.body;
+  EXPECT_EQ(Json::parse(cancel.body).at("cancellation").at("transaction").at("amount"), 65000);
+  const Json body = get(id, "?$expand=financialtransactions");
+  EXPECT_EQ(body.at("paymentOrder").at("status"), "Cancelled");
+  EXPECT_TRUE(body.at("operations").empty());  // the documented example: operations: []
+  const Json& list =
+      body.at("paymentOrder").at("financialTransactions").at("financialTransactionsList");
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].at("type"), "Cancellation");
+  EXPECT_EQ(list[0].at("payeeReference"), "CAN40");
+  ASSERT_EQ(mock_.orders().at(0).transactions.size(), 1u);
+  EXPECT_EQ(mock_.orders().at(0).cancelled, 65000);
+}
+
+TEST_F(MockSwedbankPay, ALostPostPurchaseAnswerIsCarriedOutAndItsReferenceRefusedAfter) {
+  const std::string id = created("VP41").at("paymentOrder").at("id");
+  ASSERT_TRUE(mock_.pay(id, "CreditCard", "Sale"));
+  mock_.inject("lose_post_purchase_response");
+  const Json order = get(id);
+  const auto lost =
+      try_http_request(mock_.port(), "POST", path_of((*operation(order, "reversal"))["href"]),
+                       Json{{"transaction",
+                             {{"description", "Refusjon"},
+                              {"amount", 1000},
+                              {"vatAmount", 0},
+                              {"payeeReference", "REV41"}}}}
+                           .dump(),
+                       {{"Authorization", std::string("Bearer ") + kToken}, {"Content-Type", kV31}},
+                       std::chrono::milliseconds(5000));
+  EXPECT_FALSE(lost.has_value());  // the connection dropped
+  EXPECT_EQ(mock_.orders().at(0).reversed, 1000);
+  const auto resent = transaction(order, "reversal", 1000, "REV41");
+  EXPECT_EQ(resent.status, 409);  // options.duplicate_status: a used payeeReference
+  EXPECT_EQ(mock_.orders().at(0).reversed, 1000);
+  EXPECT_EQ(mock_.orders().at(0).post_purchase_refusals, 1);
+  const auto over = transaction(order, "reversal", 64001, "REV42");
+  EXPECT_EQ(over.status, 400);  // more than is left: refused, amounts unchanged
+  EXPECT_EQ(mock_.orders().at(0).remaining_reversal, 64000);
+}
+
 // ---- HTTP faults ------------------------------------------------------------------------------
 
 TEST_F(MockSwedbankPay, ServerErrorFaultsAnswerProblemsAndCreateNothing) {

@@ -85,7 +85,7 @@ TEST_F(RefundsFlowTest, ACreditOnALinkPaidSessionIsOneReversalAtTheProviderAndAR
   const std::string reference = created["payee_reference"];
   EXPECT_EQ(reference.size(), 30u);
   EXPECT_EQ(reference.find(id), std::string::npos);
-  ASSERT_TRUE(done(created["id"]));
+  ASSERT_TRUE(done(created["id"].get<std::string>()));
 
   // One reversal at the provider, with the refund's own reference and the whole VAT.
   auto reversals = at_provider("Reversal");
@@ -130,14 +130,14 @@ TEST_F(RefundsFlowTest, APartialReversalThenTheRestEachWithItsOwnReference) {
   const auto id = paid_session("V-REFUND-2");
   auto part = refund(id, {{"amount_ore", 20000}});
   ASSERT_EQ(part.status, 202) << part.body;
-  ASSERT_TRUE(done(Json::parse(part.body)["id"]));
+  ASSERT_TRUE(done(Json::parse(part.body)["id"].get<std::string>()));
   EXPECT_EQ(swedbank_->orders().at(0).status, "Paid");  // partly reversed
   EXPECT_EQ(refunds(id)["refundable_ore"], 45000);
 
   auto rest = refund(id, Json::object());
   ASSERT_EQ(rest.status, 202) << rest.body;
   EXPECT_EQ(Json::parse(rest.body)["amount_ore"], 45000);
-  ASSERT_TRUE(done(Json::parse(rest.body)["id"]));
+  ASSERT_TRUE(done(Json::parse(rest.body)["id"].get<std::string>()));
 
   const auto reversals = at_provider("Reversal");
   ASSERT_EQ(reversals.size(), 2u);
@@ -166,7 +166,7 @@ TEST_F(RefundsFlowTest, AnOverRefundIsRefusedNamingTheFieldAndNothingIsWritten) 
   EXPECT_EQ(Json::parse(malformed.body)["errors"].size(), 2u) << malformed.body;
 
   EXPECT_EQ(count("SELECT count(*) FROM payment_operations WHERE session_id = '" + id + "'"), 1);
-  ASSERT_TRUE(done(Json::parse(part.body)["id"]));
+  ASSERT_TRUE(done(Json::parse(part.body)["id"].get<std::string>()));
   ASSERT_TRUE(settle());
   EXPECT_EQ(at_provider("Reversal").size(), 1u);
 
