@@ -47,10 +47,13 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() { # a port nothing listens on (checked, not reserved)
-  local p i
+free_port() { # a port below the ephemeral range that nothing listens on (checked, not reserved)
+  # Above it, another test's outgoing connection may hold the port by the time a mock binds it.
+  local p i low
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+  ((low > 21000)) || low=32768
   for ((i = 0; i < 50; i++)); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((20000 + RANDOM % (low - 20000)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       printf '%s\n' "$p"
       return 0
@@ -59,10 +62,13 @@ free_port() { # a port nothing listens on (checked, not reserved)
   return 1
 }
 
-wait_for() { # wait_for PID NAME URL
+wait_for() { # wait_for PID NAME URL: the process's log ($TMP/NAME.log) is shown if it exits
   local i
   for ((i = 0; i < 100; i++)); do
-    kill -0 "$1" 2>/dev/null || die "$2 exited before answering on $3"
+    if ! kill -0 "$1" 2>/dev/null; then
+      tail -n 20 "$TMP/$2.log" >&2 2>/dev/null
+      die "$2 exited before answering on $3"
+    fi
     curl -fsS -o /dev/null --max-time 1 "$3" 2>/dev/null && return 0
     sleep 0.1
   done
