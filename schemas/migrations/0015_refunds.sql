@@ -1,4 +1,4 @@
--- visitpay 0013: money going back to the payer through the payment provider.
+-- visitpay 0015: money going back to the payer through the payment provider.
 --
 -- A payment the provider confirms after its session was cancelled is released (a `cancel` of
 -- the authorisation, never captured; a one-phase Sale is reversed instead), and finance can

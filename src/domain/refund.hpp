@@ -50,9 +50,11 @@ struct RefundableFacts {
   Ore refunded_vat = 0;
 };
 
-// A refund finance asked for; `amount` nullopt = all that is left.
+// A refund finance asked for; `amount` nullopt = all that is left. With `at_most`, `amount` is
+// an upper bound: what is left, if that is less (a credit note's refund of a double payment).
 struct RefundAsk {
   std::optional<Ore> amount;
+  bool at_most = false;
 };
 
 // The reversal to request: its amount and VAT part.

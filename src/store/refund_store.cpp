@@ -238,42 +238,48 @@ asio::awaitable<Result<RefundRequested>> RefundStore::request_refund(std::string
     co_return co_await abandon<RefundRequested>(
         *tx, make_error(ErrorCode::not_found, "no such session"));
   }
+  auto requested = co_await request_refund(*tx, lifecycle_, session_id, input, now);
+  if (!requested) co_return co_await abandon<RefundRequested>(*tx, std::move(requested).error());
+  auto committed = co_await tx->commit();
+  if (!committed) co_return std::move(committed).error();
+  co_return std::move(requested);
+}
+
+asio::awaitable<Result<RefundRequested>> RefundStore::request_refund(PgTransaction& tx,
+                                                                     LifecycleStore& lifecycle,
+                                                                     std::string_view session_id,
+                                                                     const RefundInput& input,
+                                                                     domain::Timestamp now) {
   if (input.idempotency_key) {
     PgParams key;
     key.add(session_id).add(*input.idempotency_key);
-    auto earlier = co_await tx->execute(kByKey, key);
+    auto earlier = co_await tx.execute(kByKey, key);
     if (!earlier) co_return std::move(earlier).error();
     if (!earlier->empty()) {
       auto found = read_operations(*earlier).front();
-      if (input.amount && *input.amount != found.amount) {
-        co_return co_await abandon<RefundRequested>(
-            *tx, make_error(ErrorCode::idempotency_key_reused,
-                            "this Idempotency-Key made a refund of another amount"));
+      if (input.amount && !input.at_most && *input.amount != found.amount) {
+        co_return make_error(ErrorCode::idempotency_key_reused,
+                             "this Idempotency-Key made a refund of another amount");
       }
-      auto ended = co_await tx->rollback();
-      if (!ended) co_return std::move(ended).error();
       co_return RefundRequested{std::move(found), true};
     }
   }
-  auto facts = co_await tx->execute(kFacts, facts_params(session_id));
+  auto facts = co_await tx.execute(kFacts, facts_params(session_id));
   if (!facts) co_return std::move(facts).error();
   const LockedFacts locked = read_facts(*facts);
-  auto plan = domain::plan_refund(locked.refundable, domain::RefundAsk{input.amount});
-  if (!plan) co_return co_await abandon<RefundRequested>(*tx, std::move(plan).error());
+  auto plan = domain::plan_refund(locked.refundable, domain::RefundAsk{input.amount, input.at_most});
+  if (!plan) co_return std::move(plan).error();
   std::string reference = domain::operation_payee_reference(PaymentOperationKind::reversal,
                                                             session_id, locked.reversals + 1);
   if (reference.empty()) {
-    co_return co_await abandon<RefundRequested>(
-        *tx, make_error(ErrorCode::invalid_state, "the session has had too many refunds"));
+    co_return make_error(ErrorCode::invalid_state, "the session has had too many refunds");
   }
   auto record = new_refund(session_id, *plan, std::move(reference), input, now);
-  auto inserted = co_await tx->execute(kInsert, insert_params(record, input, now));
+  auto inserted = co_await tx.execute(kInsert, insert_params(record, input, now));
   if (!inserted) co_return std::move(inserted).error();
   auto applied =
-      co_await lifecycle_.apply(*tx, session_id, domain::SessionEvent::refund_requested, now);
+      co_await lifecycle.apply(tx, session_id, domain::SessionEvent::refund_requested, now);
   if (!applied) co_return std::move(applied).error();
-  auto committed = co_await tx->commit();
-  if (!committed) co_return std::move(committed).error();
   co_return RefundRequested{std::move(record), false};
 }
 

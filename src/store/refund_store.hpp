@@ -34,6 +34,7 @@ struct PaymentOperationRecord {
 // Finance's refund as asked (the API has checked its form).
 struct RefundInput {
   std::optional<domain::Ore> amount;  // nullopt: all that is left
+  bool at_most = false;               // `amount` is a bound: what is left, if that is less
   std::string reason;
   std::optional<std::string> idempotency_key;
   std::string actor;  // the API client's name or "user:<name>"
@@ -71,6 +72,12 @@ class RefundStore {
   asio::awaitable<common::Result<RefundRequested>> request_refund(std::string_view session_id,
                                                                   const RefundInput& input,
                                                                   domain::Timestamp now);
+
+  // The same in a transaction that has locked the session (InvoiceStore::credit: a credit note
+  // on an invoice that was paid twice). Nothing is written on an error: the caller rolls back.
+  static asio::awaitable<common::Result<RefundRequested>> request_refund(
+      PgTransaction& tx, LifecycleStore& lifecycle, std::string_view session_id,
+      const RefundInput& input, domain::Timestamp now);
 
   // In a transaction that has locked the session (PaymentStore::record_order_status): the
   // release of a payment confirmed after the session was cancelled: a cancel of the
