@@ -75,7 +75,8 @@ common::Result<RefundPlan> plan_refund(const RefundableFacts& facts, const Refun
   if (left <= 0) {
     return make_error(ErrorCode::invalid_state, "the payment has been refunded in full already");
   }
-  const Ore amount = ask.at_most ? std::min(ask.amount.value_or(left), left) : ask.amount.value_or(left);
+  const Ore amount =
+      ask.at_most ? std::min(ask.amount.value_or(left), left) : ask.amount.value_or(left);
   common::Error invalid = make_error(ErrorCode::validation_failed, "the refund is not possible");
   if (amount <= 0) {
     invalid.fields.push_back({"/amount_ore", "must be a positive whole number of øre"});

@@ -267,7 +267,8 @@ asio::awaitable<Result<RefundRequested>> RefundStore::request_refund(PgTransacti
   auto facts = co_await tx.execute(kFacts, facts_params(session_id));
   if (!facts) co_return std::move(facts).error();
   const LockedFacts locked = read_facts(*facts);
-  auto plan = domain::plan_refund(locked.refundable, domain::RefundAsk{input.amount, input.at_most});
+  auto plan =
+      domain::plan_refund(locked.refundable, domain::RefundAsk{input.amount, input.at_most});
   if (!plan) co_return std::move(plan).error();
   std::string reference = domain::operation_payee_reference(PaymentOperationKind::reversal,
                                                             session_id, locked.reversals + 1);

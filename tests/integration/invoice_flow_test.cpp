@@ -264,7 +264,9 @@ TEST_F(InvoiceFlowTest, PaymentAfterAnIssuedInvoiceFlagsItForACreditNote) {
   advance(std::chrono::minutes(1));
   ASSERT_TRUE(settle());
   EXPECT_EQ(count("SELECT count(*) FROM payment_operations"), 0);
-  for (const auto& t : swedbank_->orders().at(0).transactions) EXPECT_NE(t.kind, "Reversal");
+  const auto orders = swedbank_->orders();
+  for (const auto& t : orders.at(0).transactions)
+    EXPECT_NE(t.kind, "Reversal");
 }
 
 TEST_F(InvoiceFlowTest, ACreditNoteOnAnInvoicePaidTwiceReversesTheLinkPaymentOnce) {

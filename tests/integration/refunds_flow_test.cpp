@@ -47,7 +47,8 @@ class RefundsFlowTest : public FlowTest {
 
   Transactions at_provider(const std::string& kind) {
     Transactions out;
-    for (const auto& t : swedbank_->orders().at(0).transactions) {
+    const auto orders = swedbank_->orders();  // a range-for would not keep the temporary alive
+    for (const auto& t : orders.at(0).transactions) {
       if (t.kind == kind) out.push_back(t);
     }
     return out;
