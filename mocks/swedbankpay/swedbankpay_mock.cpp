@@ -1174,14 +1174,14 @@ struct SwedbankPayMock::Impl {
       if (it == orders_.end()) return not_found(guid);
       Order& o = it->second;
       if (o.status != "Initialized" || o.payment_pending) {
-        return sp::problem_response(409, "forbidden",
+        return sp::problem_response(403, "forbidden",
                                     "The payment order cannot be aborted in status " +
                                         std::string(o.payment_pending ? "Paid" : o.status) + ".",
                                     trace());
       }
       if (abort_refusals_ > 0) {
         --abort_refusals_;
-        return sp::problem_response(409, "forbidden", "The payer is in the Vipps app", trace());
+        return sp::problem_response(403, "forbidden", "The payer is in the Vipps app", trace());
       }
       o.status = "Aborted";
       o.abort_reason = reason;
@@ -1208,7 +1208,7 @@ struct SwedbankPayMock::Impl {
       Order& o = it->second;
       if (o.status != "Initialized" || o.payment_pending) {
         return sp::problem_response(
-            409, "forbidden", "The payment order cannot be updated in status " + o.status + ".",
+            403, "forbidden", "The payment order cannot be updated in status " + o.status + ".",
             trace());
       }
       o.amount = po->at("amount").get<std::int64_t>();
@@ -1236,7 +1236,9 @@ struct SwedbankPayMock::Impl {
     }
     const bool is_cancel = sub == "cancellations";
     std::vector<ProblemItem> problems;
-    check_string(*t, "description", "Transaction.Description", problems);
+    // string(40) for a cancel and a reversal (providers.md §7.2, §7.3)
+    check_string(*t, "description", "Transaction.Description", problems,
+                 sub == "captures" ? 0 : 40);
     check_payee_reference(*t, "Transaction.PayeeReference", problems);
     // A cancel has no amount: it releases all that is only authorised (providers.md §7.2).
     std::optional<std::int64_t> amount;
@@ -1291,7 +1293,7 @@ struct SwedbankPayMock::Impl {
       }
     }
     if (remaining == 0) {
-      return sp::problem_response(409, "forbidden",
+      return sp::problem_response(403, "forbidden",
                                   std::string("The operation ") + rel +
                                       " is not available for this payment order (status " +
                                       (o.payment_pending ? "Initialized" : o.status) +

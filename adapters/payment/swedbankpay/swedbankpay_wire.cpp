@@ -167,7 +167,8 @@ bool Problem::mentions(std::string_view needle) const {
 // Only machine-meant parts count: the type and the names of the problems.
 bool Problem::about_order_state() const {
   const std::string k = lower(kind());
-  for (std::string_view word : {"state", "status", "conflict", "notallowed", "notpermitted"}) {
+  for (std::string_view word :
+       {"state", "status", "conflict", "notallowed", "notpermitted", "forbidden"}) {
     if (k.find(word) != std::string::npos) return true;
   }
   return std::any_of(names.begin(), names.end(), [](const std::string& name) {
