@@ -19,6 +19,10 @@ class MockPaymentProvider : public ports::PaymentProvider {
   MOCK_METHOD(common::Result<ports::PaymentOrder>, abort_order_now, (const std::string& order_id));
   MOCK_METHOD(common::Result<ports::PaymentOrder>, capture_now,
               (const std::string& order_id, const ports::CaptureRequest& request));
+  MOCK_METHOD(common::Result<ports::PaymentOrder>, cancel_now,
+              (const std::string& order_id, const ports::CancelRequest& request));
+  MOCK_METHOD(common::Result<ports::PaymentOrder>, reverse_now,
+              (const std::string& order_id, const ports::ReversalRequest& request));
   MOCK_METHOD(std::string, callback_url, (), (const, override));
 
   boost::asio::awaitable<common::Result<ports::PaymentOrder>> create_order(
@@ -36,6 +40,14 @@ class MockPaymentProvider : public ports::PaymentProvider {
   boost::asio::awaitable<common::Result<ports::PaymentOrder>> capture(
       const std::string& order_id, const ports::CaptureRequest& request) override {
     co_return capture_now(order_id, request);
+  }
+  boost::asio::awaitable<common::Result<ports::PaymentOrder>> cancel(
+      const std::string& order_id, const ports::CancelRequest& request) override {
+    co_return cancel_now(order_id, request);
+  }
+  boost::asio::awaitable<common::Result<ports::PaymentOrder>> reverse(
+      const std::string& order_id, const ports::ReversalRequest& request) override {
+    co_return reverse_now(order_id, request);
   }
 };
 

@@ -2,7 +2,8 @@
 //
 // Provider API (bearer token; POST/PATCH need Content-Type application/json;version=3.1):
 //   POST  /psp/paymentorders                      create (200/201, or problems)
-//   GET   /psp/paymentorders/<guid>[?$expand=..]  paid, failed, aborted, urls, payeeinfo expand
+//   GET   /psp/paymentorders/<guid>[?$expand=..]  paid, failed, aborted, urls, payeeinfo,
+//                                                  financialtransactions expand
 //   PATCH /psp/paymentorders/<guid>               Abort (from Initialized) or UpdateOrder
 //   POST  /psp/paymentorders/<guid>/captures|cancellations|reversals
 //   GET   /psp/paymentorders/<guid>/paid|failed|aborted|urls|payeeinfo
@@ -66,6 +67,7 @@ struct Order {
   std::vector<Transaction> transactions;
   int creates_with_same_payee_reference = 1;
   int callbacks_sent = 0, callbacks_acknowledged = 0;
+  int post_purchase_refusals = 0;
 };
 
 struct ArmedFault {
@@ -400,6 +402,8 @@ struct SwedbankPayMock::Impl {
       callbacks_before_status_ += count;
     } else if (fault == "out_of_order_callbacks") {
       out_of_order_pairs_ += count;
+    } else if (fault == "lose_post_purchase_response") {
+      lost_post_purchase_answers_ += count;
     } else {
       throw std::invalid_argument("unknown fault '" + fault + "'");
     }
@@ -417,6 +421,7 @@ struct SwedbankPayMock::Impl {
     add("duplicate_callback", duplicate_callbacks_);
     add("callback_before_status", callbacks_before_status_);
     add("out_of_order_callbacks", out_of_order_pairs_);
+    add("lose_post_purchase_response", lost_post_purchase_answers_);
     return out;
   }
 
@@ -446,7 +451,19 @@ struct SwedbankPayMock::Impl {
                          o.creates_with_same_payee_reference,
                          o.callbacks_sent,
                          o.callbacks_acknowledged,
-                         std::string(kCheckoutPrefix) + o.token};
+                         std::string(kCheckoutPrefix) + o.token,
+                         o.cancelled,
+                         o.reversed,
+                         o.remaining_reversal,
+                         transaction_snapshots(o),
+                         o.post_purchase_refusals};
+  }
+
+  static std::vector<TransactionSnapshot> transaction_snapshots(const Order& o) {
+    std::vector<TransactionSnapshot> out;
+    for (const auto& t : o.transactions)
+      out.push_back({t.kind, t.amount, t.vat_amount, t.payee_reference, t.description});
+    return out;
   }
 
   std::vector<OrderSnapshot> orders() const {
@@ -466,7 +483,7 @@ struct SwedbankPayMock::Impl {
     std::lock_guard lock(mutex_);
     http_faults_.clear();
     abort_refusals_ = paid_after_aborts_ = duplicate_callbacks_ = callbacks_before_status_ =
-        out_of_order_pairs_ = 0;
+        out_of_order_pairs_ = lost_post_purchase_answers_ = 0;
   }
 
   void reset() {
@@ -477,7 +494,7 @@ struct SwedbankPayMock::Impl {
     payee_references_.clear();
     http_faults_.clear();
     abort_refusals_ = paid_after_aborts_ = duplicate_callbacks_ = callbacks_before_status_ =
-        out_of_order_pairs_ = 0;
+        out_of_order_pairs_ = lost_post_purchase_answers_ = 0;
     held_.reset();
     create_calls_ = 0;
     ++generation_;
@@ -727,6 +744,8 @@ struct SwedbankPayMock::Impl {
       ops.push_back(
           {{"method", method}, {"href", url}, {"rel", rel}, {"contentType", content_type}});
     };
+    // A fully cancelled or reversed order offers nothing (the cancel example: `operations: []`).
+    if (o.status == "Cancelled" || o.status == "Reversed") return ops;
     if (o.status == "Paid") {
       if (o.transaction_type == "Authorization" && o.remaining_capture > 0) {
         add("POST", href(o.id + "/captures"), "capture", "application/json");
@@ -774,6 +793,29 @@ struct SwedbankPayMock::Impl {
     }
     paid["details"] = details;
     return paid;
+  }
+
+  // The v3.1 resource model's shape: {id, financialTransactionsList: [{id, created, updated,
+  // type, number, amount, vatAmount, description, payeeReference}]} (providers.md §7.3).
+  OrderedJson transactions_node_locked(const Order& o) const {
+    OrderedJson node = link_node(o.id + "/financialtransactions");
+    OrderedJson list = OrderedJson::array();
+    for (const auto& t : o.transactions)
+      list.push_back(transaction_json(o, t));
+    node["financialTransactionsList"] = std::move(list);
+    return node;
+  }
+
+  static OrderedJson transaction_json(const Order& o, const Transaction& t) {
+    return OrderedJson{{"id", o.id + "/financialtransactions/" + t.guid},
+                       {"created", t.created},
+                       {"updated", t.created},
+                       {"type", t.kind},
+                       {"number", t.number},
+                       {"amount", t.amount},
+                       {"vatAmount", t.vat_amount},
+                       {"description", t.description},
+                       {"payeeReference", t.payee_reference}};
   }
 
   OrderedJson failed_node_locked(const Order& o) const {
@@ -839,7 +881,9 @@ struct SwedbankPayMock::Impl {
     po["paid"] = expand.contains("paid") ? paid_node_locked(o) : link_node(o.id + "/paid");
     po["cancelled"] = link_node(o.id + "/cancelled");
     po["reversed"] = link_node(o.id + "/reversed");
-    po["financialTransactions"] = link_node(o.id + "/financialtransactions");
+    po["financialTransactions"] = expand.contains("financialtransactions")
+                                      ? transactions_node_locked(o)
+                                      : link_node(o.id + "/financialtransactions");
     po["failedAttempts"] = link_node(o.id + "/failedattempts");
     po["postPurchaseFailedAttempts"] = link_node(o.id + "/postpurchasefailedattempts");
     po["metadata"] = link_node(o.id + "/metadata");
@@ -864,7 +908,12 @@ struct SwedbankPayMock::Impl {
                        {"remaining_capture", s.remaining_capture},
                        {"creates_with_same_payee_reference", s.creates_with_same_payee_reference},
                        {"callbacks_sent", s.callbacks_sent},
-                       {"callbacks_acknowledged", s.callbacks_acknowledged}};
+                       {"callbacks_acknowledged", s.callbacks_acknowledged},
+                       {"cancelled", s.cancelled},
+                       {"reversed", s.reversed},
+                       {"remaining_reversal", s.remaining_reversal},
+                       {"transactions", transactions_node_locked(o)["financialTransactionsList"]},
+                       {"post_purchase_refusals", s.post_purchase_refusals}};
   }
 
   // ---- HTTP ---------------------------------------------------------------------------------
@@ -1087,11 +1136,10 @@ struct SwedbankPayMock::Impl {
     for (auto& c : lower)
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     const auto full = order_json_locked(o, {lower}, true).at("paymentOrder");
-    const std::map<std::string, std::string> nodes = {{"paid", "paid"},
-                                                      {"failed", "failed"},
-                                                      {"aborted", "aborted"},
-                                                      {"urls", "urls"},
-                                                      {"payeeinfo", "payeeInfo"}};
+    const std::map<std::string, std::string> nodes = {
+        {"paid", "paid"},           {"failed", "failed"},
+        {"aborted", "aborted"},     {"urls", "urls"},
+        {"payeeinfo", "payeeInfo"}, {"financialtransactions", "financialTransactions"}};
     const auto node = nodes.find(lower);
     if (node == nodes.end()) {
       return sp::problem_response(404, "notfound", "No resource at " + req.path + ".", trace());
@@ -1126,14 +1174,14 @@ struct SwedbankPayMock::Impl {
       if (it == orders_.end()) return not_found(guid);
       Order& o = it->second;
       if (o.status != "Initialized" || o.payment_pending) {
-        return sp::problem_response(409, "forbidden",
+        return sp::problem_response(403, "forbidden",
                                     "The payment order cannot be aborted in status " +
                                         std::string(o.payment_pending ? "Paid" : o.status) + ".",
                                     trace());
       }
       if (abort_refusals_ > 0) {
         --abort_refusals_;
-        return sp::problem_response(409, "forbidden", "The payer is in the Vipps app", trace());
+        return sp::problem_response(403, "forbidden", "The payer is in the Vipps app", trace());
       }
       o.status = "Aborted";
       o.abort_reason = reason;
@@ -1160,7 +1208,7 @@ struct SwedbankPayMock::Impl {
       Order& o = it->second;
       if (o.status != "Initialized" || o.payment_pending) {
         return sp::problem_response(
-            409, "forbidden", "The payment order cannot be updated in status " + o.status + ".",
+            403, "forbidden", "The payment order cannot be updated in status " + o.status + ".",
             trace());
       }
       o.amount = po->at("amount").get<std::int64_t>();
@@ -1188,20 +1236,21 @@ struct SwedbankPayMock::Impl {
     }
     const bool is_cancel = sub == "cancellations";
     std::vector<ProblemItem> problems;
-    check_string(*t, "description", "Transaction.Description", problems);
+    // string(40) for a cancel and a reversal (providers.md §7.2, §7.3)
+    check_string(*t, "description", "Transaction.Description", problems,
+                 sub == "captures" ? 0 : 40);
     check_payee_reference(*t, "Transaction.PayeeReference", problems);
+    // A cancel has no amount: it releases all that is only authorised (providers.md §7.2).
     std::optional<std::int64_t> amount;
     std::int64_t vat_amount = 0;
-    if (!is_cancel || t->contains("amount")) {
+    if (!is_cancel) {
       const bool amount_ok = check_amount(*t, "amount", "Transaction.Amount", problems, false);
       if (amount_ok) amount = t->at("amount").get<std::int64_t>();
-      if (!is_cancel || t->contains("vatAmount")) {
-        if (check_amount(*t, "vatAmount", "Transaction.VatAmount", problems, true)) {
-          vat_amount = t->at("vatAmount").get<std::int64_t>();
-          if (amount && vat_amount > *amount) {
-            problems.push_back(
-                {"Transaction.VatAmount", "The field vatAmount must not exceed amount."});
-          }
+      if (check_amount(*t, "vatAmount", "Transaction.VatAmount", problems, true)) {
+        vat_amount = t->at("vatAmount").get<std::int64_t>();
+        if (amount && vat_amount > *amount) {
+          problems.push_back(
+              {"Transaction.VatAmount", "The field vatAmount must not exceed amount."});
         }
       }
     }
@@ -1213,6 +1262,21 @@ struct SwedbankPayMock::Impl {
     const auto it = orders_.find(guid);
     if (it == orders_.end()) return not_found(guid);
     Order& o = it->second;
+    MockResponse out =
+        post_purchase_locked(o, sub, payee_reference, description, amount, vat_amount);
+    if (out.status >= 400) ++o.post_purchase_refusals;
+    if (out.status < 400 && lost_post_purchase_answers_ > 0) {
+      --lost_post_purchase_answers_;  // carried out; the answer never arrives
+      out.drop_connection = true;
+    }
+    return out;
+  }
+
+  MockResponse post_purchase_locked(Order& o, const std::string& sub,
+                                    const std::string& payee_reference,
+                                    const std::string& description,
+                                    std::optional<std::int64_t> amount, std::int64_t vat_amount) {
+    const bool is_cancel = sub == "cancellations";
     if (auto used = payee_references_.find(payee_reference); used != payee_references_.end()) {
       return duplicate(payee_reference, "Transaction.PayeeReference");
     }
@@ -1229,7 +1293,7 @@ struct SwedbankPayMock::Impl {
       }
     }
     if (remaining == 0) {
-      return sp::problem_response(409, "forbidden",
+      return sp::problem_response(403, "forbidden",
                                   std::string("The operation ") + rel +
                                       " is not available for this payment order (status " +
                                       (o.payment_pending ? "Initialized" : o.status) +
@@ -1447,6 +1511,7 @@ struct SwedbankPayMock::Impl {
   std::map<std::string, std::string> payee_references_;  // every payeeReference used -> guid
   std::deque<ArmedFault> http_faults_;
   int abort_refusals_ = 0;
+  int lost_post_purchase_answers_ = 0;
   int paid_after_aborts_ = 0;
   int duplicate_callbacks_ = 0;
   int callbacks_before_status_ = 0;

@@ -51,7 +51,9 @@ class SwedbankPayMock {
   // in the order they were armed; abort_refused_in_app consumes one abort of an Initialized
   // order; paid_after_abort one abort of an Initialized order, which answers Aborted while a
   // payment is in flight: pay() can still complete it afterwards; duplicate_callback one callback;
-  // callback_before_status one payment; out_of_order_callbacks one pair of callbacks.
+  // callback_before_status one payment; out_of_order_callbacks one pair of callbacks;
+  // lose_post_purchase_response one capture, cancel or reversal, which is carried out but whose
+  // answer is lost (the connection drops).
   // `retry_after_s` is the Retry-After of rate_limit. Throws std::invalid_argument for an unknown
   // fault or count < 1.
   void inject(const std::string& fault, int count = 1, std::optional<int> retry_after_s = {});
@@ -69,6 +71,13 @@ class SwedbankPayMock {
   // order is unknown or the transition is not possible.
   bool set_status(const std::string& order_id_or_guid, const std::string& status);
 
+  // A capture, cancellation or reversal the order holds (its financial transactions).
+  struct TransactionSnapshot {
+    std::string kind;  // Capture, Cancellation, Reversal
+    std::int64_t amount = 0, vat_amount = 0;
+    std::string payee_reference;
+    std::string description;
+  };
   struct OrderSnapshot {
     std::string id;      // "/psp/paymentorders/<guid>"
     std::string status;  // as a GET shows it now
@@ -83,6 +92,10 @@ class SwedbankPayMock {
     int callbacks_sent;                     // POSTs made to callbackUrl (incl. retries, copies)
     int callbacks_acknowledged;             // of those, answered 2xx
     std::string checkout_path;              // the payer page's path, as in the redirect URL
+    std::int64_t cancelled, reversed;       // amounts cancelled and reversed so far
+    std::int64_t remaining_reversal;        // remainingReversalAmount
+    std::vector<TransactionSnapshot> transactions;  // in the order they were made
+    int post_purchase_refusals;  // cancel/reversal/capture requests answered with a problem
   };
   std::vector<OrderSnapshot> orders() const;  // in creation order
   // Every POST /psp/paymentorders received (including rejected, duplicate and faulted ones).

@@ -201,6 +201,13 @@ asio::awaitable<Result<store::InvoiceRecord>> InvoiceService::credit(std::string
                                {"credit_note_id", result->credit_note_id},
                                {"number", static_cast<long long>(result->number)},
                                {"actor", principal.client_name}});
+  if (const auto& refund = result->refund) {
+    // The payer paid the invoice and the link: the link payment goes back (workers::RefundWork).
+    log_.info("refund.requested", {{"session_id", refund->session_id},
+                                   {"operation_id", refund->id},
+                                   {"amount_ore", static_cast<long long>(refund->amount)},
+                                   {"actor", principal.client_name}});
+  }
   if (nudge_) nudge_();
   co_return co_await get(result->credit_note_id, principal);
 }

@@ -40,7 +40,9 @@ namespace visitpay::common {
     "A provider refused our credentials or account configuration")                         \
   X(25, login_throttled, 429, "Too many failed logins; try again later")                   \
   X(26, second_factor_required, 401, "A one-time code is needed as well")                  \
-  X(27, csrf_refused, 403, "No CSRF token of the session, or another site's request")
+  X(27, csrf_refused, 403, "No CSRF token of the session, or another site's request")      \
+  X(28, idempotency_key_reused, 409,                                                       \
+    "This Idempotency-Key was used for a request with other content")
 
 enum class ErrorCode : int {
 #define VISITPAY_ERROR_ENUM(num, name, status, title) name = num,

@@ -138,6 +138,10 @@ std::string_view to_string(SessionEvent event) {
       return "cancelled";
     case SessionEvent::stranded:
       return "stranded";
+    case SessionEvent::paid_after_close:
+      return "paid_after_close";
+    case SessionEvent::refund_requested:
+      return "refund_requested";
   }
   return "stranded";
 }
@@ -160,6 +164,10 @@ std::string_view to_string(WorkKind kind) {
       return "deliver_invoice";
     case WorkKind::deliver_credit_note:
       return "deliver_credit_note";
+    case WorkKind::cancel_payment:
+      return "cancel_payment";
+    case WorkKind::reverse_payment:
+      return "reverse_payment";
   }
   return "";
 }

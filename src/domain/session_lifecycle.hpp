@@ -27,6 +27,8 @@
 //   pending | awaiting_payment | invoicing ── paid ──▶ paid            (final)
 //   invoicing ── invoice_created ──▶ invoiced                          (final)
 //   pending | awaiting_payment | invoicing ── cancelled ──▶ cancelled  (final)
+//   cancelled ── paid_after_close ──▶ cancelled (the payment is released: cancel_payment)
+//   paid | invoiced ── refund_requested ──▶ the same (finance's refund: reverse_payment)
 //   stranded (the repair pass found no live work): pending ──▶ invoicing; invoicing queues again
 //
 // Every non-final state has a time bound (LifecycleBounds) watched by `visitpay sessions check`.
@@ -57,6 +59,8 @@ enum class SessionEvent {
   invoice_created,
   cancelled,
   stranded,
+  paid_after_close,  // the provider confirmed a payment for a cancelled session
+  refund_requested,  // finance asked to return (part of) a payment made through the link
 };
 
 // Outbox work kinds (the `outbox.kind` column).
@@ -69,6 +73,8 @@ enum class WorkKind {
   invoice_session,       // the invoice path: settle the order, then create the invoice
   deliver_invoice,       // hand an issued invoice to the delivery channel
   deliver_credit_note,
+  cancel_payment,   // release a payment made after the session was cancelled (never captured)
+  reverse_payment,  // carry out the session's requested refunds (reversals) at the provider
 };
 
 inline constexpr std::array kAllStates = {SessionState::pending,   SessionState::awaiting_payment,
@@ -78,9 +84,10 @@ inline constexpr std::array kAllReasons = {
     InvoiceReason::window_expired, InvoiceReason::no_phone, InvoiceReason::sms_rejected,
     InvoiceReason::sms_undeliverable, InvoiceReason::link_failed};
 inline constexpr std::array kAllWorkKinds = {
-    WorkKind::create_payment_order, WorkKind::send_payment_sms,   WorkKind::payment_callback,
-    WorkKind::sync_payment,         WorkKind::abort_payment,      WorkKind::invoice_session,
-    WorkKind::deliver_invoice,      WorkKind::deliver_credit_note};
+    WorkKind::create_payment_order, WorkKind::send_payment_sms,    WorkKind::payment_callback,
+    WorkKind::sync_payment,         WorkKind::abort_payment,       WorkKind::invoice_session,
+    WorkKind::deliver_invoice,      WorkKind::deliver_credit_note, WorkKind::cancel_payment,
+    WorkKind::reverse_payment};
 
 // A small set of work kinds.
 class WorkSet {
@@ -141,6 +148,9 @@ inline constexpr std::array kLifecycle = {
     Transition{SessionEvent::cancelled,     invoicing,      {cancelled,        {},  {abort_payment},    {invoice_session}}},
     Transition{SessionEvent::stranded,      pending,        {invoicing, InvoiceReason::link_failed, {invoice_session}, {}}},
     Transition{SessionEvent::stranded,      invoicing,      {invoicing,        {},  {invoice_session},  {}}},
+    Transition{SessionEvent::paid_after_close, cancelled,   {cancelled,        {},  {cancel_payment},   {}}},
+    Transition{SessionEvent::refund_requested, paid,        {paid,             {},  {reverse_payment},  {}}},
+    Transition{SessionEvent::refund_requested, invoiced,    {invoiced,         {},  {reverse_payment},  {}}},
     // clang-format on
 };
 }  // namespace lifecycle_table

@@ -27,6 +27,12 @@ struct PaymentOrderRequest {
   std::vector<std::string> host_urls;
 };
 
+// A capture, cancel or reversal the provider lists on an order.
+struct ProviderTransaction {
+  std::string id;  // the provider's, opaque
+  std::string payee_reference;
+};
+
 // Adapters map their provider's statuses onto the core's own (domain::OrderStatus).
 using PaymentStatus = domain::OrderStatus;
 enum class TransactionType { none, authorization, sale };
@@ -43,8 +49,14 @@ struct PaymentOrder {
   TransactionType transaction_type = TransactionType::none;
   domain::Ore amount = 0;
   domain::Ore remaining_capture_amount = 0;
+  domain::Ore remaining_reversal_amount = 0;
   bool can_abort = false;    // the provider offers the abort operation now
   bool can_capture = false;  // the provider offers the capture operation now
+  bool can_cancel = false;   // ... the cancel operation (an authorisation not yet captured)
+  bool can_reverse = false;  // ... the reversal operation (captured or sold money)
+  // The order's financial transactions (captures, cancels, reversals), as far as the provider's
+  // answer lists them: how an operation whose answer was lost is found (by payee_reference).
+  std::vector<ProviderTransaction> transactions;
 };
 
 struct CaptureRequest {
@@ -52,6 +64,20 @@ struct CaptureRequest {
   domain::Ore amount = 0;
   domain::Ore vat_amount = 0;
   std::string description;
+};
+
+// Releases an authorisation nothing was captured of (the provider's cancel has no amount).
+struct CancelRequest {
+  std::string payee_reference;  // unique per operation (domain::operation_payee_reference)
+  std::string description;      // no personal data
+};
+
+// Returns captured (or sold) money, in full or in part.
+struct ReversalRequest {
+  std::string payee_reference;  // unique per operation
+  domain::Ore amount = 0;
+  domain::Ore vat_amount = 0;
+  std::string description;  // no personal data
 };
 
 // Failures come back as common::Error with
@@ -76,6 +102,12 @@ class PaymentProvider {
       const std::string& order_id) = 0;
   virtual boost::asio::awaitable<common::Result<PaymentOrder>> capture(
       const std::string& order_id, const CaptureRequest& request) = 0;
+  // cancel and reverse answer with the order as it is afterwards. An error answer to one whose
+  // reference the order's transactions already show (a resend after a lost answer) is success.
+  virtual boost::asio::awaitable<common::Result<PaymentOrder>> cancel(
+      const std::string& order_id, const CancelRequest& request) = 0;
+  virtual boost::asio::awaitable<common::Result<PaymentOrder>> reverse(
+      const std::string& order_id, const ReversalRequest& request) = 0;
 };
 
 }  // namespace visitpay::ports

@@ -19,6 +19,7 @@
 #include "http/ops_routes.hpp"
 #include "http/payer_pages.hpp"
 #include "http/privacy_routes.hpp"
+#include "http/refund_routes.hpp"
 #include "http/routes.hpp"
 
 namespace visitpay::service {
@@ -125,6 +126,7 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
       invoices_(pool_),
       reminders_(pool_),
       lifecycle_(pool_),
+      refunds_(pool_),
       keys_(load_keys(config_, keys_error_)),
       vault_(std::make_unique<app::PayerVault>(*keys_)),
       http_client_(ioc_.get_executor()),
@@ -132,6 +134,7 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
                   dispatcher_options(config_.outbox)),
       payment_work_(
           {payments_, *vault_, config_, providers_, clock_, log_, metrics_, provider_health_}),
+      refund_work_({refunds_, payments_, providers_, clock_, log_, metrics_}),
       reconciler_(ioc_.get_executor(), payments_, outbox_, config_.reconcile, clock_, log_,
                   metrics_, [this] { dispatcher_.nudge(); }),
       invoice_renderer_(std::make_unique<adapters::pdf::LibharuInvoiceRenderer>()),
@@ -163,6 +166,7 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
                    metrics_, [this] { dispatcher_.nudge(); }),
       invoice_service_(invoices_, invoice_documents_, *vault_, clock_, log_,
                        [this] { dispatcher_.nudge(); }),
+      refund_service_(refunds_, clock_, log_, metrics_, [this] { dispatcher_.nudge(); }),
       privacy_service_(privacy_, *vault_, config_.lookup_key, config_.privacy.retention,
                        config_.checkout.allow_synthetic_national_ids, clock_, log_),
       bank_(pool_, app::kid_rules(config_), clock_, log_, metrics_),
@@ -206,10 +210,12 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
   }
   payment_work_.register_with(dispatcher_);
   invoice_work_.register_with(dispatcher_);
+  refund_work_.register_with(dispatcher_);
 
   http::register_routes(router_, {config_, auth_, checkouts_, payment_service_, adapters_, pool_,
                                   metrics_, log_, provider_health_});
   http::register_invoice_routes(router_, {auth_, invoice_service_, clock_, log_});
+  http::register_refund_routes(router_, {auth_, refund_service_, log_});
   http::register_privacy_routes(router_, {auth_, privacy_service_, log_});
   http::register_ops_routes(router_,
                             {auth_, lifecycle_, outbox_, overview_, config_, clock_, log_});

@@ -20,6 +20,7 @@
 #include "app/payment_orders.hpp"
 #include "app/payment_service.hpp"
 #include "app/privacy_service.hpp"
+#include "app/refund_service.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "config/config.hpp"
@@ -37,6 +38,7 @@
 #include "store/payment_store.hpp"
 #include "store/pg_pool.hpp"
 #include "store/privacy_store.hpp"
+#include "store/refund_store.hpp"
 #include "store/reminder_store.hpp"
 #include "store/session_store.hpp"
 #include "store/user_store.hpp"
@@ -47,6 +49,7 @@
 #include "workers/payment_work.hpp"
 #include "workers/purger.hpp"
 #include "workers/reconciler.hpp"
+#include "workers/refund_work.hpp"
 #include "workers/reminder_scheduler.hpp"
 
 namespace visitpay::service {
@@ -94,6 +97,7 @@ class Service {
   store::InvoiceStore invoices_;
   store::ReminderStore reminders_;
   store::LifecycleStore lifecycle_;
+  store::RefundStore refunds_;
   // The master key ring (from config.master_keys / master_keys_file); start() refuses to run
   // without one.
   common::Error keys_error_;
@@ -112,6 +116,7 @@ class Service {
   app::ProviderHealth provider_health_;
   workers::OutboxDispatcher dispatcher_;
   workers::PaymentWork payment_work_;
+  workers::RefundWork refund_work_;
   workers::Reconciler reconciler_;
   std::unique_ptr<ports::InvoiceRenderer> invoice_renderer_;
   std::unique_ptr<ports::InvoiceChannel> invoice_channel_;
@@ -132,6 +137,7 @@ class Service {
   app::PaymentOrders payer_page_orders_;
   app::PayerPages payer_pages_;
   app::InvoiceService invoice_service_;
+  app::RefundService refund_service_;
   app::PrivacyService privacy_service_;
   app::BankReconciliation bank_;
   http::Router router_;

@@ -155,6 +155,15 @@ SELECT cur.status, EXISTS (SELECT 1 FROM u) FROM cur)sql"};
 constexpr Statement kLockInvoice{"invoice.lock", R"sql(
 SELECT status, org_number FROM invoices WHERE id = $1 AND kind = 'invoice' FOR UPDATE)sql"};
 
+// A credit locks the session before the invoice, as a payment's status check does.
+constexpr Statement kInvoiceSession{"invoice.session", R"sql(
+SELECT session_id FROM invoices WHERE id = $1 AND kind = 'invoice')sql"};
+
+// What the payer paid on the invoice itself (by bank or marked paid), if the session was also
+// paid through the link: then the payer paid twice.
+constexpr Statement kPaidTwice{"invoice.paid_twice", R"sql(
+SELECT paid_ore FROM invoices WHERE id = $1 AND paid_by_link AND paid_ore > 0)sql"};
+
 constexpr Statement kAuditRefused{"invoice.audit_refused", R"sql(
 INSERT INTO invoice_events (invoice_id, at, actor, action, from_status, detail)
 VALUES ($1, $2, $3, $4, $5, 'refused'))sql"};
@@ -561,6 +570,13 @@ asio::awaitable<Result<CreditResult>> InvoiceStore::credit(std::string_view id,
   if (!tx) co_return std::move(tx).error();
   PgParams lock;
   lock.add(id);
+  auto session = co_await tx->execute(kInvoiceSession, lock);
+  if (!session) co_return std::move(session).error();
+  const std::string session_id = session->empty() ? std::string() : session->string(0, 0);
+  if (!session_id.empty()) {
+    auto locked = co_await LifecycleStore::lock(*tx, session_id);
+    if (!locked) co_return std::move(locked).error();
+  }
   auto invoice = co_await tx->execute(kLockInvoice, lock);
   if (!invoice) co_return std::move(invoice).error();
   if (invoice->empty()) {
@@ -599,11 +615,41 @@ asio::awaitable<Result<CreditResult>> InvoiceStore::credit(std::string_view id,
       .add(reason);
   auto inserted = co_await tx->execute(kInsertCreditNote, insert);
   if (!inserted) co_return std::move(inserted).error();
+  auto refund = co_await refund_double_payment(*tx, id, session_id, result, actor, now);
+  if (!refund) co_return std::move(refund).error();
+  result.refund = std::move(*refund);
   auto committed = co_await tx->commit();
   if (!committed) co_return std::move(committed).error();
   result.created = true;
   result.status = "credited";
   co_return result;
+}
+
+// A credited invoice that the payer paid (by bank) after, or before, paying the session through
+// the link: the payer paid twice, so the link payment is reversed by what the invoice received
+// (at most what is left of it). An invoice paid only through the link needs no reversal: its
+// credit note withdraws the claim the link payment had already settled.
+asio::awaitable<Result<std::optional<PaymentOperationRecord>>> InvoiceStore::refund_double_payment(
+    PgTransaction& tx, std::string_view invoice_id, std::string_view session_id,
+    const CreditResult& credit, std::string_view actor, domain::Timestamp now) {
+  PgParams p;
+  p.add(invoice_id);
+  auto paid = co_await tx.execute(kPaidTwice, p);
+  if (!paid) co_return std::move(paid).error();
+  if (paid->empty() || session_id.empty()) co_return std::nullopt;
+  RefundInput input;
+  input.amount = paid->int64(0, 0);
+  input.at_most = true;
+  input.reason = "credit note " + std::to_string(credit.number) + ": paid twice";
+  input.idempotency_key = "credit-note:" + credit.credit_note_id;
+  input.actor = std::string(actor);
+  auto requested = co_await RefundStore::request_refund(tx, lifecycle_, session_id, input, now);
+  if (!requested) {
+    // Nothing left to return through the link (refunded already): the credit note stands.
+    if (requested.error().code == common::ErrorCode::invalid_state) co_return std::nullopt;
+    co_return std::move(requested).error();
+  }
+  co_return std::move(requested->operation);
 }
 
 asio::awaitable<Result<void>> InvoiceStore::delivered(std::string_view id,

@@ -13,6 +13,7 @@
 #include "domain/sealed_payer.hpp"
 #include "store/lifecycle_store.hpp"
 #include "store/pg_pool.hpp"
+#include "store/refund_store.hpp"
 
 namespace visitpay::store {
 
@@ -184,6 +185,8 @@ struct CreditResult {
   std::string status;  // the invoice's status when refused
   std::string credit_note_id;
   std::int64_t number = 0;
+  // The reversal of the link payment, when the payer paid the credited invoice as well
+  std::optional<PaymentOperationRecord> refund;
 };
 
 // One row of invoice_reminders' columns as kReminders selects them (shared with ReminderStore).
@@ -248,6 +251,10 @@ class InvoiceStore {
   static const Statement& window_context_statement();
 
  private:
+  asio::awaitable<common::Result<std::optional<PaymentOperationRecord>>> refund_double_payment(
+      PgTransaction& tx, std::string_view invoice_id, std::string_view session_id,
+      const CreditResult& credit, std::string_view actor, domain::Timestamp now);
+
   PgPool& pool_;
   LifecycleStore lifecycle_;
 };

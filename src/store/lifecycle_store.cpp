@@ -1,6 +1,7 @@
 #include "store/lifecycle_store.hpp"
 
 #include "common/time_format.hpp"
+#include "store/refund_store.hpp"
 
 namespace visitpay::store {
 
@@ -309,7 +310,9 @@ asio::awaitable<Result<std::int64_t>> LifecycleStore::repair_stranded(
     for (const auto& a : applied)
       repaired += a.after ? 1 : 0;
   }
-  co_return repaired;
+  auto requeued = co_await RefundStore::requeue_stranded(pool_, quiet_before, now, limit);
+  if (!requeued) co_return std::move(requeued).error();
+  co_return repaired + *requeued;
 }
 
 namespace {

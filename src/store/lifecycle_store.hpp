@@ -75,6 +75,7 @@ class LifecycleStore {
   // The exits of last resort: open sessions with no live work that could move them (a dead
   // letter, a lost queue entry) get `stranded`. Only sessions in their state since before
   // `quiet_before` are looked at, so work being queued right now is never mistaken for none.
+  // Requested refunds whose work was lost are queued again too (RefundStore::requeue_stranded).
   asio::awaitable<common::Result<std::int64_t>> repair_stranded(domain::Timestamp quiet_before,
                                                                 domain::Timestamp now, int limit);
 

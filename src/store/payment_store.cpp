@@ -7,6 +7,7 @@
 #include "common/uuid.hpp"
 #include "domain/provider_reference.hpp"
 #include "store/pg_transaction.hpp"
+#include "store/refund_store.hpp"
 #include "store/wrapped_key_column.hpp"
 
 namespace visitpay::store {
@@ -734,6 +735,13 @@ asio::awaitable<Result<OrderStatusResult>> PaymentStore::record_order_status(
     auto flagged = co_await tx->execute(kFlagInvoice, flag);
     if (!flagged) co_return std::move(flagged).error();
     result.invoice_flagged = flagged->int64(0, 0) > 0;
+  } else if (paid && result.state == SessionState::cancelled) {
+    // Released, never captured: the cancel (or a Sale's reversal) is recorded and queued.
+    auto released = co_await RefundStore::request_release(*tx, session_id, now);
+    if (!released) co_return std::move(released).error();
+    auto applied =
+        co_await lifecycle_.apply(*tx, session_id, domain::SessionEvent::paid_after_close, now);
+    if (!applied) co_return std::move(applied).error();
   } else if (paid) {
     auto applied = co_await lifecycle_.apply(*tx, session_id, domain::SessionEvent::paid, now);
     if (!applied) co_return std::move(applied).error();

@@ -233,9 +233,10 @@ class PaymentStore {
 
   asio::awaitable<common::Result<std::optional<OrderRef>>> order_of(std::string_view session_id);
   // Records the provider's view in one transaction that locks the session first; `paid` moves an
-  // open session to paid (once), a payment seen on a cancelled session is flagged
-  // (paid_after_close), and on an invoiced session its invoice is voided or flagged for a credit
-  // note. Because the lock comes first, an invoice created a moment earlier is always seen.
+  // open session to paid (once), a payment seen on a cancelled session is flagged and released
+  // (paid_after_close: a cancel_payment with its operation, RefundStore::request_release), and on
+  // an invoiced session its invoice is voided or flagged for a credit note. Because the lock comes
+  // first, an invoice created a moment earlier is always seen.
   asio::awaitable<common::Result<OrderStatusResult>> record_order_status(
       std::string_view session_id, const OrderStatusUpdate& update, domain::Timestamp now);
 

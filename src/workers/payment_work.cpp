@@ -378,8 +378,11 @@ asio::awaitable<OutboxOutcome> PaymentWork::sync(const store::OutboxItem& item,
   if (!others) co_return OutboxOutcome::from_error(others.error());
   // A callback says something changed: until a GET shows the order paid, look again a few
   // times (the change may not be visible yet, even on an order we aborted a moment ago).
-  if (from_callback && settled->status != PaymentStatus::paid &&
-      item.attempts < kCallbackStatusAttempts) {
+  // Cancelled and reversed come only after a payment: nothing more to wait for.
+  const bool after_payment = settled->status == PaymentStatus::paid ||
+                             settled->status == PaymentStatus::cancelled ||
+                             settled->status == PaymentStatus::reversed;
+  if (from_callback && !after_payment && item.attempts < kCallbackStatusAttempts) {
     co_return OutboxOutcome::retry_later("the callback's change is not visible yet");
   }
   co_return OutboxOutcome::success();

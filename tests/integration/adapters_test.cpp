@@ -719,7 +719,7 @@ TEST_F(SwedbankPayTest, GetOrderExpandsPaidAndReadsACardAuthorization) {
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0].method, "GET");
   EXPECT_EQ(seen[0].path, order_id());
-  EXPECT_EQ(seen[0].query.at("$expand"), "paid,payeeinfo");
+  EXPECT_EQ(seen[0].query.at("$expand"), "paid,payeeinfo,financialtransactions");
   EXPECT_EQ(seen[0].header("accept"),
             "application/problem+json; q=1.0, application/json;version=3.1; q=0.9");
   EXPECT_EQ(seen[0].header("authorization"), "Bearer test-token");
@@ -862,7 +862,7 @@ TEST_F(SwedbankPayTest, GetReadsThePayeeReferenceTheOrderWasCreatedWith) {
   ASSERT_TRUE(order) << order.error().detail;
   EXPECT_EQ(order->payee_reference, "PO0000000000000000000000000007");
   ASSERT_EQ(server.requests().size(), 1u);
-  EXPECT_EQ(server.requests()[0].query.at("$expand"), "paid,payeeinfo");
+  EXPECT_EQ(server.requests()[0].query.at("$expand"), "paid,payeeinfo,financialtransactions");
 }
 
 TEST_F(SwedbankPayTest, CreateFailuresAreClassifiedAndNeverRetried) {
@@ -1007,6 +1007,88 @@ TEST_F(SwedbankPayTest, CapturePostsToTheOfferedHrefThenReadsTheOrderAgain) {
   auto again = runner_.run([&] { return provider.capture(order_id(), capture); });
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::provider_conflict);
+}
+
+TEST_F(SwedbankPayTest, ReversalPostsItsOwnReferenceAmountAndVatToTheOfferedHref) {
+  const std::string reversal_path = "/psp/paymentorders/opaque/reversals-9c1e";
+  std::atomic<bool> reversed{false};
+  CannedServer server([&](const MockRequest& request) {
+    Json paid{{"instrument", "CreditCard"}, {"transactionType", "Authorization"}};
+    if (request.method == "POST") {
+      reversed = true;
+      return json_response(200, Json{{"reversal", {{"id", "r1"}}}});
+    }
+    Json ops =
+        reversed ? Json::array() : Json::array({operation("reversal", "POST", reversal_path)});
+    Json body = order_json(order_id(), reversed ? "Reversed" : "Paid", ops, paid);
+    body["paymentOrder"]["remainingReversalAmount"] = reversed ? 0 : 150000;
+    Json list = Json::array({{{"id", order_id() + "/financialtransactions/c1"},
+                              {"type", "Capture"},
+                              {"payeeReference", "CP1"}}});
+    if (reversed) {
+      list.push_back({{"id", order_id() + "/financialtransactions/r1"},
+                      {"type", "Reversal"},
+                      {"payeeReference", "RV1"}});
+    }
+    body["paymentOrder"]["financialTransactions"] = {{"id", order_id() + "/financialtransactions"},
+                                                     {"financialTransactionsList", list}};
+    return json_response(200, body);
+  });
+  SwedbankPayProvider provider(client_, config_for(server.base_url()));
+  ports::ReversalRequest reversal{"RV1", 150000, 30000, "Refusjon"};
+  auto order = runner_.run([&] { return provider.reverse(order_id(), reversal); });
+  ASSERT_TRUE(order) << order.error().detail;
+  EXPECT_EQ(order->status, ports::PaymentStatus::reversed);
+  ASSERT_EQ(order->transactions.size(), 2u);
+  EXPECT_EQ(order->transactions[1].payee_reference, "RV1");
+  EXPECT_EQ(order->transactions[1].id, order_id() + "/financialtransactions/r1");
+
+  const auto seen = server.requests();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].query.at("$expand"), "paid,payeeinfo,financialtransactions");
+  EXPECT_EQ(seen[1].path, reversal_path);
+  EXPECT_EQ(Json::parse(seen[1].body),
+            Json::parse(R"({"transaction":{"description":"Refusjon","amount":150000,
+                            "vatAmount":30000,"payeeReference":"RV1"}})"));
+
+  // Asked again (a retry after a lost answer): the order lists RV1, nothing is sent.
+  auto again = runner_.run([&] { return provider.reverse(order_id(), reversal); });
+  ASSERT_TRUE(again) << again.error().detail;
+  EXPECT_EQ(server.requests().size(), 4u);
+  EXPECT_EQ(server.requests().back().method, "GET");
+}
+
+TEST_F(SwedbankPayTest, CancelSendsNoAmountAndARefusalAfterItLandedIsSuccess) {
+  const std::string cancel_path = "/psp/paymentorders/opaque/cancellations-1";
+  std::atomic<int> posts{0};
+  CannedServer server([&](const MockRequest& request) {
+    Json paid{{"instrument", "Vipps"}, {"transactionType", "Authorization"}};
+    if (request.method == "POST") {
+      ++posts;
+      // The cancel was carried out, but this answer is a problem (what a resend of a used
+      // payeeReference answers is undocumented).
+      return json_response(
+          409, Json{{"type", "https://api.payex.com/psp/errordetail/inputerror"}, {"status", 409}},
+          "application/problem+json");
+    }
+    const bool done = posts > 0;
+    Json ops = done ? Json::array() : Json::array({operation("cancel", "POST", cancel_path)});
+    Json body = order_json(order_id(), done ? "Cancelled" : "Paid", ops, paid, 150000);
+    Json list = Json::array();
+    if (done) list.push_back({{"id", "x1"}, {"type", "Cancellation"}, {"payeeReference", "CN1"}});
+    body["paymentOrder"]["financialTransactions"] = {{"financialTransactionsList", list}};
+    return json_response(200, body);
+  });
+  SwedbankPayProvider provider(client_, config_for(server.base_url()));
+  ports::CancelRequest cancel{"CN1", "Kansellert betaling"};
+  auto order = runner_.run([&] { return provider.cancel(order_id(), cancel); });
+  ASSERT_TRUE(order) << order.error().detail;
+  EXPECT_EQ(order->status, ports::PaymentStatus::cancelled);
+  const auto seen = server.requests();
+  ASSERT_GE(seen.size(), 2u);
+  EXPECT_EQ(Json::parse(seen[1].body),
+            Json::parse(R"({"transaction":{"description":"Kansellert betaling",
+                            "payeeReference":"CN1"}})"));
 }
 
 // ---- LINK Mobility ---------------------------------------------------------------------------

@@ -260,6 +260,52 @@ TEST_F(InvoiceFlowTest, PaymentAfterAnIssuedInvoiceFlagsItForACreditNote) {
   invoice = invoice_of(id);
   EXPECT_EQ(invoice["status"], "credited");
   EXPECT_FALSE(invoice["flags"]["credit_note_needed"].get<bool>());
+  // The payer paid once (through the link): the credit note withdraws the claim, no reversal.
+  advance(std::chrono::minutes(1));
+  ASSERT_TRUE(settle());
+  EXPECT_EQ(count("SELECT count(*) FROM payment_operations"), 0);
+  const auto orders = swedbank_->orders();
+  for (const auto& t : orders.at(0).transactions)
+    EXPECT_NE(t.kind, "Reversal");
+}
+
+TEST_F(InvoiceFlowTest, ACreditNoteOnAnInvoicePaidTwiceReversesTheLinkPaymentOnce) {
+  const auto id = awaiting("V-PAID-TWICE");
+  swedbank_->inject("paid_after_abort");
+  expire();
+  ASSERT_TRUE(eventually([&] { return state_is(id, "invoiced"); }));
+  const auto invoice = "/v1/invoices/" + invoice_of(id)["id"].get<std::string>();
+  finance_json("POST", invoice + "/approve", 200);
+  finance_json("POST", invoice + "/mark-paid", 200, R"({"reference":"bank 0412"})");
+  // The payer also finished the Vipps payment: the session was paid twice.
+  ASSERT_TRUE(swedbank_->pay(only_order_id(), "Vipps"));
+  ASSERT_TRUE(eventually([&] {
+    return invoice_of(id)["flags"]["paid_by_link"] == true &&
+           swedbank_->orders().at(0).captured == kVisitAmount;
+  }));
+  finance_json("POST", invoice + "/credit", 201, R"({"reason":"paid twice"})");
+  finance_json("POST", invoice + "/credit", 409);
+
+  // One reversal of what the link took (the invoice received more: the fee stays with the bank
+  // payment, which finance settles), with its own reference, audited as finance's.
+  ASSERT_TRUE(eventually([&] {
+    advance(std::chrono::seconds(2));
+    return count("SELECT count(*) FROM payment_operations WHERE status = 'done'") == 1;
+  }));
+  ASSERT_TRUE(settle());
+  std::vector<mocks::SwedbankPayMock::TransactionSnapshot> reversals;
+  const auto order = swedbank_->orders().at(0);
+  for (const auto& t : order.transactions) {
+    if (t.kind == "Reversal") reversals.push_back(t);
+  }
+  ASSERT_EQ(reversals.size(), 1u);
+  EXPECT_EQ(reversals[0].amount, kVisitAmount);
+  EXPECT_NE(reversals[0].payee_reference, order.payee_reference);
+  EXPECT_EQ(count("SELECT count(*) FROM payment_operations WHERE purpose = 'refund' AND "
+                  "kind = 'reversal' AND idempotency_key LIKE 'credit-note:%' AND "
+                  "requested_by <> 'system'"),
+            1);
+  EXPECT_TRUE(state_is(id, "invoiced"));
 }
 
 TEST_F(InvoiceFlowTest, NoPhoneIsInvoicedAtOnceWithoutFee) {

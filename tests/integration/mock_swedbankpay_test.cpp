@@ -495,7 +495,7 @@ TEST_F(MockSwedbankPay, SaleNeedsNoCaptureAndCanBeReversed) {
   EXPECT_EQ(body.at("paymentOrder").at("remainingCaptureAmount"), 0);
   EXPECT_EQ(body.at("paymentOrder").at("remainingReversalAmount"), 65000);
   EXPECT_EQ(rels(body), (std::set<std::string>{"reversal", "redirect-checkout", "view-checkout"}));
-  EXPECT_EQ(transaction(body, "capture", 100, "CAP8").status, 409);
+  EXPECT_EQ(transaction(body, "capture", 100, "CAP8").status, 403);
 
   const auto reversal = transaction(body, "reversal", 65000, "REV8");
   ASSERT_EQ(reversal.status, 200) << reversal.body;
@@ -633,7 +633,7 @@ TEST_F(MockSwedbankPay, AbortIsAllowedOnlyFromInitialized) {
   EXPECT_EQ(get(id, "?$expand=aborted").at("paymentOrder").at("aborted").at("abortReason"),
             "CancelledByConsumer");
   const auto again = abort(id);
-  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(again.status, 403);
   EXPECT_NE(Json::parse(again.body).at("detail").get<std::string>().find("Aborted"),
             std::string::npos);
   EXPECT_FALSE(mock_.pay(id));
@@ -641,7 +641,7 @@ TEST_F(MockSwedbankPay, AbortIsAllowedOnlyFromInitialized) {
   const std::string paid_id = created("VP15").at("paymentOrder").at("id");
   ASSERT_TRUE(mock_.pay(paid_id));
   const auto refused = abort(paid_id);
-  EXPECT_EQ(refused.status, 409);
+  EXPECT_EQ(refused.status, 403);
   const Json problem = Json::parse(refused.body);
   EXPECT_EQ(problem.at("type"), "https://api.payex.com/psp/errordetail/paymentorders/forbidden");
   EXPECT_NE(problem.at("detail").get<std::string>().find("Paid"), std::string::npos);
@@ -654,7 +654,7 @@ TEST_F(MockSwedbankPay, AbortRefusedWhileThePayerIsInTheVippsApp) {
   const std::string id = created("VP16").at("paymentOrder").at("id");
   mock_.inject("abort_refused_in_app");
   const auto refused = abort(id);
-  ASSERT_EQ(refused.status, 409);
+  ASSERT_EQ(refused.status, 403);
   EXPECT_EQ(Json::parse(refused.body).at("detail"), "The payer is in the Vipps app");
   const Json still = get(id);
   EXPECT_EQ(still.at("paymentOrder").at("status"), "Initialized");
@@ -676,7 +676,7 @@ TEST_F(MockSwedbankPay, UpdateOrderChangesTheAmountWhileInitialized) {
 TEST_F(MockSwedbankPay, CaptureArithmeticAndPayeeReferenceUniqueness) {
   const std::string id = created("VP18").at("paymentOrder").at("id");
   Json order = get(id);
-  EXPECT_EQ(transaction(order, "capture", 100, "CAP0").status, 409);  // not paid yet
+  EXPECT_EQ(transaction(order, "capture", 100, "CAP0").status, 403);  // not paid yet
   ASSERT_TRUE(mock_.pay(id));
   order = get(id);
 
@@ -708,7 +708,7 @@ TEST_F(MockSwedbankPay, CaptureArithmeticAndPayeeReferenceUniqueness) {
   EXPECT_EQ(done.at("paymentOrder").at("status"), "Paid");
   EXPECT_EQ(done.at("paymentOrder").at("remainingCaptureAmount"), 0);
   EXPECT_EQ(rels(done), (std::set<std::string>{"reversal", "redirect-checkout", "view-checkout"}));
-  EXPECT_EQ(transaction(order, "capture", 1, "CAP4").status, 409);
+  EXPECT_EQ(transaction(order, "capture", 1, "CAP4").status, 403);
   EXPECT_EQ(mock_.orders()[0].captured, 65000);
   EXPECT_EQ(mock_.orders()[0].remaining_capture, 0);
 
@@ -733,8 +733,74 @@ TEST_F(MockSwedbankPay, CancellationOfTheWholeAuthorizationCancelsTheOrder) {
   EXPECT_EQ(body.at("cancellation").at("transaction").at("amount"), 65000);
   EXPECT_EQ(body.at("paymentOrder").at("status"), "Cancelled");
   EXPECT_EQ(body.at("paymentOrder").at("remainingCaptureAmount"), 0);
-  EXPECT_EQ(transaction(order, "capture", 100, "CAP19").status, 409);
+  EXPECT_EQ(transaction(order, "capture", 100, "CAP19").status, 403);
   EXPECT_EQ(receiver.wait_for(2).size(), 2U);  // paid, then cancelled
+}
+
+TEST_F(MockSwedbankPay, AReversalsDescriptionIsAtMostFortyCharacters) {
+  const std::string id = created("VP42").at("paymentOrder").at("id");
+  ASSERT_TRUE(mock_.pay(id, "CreditCard"));
+  Json order = get(id);
+  ASSERT_EQ(transaction(order, "capture", 65000, "CAP42").status, 200);
+  order = get(id);
+  const auto reverse = [&](const std::string& description, const std::string& reference) {
+    return psp("POST", (*operation(order, "reversal"))["href"],
+               {{"transaction",
+                 {{"description", description},
+                  {"amount", 1000},
+                  {"vatAmount", 0},
+                  {"payeeReference", reference}}}});
+  };
+  const auto too_long = reverse(std::string(41, 'x'), "RV42A");  // string(40), providers.md §7.3
+  ASSERT_EQ(too_long.status, 400) << too_long.body;
+  EXPECT_EQ(problem_names(Json::parse(too_long.body)),
+            std::set<std::string>{"Transaction.Description"});
+  EXPECT_EQ(reverse(std::string(40, 'x'), "RV42B").status, 200);
+}
+
+TEST_F(MockSwedbankPay, ACancelHasNoAmountAndTheOrdersTransactionsListTheirReferences) {
+  const std::string id = created("VP40").at("paymentOrder").at("id");
+  ASSERT_TRUE(mock_.pay(id, "Vipps"));
+  // An amount on a cancel changes nothing: it releases the whole authorisation (§7.2).
+  const auto cancel = transaction(get(id), "cancel", 100, "CAN40");
+  ASSERT_EQ(cancel.status, 200) << cancel.body;
+  EXPECT_EQ(Json::parse(cancel.body).at("cancellation").at("transaction").at("amount"), 65000);
+  const Json body = get(id, "?$expand=financialtransactions");
+  EXPECT_EQ(body.at("paymentOrder").at("status"), "Cancelled");
+  EXPECT_TRUE(body.at("operations").empty());  // the documented example: operations: []
+  const Json& list =
+      body.at("paymentOrder").at("financialTransactions").at("financialTransactionsList");
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].at("type"), "Cancellation");
+  EXPECT_EQ(list[0].at("payeeReference"), "CAN40");
+  ASSERT_EQ(mock_.orders().at(0).transactions.size(), 1u);
+  EXPECT_EQ(mock_.orders().at(0).cancelled, 65000);
+}
+
+TEST_F(MockSwedbankPay, ALostPostPurchaseAnswerIsCarriedOutAndItsReferenceRefusedAfter) {
+  const std::string id = created("VP41").at("paymentOrder").at("id");
+  ASSERT_TRUE(mock_.pay(id, "CreditCard", "Sale"));
+  mock_.inject("lose_post_purchase_response");
+  const Json order = get(id);
+  const auto lost =
+      try_http_request(mock_.port(), "POST", path_of((*operation(order, "reversal"))["href"]),
+                       Json{{"transaction",
+                             {{"description", "Refusjon"},
+                              {"amount", 1000},
+                              {"vatAmount", 0},
+                              {"payeeReference", "REV41"}}}}
+                           .dump(),
+                       {{"Authorization", std::string("Bearer ") + kToken}, {"Content-Type", kV31}},
+                       std::chrono::milliseconds(5000));
+  EXPECT_FALSE(lost.has_value());  // the connection dropped
+  EXPECT_EQ(mock_.orders().at(0).reversed, 1000);
+  const auto resent = transaction(order, "reversal", 1000, "REV41");
+  EXPECT_EQ(resent.status, 409);  // options.duplicate_status: a used payeeReference
+  EXPECT_EQ(mock_.orders().at(0).reversed, 1000);
+  EXPECT_EQ(mock_.orders().at(0).post_purchase_refusals, 1);
+  const auto over = transaction(order, "reversal", 64001, "REV42");
+  EXPECT_EQ(over.status, 400);  // more than is left: refused, amounts unchanged
+  EXPECT_EQ(mock_.orders().at(0).remaining_reversal, 64000);
 }
 
 // ---- HTTP faults ------------------------------------------------------------------------------

@@ -92,6 +92,12 @@ Error outcome_unknown(const Error& cause) {
   return error;
 }
 
+bool shows(const ports::PaymentOrder& order, const std::string& reference) {
+  return std::any_of(
+      order.transactions.begin(), order.transactions.end(),
+      [&](const ports::ProviderTransaction& t) { return t.payee_reference == reference; });
+}
+
 std::string status_label(const ParsedOrder& order) {
   const std::string label = http::safe_token(order.status_text, 32);
   return label.empty() ? "unknown" : label;
@@ -137,8 +143,9 @@ asio::awaitable<Result<ParsedOrder>> SwedbankPayProvider::fetch(std::string orde
                          "not a Swedbank Pay payment order id (expected a resource path)");
   }
   const char* separator = order_id.find('?') == std::string::npos ? "?" : "&";
-  auto request =
-      make_request("GET", config_.base_url + order_id + separator + "$expand=paid,payeeinfo", "");
+  auto request = make_request(
+      "GET",
+      config_.base_url + order_id + separator + "$expand=paid,payeeinfo,financialtransactions", "");
   auto response = co_await client_.send_with_retries(std::move(request), config_.read_retry);
   if (!response) co_return std::move(response).error();
   if (!http::is_success(response->status)) {
@@ -228,6 +235,52 @@ asio::awaitable<Result<PaymentOrder>> SwedbankPayProvider::capture(
   if (!response) co_return std::move(response).error();
   if (!http::is_success(response->status)) {
     co_return classify(response.value(), "refused to capture the payment order");
+  }
+  auto after = co_await fetch(order_id);
+  if (!after) co_return std::move(after).error();
+  co_return std::move(after.value().order);
+}
+
+asio::awaitable<Result<PaymentOrder>> SwedbankPayProvider::cancel(
+    const std::string& order_id, const ports::CancelRequest& cancel_request) {
+  co_return co_await post_purchase(order_id, "cancel", cancel_body(cancel_request),
+                                   cancel_request.payee_reference);
+}
+
+asio::awaitable<Result<PaymentOrder>> SwedbankPayProvider::reverse(
+    const std::string& order_id, const ports::ReversalRequest& reversal_request) {
+  co_return co_await post_purchase(order_id, "reversal", reversal_body(reversal_request),
+                                   reversal_request.payee_reference);
+}
+
+asio::awaitable<Result<PaymentOrder>> SwedbankPayProvider::post_purchase(std::string order_id,
+                                                                         std::string rel,
+                                                                         std::string body,
+                                                                         std::string reference) {
+  auto current = co_await fetch(order_id);
+  if (!current) co_return std::move(current).error();
+  if (shows(current->order, reference)) co_return std::move(current.value().order);
+  const Operation* operation = current->find(rel);
+  if (operation == nullptr) {
+    co_return make_error(ErrorCode::provider_conflict,
+                         "Swedbank Pay offers no " + rel +
+                             " operation for the payment order (status " +
+                             status_label(current.value()) + ")");
+  }
+  auto url = operation_url(*operation);
+  if (!url) co_return std::move(url).error();
+  std::string method = operation->method.empty() ? "POST" : operation->method;
+  auto request = make_request(std::move(method), std::move(url.value()), std::move(body));
+  request.idempotent = false;  // a silent resend would carry the same payeeReference
+  auto response = co_await client_.send(std::move(request));
+  if (!response) co_return outcome_unknown(response.error());
+  if (!http::is_success(response->status)) {
+    Error error = classify(response.value(), "refused the " + rel);
+    // What a used payeeReference answers is undocumented (providers.md §9): look at the order.
+    auto after = co_await fetch(order_id);
+    if (after && shows(after->order, reference)) co_return std::move(after.value().order);
+    if (response->status >= 500) co_return outcome_unknown(error);
+    co_return error;
   }
   auto after = co_await fetch(order_id);
   if (!after) co_return std::move(after).error();

@@ -40,11 +40,24 @@ class SwedbankPayProvider final : public ports::PaymentProvider {
       const std::string& order_id) override;
   boost::asio::awaitable<common::Result<ports::PaymentOrder>> capture(
       const std::string& order_id, const ports::CaptureRequest& request) override;
+  boost::asio::awaitable<common::Result<ports::PaymentOrder>> cancel(
+      const std::string& order_id, const ports::CancelRequest& request) override;
+  boost::asio::awaitable<common::Result<ports::PaymentOrder>> reverse(
+      const std::string& order_id, const ports::ReversalRequest& request) override;
 
  private:
+  // A post-purchase operation (`rel` cancel or reversal, providers.md §7): its href from a fresh
+  // GET, one POST (never resent over a reused connection). Done when the order's transactions
+  // already show `reference`, before or after an error answer (a resend after a lost answer).
+  // No usable answer: provider_outcome_unknown (the caller looks again before a new try).
+  boost::asio::awaitable<common::Result<ports::PaymentOrder>> post_purchase(std::string order_id,
+                                                                            std::string rel,
+                                                                            std::string body,
+                                                                            std::string reference);
   http::HttpRequest make_request(std::string method, std::string url, std::string body) const;
-  // GET {base}{id}?$expand=paid,payeeinfo, with retries (payeeinfo: the payeeReference that tells
-  // whether an order nobody kept is one of ours).
+  // GET {base}{id}?$expand=paid,payeeinfo,financialtransactions, with retries (payeeinfo: the
+  // payeeReference that tells whether an order nobody kept is one of ours; the transactions:
+  // whether a cancel or reversal whose answer was lost happened).
   boost::asio::awaitable<common::Result<ParsedOrder>> fetch(std::string order_id);
   // The URL of an operation's href, which must point at the API host we hold the token for.
   common::Result<std::string> operation_url(const Operation& operation) const;

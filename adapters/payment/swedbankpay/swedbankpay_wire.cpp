@@ -51,6 +51,21 @@ ports::TransactionType parse_transaction_type(std::string_view text) {
   return ports::TransactionType::none;
 }
 
+// The payeeReferences of an expanded `financialTransactions` node: its list
+// (`financialTransactionsList`, as the v3.1 resource model names it) or, in the shape the
+// summary in providers.md §7.3 gives, an array of transactions.
+std::vector<ports::ProviderTransaction> transactions_of(const Json& node) {
+  const Json* list = &node;
+  if (node.is_object()) list = member(node, "financialTransactionsList");
+  std::vector<ports::ProviderTransaction> out;
+  if (list == nullptr || !list->is_array()) return out;
+  for (const Json& item : *list) {
+    ports::ProviderTransaction t{string_member(item, "id"), string_member(item, "payeeReference")};
+    if (!t.payee_reference.empty()) out.push_back(std::move(t));
+  }
+  return out;
+}
+
 std::string dump(const Json& json) {
   // Replace rather than throw on invalid UTF-8 in caller-supplied text.
   return json.dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -97,6 +112,10 @@ common::Result<ParsedOrder> parse_payment_order(std::string_view body) {
   parsed.order.status = parse_status(parsed.status_text);
   parsed.order.amount = integer_member(*po, "amount");
   parsed.order.remaining_capture_amount = integer_member(*po, "remainingCaptureAmount");
+  parsed.order.remaining_reversal_amount = integer_member(*po, "remainingReversalAmount");
+  if (const Json* transactions = member(*po, "financialTransactions")) {
+    parsed.order.transactions = transactions_of(*transactions);
+  }
   if (const Json* paid = member(*po, "paid"); paid != nullptr && paid->is_object()) {
     parsed.order.instrument = string_member(*paid, "instrument");
     parsed.order.transaction_type = parse_transaction_type(string_member(*paid, "transactionType"));
@@ -124,6 +143,8 @@ common::Result<ParsedOrder> parse_payment_order(std::string_view body) {
   }
   parsed.order.can_abort = parsed.find("abort") != nullptr;
   parsed.order.can_capture = parsed.find("capture") != nullptr;
+  parsed.order.can_cancel = parsed.find("cancel") != nullptr;
+  parsed.order.can_reverse = parsed.find("reversal") != nullptr;
   return parsed;
 }
 
@@ -146,7 +167,8 @@ bool Problem::mentions(std::string_view needle) const {
 // Only machine-meant parts count: the type and the names of the problems.
 bool Problem::about_order_state() const {
   const std::string k = lower(kind());
-  for (std::string_view word : {"state", "status", "conflict", "notallowed", "notpermitted"}) {
+  for (std::string_view word :
+       {"state", "status", "conflict", "notallowed", "notpermitted", "forbidden"}) {
     if (k.find(word) != std::string::npos) return true;
   }
   return std::any_of(names.begin(), names.end(), [](const std::string& name) {
@@ -218,6 +240,26 @@ std::string abort_body() {
 }
 
 std::string capture_body(const ports::CaptureRequest& request) {
+  Json transaction = Json::object();
+  transaction["description"] = request.description;
+  transaction["amount"] = request.amount;
+  transaction["vatAmount"] = request.vat_amount;
+  transaction["payeeReference"] = request.payee_reference;
+  Json root = Json::object();
+  root["transaction"] = std::move(transaction);
+  return dump(root);
+}
+
+std::string cancel_body(const ports::CancelRequest& request) {
+  Json transaction = Json::object();
+  transaction["description"] = request.description;
+  transaction["payeeReference"] = request.payee_reference;
+  Json root = Json::object();
+  root["transaction"] = std::move(transaction);
+  return dump(root);
+}
+
+std::string reversal_body(const ports::ReversalRequest& request) {
   Json transaction = Json::object();
   transaction["description"] = request.description;
   transaction["amount"] = request.amount;

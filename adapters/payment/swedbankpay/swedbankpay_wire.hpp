@@ -60,5 +60,9 @@ std::string create_order_body(const ports::PaymentOrderRequest& request,
                               const CreateOrderParties& parties);
 std::string abort_body();
 std::string capture_body(const ports::CaptureRequest& request);
+// `{"transaction":{"description","payeeReference"}}`: a cancel has no amount (providers.md §7.2).
+std::string cancel_body(const ports::CancelRequest& request);
+// `{"transaction":{"description","amount","vatAmount","payeeReference"}}` (§7.3).
+std::string reversal_body(const ports::ReversalRequest& request);
 
 }  // namespace visitpay::adapters::payment::swedbankpay

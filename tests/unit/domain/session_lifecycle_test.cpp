@@ -16,10 +16,11 @@ using E = SessionEvent;
 using S = SessionState;
 using W = WorkKind;
 
-constexpr std::array kAllEvents = {E::order_created, E::link_sent,   E::link_delivered,
-                                   E::link_refused,  E::link_failed, E::link_undeliverable,
-                                   E::window_closed, E::paid,        E::invoice_created,
-                                   E::cancelled,     E::stranded};
+constexpr std::array kAllEvents = {E::order_created,   E::link_sent,   E::link_delivered,
+                                   E::link_refused,    E::link_failed, E::link_undeliverable,
+                                   E::window_closed,   E::paid,        E::invoice_created,
+                                   E::cancelled,       E::stranded,    E::paid_after_close,
+                                   E::refund_requested};
 
 // The lifecycle written down a second time, as the README's state table says it, so that a change
 // to the table in src/domain is a deliberate change to both.
@@ -63,6 +64,9 @@ const std::map<std::pair<E, S>, Expected>& expected() {
       {{E::stranded, S::pending},
        {S::invoicing, InvoiceReason::link_failed, {W::invoice_session}, {}}},
       {{E::stranded, S::invoicing}, {S::invoicing, {}, {W::invoice_session}, {}}},
+      {{E::paid_after_close, S::cancelled}, {S::cancelled, {}, {W::cancel_payment}, {}}},
+      {{E::refund_requested, S::paid}, {S::paid, {}, {W::reverse_payment}, {}}},
+      {{E::refund_requested, S::invoiced}, {S::invoiced, {}, {W::reverse_payment}, {}}},
   };
   return table;
 }

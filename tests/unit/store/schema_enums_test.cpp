@@ -10,6 +10,7 @@
 #include "domain/dunning.hpp"
 #include "domain/invoice_status.hpp"
 #include "domain/order_status.hpp"
+#include "domain/refund.hpp"
 #include "domain/session_lifecycle.hpp"
 #include "store/migrations.hpp"
 
@@ -94,6 +95,13 @@ TEST(SchemaEnums, ReminderKinds) {
 
 TEST(SchemaEnums, BankPaymentOutcomes) {
   EXPECT_EQ(check_list("bank_payments_status_check", "status"), names(domain::kAllBankOutcomes));
+}
+
+TEST(SchemaEnums, PaymentOperationKindsAndStatuses) {
+  EXPECT_EQ(check_list("payment_operations_kind_check", "kind"),
+            names(domain::kAllPaymentOperationKinds));
+  EXPECT_EQ(check_list("payment_operations_status_check", "status"),
+            names(domain::kAllPaymentOperationStatuses));
 }
 
 }  // namespace
