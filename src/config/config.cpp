@@ -223,6 +223,29 @@ void read_clinic(const Json& j, const std::string& path, Config& config,
     e.boolean("foretaksregisteret", c.legal_entity.foretaksregisteret);
     e.boolean("vat_registered", c.legal_entity.vat_registered);
     e.string("bank_account", c.legal_entity.bank_account, true);
+    if (const Json* address = e.get("address")) {
+      ObjectReader a(*address, path + "/legal_entity/address", problems);
+      a.string("street", c.legal_entity.street, true);
+      a.string("postal_code", c.legal_entity.postal_code, true);
+      a.string("city", c.legal_entity.city, true);
+      for (const char* key : {"street", "city"}) {
+        const Json* value = a.get(key);
+        if (value != nullptr && value->is_string() &&
+            value->get_ref<const std::string&>().empty()) {
+          problems.push_back(path + "/legal_entity/address/" + key + ": must not be empty");
+        }
+      }
+      const auto& code = c.legal_entity.postal_code;
+      if (!code.empty() && (code.size() != 4 || !std::all_of(code.begin(), code.end(), [](char ch) {
+                              return ch >= '0' && ch <= '9';
+                            }))) {
+        problems.push_back(path + "/legal_entity/address/postal_code: must be 4 digits");
+      }
+    } else {
+      problems.push_back(path +
+                         "/legal_entity/address: required (the seller's business address "
+                         "on every invoice and letter)");
+    }
     if (const Json* kid = e.get("kid")) {
       ObjectReader k(*kid, path + "/legal_entity/kid", problems);
       std::string algorithm = "mod10";

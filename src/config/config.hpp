@@ -29,6 +29,10 @@ struct LegalEntity {
   bool foretaksregisteret = false;  // AS/ASA/NUF print "Foretaksregisteret"
   bool vat_registered = false;
   std::string bank_account;  // 11 digits, MOD11-checked
+  // Its business address, printed on every invoice and letter (`legal_entity.address`).
+  std::string street;
+  std::string postal_code;  // 4 digits
+  std::string city;
   // KIDs on its invoices, as the bank agreement prescribes: check scheme and total length.
   domain::KidAlgorithm kid_algorithm = domain::KidAlgorithm::mod10;
   std::size_t kid_length = 10;  // including the check character

@@ -51,6 +51,9 @@ struct InvoiceDocument {
   bool seller_foretaksregisteret = false;
   bool seller_vat_registered = false;
   std::string seller_bank_account;  // 11 digits
+  std::string seller_street;        // the business address ('' on invoices made before 0016)
+  std::string seller_postal_code;
+  std::string seller_city;
 
   std::string buyer_name;  // personal data
   std::string buyer_street;

@@ -89,7 +89,10 @@ Json invoice_json(const store::InvoiceRecord& v, bool detail) {
                  {"org_number", v.org_number},
                  {"foretaksregisteret", v.seller_foretaksregisteret},
                  {"vat_registered", v.seller_vat_registered},
-                 {"bank_account", v.seller_bank_account}};
+                 {"bank_account", v.seller_bank_account},
+                 {"street", v.seller_street},
+                 {"postal_code", v.seller_postal_code},
+                 {"city", v.seller_city}};
   j["delivery_place"] = v.delivery_place;
   j["buyer"] = {{"status", v.buyer_name ? "held" : "purged"},
                 {"name", optional_text(v.buyer_name)},

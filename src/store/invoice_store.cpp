@@ -39,12 +39,13 @@ WITH inv AS (
                         fee_ore, fee_not_disclosed, total_ore, kid, due_days, seller_name,
                         seller_foretaksregisteret, seller_vat_registered, seller_bank_account,
                         delivery_place, delivered_on, buyer_name_enc, buyer_address_enc, created_at,
-                        updated_at, order_not_aborted)
+                        updated_at, order_not_aborted, seller_street, seller_postal_code,
+                        seller_city)
   SELECT $1::uuid, 'invoice', $2::text, $3::bigint, s.id, 'pending_review', s.clinic_id, $4::text,
          $5::bigint, $6::boolean, s.amount_ore + $5::bigint, $7::text, $8::integer, $9::text,
          $10::boolean, $11::boolean, $12::text, $13::text,
          (s.checked_out_at AT TIME ZONE 'Europe/Oslo')::date, p.name_enc, p.address_enc,
-         $14::timestamptz, $14::timestamptz, $16::boolean
+         $14::timestamptz, $14::timestamptz, $16::boolean, $17::text, $18::text, $19::text
   FROM sessions s LEFT JOIN payers p ON p.session_id = s.id
   WHERE s.id = $15
   RETURNING id
@@ -74,7 +75,8 @@ SELECT id FROM inv)sql",
   "i.delivered_at, i.created_at, i.updated_at, i.buyer_name_enc, i.buyer_address_enc, "         \
   "rk.master_key_id, rk.wrapped_key, i.order_not_aborted, i.paid_ore, i.overpaid_ore, "         \
   "(SELECT v.checked_out_at FROM sessions v WHERE v.id = i.session_id), "                       \
-  "i.reminder_fees_ore, i.paid_after_collection "                                               \
+  "i.reminder_fees_ore, i.paid_after_collection, i.seller_street, i.seller_postal_code, "       \
+  "i.seller_city "                                                                              \
   "FROM invoices i LEFT JOIN invoices c ON c.id = i.credits_invoice_id "                        \
   "LEFT JOIN payer_keys rk ON rk.session_id = i.session_id AND rk.key_class = 'retained' "
 
@@ -177,13 +179,14 @@ WITH orig AS (
                         seller_foretaksregisteret, seller_vat_registered, seller_bank_account,
                         delivery_place, delivered_on, buyer_name, buyer_street, buyer_postal_code,
                         buyer_city, buyer_country, buyer_name_enc, buyer_address_enc, issue_date,
-                        created_at, updated_at)
+                        created_at, updated_at, seller_street, seller_postal_code, seller_city)
   SELECT $1::uuid, 'credit_note', orig.org_number, $3::bigint, orig.session_id, orig.id, 'issued',
          orig.clinic_id, 'credit', orig.fee_ore, -orig.total_ore, orig.due_days, orig.seller_name,
          orig.seller_foretaksregisteret, orig.seller_vat_registered, orig.seller_bank_account,
          orig.delivery_place, orig.delivered_on, orig.buyer_name, orig.buyer_street,
          orig.buyer_postal_code, orig.buyer_city, orig.buyer_country, orig.buyer_name_enc,
-         orig.buyer_address_enc, $4::date, $5::timestamptz, $5::timestamptz
+         orig.buyer_address_enc, $4::date, $5::timestamptz, $5::timestamptz,
+         orig.seller_street, orig.seller_postal_code, orig.seller_city
   FROM orig
   RETURNING id, session_id
 ), note_lines AS (
@@ -287,6 +290,9 @@ InvoiceRecord read_invoice(const PgResult& r, int row) {
   ++c;
   v.reminder_fees = r.int64(row, c++);
   v.paid_after_collection = r.boolean(row, c++);
+  v.seller_street = r.string(row, c++);
+  v.seller_postal_code = r.string(row, c++);
+  v.seller_city = r.string(row, c++);
   return v;
 }
 
@@ -361,6 +367,9 @@ domain::InvoiceDocument to_document(const InvoiceRecord& v, std::string_view tod
   d.seller_foretaksregisteret = v.seller_foretaksregisteret;
   d.seller_vat_registered = v.seller_vat_registered;
   d.seller_bank_account = v.seller_bank_account;
+  d.seller_street = v.seller_street;
+  d.seller_postal_code = v.seller_postal_code;
+  d.seller_city = v.seller_city;
   d.buyer_name = v.buyer_name.value_or("");
   d.buyer_street = v.buyer_street.value_or("");
   d.buyer_postal_code = v.buyer_postal_code.value_or("");
@@ -686,7 +695,10 @@ PgParams InvoiceStore::insert_params(const InvoiceCreated& created, const Invoic
       .add(issuer.delivery_place)
       .add(ts(now))
       .add(session_id)
-      .add(order_not_aborted);
+      .add(order_not_aborted)
+      .add(issuer.street)
+      .add(issuer.postal_code)
+      .add(issuer.city);
   return p;
 }
 

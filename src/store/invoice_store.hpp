@@ -32,7 +32,8 @@ struct InvoiceIssuer {
   std::string name;
   bool foretaksregisteret = false;
   bool vat_registered = false;
-  std::string bank_account;  // 11 digits
+  std::string bank_account;               // 11 digits
+  std::string street, postal_code, city;  // the business address
   std::string delivery_place;
   domain::Ore configured_fee = 0;
   int due_days = 14;
@@ -109,6 +110,7 @@ struct InvoiceRecord {
   bool seller_foretaksregisteret = false;
   bool seller_vat_registered = false;
   std::string seller_bank_account;
+  std::string seller_street, seller_postal_code, seller_city;  // '' on invoices before 0016
   std::string delivery_place;
   std::string delivered_on;
   std::optional<std::string> buyer_name, buyer_street, buyer_postal_code, buyer_city, buyer_country;

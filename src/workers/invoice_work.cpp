@@ -24,6 +24,9 @@ store::InvoiceIssuer invoice_issuer(const config::Clinic& clinic) {
   for (char c : le.bank_account) {
     if (c >= '0' && c <= '9') issuer.bank_account.push_back(c);
   }
+  issuer.street = le.street;
+  issuer.postal_code = le.postal_code;
+  issuer.city = le.city;
   issuer.delivery_place = clinic.display_name;
   issuer.configured_fee = clinic.invoice_fee_ore;
   issuer.due_days = clinic.invoice_due_days;

@@ -83,6 +83,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& clinic : c.clinics) {
     FUZZ_CHECK(c.find_clinic(clinic.id) != nullptr);
     FUZZ_CHECK(visitpay::config::valid_org_number(clinic.legal_entity.org_number));
+    FUZZ_CHECK(clinic.legal_entity.postal_code.size() == 4 && !clinic.legal_entity.city.empty());
     FUZZ_CHECK(clinic.legal_entity.kid_length >= 4 &&
                clinic.legal_entity.kid_length <= visitpay::domain::kKidMaxLength);
     if (!clinic.payment_account.empty()) {

@@ -70,7 +70,9 @@ class ServiceProcess {
       "checkout": {"allow_synthetic_national_ids": true},
       "clinics": [{"id": "oslo-sentrum", "display_name": "Oslo Sentrum Klinikk",
         "legal_entity": {"name": "Oslo Sentrum Klinikk AS", "org_number": "912345688",
-                         "bank_account": "1503.20.80003"}}]})";
+                         "bank_account": "1503.20.80003",
+                         "address": {"street": "Karl Johans gate 12", "postal_code": "0154",
+                                     "city": "Oslo"}}}]})";
     const std::string db_env = "DATABASE_URL=" + migrated_database();
     const std::string key_env = "VISITPAY_LOOKUP_KEY=" + std::string(64, 'a');
     const std::string master_env = "VISITPAY_MASTER_KEYS=" + test_master_keys();

@@ -150,6 +150,9 @@ InvoiceDocument sample_invoice() {
   d.seller_foretaksregisteret = true;
   d.seller_vat_registered = false;
   d.seller_bank_account = "12345678903";
+  d.seller_street = "Tøyengata 14";
+  d.seller_postal_code = "0578";
+  d.seller_city = "Oslo";
   d.buyer_name = "Åse Ærlig Østby";
   d.buyer_street = "Storgata 1";
   d.buyer_postal_code = "0155";
@@ -245,6 +248,8 @@ TEST(InvoicePdf, PrintsEverythingTheInvoiceMustShow) {
   EXPECT_NE(text.find("Org.nr. 923 609 016"), std::string::npos) << text;
   EXPECT_EQ(text.find("923 609 016 MVA"), std::string::npos) << "not VAT registered";
   EXPECT_NE(text.find("Foretaksregisteret"), std::string::npos);
+  EXPECT_NE(text.find("Tøyengata 14"), std::string::npos) << text;  // the business address
+  EXPECT_NE(text.find("0578 Oslo"), std::string::npos) << text;
   // Buyer, with æøå extractable.
   EXPECT_NE(text.find("Åse Ærlig Østby"), std::string::npos) << text;
   EXPECT_NE(text.find("Storgata 1"), std::string::npos);

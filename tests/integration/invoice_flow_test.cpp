@@ -90,6 +90,10 @@ TEST_F(InvoiceFlowTest, ExpiryBecomesAnInvoiceWithTheDisclosedFee) {
   EXPECT_EQ(invoice["reason"], "window_expired");
   EXPECT_EQ(invoice["number"], 1);
   EXPECT_EQ(invoice["org_number"], "912345688");
+  // The seller's business address, copied from the clinic's legal entity.
+  EXPECT_EQ(invoice["seller"]["street"], "Karl Johans gate 12");
+  EXPECT_EQ(invoice["seller"]["postal_code"], "0154");
+  EXPECT_EQ(invoice["seller"]["city"], "Oslo");
   EXPECT_EQ(invoice["fee_ore"], kFee);
   EXPECT_EQ(invoice["total_ore"], kVisitAmount + kFee);
   EXPECT_FALSE(invoice["flags"]["fee_not_disclosed"].get<bool>());
@@ -386,6 +390,7 @@ TEST_F(FinanceReviewTest, EveryTransitionAllowedAndRefused) {
   EXPECT_EQ(note["status"], "issued");
   EXPECT_EQ(note["total_ore"], -kVisitAmount);
   EXPECT_TRUE(note["kid"].is_null());
+  EXPECT_EQ(note["seller"]["street"], "Karl Johans gate 12");  // the credit note's, the same
   EXPECT_EQ(finance_json("GET", a, 200)["status"], "credited");
   finance_json("POST", a + "/credit", 409);
   finance_json("POST", "/v1/invoices/" + note["id"].get<std::string>() + "/approve", 409);

@@ -61,12 +61,16 @@ config::Config test_config(const std::string& conninfo) {
     "clinics": [
       {"id": "oslo-sentrum", "display_name": "Oslo Sentrum Klinikk",
        "legal_entity": {"name": "Oslo Sentrum Klinikk AS", "org_number": "912345688",
-                        "foretaksregisteret": true, "bank_account": "1503.20.80003"},
+                        "foretaksregisteret": true, "bank_account": "1503.20.80003",
+                        "address": {"street": "Karl Johans gate 12", "postal_code": "0154",
+                                    "city": "Oslo"}},
        "invoice_fee_ore": 3900, "payment_window": "48h", "invoice_due_days": 14,
        "terms_of_service_url": "https://oslo-sentrum.example/vilkar"},
       {"id": "bergen-brygge", "display_name": "Bergen Brygge Legesenter",
        "legal_entity": {"name": "Bergen Brygge Legesenter AS", "org_number": "923456783",
-                        "foretaksregisteret": true, "bank_account": "1234.56.78903"},
+                        "foretaksregisteret": true, "bank_account": "1234.56.78903",
+                        "address": {"street": "Bryggen 7", "postal_code": "5003",
+                                    "city": "Bergen"}},
        "invoice_fee_ore": 2900, "invoice_due_days": 14,
        "terms_of_service_url": "https://bergen-brygge.example/vilkar"}
     ]})";

@@ -133,6 +133,11 @@ std::string format_date(std::chrono::year_month_day date) {
          two_digits(static_cast<unsigned>(date.month())) + "." + year;
 }
 
+// "0150 Oslo": an address's postal code and city, either of them possibly missing.
+std::string postal_line(const std::string& code, const std::string& city) {
+  return code.empty() || city.empty() ? code + city : code + " " + city;
+}
+
 std::string with_kr(Ore amount) {
   return format_amount(amount) + " kr";
 }
@@ -384,6 +389,14 @@ class InvoiceLayout {
       c_.text(kLeft, y, row, Weight::bold, 13.0F);
       y += 5.5F;
     }
+    // The business address (bokføringsforskriften § 5-1-2; a letter's creditor, too).
+    for (const std::string& line :
+         {d_.seller_street, postal_line(d_.seller_postal_code, d_.seller_city)}) {
+      if (line.empty()) continue;
+      c_.text(kLeft, y, c_.wrap(to_cp1252(line), Weight::regular, 9.0F, 88.0F, 1).front(),
+              Weight::regular, 9.0F);
+      y += 4.2F;
+    }
     std::string org = "Org.nr. " + format_org_number(d_.seller_org_number);
     if (d_.seller_vat_registered) org += " MVA";
     c_.text(kLeft, y, to_cp1252(org), Weight::regular, 9.0F);
@@ -413,9 +426,7 @@ class InvoiceLayout {
     };
     address_line(d_.buyer_name, Weight::regular);
     address_line(d_.buyer_street, Weight::regular);
-    std::string postal = d_.buyer_postal_code;
-    if (!postal.empty() && !d_.buyer_city.empty()) postal += ' ';
-    address_line(postal + d_.buyer_city, Weight::regular);
+    address_line(postal_line(d_.buyer_postal_code, d_.buyer_city), Weight::regular);
     if (!d_.buyer_country.empty() && d_.buyer_country != "NO")
       address_line(country_name(d_.buyer_country), Weight::regular);
 

@@ -56,7 +56,8 @@ Json minimal() {
       "legal_entity": {
         "name": "Oslo Sentrum Klinikk AS",
         "org_number": "912345688",
-        "bank_account": "1503.20.80003"
+        "bank_account": "1503.20.80003",
+        "address": { "street": "Karl Johans gate 12", "postal_code": "0154", "city": "Oslo" }
       }
     } ]
   })");
@@ -247,6 +248,24 @@ TEST(ParseConfig, MissingClinicFieldsAreRequired) {
   doc = minimal();
   doc["clinics"][0].erase("legal_entity");
   EXPECT_THAT(error_of(doc), HasSubstr("/clinics/0/legal_entity: required"));
+}
+
+TEST(ParseConfig, TheSellersBusinessAddressIsRequired) {
+  auto config = parse(minimal());
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->clinics[0].legal_entity.street, "Karl Johans gate 12");
+  EXPECT_EQ(config->clinics[0].legal_entity.postal_code, "0154");
+  EXPECT_EQ(config->clinics[0].legal_entity.city, "Oslo");
+
+  auto doc = minimal();
+  doc["clinics"][0]["legal_entity"].erase("address");
+  EXPECT_THAT(error_of(doc), HasSubstr("/clinics/0/legal_entity/address: required"));
+  doc = minimal();
+  doc["clinics"][0]["legal_entity"]["address"].erase("city");
+  doc["clinics"][0]["legal_entity"]["address"]["postal_code"] = "154";
+  const std::string detail = error_of(doc);
+  EXPECT_THAT(detail, HasSubstr("/clinics/0/legal_entity/address/city: required"));
+  EXPECT_THAT(detail, HasSubstr("/clinics/0/legal_entity/address/postal_code: must be 4 digits"));
 }
 
 TEST(ParseConfig, InvalidOrgNumberIsRejected) {
