@@ -15,6 +15,7 @@ enum class InvoiceKind { invoice, credit_note };
 struct InvoiceLine {
   std::string description;
   Ore amount = 0;  // negative on a credit note
+  Ore vat = 0;     // the VAT part of amount, with its sign; 0: exempt (mval. § 3-2)
 };
 
 // A reminder letter about an invoice (domain/dunning.hpp). Printed like the invoice: the document's

@@ -105,6 +105,7 @@ Json invoice_json(const store::InvoiceRecord& v, bool detail) {
     lines.push_back({{"line_no", line.line_no},
                      {"description", line.description},
                      {"amount_ore", line.amount},
+                     {"vat_ore", line.vat},
                      {"is_fee", line.is_fee}});
   }
   j["lines"] = std::move(lines);

@@ -50,12 +50,17 @@ WITH inv AS (
   WHERE s.id = $15
   RETURNING id
 ), visit_lines AS (
-  INSERT INTO invoice_lines (invoice_id, line_no, description, amount_ore, is_fee)
-  SELECT inv.id, l.line_no, l.description, l.amount_ore, false
+  INSERT INTO invoice_lines (invoice_id, line_no, description, amount_ore, is_fee, vat_ore)
+  SELECT inv.id, l.line_no, l.description, l.amount_ore, false, l.vat_amount_ore
   FROM inv, session_lines l WHERE l.session_id = $15
   UNION ALL
+  -- The fee follows the main supply (the largest line, the first of equals) in its VAT: exempt
+  -- with an exempt visit, else the same share of VAT in the fee, rounded to the øre.
   SELECT inv.id, (SELECT coalesce(max(line_no), 0) + 1 FROM session_lines WHERE session_id = $15),
-         'Fakturagebyr', $5::bigint, true
+         'Fakturagebyr', $5::bigint, true,
+         coalesce((SELECT round($5::numeric * m.vat_amount_ore / m.amount_ore)::bigint
+                   FROM session_lines m WHERE m.session_id = $15
+                   ORDER BY m.amount_ore DESC, m.line_no LIMIT 1), 0)
   FROM inv WHERE $5::bigint > 0
 ), created AS (
   INSERT INTO invoice_events (invoice_id, at, actor, action, to_status, detail)
@@ -112,7 +117,7 @@ constexpr Statement kTotals{
 #undef VISITPAY_INVOICE_COLUMNS
 
 constexpr Statement kLines{"invoice.lines", R"sql(
-SELECT line_no, description, amount_ore, is_fee FROM invoice_lines
+SELECT line_no, description, amount_ore, is_fee, vat_ore FROM invoice_lines
 WHERE invoice_id = $1 ORDER BY line_no)sql"};
 
 constexpr Statement kReminders{"invoice.reminders", R"sql(
@@ -190,8 +195,8 @@ WITH orig AS (
   FROM orig
   RETURNING id, session_id
 ), note_lines AS (
-  INSERT INTO invoice_lines (invoice_id, line_no, description, amount_ore, is_fee)
-  SELECT $1::uuid, l.line_no, l.description, -l.amount_ore, l.is_fee
+  INSERT INTO invoice_lines (invoice_id, line_no, description, amount_ore, is_fee, vat_ore)
+  SELECT $1::uuid, l.line_no, l.description, -l.amount_ore, l.is_fee, -l.vat_ore
   FROM invoice_lines l WHERE l.invoice_id = $2
 ), credited AS (
   UPDATE invoices SET status = 'credited', credit_note_needed = false, updated_at = $5
@@ -376,7 +381,7 @@ domain::InvoiceDocument to_document(const InvoiceRecord& v, std::string_view tod
   d.buyer_city = v.buyer_city.value_or("");
   d.buyer_country = v.buyer_country.value_or("");
   for (const auto& line : v.lines)
-    d.lines.push_back({line.description, line.amount});
+    d.lines.push_back({line.description, line.amount, line.vat});
   d.total = v.total;
   return d;
 }
@@ -518,7 +523,7 @@ asio::awaitable<Result<std::optional<InvoiceRecord>>> with_details(PgPool& pool,
   if (!lines) co_return std::move(lines).error();
   for (int row = 0; row < lines->rows(); ++row) {
     invoice.lines.push_back({static_cast<int>(lines->int64(row, 0)), lines->string(row, 1),
-                             lines->int64(row, 2), lines->boolean(row, 3)});
+                             lines->int64(row, 2), lines->boolean(row, 3), lines->int64(row, 4)});
   }
   auto reminders = co_await pool.execute(kReminders, p);
   if (!reminders) co_return std::move(reminders).error();

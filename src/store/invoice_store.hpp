@@ -61,6 +61,7 @@ struct InvoiceLineRecord {
   std::string description;
   domain::Ore amount = 0;
   bool is_fee = false;
+  domain::Ore vat = 0;  // the VAT part of amount (0: exempt)
 };
 
 struct InvoiceEventRecord {

@@ -294,6 +294,27 @@ TEST(InvoicePdf, PrintsMvaWhenVatRegisteredAndTheCountryAbroad) {
   EXPECT_NE(text.find("SVERIGE"), std::string::npos) << text;
 }
 
+TEST(InvoicePdf, VatIsShownPerLineAndSummedWhenALineCarriesIt) {
+  SKIP_WITHOUT_POPPLER();
+  InvoiceDocument d = sample_invoice();
+  EXPECT_NE(PdfReader(render(d)).text().find("Helsetjenester er unntatt mva."), std::string::npos);
+  EXPECT_EQ(PdfReader(render(d)).text().find("Herav mva."), std::string::npos);
+
+  // A taxable certificate beside the exempt consultation; the fee follows the main supply.
+  d.lines = {{"Konsultasjon", 95000, 0},
+             {"Attest til forsikringsselskap", 50000, 10000},
+             {"Fakturagebyr", 3900, 0}};
+  d.total = 148900;
+  const std::string text = PdfReader(render(d)).text();
+  EXPECT_NE(text.find("Herav mva. (kr)"), std::string::npos) << text;
+  EXPECT_NE(text.find("100,00"), std::string::npos) << text;
+  EXPECT_NE(text.find("Herav mva. 100,00 kr; linjer uten mva. er unntatt"), std::string::npos)
+      << text;
+
+  d.lines[1].vat = 50001;  // more VAT than the line's amount
+  EXPECT_FALSE(LibharuInvoiceRenderer().render(d).ok());
+}
+
 TEST(InvoicePdf, IsDeterministic) {
   const InvoiceDocument d = sample_invoice();
   const std::string first = render(d);

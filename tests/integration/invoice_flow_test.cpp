@@ -312,6 +312,45 @@ TEST_F(InvoiceFlowTest, ACreditNoteOnAnInvoicePaidTwiceReversesTheLinkPaymentOnc
   EXPECT_TRUE(state_is(id, "invoiced"));
 }
 
+TEST_F(InvoiceFlowTest, VatPerLineFromTheCheckOutAndTheFeeFollowsTheMainSupply) {
+  // Two visits: a taxable certificate beside the consultation (the main supply, exempt), and a
+  // taxable certificate that is the main supply. 25 % VAT: 4000 of 20000, 16000 of 80000.
+  const auto visit = [&](const std::string& visit_id, const Json& lines) {
+    Json body = Json::parse(checkout_body(visit_id, true));
+    body["lines"] = lines;
+    auto reply = http_request(service_->port(), "POST", "/v1/checkouts", body.dump(), auth());
+    EXPECT_EQ(reply.status, 201) << reply.body;
+    const std::string id = Json::parse(reply.body).value("session_id", "");
+    EXPECT_TRUE(eventually([&] { return session(id).contains("invoice_fee_disclosed"); }));
+    return id;
+  };
+  const auto exempt_main =
+      visit("V-VAT-1", Json::parse(R"([{"description":"Konsultasjon","amount":65000,"vat_amount":0},
+                                 {"description":"Attest","amount":20000,"vat_amount":4000}])"));
+  const auto taxable_main =
+      visit("V-VAT-2", Json::parse(R"([{"description":"Konsultasjon","amount":30000,"vat_amount":0},
+                                 {"description":"Attest","amount":80000,"vat_amount":16000}])"));
+  expire();
+  const auto lines_of = [&](const std::string& id) { return invoice_of(id)["lines"]; };
+  auto lines = lines_of(exempt_main);
+  ASSERT_EQ(lines.size(), 3u) << lines.dump();
+  EXPECT_EQ(lines[0]["vat_ore"], 0);
+  EXPECT_EQ(lines[1]["vat_ore"], 4000);
+  EXPECT_TRUE(lines[2]["is_fee"].get<bool>());
+  EXPECT_EQ(lines[2]["vat_ore"], 0);  // follows the exempt consultation
+  lines = lines_of(taxable_main);
+  ASSERT_EQ(lines.size(), 3u) << lines.dump();
+  EXPECT_TRUE(lines[2]["is_fee"].get<bool>());
+  EXPECT_EQ(lines[2]["vat_ore"], kFee / 5);  // 20 % of a VAT-inclusive price: 25 % VAT
+
+  // A credit note carries the VAT back, line by line.
+  const auto invoice = "/v1/invoices/" + invoice_of(taxable_main)["id"].get<std::string>();
+  finance_json("POST", invoice + "/approve", 200);
+  const auto note = finance_json("POST", invoice + "/credit", 201, R"({"reason":"feil"})");
+  ASSERT_EQ(note["lines"].size(), 3u) << note.dump();
+  EXPECT_EQ(note["lines"][1]["vat_ore"], -16000);
+}
+
 TEST_F(InvoiceFlowTest, NoPhoneIsInvoicedAtOnceWithoutFee) {
   const auto id = checkout("V-NOPHONE-INV", /*with_phone=*/false);
   ASSERT_TRUE(eventually([&] { return state_is(id, "invoiced"); }));  // no window to wait out

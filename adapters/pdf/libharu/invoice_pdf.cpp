@@ -262,6 +262,9 @@ std::optional<std::string> problem_in(const InvoiceDocument& d) {
   for (const auto& line : d.lines) {
     if (line.amount > kMaxLineAmount || line.amount < -kMaxLineAmount)
       return "a line amount is out of range";
+    if ((line.vat != 0 && (line.vat > 0) != (line.amount > 0)) ||
+        (line.vat > 0 ? line.vat > line.amount : line.vat < line.amount))
+      return "a line's VAT is not a part of its amount";
     sum += line.amount;
   }
   if (sum != d.total) return "the total is not the sum of the lines";
@@ -273,7 +276,11 @@ std::optional<std::string> problem_in(const InvoiceDocument& d) {
 class InvoiceLayout {
  public:
   InvoiceLayout(Canvas& canvas, const InvoiceDocument& d)
-      : c_(canvas), d_(d), credit_(d.kind == InvoiceKind::credit_note) {
+      : c_(canvas),
+        d_(d),
+        credit_(d.kind == InvoiceKind::credit_note),
+        vat_(std::any_of(d.lines.begin(), d.lines.end(),
+                         [](const InvoiceLine& line) { return line.vat != 0; })) {
     const std::string number = std::to_string(d.number);
     title_ = to_cp1252(credit_ ? "Kreditnota" : "Faktura");
     reference_ = to_cp1252((credit_ ? "Kreditnota nr. " : "Faktura nr. ") + number);
@@ -305,7 +312,7 @@ class InvoiceLayout {
     rows.reserve(d_.lines.size());
     for (const auto& line : d_.lines) {
       rows.push_back(c_.wrap(to_cp1252(line.description), Weight::regular, 10.0F,
-                             kRight - kLeft - kAmountColumnWidth, kMaxRowsPerLine));
+                             kRight - kLeft - amount_columns_width(), kMaxRowsPerLine));
     }
     const std::vector<std::size_t> breaks = plan_pages(rows, first_row);
 
@@ -323,6 +330,10 @@ class InvoiceLayout {
         c_.text(kLeft, y + static_cast<float>(r) * kRow, rows[i][r], Weight::regular, 10.0F);
       c_.text_right(kRight, y, to_cp1252(format_amount(d_.lines[i].amount)), Weight::regular,
                     10.0F);
+      if (vat_) {
+        c_.text_right(kRight - kAmountColumnWidth, y, to_cp1252(format_amount(d_.lines[i].vat)),
+                      Weight::regular, 10.0F);
+      }
       y += step(rows[i]);
     }
     draw_totals(y);
@@ -462,6 +473,10 @@ class InvoiceLayout {
   float draw_table_header(float y) {
     c_.text(kLeft, y, to_cp1252("Beskrivelse"), Weight::bold, 9.5F);
     c_.text_right(kRight, y, to_cp1252("Beløp (kr)"), Weight::bold, 9.5F);
+    if (vat_) {
+      c_.text_right(kRight - kAmountColumnWidth, y, to_cp1252("Herav mva. (kr)"), Weight::bold,
+                    9.5F);
+    }
     c_.rule(kLeft, kRight, y + 2.0F, 0.6F);
     return y + kHeaderToFirstRow;
   }
@@ -472,8 +487,26 @@ class InvoiceLayout {
     c_.text(kLeft, sum_y, to_cp1252(credit_ ? "Sum kreditert" : "Sum å betale"), Weight::bold,
             11.0F);
     c_.text_right(kRight, sum_y, to_cp1252(with_kr(d_.total)), Weight::bold, 11.0F);
-    c_.text(kLeft, y + kTotalsDepth, to_cp1252("Helsetjenester er unntatt mva. (mval. § 3-2)"),
-            Weight::regular, 9.0F);
+    c_.text(kLeft, y + kTotalsDepth, to_cp1252(vat_note()), Weight::regular, 9.0F);
+  }
+
+  // Exempt health services say so (mval. § 3-2); VAT, where a line carries it, is summed.
+  std::string vat_note() const {
+    Ore vat = 0;
+    bool some_exempt = false;
+    for (const auto& line : d_.lines) {
+      vat += line.vat;
+      some_exempt = some_exempt || line.vat == 0;
+    }
+    const std::string exempt = "Helsetjenester er unntatt mva. (mval. § 3-2)";
+    if (!vat_) return exempt;
+    std::string note = "Herav mva. " + with_kr(vat);
+    if (some_exempt) note += "; linjer uten mva. er unntatt (mval. § 3-2)";
+    return note;
+  }
+
+  float amount_columns_width() const {
+    return vat_ ? 2.0F * kAmountColumnWidth : kAmountColumnWidth;
   }
 
   float notice_depth() const { return static_cast<float>(notice_rows_.size()) * 4.2F; }
@@ -553,6 +586,7 @@ class InvoiceLayout {
   Canvas& c_;
   const InvoiceDocument& d_;
   const bool credit_;
+  const bool vat_;  // some line carries VAT: a VAT column and its sum
   std::string title_;
   std::string reference_;
   std::string draft_marker_;
