@@ -262,9 +262,9 @@ std::optional<std::string> problem_in(const InvoiceDocument& d) {
   for (const auto& line : d.lines) {
     if (line.amount > kMaxLineAmount || line.amount < -kMaxLineAmount)
       return "a line amount is out of range";
-    if ((line.vat != 0 && (line.vat > 0) != (line.amount > 0)) ||
-        (line.vat > 0 ? line.vat > line.amount : line.vat < line.amount))
-      return "a line's VAT is not a part of its amount";
+    const bool vat_within = line.amount >= 0 ? line.vat >= 0 && line.vat <= line.amount
+                                             : line.vat <= 0 && line.vat >= line.amount;
+    if (!vat_within) return "a line's VAT is not a part of its amount";
     sum += line.amount;
   }
   if (sum != d.total) return "the total is not the sum of the lines";
@@ -280,7 +280,7 @@ class InvoiceLayout {
         d_(d),
         credit_(d.kind == InvoiceKind::credit_note),
         vat_(std::any_of(d.lines.begin(), d.lines.end(),
-                         [](const InvoiceLine& line) { return line.vat != 0; })) {
+                         [](const domain::InvoiceLine& line) { return line.vat != 0; })) {
     const std::string number = std::to_string(d.number);
     title_ = to_cp1252(credit_ ? "Kreditnota" : "Faktura");
     reference_ = to_cp1252((credit_ ? "Kreditnota nr. " : "Faktura nr. ") + number);
