@@ -498,8 +498,7 @@ class InvoiceLayout {
       vat += line.vat;
       some_exempt = some_exempt || line.vat == 0;
     }
-    const std::string exempt = "Helsetjenester er unntatt mva. (mval. § 3-2)";
-    if (!vat_) return exempt;
+    if (!vat_) return "Helsetjenester er unntatt mva. (mval. § 3-2)";
     std::string note = "Herav mva. " + with_kr(vat);
     if (some_exempt) note += "; linjer uten mva. er unntatt (mval. § 3-2)";
     return note;
