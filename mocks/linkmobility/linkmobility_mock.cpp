@@ -488,7 +488,7 @@ struct LinkMobilityMock::Impl {
   void run_reports() {
     std::unique_lock lock(mutex);
     while (!stopping) {
-      if (jobs.empty()) {
+      if (jobs.empty() || reports_held) {
         worker_cv.wait(lock);
         continue;
       }
@@ -581,6 +581,10 @@ struct LinkMobilityMock::Impl {
     if (path == "/_mock/gates") {
       if (auto refused = only("POST")) return *refused;
       return control_gate(request);
+    }
+    if (path == "/_mock/reports") {
+      if (auto refused = only("POST")) return *refused;
+      return control_reports(request);
     }
     if (path == "/_mock/credentials") {
       if (auto refused = only("POST")) return *refused;
@@ -1061,6 +1065,22 @@ li{background:#fff;border-radius:.75rem;box-shadow:0 1px 2px rgba(0,0,0,.08);pad
     return json_response(200, {{"url", (*body)["url"]}});
   }
 
+  // Holds the delivery reports (they queue, due as usual) or releases them: a benchmark measures
+  // the send path alone, then lets the reports in.
+  MockResponse control_reports(const MockRequest& request) {
+    const auto body = parse_object(request);
+    if (!body || !body->contains("held") || !(*body)["held"].is_boolean()) {
+      return error_response(400, "Expected {\"held\": true|false}");
+    }
+    const bool held = (*body)["held"].get<bool>();
+    {
+      std::lock_guard lock(mutex);
+      reports_held = held;
+    }
+    worker_cv.notify_all();
+    return json_response(200, {{"held", held}});
+  }
+
   MockResponse control_gate(const MockRequest& request) {
     const auto body = parse_object(request);
     if (!body || !body->contains("id") || !(*body)["id"].is_string() || !body->contains("url") ||
@@ -1126,6 +1146,7 @@ li{background:#fff;border-radius:.75rem;box-shadow:0 1px 2px rgba(0,0,0,.08);pad
               {"pendingFaults", pending},
               {"dlrUrl", default_gate == gates.end() ? std::string() : default_gate->second},
               {"gates", gates},
+              {"reportsHeld", reports_held},
               {"strict", options.strict}});
   }
 
@@ -1174,6 +1195,7 @@ li{background:#fff;border-radius:.75rem;box-shadow:0 1px 2px rgba(0,0,0,.08);pad
   std::condition_variable worker_cv;
   std::condition_variable stop_cv;
   bool stopping = false;
+  bool reports_held = false;  // POST /_mock/reports
   std::atomic<bool> halting{false};  // `stopping`, readable without the mutex
   struct FinalResults {
     int all = kDelivered;

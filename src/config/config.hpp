@@ -93,8 +93,8 @@ struct OutboxConfig {
   // false: an API-only instance that runs no outbox workers and no reconciler (other instances,
   // or a later start, do the queued work).
   bool enabled = true;
-  int claim_batch = 16;    // items per claim statement
-  int max_in_flight = 32;  // handlers running at once on this instance
+  int claim_batch = 64;     // items per claim statement
+  int max_in_flight = 128;  // handlers running at once on this instance
   std::chrono::milliseconds lease{15000};
   std::chrono::milliseconds poll_interval{500};
   std::chrono::milliseconds base_backoff{1000};

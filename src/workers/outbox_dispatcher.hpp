@@ -69,8 +69,8 @@ class OutboxHandler {
 
 struct DispatcherOptions {
   std::string owner;     // unique per instance, e.g. host:pid:random
-  int claim_batch = 16;  // items per claim statement
-  int max_in_flight = 32;
+  int claim_batch = 64;  // items per claim statement
+  int max_in_flight = 128;
   std::chrono::milliseconds lease{15000};  // database time; renewed while a handler runs
   std::chrono::milliseconds poll_interval{500};
   std::chrono::milliseconds base_backoff{1000};

@@ -14,7 +14,7 @@
 #    sweep_batch sessions, when no work is due), the outbox claim, window_context, order_of, the
 #    record_order_status transaction (the abort's outcome), the create_invoice transaction and the
 #    outbox completion; provider HTTP excluded. PGBENCH_CLIENTS clients (default INSTANCES x
-#    CONCURRENCY, the service's outbox workers) on the same cluster, until no twin session is
+#    CONCURRENCY, the service's database connections) on the same cluster, until no twin session is
 #    open: sweep_twin_sessions_per_s = DUE / (the last twin session's updated_at minus pgbench's
 #    start). Invoices of one legal entity serialise on its series row (gapless numbering), in the
 #    service and in pgbench alike. ratio compares like with like: sweep_db_sessions_per_s (DUE /
@@ -22,8 +22,10 @@
 #
 #   DUE=5000 INSTANCES=2 tests/bench/sweep_bench.sh
 #
-# Environment: DUE (default 5000), INSTANCES (default 2), CONCURRENCY (outbox workers per
-# instance, default 8), PGBENCH_CLIENTS (default INSTANCES x CONCURRENCY), TIMEOUT_S (default 600), BENCH_SKIP_BUILD=1.
+# Environment: DUE (default 5000), INSTANCES (default 2), CONCURRENCY (database connections per
+# instance, default 8; the outbox runs outbox.max_in_flight items over them), PGBENCH_CLIENTS
+# (default INSTANCES x CONCURRENCY, as many connections), TIMEOUT_S (default 600),
+# BENCH_SKIP_BUILD=1.
 # stdout gets only the summary (key=value lines). Logs of the last run are kept in
 # build-bench/sweep-logs/. Exit 1 if a check failed.
 set -euo pipefail
@@ -96,10 +98,8 @@ export MOCK_SWEDBANKPAY_TOKEN MOCK_LINKMOBILITY_PASSWORD
 SP_PORT=$(free_port) || die "no free port found"
 SP_URL=http://127.0.0.1:$SP_PORT
 CONFIG=$TMP/config.json
-sed -e "s#\"http://127.0.0.1:8091\"#\"$SP_URL\"#" \
-  -e "s#\"concurrency\": 4,#\"concurrency\": $CONCURRENCY,#" "$CONFIG_TEMPLATE" >"$CONFIG"
+sed -e "s#\"http://127.0.0.1:8091\"#\"$SP_URL\"#" "$CONFIG_TEMPLATE" >"$CONFIG"
 grep -q "\"$SP_URL\"" "$CONFIG" || die "could not point $CONFIG at the mock"
-grep -q "\"concurrency\": $CONCURRENCY," "$CONFIG" || die "could not set the outbox concurrency"
 ACCOUNT=mock-swedbankpay # the payment account's name in local.json
 
 log "starting mock-swedbankpay on $SP_URL"
@@ -109,7 +109,7 @@ SP_PID=$!
 wait_for_http "$SP_PID" mock-swedbankpay "$SP_URL/" 5
 
 export VISITPAY_QUIET_HOURS=off VISITPAY_LOG_LEVEL=warn VISITPAY_INVOICE_DIR=$TMP/invoices
-export VISITPAY_DB_POOL_SIZE=$((CONCURRENCY + 4))
+export VISITPAY_DB_POOL_SIZE=$CONCURRENCY
 "$BIN" --config "$CONFIG" migrate
 
 # --- 1. the sweep ---------------------------------------------------------------------------------
@@ -117,7 +117,7 @@ export VISITPAY_DB_POOL_SIZE=$((CONCURRENCY + 4))
 log "seeding $DUE due sessions with live orders at the mock"
 "$SEED_BIN" "$DATABASE_URL" "$SP_PORT" "$MOCK_SWEDBANKPAY_TOKEN" "$ACCOUNT" "$DUE" 0 SWEEP
 
-log "starting $INSTANCES instances (outbox concurrency $CONCURRENCY each)"
+log "starting $INSTANCES instances (database pool $CONCURRENCY each)"
 T0=$(now)
 for ((i = 0; i < INSTANCES; i++)); do
   port=$(free_port) || die "no free port found"

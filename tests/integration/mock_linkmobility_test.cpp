@@ -773,6 +773,25 @@ TEST_F(LinkMobilityMockTest, ControlApi) {
   EXPECT_EQ(http_request(mock_.port(), "GET", "/sms/send").status, 405);
 }
 
+TEST_F(LinkMobilityMockTest, HeldReportsWaitUntilReleased) {
+  auto post = [&](const Json& body) {
+    return http_request(mock_.port(), "POST", "/_mock/reports", body.dump(),
+                        {{"Content-Type", "application/json"}});
+  };
+  EXPECT_EQ(post({{"held", "yes"}}).status, 400);
+  ASSERT_EQ(post({{"held", true}}).status, 200);
+  send(message());
+  EXPECT_TRUE(receiver_.wait_for(1, 300ms).empty());  // due after 30 ms, but held
+  const auto stats = Json::parse(http_request(mock_.port(), "GET", "/_mock/stats").body);
+  EXPECT_EQ(stats["reportsHeld"], true);
+
+  ASSERT_EQ(post({{"held", false}}).status, 200);
+  const auto reports = receiver_.wait_for(2);
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports[0]["resultCode"], 1000);
+  EXPECT_EQ(reports[1]["resultCode"], 1001);
+}
+
 TEST_F(LinkMobilityMockTest, ResetForgetsEverything) {
   send(message());
   mock_.inject("http_500");
