@@ -207,8 +207,8 @@ local_secrets() {
 # the banner.
 demo_checkout() { # demo_checkout BASE TOKEN VISIT_ID
   local body answer
-  body=$(printf '{"clinic_id":"oslo-sentrum","visit_id":"%s-demo","checked_out_at":"%s","currency":"NOK","lines":[{"description":"Konsultasjon allmennlege","amount":45000,"vat_amount":0},{"description":"Blodprøve","amount":18000,"vat_amount":0}],"payer":{"name":"Demo Pasient","national_id":"10915596784","phone":"+4741234567","address":{"street":"Storgata 1","postal_code":"0155","city":"Oslo","country":"NO"}}}' \
-    "$3" "$(date -u +%Y-%m-%dT%H:%M:%SZ)")
+  body=$(printf '{"clinic_id":"oslo-sentrum","visit_id":"%s-demo","checked_out_at":"%s","currency":"NOK","fee_terms":{"accepted_at":"%s","version":"2026-01"},"lines":[{"description":"Konsultasjon allmennlege","amount":45000,"vat_amount":0},{"description":"Blodprøve","amount":18000,"vat_amount":0}],"payer":{"name":"Demo Pasient","national_id":"10915596784","phone":"+4741234567","address":{"street":"Storgata 1","postal_code":"0155","city":"Oslo","country":"NO"}}}' \
+    "$3" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)")
   if answer=$(curl -fsS -X POST "$1/v1/checkouts" -H "Authorization: Bearer $2" \
     -H 'Content-Type: application/json' -d "$body" 2>&1); then
     printf 'A demo visit (%s-demo) was checked out just now: its payment link is in the SMS inbox;\n  left unpaid past its window (%s; the deadline is rounded up to the minute), it becomes an\n  invoice in the finance queue (log in as dev-finance).' \
@@ -340,7 +340,7 @@ cmd_run() {
     curl -sS -X POST $base/v1/checkouts \\
       -H "Authorization: Bearer \$TOKEN" \\
       -H 'Content-Type: application/json' \\
-      -d '{"clinic_id":"oslo-sentrum","visit_id":"$visit_id","checked_out_at":"2026-11-22T14:05:00+01:00","currency":"NOK","lines":[{"description":"Konsultasjon spesialist","amount":65000,"vat_amount":0}],"payer":{"name":"Kari Nordmann","national_id":"10915596784","phone":"+4741234567","address":{"street":"Storgata 1","postal_code":"0155","city":"Oslo","country":"NO"}}}'
+      -d '{"clinic_id":"oslo-sentrum","visit_id":"$visit_id","checked_out_at":"2026-11-22T14:05:00+01:00","currency":"NOK","fee_terms":{"accepted_at":"2026-11-22T13:40:00+01:00","version":"2026-01"},"lines":[{"description":"Konsultasjon spesialist","amount":65000,"vat_amount":0}],"payer":{"name":"Kari Nordmann","national_id":"10915596784","phone":"+4741234567","address":{"street":"Storgata 1","postal_code":"0155","city":"Oslo","country":"NO"}}}'
 
   2. The payment link arrives by SMS within a second or two: open $lm_url/inbox in a browser,
      click the link and pay (card or Vipps). Or from a script: the inbox as JSON holds the link,

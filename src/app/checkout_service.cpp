@@ -58,6 +58,7 @@ asio::awaitable<Result<CheckoutOutcome>> CheckoutService::submit(
     v.vat_amount = request.vat_amount();
     v.checked_out_at = request.checked_out_at;
     v.lines = request.lines;
+    v.fee_terms = request.fee_terms;
     v.created_at = now;
     v.updated_at = now;
     log_.info("checkout.accepted", {{"session_id", v.id}, {"clinic_id", v.clinic_id}});

@@ -268,6 +268,20 @@ void read_clinic(const Json& j, const std::string& path, Config& config,
     problems.push_back(path + "/legal_entity: required");
   }
   r.integer("invoice_fee_ore", c.invoice_fee_ore, 0, 100'000);
+  if (r.get("invoice_fee_cost_ore")) {
+    domain::Ore cost = 0;
+    r.integer("invoice_fee_cost_ore", cost, 0, 100'000);
+    c.invoice_fee_cost_ore = cost;
+  }
+  if (c.invoice_fee_ore > 0 && !c.invoice_fee_cost_ore) {
+    problems.push_back(path +
+                       "/invoice_fee_cost_ore: required with an invoice fee (the documented cost "
+                       "of issuing and sending one bill, which the fee may not exceed)");
+  } else if (c.invoice_fee_cost_ore && c.invoice_fee_ore > *c.invoice_fee_cost_ore) {
+    problems.push_back(path + "/invoice_fee_ore: must not exceed invoice_fee_cost_ore (" +
+                       std::to_string(*c.invoice_fee_cost_ore) +
+                       " øre, the documented cost of a bill)");
+  }
   r.duration("payment_window", c.payment_window);
   r.integer("invoice_due_days", c.invoice_due_days, 1, 90);
   r.string("payment_account", c.payment_account);

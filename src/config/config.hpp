@@ -43,7 +43,10 @@ struct Clinic {
   std::string id;
   std::string display_name;  // used in SMS text
   LegalEntity legal_entity;
+  // The invoice fee, charged only under accepted fee terms, and the clinic's documented cost of
+  // issuing and sending one bill (finansavtaleloven § 2-4 (1): the fee may not exceed it).
   domain::Ore invoice_fee_ore = 0;
+  std::optional<domain::Ore> invoice_fee_cost_ore;
   std::chrono::seconds payment_window{std::chrono::hours(48)};
   int invoice_due_days = 14;
   std::string payment_account;  // a key of Config::payment_accounts ("" = no payment flow)

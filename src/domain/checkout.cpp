@@ -130,6 +130,14 @@ void validate_checkout(const CheckoutRequest& r, const CheckoutRules& rules,
                "must equal the sum of the line amounts (" + std::to_string(r.amount()) + " øre)");
   }
 
+  if (r.fee_terms) {
+    if (r.fee_terms->accepted_at > r.checked_out_at) {
+      check.fail("/fee_terms/accepted_at",
+                 "must not be after checked_out_at (accepted before the visit)");
+    }
+    check.text("/fee_terms/version", r.fee_terms->version, 40);
+  }
+
   check.text("/payer/name", r.payer.name, 200);
   if (r.payer.national_id) {
     const auto verdict =
@@ -183,6 +191,12 @@ std::string canonical_form(const CheckoutRequest& r) {
   put(r.payer.address.postal_code);
   put(r.payer.address.city);
   put(r.payer.address.country);
+  // Appended only when present, so a request from before fee terms keeps its fingerprint.
+  if (r.fee_terms) {
+    put("fee_terms");
+    put(std::to_string(r.fee_terms->accepted_at.time_since_epoch().count()));
+    put(r.fee_terms->version);
+  }
   return out;
 }
 

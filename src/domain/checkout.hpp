@@ -38,6 +38,14 @@ struct Payer {
   Address address;
 };
 
+// The payer's acceptance of terms that name the invoice fee, before the visit (finansavtaleloven
+// § 2-4 (1); forbrukerkjøpsloven § 37 (3) as the standard for services). Without it no invoice
+// fee is disclosed or charged.
+struct FeeTerms {
+  Timestamp accepted_at{};
+  std::string version;  // the clinic's name for the terms' text, e.g. "2026-01"
+};
+
 // A check-out event from a clinic's system, as the API accepts it.
 struct CheckoutRequest {
   std::string clinic_id;
@@ -46,6 +54,7 @@ struct CheckoutRequest {
   std::string currency;
   std::vector<CheckoutLine> lines;
   std::optional<Ore> total_amount;  // optional cross-check sent by the client
+  std::optional<FeeTerms> fee_terms;
   Payer payer;
 
   Ore amount() const;
@@ -88,6 +97,7 @@ struct SessionView {
   Timestamp updated_at{};
   // The payment flow's facts, once known.
   std::optional<Timestamp> deadline_at;   // awaiting_payment: pay by then or get an invoice
+  std::optional<FeeTerms> fee_terms;      // as the check-out said
   std::optional<Ore> fee_disclosed;       // the invoice fee the accepted SMS disclosed
   std::string invoice_reason;             // why the invoice path: no_phone, sms_rejected, ...
   std::optional<std::string> link_error;  // why the link could not be created or sent (ops)

@@ -95,6 +95,18 @@ class ObjectShape {
     return false;
   }
 
+  // An RFC 3339 date-time with a UTC offset; true when present and valid.
+  bool time(std::string_view key, domain::Timestamp& out) {
+    std::string text;
+    if (!string(key, text)) return false;
+    if (auto t = common::parse_rfc3339(text)) {
+      out = *t;
+      return true;
+    }
+    fail(path(key), "must be an RFC 3339 date-time with a UTC offset");
+    return false;
+  }
+
   std::string path(std::string_view key) const { return pointer_ + "/" + std::string(key); }
   void fail(std::string pointer, std::string detail) {
     errors_.push_back({std::move(pointer), std::move(detail)});
@@ -107,7 +119,8 @@ class ObjectShape {
 };
 
 const std::initializer_list<std::string_view> kTopLevel = {
-    "clinic_id", "visit_id", "checked_out_at", "currency", "lines", "total_amount", "payer"};
+    "clinic_id", "visit_id",     "checked_out_at", "currency",
+    "lines",     "total_amount", "fee_terms",      "payer"};
 
 }  // namespace
 
@@ -124,14 +137,7 @@ ParsedCheckout parse_checkout(const Json& body) {
 
   top.string("clinic_id", r.clinic_id);
   top.string("visit_id", r.visit_id);
-  std::string when;
-  if (top.string("checked_out_at", when)) {
-    if (auto t = common::parse_rfc3339(when)) {
-      r.checked_out_at = *t;
-    } else {
-      top.fail("/checked_out_at", "must be an RFC 3339 date-time with a UTC offset");
-    }
-  }
+  top.time("checked_out_at", r.checked_out_at);
   top.string("currency", r.currency);
   domain::Ore total = 0;
   if (top.amount("total_amount", total, false)) r.total_amount = total;
@@ -150,6 +156,14 @@ ParsedCheckout parse_checkout(const Json& body) {
         r.lines.push_back(std::move(l));
       }
     }
+  }
+
+  if (const Json* terms = top.member("fee_terms", false)) {
+    ObjectShape t(*terms, "/fee_terms", errors, {"accepted_at", "version"});
+    domain::FeeTerms f;
+    t.time("accepted_at", f.accepted_at);
+    t.string("version", f.version);
+    r.fee_terms = std::move(f);
   }
 
   if (const Json* payer = top.member("payer", true)) {
@@ -209,6 +223,10 @@ Json session_json(const domain::SessionView& s) {
     if (t) out[name] = common::format_rfc3339_utc(*t);
   };
   time("deadline_at", s.deadline_at);
+  if (s.fee_terms) {
+    out["fee_terms"] = {{"accepted_at", common::format_rfc3339_utc(s.fee_terms->accepted_at)},
+                        {"version", s.fee_terms->version}};
+  }
   if (s.fee_disclosed) out["invoice_fee_disclosed"] = *s.fee_disclosed;
   if (!s.invoice_reason.empty()) out["invoice_reason"] = s.invoice_reason;
   if (s.link_error) out["link_error"] = *s.link_error;

@@ -40,7 +40,7 @@ SELECT s.state, s.clinic_id, s.amount_ore, p.phone_enc, o.payment_url_enc,
         WHERE m.session_id = s.id AND m.status IN ('sending', 'unknown')),
        (SELECT max(attempted_at) FROM sms_messages m
         WHERE m.session_id = s.id AND m.status IN ('sending', 'unknown')),
-       k.master_key_id, k.wrapped_key
+       k.master_key_id, k.wrapped_key, s.fee_terms_accepted_at IS NOT NULL
 FROM sessions s
 LEFT JOIN payers p ON p.session_id = s.id
 LEFT JOIN payer_keys k ON k.session_id = s.id AND k.key_class = 'transient'
@@ -535,6 +535,7 @@ asio::awaitable<Result<std::optional<SmsContext>>> PaymentStore::sms_context(
   c.payment_url_enc = r->bytea(0, 4);
   c.unresolved_attempts = static_cast<int>(r->int64(0, 5));
   if (!r->is_null(0, 6)) c.last_unresolved_at = common::parse_pg_timestamptz(r->text(0, 6));
+  c.fee_terms_accepted = r->boolean(0, 9);
   co_return c;
 }
 

@@ -37,6 +37,7 @@ struct SmsContext {
   std::optional<common::Bytes> payment_url_enc;     // under the transient key, like the phone
   int unresolved_attempts = 0;  // earlier sends whose outcome is unknown (possible duplicates)
   std::optional<domain::Timestamp> last_unresolved_at;
+  bool fee_terms_accepted = false;  // the check-out's fee terms: without them no fee is disclosed
 };
 
 // Our reference on an SMS (LINK's refId), which delivery reports echo:

@@ -18,8 +18,10 @@ constexpr Statement kInsert{"session.insert", R"sql(
 WITH s AS (
   INSERT INTO sessions (id, clinic_id, visit_id, state, invoice_reason, currency, amount_ore,
                         vat_amount_ore, checked_out_at, has_phone, request_fingerprint,
-                        created_at, updated_at, state_since)
-  VALUES ($1, $2, $3, $23, nullif($24, ''), $4, $5, $6, $7, $8, $9, $10, $10, $10)
+                        created_at, updated_at, state_since, fee_terms_accepted_at,
+                        fee_terms_version)
+  VALUES ($1, $2, $3, $23, nullif($24, ''), $4, $5, $6, $7, $8, $9, $10, $10, $10, $26::timestamptz,
+          $27::text)
   ON CONFLICT (clinic_id, visit_id) DO NOTHING
   RETURNING id
 ), o AS (
@@ -49,7 +51,8 @@ SELECT id FROM s)sql"};
   "encode(s.request_fingerprint, 'hex'), l.description, l.amount_ore, l.vat_amount_ore, " \
   "s.deadline_at, s.fee_disclosed_ore, coalesce(s.invoice_reason, ''), s.paid_at, "       \
   "s.cancelled_at, coalesce(o.status, ''), coalesce(o.instrument, ''), "                  \
-  "coalesce(i.id::text, ''), i.number, coalesce(i.status, ''), s.link_error "             \
+  "coalesce(i.id::text, ''), i.number, coalesce(i.status, ''), s.link_error, "            \
+  "s.fee_terms_accepted_at, s.fee_terms_version "                                         \
   "FROM sessions s JOIN session_lines l ON l.session_id = s.id "                          \
   "LEFT JOIN payment_orders o ON o.session_id = s.id "                                    \
   "LEFT JOIN invoices i ON i.session_id = s.id AND i.kind = 'invoice' "
@@ -96,6 +99,9 @@ std::optional<StoredSession> read_session(const PgResult& r) {
   if (!r.is_null(0, 23)) v.invoice_number = r.int64(0, 23);
   v.invoice_status = r.string(0, 24);
   v.link_error = r.optional_string(0, 25);
+  if (auto accepted = optional_timestamp(r, 0, 26)) {
+    v.fee_terms = domain::FeeTerms{*accepted, r.string(0, 27)};
+  }
   for (int i = 0; i < r.rows(); ++i) {
     v.lines.push_back({r.string(i, 12), r.int64(i, 13), r.int64(i, 14)});
   }
@@ -148,6 +154,11 @@ PgParams SessionStore::insert_params(const NewSession& n) {
   p.add(domain::to_string(start.state))
       .add(start.reason ? domain::to_string(*start.reason) : "")
       .add(pg_text_array(work));
+  if (r.fee_terms) {
+    p.add(common::format_rfc3339_utc(r.fee_terms->accepted_at)).add(r.fee_terms->version);
+  } else {
+    p.add_null().add_null();
+  }
   return p;
 }
 

@@ -254,14 +254,16 @@ asio::awaitable<OutboxOutcome> PaymentWork::send_sms(const store::OutboxItem& it
   }
 
   const auto deadline = deadline_after(now, clinic->payment_window);
-  const std::string text = domain::compose_payment_sms(
-      {clinic->display_name, session.amount, **link, deadline, clinic->invoice_fee_ore});
+  // The fee is disclosed, and later charged, only under terms the payer accepted before the visit.
+  const domain::Ore fee = session.fee_terms_accepted ? clinic->invoice_fee_ore : 0;
+  const std::string text =
+      domain::compose_payment_sms({clinic->display_name, session.amount, **link, deadline, fee});
   if (text.empty()) co_return co_await link_failed(item, "the SMS text does not fit two segments");
 
   // Our own count of the parts; the gateway's smsCount replaces it once accepted.
   const int segments = domain::sms_size(text).segments;
-  auto attempt = co_await d_.payments.begin_sms(item.session_id, clinic->sms_account,
-                                                clinic->invoice_fee_ore, deadline, segments, now);
+  auto attempt = co_await d_.payments.begin_sms(item.session_id, clinic->sms_account, fee, deadline,
+                                                segments, now);
   if (!attempt) co_return OutboxOutcome::from_error(attempt.error());
   if (!attempt->has_value()) co_return OutboxOutcome::success();  // no longer pending
   const std::int64_t sms_id = (*attempt)->id;

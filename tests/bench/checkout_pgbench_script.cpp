@@ -33,6 +33,8 @@ int main() {
   r.checked_out_at = *visitpay::common::parse_rfc3339("2026-11-22T14:05:00+01:00");
   r.currency = "NOK";
   r.lines = {{"Konsultasjon spesialist", 65000, 0}};
+  r.fee_terms = visitpay::domain::FeeTerms{
+      *visitpay::common::parse_rfc3339("2026-11-22T13:40:00+01:00"), "2026-01"};
   r.payer.name = "Kari Nordmann";
   r.payer.national_id = "10915596784";
   r.payer.phone = "+4741234567";

@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
     r.checked_out_at = *common::parse_rfc3339("2026-11-22T14:05:00+01:00");
     r.currency = "NOK";
     r.lines = {{"Konsultasjon spesialist", 65000, 0}};
+    r.fee_terms = domain::FeeTerms{*common::parse_rfc3339("2026-11-22T13:40:00+01:00"), "2026-01"};
     r.payer.name = "Kari Nordmann";
     r.payer.national_id = "10915596784";
     r.payer.phone = "+4741234567";

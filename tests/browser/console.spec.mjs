@@ -68,6 +68,7 @@ function checkout(visit, clinic, withPhone) {
   if (withPhone) payer.phone = '+4741234567';
   return {
     clinic_id: clinic, visit_id: visit, checked_out_at: new Date().toISOString(), currency: 'NOK',
+    fee_terms: { accepted_at: new Date(Date.now() - 3600e3).toISOString(), version: '2026-01' },
     lines: [{ description: 'Konsultasjon spesialist', amount: 140000, vat_amount: 0 }], payer,
   };
 }

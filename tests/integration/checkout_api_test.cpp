@@ -147,7 +147,8 @@ TEST_F(CheckoutApi, GetSessionShowsFactsButNoPersonalData) {
   ASSERT_EQ(body["lines"].size(), 1u);
   EXPECT_EQ(body["lines"][0]["description"], "Konsultasjon spesialist");
   expect_no_personal_data(reply.body);
-  EXPECT_EQ(body.size(), 12u);  // exactly the Session schema's members
+  EXPECT_EQ(body["fee_terms"]["version"], "2026-01");
+  EXPECT_EQ(body.size(), 13u);  // exactly the Session schema's members
 }
 
 TEST_F(CheckoutApi, SameContentAgainReplaysTheSessionWith200) {

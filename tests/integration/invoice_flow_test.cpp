@@ -74,6 +74,32 @@ class InvoiceFlowTest : public FlowTest {
   std::string finance_token_;
 };
 
+TEST_F(InvoiceFlowTest, WithoutFeeTermsTheSmsStatesNoFeeAndTheInvoiceCarriesNone) {
+  const auto id = checkout("V-NO-TERMS", /*with_phone=*/true, /*with_fee_terms=*/false);
+  ASSERT_TRUE(eventually([&] { return session(id).contains("invoice_fee_disclosed"); }));
+  auto s = session(id);
+  EXPECT_EQ(s["invoice_fee_disclosed"], 0);
+  EXPECT_FALSE(s.contains("fee_terms"));
+  const auto messages = link_->messages();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].text.find("gebyr"), std::string::npos) << messages[0].text;
+
+  expire();
+  ASSERT_TRUE(eventually([&] { return state_is(id, "invoiced"); }));
+  const auto invoice = invoice_of(id);
+  EXPECT_EQ(invoice["fee_ore"], 0);
+  EXPECT_EQ(invoice["total_ore"], kVisitAmount);
+  for (const auto& line : invoice["lines"])
+    EXPECT_FALSE(line["is_fee"].get<bool>());
+}
+
+TEST_F(InvoiceFlowTest, TheSessionShowsTheFeeTermsTheCheckOutSent) {
+  const auto id = checkout("V-TERMS");
+  const auto s = session(id);
+  EXPECT_EQ(s["fee_terms"]["accepted_at"], "2026-11-22T12:40:00Z");
+  EXPECT_EQ(s["fee_terms"]["version"], "2026-01");
+}
+
 TEST_F(InvoiceFlowTest, ExpiryBecomesAnInvoiceWithTheDisclosedFee) {
   const auto id = awaiting("V-EXP-1");
   // Nothing happens before the deadline: the workers' own passes find nothing to do.

@@ -161,6 +161,7 @@ class LifecycleExits : public ::testing::Test {
     r.checked_out_at = clock_.now() - 5min;
     r.currency = "NOK";
     r.lines = {{"Konsultasjon spesialist", 65000, 0}};
+    r.fee_terms = domain::FeeTerms{r.checked_out_at - 1h, "2026-01"};
     r.payer.name = "Kari Nordmann";
     r.payer.national_id = "10915596784";
     if (with_phone) r.payer.phone = std::string(kPhone);

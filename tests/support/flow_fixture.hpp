@@ -57,9 +57,11 @@ inline bool eventually(const std::function<bool()>& condition,
   return condition();
 }
 
-inline std::string checkout_body(const std::string& visit_id, bool with_phone = true) {
+inline std::string checkout_body(const std::string& visit_id, bool with_phone = true,
+                                 bool with_fee_terms = true) {
   Json body = Json::parse(example_checkout(visit_id));
   if (!with_phone) body["payer"].erase("phone");
+  if (!with_fee_terms) body.erase("fee_terms");
   return body.dump();
 }
 
@@ -170,9 +172,10 @@ class FlowTest : public ::testing::Test {
   }
 
   // Posts a check-out and returns the session id.
-  std::string checkout(const std::string& visit_id, bool with_phone = true) {
+  std::string checkout(const std::string& visit_id, bool with_phone = true,
+                       bool with_fee_terms = true) {
     auto reply = http_request(service_->port(), "POST", "/v1/checkouts",
-                              checkout_body(visit_id, with_phone), auth());
+                              checkout_body(visit_id, with_phone, with_fee_terms), auth());
     EXPECT_EQ(reply.status, 201) << reply.body;
     return Json::parse(reply.body).value("session_id", "");
   }

@@ -64,14 +64,15 @@ config::Config test_config(const std::string& conninfo) {
                         "foretaksregisteret": true, "bank_account": "1503.20.80003",
                         "address": {"street": "Karl Johans gate 12", "postal_code": "0154",
                                     "city": "Oslo"}},
-       "invoice_fee_ore": 3900, "payment_window": "48h", "invoice_due_days": 14,
+       "invoice_fee_ore": 3900, "invoice_fee_cost_ore": 3900, "payment_window": "48h",
+       "invoice_due_days": 14,
        "terms_of_service_url": "https://oslo-sentrum.example/vilkar"},
       {"id": "bergen-brygge", "display_name": "Bergen Brygge Legesenter",
        "legal_entity": {"name": "Bergen Brygge Legesenter AS", "org_number": "923456783",
                         "foretaksregisteret": true, "bank_account": "1234.56.78903",
                         "address": {"street": "Bryggen 7", "postal_code": "5003",
                                     "city": "Bergen"}},
-       "invoice_fee_ore": 2900, "invoice_due_days": 14,
+       "invoice_fee_ore": 2900, "invoice_fee_cost_ore": 2900, "invoice_due_days": 14,
        "terms_of_service_url": "https://bergen-brygge.example/vilkar"}
     ]})";
   // One look-up key per test process, like a deployment's: restarts keep finding the rows.
@@ -90,6 +91,7 @@ config::Config test_config(const std::string& conninfo) {
 std::string example_checkout(const std::string& visit_id) {
   return R"({"clinic_id":"oslo-sentrum","visit_id":")" + visit_id +
          R"(","checked_out_at":"2026-11-22T14:05:00+01:00","currency":"NOK",)"
+         R"("fee_terms":{"accepted_at":"2026-11-22T13:40:00+01:00","version":"2026-01"},)"
          R"("lines":[{"description":"Konsultasjon spesialist","amount":65000,"vat_amount":0}],)"
          R"("payer":{"name":"Kari Nordmann","national_id":"10915596784","phone":"+4741234567",)"
          R"("address":{"street":"Storgata 1","postal_code":"0155","city":"Oslo","country":"NO"}}})";

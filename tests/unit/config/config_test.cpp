@@ -221,6 +221,8 @@ TEST(ParseConfig, WrongTypesAreRejectedWithTheirPath) {
        "/clinics/0/invoice_due_days: must be an integer from 1 to 90"},
       {"/clinics/0/invoice_fee_ore", -1,
        "/clinics/0/invoice_fee_ore: must be an integer from 0 to 100000"},
+      {"/clinics/0/invoice_fee_cost_ore", -1,
+       "/clinics/0/invoice_fee_cost_ore: must be an integer from 0 to 100000"},
       {"/clinics/0/legal_entity/foretaksregisteret", 1,
        "/clinics/0/legal_entity/foretaksregisteret: must be true or false"},
   };
@@ -229,6 +231,23 @@ TEST(ParseConfig, WrongTypesAreRejectedWithTheirPath) {
     doc[Json::json_pointer(pointer)] = value;
     EXPECT_THAT(error_of(doc), HasSubstr(message)) << pointer << " = " << value.dump();
   }
+}
+
+TEST(ParseConfig, TheInvoiceFeeNeedsADocumentedCostItDoesNotExceed) {
+  auto doc = minimal();
+  doc["clinics"][0]["invoice_fee_ore"] = 1500;
+  EXPECT_THAT(error_of(doc),
+              HasSubstr("/clinics/0/invoice_fee_cost_ore: required with an invoice fee"));
+  doc["clinics"][0]["invoice_fee_cost_ore"] = 1200;
+  EXPECT_THAT(error_of(doc),
+              HasSubstr("/clinics/0/invoice_fee_ore: must not exceed invoice_fee_cost_ore (1200"));
+  doc["clinics"][0]["invoice_fee_cost_ore"] = 1500;
+  const auto c = parse(doc);
+  ASSERT_TRUE(c.ok()) << c.error().detail;
+  EXPECT_EQ(c->clinics[0].invoice_fee_cost_ore, 1500);
+  doc["clinics"][0]["invoice_fee_ore"] = 0;  // no fee: no cost to document
+  doc["clinics"][0].erase("invoice_fee_cost_ore");
+  EXPECT_TRUE(parse(doc).ok());
 }
 
 TEST(ParseConfig, HugeUnsignedIntegerIsOutOfRangeNotWrapped) {

@@ -563,5 +563,32 @@ TEST(CanonicalForm, LineOrderAndBoundariesMatter) {
   EXPECT_NE(canonical_form(a), canonical_form(b));
 }
 
+TEST(ValidateCheckout, FeeTermsAcceptedBeforeTheVisitWithAVersion) {
+  auto r = valid_request();
+  r.fee_terms = FeeTerms{r.checked_out_at - hours{2}, "2026-01"};
+  EXPECT_TRUE(validate(r).empty());
+  r.fee_terms->accepted_at = r.checked_out_at;  // at the check-out desk, before leaving
+  EXPECT_TRUE(validate(r).empty());
+
+  r.fee_terms->accepted_at = r.checked_out_at + std::chrono::seconds{1};
+  EXPECT_NE(only_error_at(r, "/fee_terms/accepted_at").find("before the visit"), std::string::npos);
+  r.fee_terms->accepted_at = r.checked_out_at;
+  r.fee_terms->version = " ";
+  EXPECT_EQ(only_error_at(r, "/fee_terms/version"), "must not be empty");
+  r.fee_terms->version = repeat("v", 41);
+  EXPECT_EQ(only_error_at(r, "/fee_terms/version"), "must be at most 40 characters");
+}
+
+TEST(CanonicalForm, FeeTermsCountOnlyWhenSent) {
+  auto r = valid_request();
+  const auto without = canonical_form(r);  // as before fee terms existed: the same fingerprint
+  EXPECT_EQ(without.find("fee_terms"), std::string::npos);
+  r.fee_terms = FeeTerms{r.checked_out_at, "2026-01"};
+  const auto with = canonical_form(r);
+  EXPECT_NE(with, without);
+  r.fee_terms->version = "2026-02";
+  EXPECT_NE(canonical_form(r), with);
+}
+
 }  // namespace
 }  // namespace visitpay::domain

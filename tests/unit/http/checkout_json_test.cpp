@@ -445,5 +445,29 @@ TEST(CheckoutSchema, FirstExampleParsesAndValidates) {
   EXPECT_TRUE(semantic.empty()) << (semantic.empty() ? "" : semantic.front().pointer);
 }
 
+TEST(ParseCheckout, FeeTermsAreReadAndShapeChecked) {
+  auto body = valid_body();
+  const auto none = parse_checkout(body);
+  EXPECT_TRUE(none.errors.empty());
+  EXPECT_FALSE(none.request.fee_terms);
+
+  body["fee_terms"] = {{"accepted_at", "2026-11-22T13:40:00+01:00"}, {"version", "2026-01"}};
+  const auto parsed = parse_checkout(body);
+  ASSERT_TRUE(parsed.errors.empty());
+  ASSERT_TRUE(parsed.request.fee_terms);
+  EXPECT_EQ(parsed.request.fee_terms->accepted_at, utc(2026, 11, 22, 12, 40));
+  EXPECT_EQ(parsed.request.fee_terms->version, "2026-01");
+
+  body["fee_terms"] = {{"accepted_at", "2026-11-22 13:40"}, {"version", 1}, {"by", "x"}};
+  EXPECT_EQ(
+      pointers(parse_checkout(body).errors),
+      (std::vector<std::string>{"/fee_terms/by", "/fee_terms/accepted_at", "/fee_terms/version"}));
+  body["fee_terms"] = Json::object();
+  EXPECT_EQ(pointers(parse_checkout(body).errors),
+            (std::vector<std::string>{"/fee_terms/accepted_at", "/fee_terms/version"}));
+  body["fee_terms"] = "yes";
+  EXPECT_EQ(only_error_at(body, "/fee_terms"), "must be an object");
+}
+
 }  // namespace
 }  // namespace visitpay::http
