@@ -11,6 +11,7 @@
 #include "adapters/keys/file/file_key_store.hpp"
 #include "app/auth.hpp"
 #include "app/bank_import.hpp"
+#include "app/delivered_files.hpp"
 #include "app/key_rotation.hpp"
 #include "app/legacy_payers.hpp"
 #include "cli/users_command.hpp"
@@ -159,6 +160,14 @@ int cmd_privacy(const std::vector<std::string>& args, const config::Config& conf
   for (const auto& rule : *overdue) {
     std::cout << rule.rule << ": " << rule.sessions << "\n";
     total += rule.sessions;
+  }
+  // Letters and hand-off files left in their folders past privacy.delivered_files_retention.
+  for (const auto& folder : config.delivery_folders()) {
+    const auto held =
+        app::sweep_folder(folder, config.privacy.delivered_files_retention, /*remove=*/false);
+    std::cout << "delivered_files " << folder << ": " << held.past_retention << " (of "
+              << held.files << " files" << (held.errors > 0 ? ", some unreadable" : "") << ")\n";
+    total += held.past_retention + held.errors;
   }
   std::cout << (total == 0 ? "ok: no personal data held past its policy\n"
                            : "FAIL: personal data held past its policy\n");

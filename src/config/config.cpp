@@ -689,6 +689,16 @@ const Clinic* Config::find_clinic(std::string_view id) const {
   return nullptr;
 }
 
+std::vector<std::string> Config::delivery_folders() const {
+  std::vector<std::string> out{invoices.delivery_dir};
+  for (const auto& c : clinics) {
+    if (!c.collection_dir.empty() &&
+        std::find(out.begin(), out.end(), c.collection_dir) == out.end())
+      out.push_back(c.collection_dir);
+  }
+  return out;
+}
+
 const WebhookProviderConfig& WebhookConfig::provider(std::string_view name) const {
   static const WebhookProviderConfig defaults;
   const auto it = providers.find(name);
@@ -886,6 +896,7 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
       ObjectReader r(*o, "/privacy", problems);
       r.millis("purge_interval_ms", c.privacy.purge_interval);
       r.integer("purge_batch", c.privacy.purge_batch, 1, 100'000);
+      r.duration("delivered_files_retention", c.privacy.delivered_files_retention);
       if (const Json* policy = r.get("retention")) {
         ObjectReader p(*policy, "/privacy/retention", problems);
         auto& retention = c.privacy.retention;

@@ -150,6 +150,9 @@ struct PrivacyConfig {
   domain::RetentionPolicy retention;
   std::chrono::milliseconds purge_interval{60000};  // how often each instance looks
   int purge_batch = 500;                            // sessions per rule and statement
+  // Delivered letters and collection hand-offs stay in their folders this long after they were
+  // written (the pickup's time to take them), then the folder janitor removes them.
+  std::chrono::seconds delivered_files_retention{std::chrono::hours(72)};
 };
 
 // Who may deliver a provider's webhooks (payment callbacks, SMS delivery reports), by the adapter's
@@ -246,6 +249,9 @@ struct Config {
   WebhookConfig webhooks;
 
   const Clinic* find_clinic(std::string_view id) const;
+  // The folders where letters and hand-off files (personal data) land: invoices.delivery_dir
+  // and each clinic's reminders.collection.dir, each once.
+  std::vector<std::string> delivery_folders() const;
   const PaymentAccount* find_payment_account(std::string_view name) const;
   const SmsAccount* find_sms_account(std::string_view name) const;
 };

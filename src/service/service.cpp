@@ -155,6 +155,9 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
       privacy_(pool_),
       purger_(ioc_.get_executor(), privacy_, config_.privacy.retention,
               config_.privacy.purge_interval, config_.privacy.purge_batch, clock_, log_, metrics_),
+      folder_janitor_(ioc_.get_executor(), blocking_.get_executor(), config_.delivery_folders(),
+                      config_.privacy.delivered_files_retention, config_.privacy.purge_interval,
+                      log_, metrics_),
       auth_(clients_, clock_, config_.auth),
       password_login_(users_, clock_, blocking_.get_executor(), console_options(config_.auth),
                       log_),
@@ -310,6 +313,7 @@ common::Result<std::uint16_t> Service::start(bool handle_signals) {
     reminder_scheduler_.start();
     watch_.start();
     purger_.start();
+    folder_janitor_.start();
   } else {
     log_.info("service.outbox_disabled", {});
   }
@@ -332,6 +336,7 @@ void Service::request_stop() {
         reminder_scheduler_.stop();
         watch_.stop();
         purger_.stop();
+        folder_janitor_.stop();
         const bool drained =
             co_await (server_.shutdown() && dispatcher_.shutdown(config_.outbox.shutdown_grace));
         co_await reconciler_.ended();
@@ -339,6 +344,7 @@ void Service::request_stop() {
         co_await reminder_scheduler_.ended();
         co_await watch_.ended();
         co_await purger_.ended();
+        co_await folder_janitor_.ended();
         boost::system::error_code ignored;
         signals_.cancel(ignored);
         pool_.close();

@@ -43,6 +43,7 @@
 #include "store/session_store.hpp"
 #include "store/user_store.hpp"
 #include "workers/deadline_sweeper.hpp"
+#include "workers/folder_janitor.hpp"
 #include "workers/invoice_work.hpp"
 #include "workers/lifecycle_watch.hpp"
 #include "workers/outbox_dispatcher.hpp"
@@ -78,6 +79,7 @@ class Service {
   workers::Reconciler& reconciler() { return reconciler_; }
   workers::DeadlineSweeper& sweeper() { return sweeper_; }
   workers::Purger& purger() { return purger_; }
+  workers::FolderJanitor& folder_janitor() { return folder_janitor_; }
   workers::LifecycleWatch& watch() { return watch_; }
   workers::ReminderScheduler& reminder_scheduler() { return reminder_scheduler_; }
 
@@ -128,6 +130,7 @@ class Service {
   workers::LifecycleWatch watch_;
   store::PrivacyStore privacy_;
   workers::Purger purger_;
+  workers::FolderJanitor folder_janitor_;
   app::Authenticator auth_;
   app::PasswordLogin password_login_;  // the console's login method (OpenID Connect may follow)
   app::WebSessions web_sessions_;

@@ -1,5 +1,8 @@
 // Retention: the purger destroys each key class when its purpose ended, irreversibly, and leaves
 // an audit record without personal data. Manual clock: days and years pass in the test.
+#include <filesystem>
+#include <fstream>
+
 #include "flow_fixture.hpp"
 
 namespace visitpay::testing {
@@ -58,6 +61,35 @@ TEST_F(PurgeTest, CancelledIsPurgedAtOnce) {
   EXPECT_EQ(overdue("cancelled"), 0);
   const auto after = cli("privacy check");  // `visitpay privacy check` passes
   EXPECT_NE(after.find("ok: no personal data held past its policy"), std::string::npos) << after;
+  EXPECT_NE(after.find("exit=0"), std::string::npos) << after;
+}
+
+TEST_F(PurgeTest, DeliveredLettersLeaveTheFolderAfterTheirRetentionAndTheCheckCountsThem) {
+  std::filesystem::create_directories(delivery_dir_);
+  auto letter = [&](const std::string& name, std::chrono::hours age) {
+    const auto path = delivery_dir_ / name;
+    std::ofstream(path) << "%PDF-1.4";
+    std::filesystem::last_write_time(path, std::filesystem::file_time_type::clock::now() - age);
+    return path;
+  };
+  const auto picked_up_long_ago = letter("912345688-invoice-1.pdf", std::chrono::hours(73));
+  const auto fresh = letter("912345688-invoice-2.pdf", std::chrono::hours(1));
+  const auto before = cli("privacy check");
+  EXPECT_NE(before.find("delivered_files " + delivery_dir_.string() + ": 1 (of 2 files)"),
+            std::string::npos)
+      << before;
+  EXPECT_NE(before.find("exit=1"), std::string::npos) << before;
+
+  const auto swept = service_->await(service_->service().folder_janitor().run_once());
+  EXPECT_EQ(swept.removed, 1);
+  EXPECT_EQ(swept.files, 1);
+  EXPECT_FALSE(std::filesystem::exists(picked_up_long_ago));
+  EXPECT_TRUE(std::filesystem::exists(fresh));
+  EXPECT_EQ(metric("visitpay_delivered_files_removed_total"), 1);
+  const auto after = cli("privacy check");
+  EXPECT_NE(after.find("delivered_files " + delivery_dir_.string() + ": 0 (of 1 files)"),
+            std::string::npos)
+      << after;
   EXPECT_NE(after.find("exit=0"), std::string::npos) << after;
 }
 

@@ -235,7 +235,7 @@ class FlowTest : public ::testing::Test {
     if (ring.empty()) ring = master_keys_.empty() ? test_master_keys() : master_keys_;
     return run_command("env -i PATH=/usr/bin:/bin DATABASE_URL='" + database_ +
                        "' VISITPAY_LOOKUP_KEY=" + std::string(64, 'a') + " VISITPAY_MASTER_KEYS='" +
-                       ring +
+                       ring + "' VISITPAY_INVOICE_DIR='" + delivery_dir_.string() +
                        "' MOCK_SWEDBANKPAY_TOKEN=t MOCK_LINKMOBILITY_PASSWORD=p " VISITPAY_BINARY
                        " --config " VISITPAY_SOURCE_DIR "/deploy/config/local.json " +
                        args + " 2>&1; echo exit=$?");
