@@ -1195,7 +1195,7 @@ li{background:#fff;border-radius:.75rem;box-shadow:0 1px 2px rgba(0,0,0,.08);pad
   std::condition_variable worker_cv;
   std::condition_variable stop_cv;
   bool stopping = false;
-  bool reports_held = false;  // POST /_mock/reports
+  bool reports_held = false;         // POST /_mock/reports
   std::atomic<bool> halting{false};  // `stopping`, readable without the mutex
   struct FinalResults {
     int all = kDelivered;

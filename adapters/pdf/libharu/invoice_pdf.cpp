@@ -443,7 +443,7 @@ class InvoiceLayout {
 
     // The invoice facts, beside the address.
     std::vector<std::pair<std::string, std::string>> facts;
-    facts.reserve(9); // at most nine facts; also spares GCC 12's -O3 false -Warray-bounds
+    facts.reserve(9);  // at most nine facts; also spares GCC 12's -O3 false -Warray-bounds
     facts.emplace_back(credit_ ? "Kreditnotanummer" : "Fakturanummer", std::to_string(d_.number));
     if (d_.letter) {
       facts.emplace_back("Fakturadato", format_date(d_.letter->invoice_issue_date));
