@@ -27,7 +27,11 @@ const std::vector<std::string> kPersonalData = {"Kari", "Nordmann", "10915596784
 class CheckoutApi : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    service_ = new TestService(test_config(migrated_database()));
+    // The API alone: without workers a session stays as the check-out left it (with them, the
+    // clinic's missing payment account could move it on before a test reads it back).
+    auto config = test_config(migrated_database());
+    config.outbox.enabled = false;
+    service_ = new TestService(std::move(config));
     writer_ = service_->token("checkout:write,sessions:read");
   }
   static void TearDownTestSuite() {
