@@ -147,7 +147,8 @@ WHERE o.session_id = $1)sql"};
 // ended otherwise (cancelled or invoiced) when the payment was seen.
 constexpr Statement kUpdateOrder{"payment.update_order", R"sql(
 UPDATE payment_orders o
-SET status = $2, instrument = nullif($3, ''), transaction_type = nullif($4, ''),
+SET status = CASE WHEN o.status IN ($9, $10) AND $2 = $11 THEN o.status ELSE $2 END,
+    instrument = nullif($3, ''), transaction_type = nullif($4, ''),
     captured_ore = greatest(o.captured_ore, $5), updated_at = $6,
     paid_after_close = o.paid_after_close OR $7
 WHERE o.session_id = $1 AND ($8 = '' OR o.order_id = $8))sql"};
@@ -454,7 +455,12 @@ PgParams PaymentStore::update_order_params(std::string_view session_id,
       .add(update.captured)
       .add(ts(now))
       .add(paid_after_close)
-      .add(update.order_id);
+      .add(update.order_id)
+      // A stale "paid" never undoes a release the order already shows (a status read during
+      // the provider's lag after our own cancel or reversal).
+      .add(domain::to_string(domain::OrderStatus::cancelled))
+      .add(domain::to_string(domain::OrderStatus::reversed))
+      .add(domain::to_string(domain::OrderStatus::paid));
   return p;
 }
 

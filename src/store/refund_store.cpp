@@ -74,12 +74,17 @@ constexpr Statement kRequested{"refund.requested", "SELECT " VISITPAY_OPERATION_
                                                    "WHERE session_id = $1 AND status = $2 "
                                                    "ORDER BY requested_at, id"};
 
+// A cancel the provider confirmed ($8 the done status, $9 the cancel kind) leaves the order
+// cancelled ($10): the release is known here, before any status check shows it.
 constexpr Statement kFinish{"refund.finish", R"sql(
 WITH u AS (
   UPDATE payment_operations
   SET status = $2, provider_reference = $3, error = $4, completed_at = $5, updated_at = $5
   WHERE id = $1 AND status = $6
-  RETURNING id
+  RETURNING id, session_id, kind
+), released AS (
+  UPDATE payment_orders o SET status = $10, updated_at = $5
+  FROM u WHERE o.session_id = u.session_id AND $2 = $8 AND u.kind = $9
 )
 INSERT INTO payment_operation_events (operation_id, at, actor, action, from_status, to_status,
                                       detail)
@@ -322,7 +327,10 @@ asio::awaitable<Result<bool>> RefundStore::finish(
       .add(error)
       .add(ts(now))
       .add(domain::to_string(PaymentOperationStatus::requested))
-      .add(status == PaymentOperationStatus::done ? "done" : "fail");
+      .add(status == PaymentOperationStatus::done ? "done" : "fail")
+      .add(domain::to_string(PaymentOperationStatus::done))
+      .add(domain::to_string(domain::PaymentOperationKind::cancel))
+      .add(domain::to_string(domain::OrderStatus::cancelled));
   auto r = co_await pool_.execute(kFinish, p);
   if (!r) co_return std::move(r).error();
   co_return !r->empty();
