@@ -32,7 +32,8 @@ Usage: deploy/local.sh COMMAND [OPTIONS]
   run                build, start a private PostgreSQL in var/pg (unless DATABASE_URL or
                      VISITPAY_DATABASE_URL is set), start the mock Swedbank Pay on 127.0.0.1:8091
                      and the mock LINK Mobility on 127.0.0.1:8092 (or $MOCK_SWEDBANKPAY_LISTEN,
-                     $MOCK_LINKMOBILITY_LISTEN), migrate, create a development API token and
+                     $MOCK_LINKMOBILITY_LISTEN), a mail catcher (SMTP 127.0.0.1:2525, inbox on
+                     127.0.0.1:8093 or $MOCK_SMTP_HTTP_LISTEN), migrate, create an API token and
                      serve on http://127.0.0.1:8080 (or $VISITPAY_LISTEN) in the foreground, with
                      quiet hours off unless VISITPAY_QUIET_HOURS is set; Ctrl-C stops everything
   test [--sanitize]  build, then run every test with ctest (exit code = ctest's); the normal
@@ -124,6 +125,7 @@ RUN_PG_DIR=""
 SERVICE_PID=""
 SWEDBANKPAY_PID=""
 LINKMOBILITY_PID=""
+SMTP_PID=""
 
 run_cleanup() {
   local rc=$?
@@ -137,6 +139,10 @@ run_cleanup() {
   if [[ -n "$LINKMOBILITY_PID" ]]; then
     log "stopping mock-linkmobility (pid $LINKMOBILITY_PID)"
     stop_process "$LINKMOBILITY_PID" "mock-linkmobility"
+  fi
+  if [[ -n "$SMTP_PID" ]]; then
+    log "stopping mock-smtp (pid $SMTP_PID)"
+    stop_process "$SMTP_PID" "mock-smtp"
   fi
   if [[ -n "$SWEDBANKPAY_PID" ]]; then
     log "stopping mock-swedbankpay (pid $SWEDBANKPAY_PID)"
@@ -207,7 +213,7 @@ local_secrets() {
 # the banner.
 demo_checkout() { # demo_checkout BASE TOKEN VISIT_ID
   local body answer
-  body=$(printf '{"clinic_id":"oslo-sentrum","visit_id":"%s-demo","checked_out_at":"%s","currency":"NOK","fee_terms":{"accepted_at":"%s","version":"2026-01"},"lines":[{"description":"Konsultasjon allmennlege","amount":45000,"vat_amount":0},{"description":"Blodprøve","amount":18000,"vat_amount":0}],"payer":{"name":"Demo Pasient","national_id":"10915596784","phone":"+4741234567","address":{"street":"Storgata 1","postal_code":"0155","city":"Oslo","country":"NO"}}}' \
+  body=$(printf '{"clinic_id":"oslo-sentrum","visit_id":"%s-demo","checked_out_at":"%s","currency":"NOK","fee_terms":{"accepted_at":"%s","version":"2026-01"},"lines":[{"description":"Konsultasjon allmennlege","amount":45000,"vat_amount":0},{"description":"Blodprøve","amount":18000,"vat_amount":0}],"payer":{"name":"Demo Pasient","national_id":"10915596784","phone":"+4741234567","email":"demo.pasient@example.no","address":{"street":"Storgata 1","postal_code":"0155","city":"Oslo","country":"NO"}}}' \
     "$3" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)")
   if answer=$(curl -fsS -X POST "$1/v1/checkouts" -H "Authorization: Bearer $2" \
     -H 'Content-Type: application/json' -d "$body" 2>&1); then
@@ -226,8 +232,9 @@ cmd_run() {
   local bin=build/src/visitpay
   local mock_swedbankpay=build/mocks/mock-swedbankpay
   local mock_linkmobility=build/mocks/mock-linkmobility
+  local mock_smtp=build/mocks/mock-smtp
   local b
-  for b in "$bin" "$mock_swedbankpay" "$mock_linkmobility"; do
+  for b in "$bin" "$mock_swedbankpay" "$mock_linkmobility" "$mock_smtp"; do
     [[ -x "$b" ]] || die "$b was not built"
   done
 
@@ -240,6 +247,8 @@ cmd_run() {
   local sp_listen=${MOCK_SWEDBANKPAY_LISTEN:-127.0.0.1:8091}
   local lm_listen=${MOCK_LINKMOBILITY_LISTEN:-127.0.0.1:8092}
   local sp_url=http://$sp_listen lm_url=http://$lm_listen
+  # The mail catcher: SMTP where deploy/config/local.json's invoices.email points, its inbox here.
+  local mail_url=http://${MOCK_SMTP_HTTP_LISTEN:-127.0.0.1:8093}
   local config=$CONFIG
 
   local_secrets
@@ -284,6 +293,9 @@ cmd_run() {
   LINKMOBILITY_PID=$!
   wait_for_http "$SWEDBANKPAY_PID" mock-swedbankpay "$sp_url/"
   wait_for_http "$LINKMOBILITY_PID" mock-linkmobility "$lm_url/_mock/health"
+  "$mock_smtp" --listen 127.0.0.1:2525 --http "${mail_url#http://}" &
+  SMTP_PID=$!
+  wait_for_http "$SMTP_PID" mock-smtp "$mail_url/_mock/stats"
 
   "$bin" --config "$config" migrate
   local token
@@ -326,6 +338,7 @@ cmd_run() {
   visitpay is running on $base  (Ctrl-C stops it, the mocks and the private PostgreSQL)
 
   Mock Swedbank Pay on $sp_url (its orders), mock LINK Mobility on $lm_url (SMS inbox: $lm_url/inbox);
+  a mail catcher on SMTP 127.0.0.1:2525 (mail inbox: $mail_url/inbox);
   $quiet_note.
 
   Console (in Norwegian): open $base/console/ and log in as one of these (role = name):$logins
@@ -340,7 +353,7 @@ cmd_run() {
     curl -sS -X POST $base/v1/checkouts \\
       -H "Authorization: Bearer \$TOKEN" \\
       -H 'Content-Type: application/json' \\
-      -d '{"clinic_id":"oslo-sentrum","visit_id":"$visit_id","checked_out_at":"2026-11-22T14:05:00+01:00","currency":"NOK","fee_terms":{"accepted_at":"2026-11-22T13:40:00+01:00","version":"2026-01"},"lines":[{"description":"Konsultasjon spesialist","amount":65000,"vat_amount":0}],"payer":{"name":"Kari Nordmann","national_id":"10915596784","phone":"+4741234567","address":{"street":"Storgata 1","postal_code":"0155","city":"Oslo","country":"NO"}}}'
+      -d '{"clinic_id":"oslo-sentrum","visit_id":"$visit_id","checked_out_at":"2026-11-22T14:05:00+01:00","currency":"NOK","fee_terms":{"accepted_at":"2026-11-22T13:40:00+01:00","version":"2026-01"},"lines":[{"description":"Konsultasjon spesialist","amount":65000,"vat_amount":0}],"payer":{"name":"Kari Nordmann","national_id":"10915596784","phone":"+4741234567","email":"kari.nordmann@example.no","address":{"street":"Storgata 1","postal_code":"0155","city":"Oslo","country":"NO"}}}'
 
   2. The payment link arrives by SMS within a second or two: open $lm_url/inbox in a browser,
      click the link and pay (card or Vipps). Or from a script: the inbox as JSON holds the link,
@@ -355,7 +368,9 @@ cmd_run() {
   4. Not paid within the window ($window_note), the session becomes an invoice that
      finance reviews (a check-out without "phone" becomes one at once, without fee):
     curl -sS -H "Authorization: Bearer \$TOKEN" '$base/v1/invoices?status=pending_review'
-     approve it (the PDF lands in $invoice_dir/ for print-and-post), or look at it:
+     approve it (oslo-sentrum e-mails invoices: the mail with the PDF is in $mail_url/inbox;
+     a check-out without "email", or bergen-brygge's, lands in $invoice_dir/ for print-and-post),
+     or look at it:
     curl -sS -X POST -H "Authorization: Bearer \$TOKEN" $base/v1/invoices/INVOICE_ID/approve
     curl -sS -H "Authorization: Bearer \$TOKEN" -o faktura.pdf $base/v1/invoices/INVOICE_ID/pdf
      also: .../void {"reason":...}, .../credit, .../mark-paid, POST $base/v1/invoices/approve

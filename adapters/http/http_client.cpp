@@ -112,11 +112,6 @@ bool local_failure(CURLcode code) {
   }
 }
 
-void global_init_once() {
-  static const CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-  if (rc != CURLE_OK) throw std::runtime_error("curl_global_init failed");
-}
-
 std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int attempt,
                                         std::optional<std::chrono::milliseconds> retry_after) {
   using std::chrono::milliseconds;
@@ -134,6 +129,11 @@ std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int attempt,
 }
 
 }  // namespace
+
+void curl_init_once() {
+  static const CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (rc != CURLE_OK) throw std::runtime_error("curl_global_init failed");
+}
 
 // ---- HttpResponse ---------------------------------------------------------------------------
 
@@ -176,7 +176,7 @@ class HttpClient::Impl : public std::enable_shared_from_this<Impl> {
 
   Impl(const asio::any_io_executor& executor, HttpClientOptions options)
       : strand_(asio::make_strand(executor)), timer_(strand_), options_(options) {
-    global_init_once();
+    curl_init_once();
     multi_ = curl_multi_init();
     if (multi_ == nullptr) throw std::runtime_error("curl_multi_init failed");
     curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Impl::on_socket);

@@ -16,6 +16,10 @@
 
 namespace visitpay::adapters::http {
 
+// libcurl's global initialisation, once per process (thread-safe): every adapter that makes a
+// curl handle calls it first.
+void curl_init_once();
+
 struct HttpRequest {
   std::string method = "GET";
   std::string url;

@@ -1,5 +1,7 @@
 #include "app/delivered_files.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <system_error>
 
 namespace visitpay::app {
@@ -44,6 +46,22 @@ FolderHeld sweep_folder(const fs::path& dir, std::chrono::seconds retention, boo
     if (removed) held.removed++;
   }
   return held;
+}
+
+namespace {
+// By-value parameters, copied into the coroutine frame (a capturing lambda would leave the frame
+// pointing into a temporary).
+boost::asio::awaitable<FolderHeld> sweep_here(fs::path dir, std::chrono::seconds retention,
+                                              bool remove) {
+  co_return sweep_folder(dir, retention, remove);
+}
+}  // namespace
+
+boost::asio::awaitable<FolderHeld> sweep_folder_on(boost::asio::any_io_executor blocking,
+                                                   fs::path dir, std::chrono::seconds retention,
+                                                   bool remove) {
+  auto work = sweep_here(std::move(dir), retention, remove);
+  co_return co_await boost::asio::co_spawn(blocking, std::move(work), boost::asio::use_awaitable);
 }
 
 }  // namespace visitpay::app

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -22,5 +24,10 @@ struct FolderHeld {
 // directory holds nothing. Blocking: call it on a blocking executor.
 FolderHeld sweep_folder(const std::filesystem::path& dir, std::chrono::seconds retention,
                         bool remove);
+
+// sweep_folder() on `blocking` (a thread pool), resumed on the caller's executor.
+boost::asio::awaitable<FolderHeld> sweep_folder_on(boost::asio::any_io_executor blocking,
+                                                   std::filesystem::path dir,
+                                                   std::chrono::seconds retention, bool remove);
 
 }  // namespace visitpay::app

@@ -25,7 +25,10 @@ common::Result<void> reveal_buyer(const PayerVault& vault, store::InvoiceRecord&
   if (!name) return std::move(name).error();
   auto address = retained->open("address", invoice.buyer_address_enc);
   if (!address) return std::move(address).error();
+  auto email = retained->open("email", invoice.buyer_email_enc);
+  if (!email) return std::move(email).error();
   invoice.buyer_name = std::move(*name);
+  invoice.buyer_email = std::move(*email);
   if (*address) {
     if (auto a = split_address(**address)) {
       invoice.buyer_street = a->street;

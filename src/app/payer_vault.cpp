@@ -91,6 +91,10 @@ common::Result<SealedPayer> PayerVault::seal(std::string_view session_id,
       common::seal(retained.key, payer.name, field_context(session_id, KeyClass::retained, "name"));
   s.address = common::seal(retained.key, join_address(payer.address),
                            field_context(session_id, KeyClass::retained, "address"));
+  if (payer.email) {
+    s.email = common::seal(retained.key, *payer.email,
+                           field_context(session_id, KeyClass::retained, "email"));
+  }
   return s;
 }
 
@@ -164,8 +168,11 @@ common::Result<OpenedPayer> PayerVault::open(std::string_view session_id, const 
     if (!name) return std::move(name).error();
     auto address = key->open("address", sealed.address);
     if (!address) return std::move(address).error();
+    auto email = key->open("email", sealed.email);
+    if (!email) return std::move(email).error();
     out.retained_available = true;
     out.name = std::move(*name);
+    out.email = std::move(*email);
     if (*address) out.address = split_address(**address);
   }
   return out;

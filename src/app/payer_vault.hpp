@@ -15,7 +15,8 @@ namespace visitpay::app {
 // Each session's payer data is encrypted under two data keys of its own (AES-256-GCM, see
 // common/envelope.hpp), stored only wrapped by a master key from the KeyStore:
 //   transient  national id and phone: destroyed when the payment purpose is fulfilled
-//   retained   name and address: copied onto an invoice and kept for the bookkeeping period
+//   retained   name, address and e-mail address: the invoice's buyer (name and address copied
+//              onto it), kept for the bookkeeping period
 // Every ciphertext binds "session:<id>:<class>:<field>" as associated data and every wrapped key
 // "session:<id>:<class>", so neither can be moved to another row, class or field. Destroying a
 // wrapped key (crypto-shredding) makes its fields unreadable for good, backups included.
@@ -33,6 +34,7 @@ struct OpenedPayer {
   std::optional<std::string> payment_url;
   std::optional<std::string> name;
   std::optional<domain::Address> address;
+  std::optional<std::string> email;
 };
 
 // The keyed hash (HMAC-SHA256 under the look-up key) of a national id, digits only: finds a

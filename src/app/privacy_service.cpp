@@ -92,6 +92,7 @@ asio::awaitable<common::Result<std::vector<SubjectSessionReport>>> PrivacyServic
     sealed.payment_url = s.payment_url_enc;
     sealed.name = s.name_enc.value_or(common::Bytes{});
     sealed.address = s.address_enc.value_or(common::Bytes{});
+    sealed.email = s.email_enc;
     const bool transient_held = s.transient_key && (s.national_id_enc || s.phone_enc);
     const bool retained_held = s.retained_key && s.name_enc;
     auto opened = vault_.open(s.id, sealed, transient_held, retained_held);

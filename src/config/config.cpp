@@ -9,6 +9,8 @@
 #include <set>
 #include <sstream>
 
+#include "domain/email_address.hpp"
+
 namespace visitpay::config {
 namespace {
 
@@ -288,6 +290,13 @@ void read_clinic(const Json& j, const std::string& path, Config& config,
   r.string("sms_account", c.sms_account);
   r.string("sms_sender", c.sms_sender);
   r.string("terms_of_service_url", c.terms_of_service_url);
+  std::string delivery = "post";
+  r.string("invoice_delivery", delivery);
+  if (delivery == "email") {
+    c.invoice_delivery = InvoiceDelivery::email;
+  } else if (delivery != "post") {
+    problems.push_back(path + "/invoice_delivery: must be \"post\" or \"email\"");
+  }
   if (const Json* reminders = r.get("reminders"))
     read_reminders(*reminders, path + "/reminders", c, problems);
   if (config.find_clinic(c.id)) problems.push_back(path + "/id: duplicate clinic id");
@@ -332,6 +341,50 @@ void secret(const std::string& path, const std::string& key, const std::string& 
     } else {
       problems.push_back(path + "/" + key + "_env: " + var + " is not set");
     }
+  }
+}
+
+bool is_loopback_host(std::string_view host) {
+  return host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+// invoices.email: an smtp:// or smtps:// URL; TLS may be off only towards the loopback (the
+// local catcher), never for a relay that leaves the machine.
+void read_email(const Json& j, EmailConfig& e, const EnvLookup& env,
+                std::vector<std::string>& problems) {
+  const std::string path = "/invoices/email";
+  ObjectReader r(j, path, problems);
+  r.string("smtp_url", e.smtp_url, true);
+  r.boolean("require_tls", e.require_tls);
+  r.string("from_address", e.from_address, true);
+  r.string("reply_to", e.reply_to);
+  r.string("username", e.username);
+  std::string password_file, password_env;
+  r.string("password_file", password_file);
+  r.string("password_env", password_env);
+  secret(path, "password", password_file, password_env, e.password, env, problems);
+  if (r.get("password")) problems.push_back(path + "/password: give password_file or password_env");
+  r.string("ca_file", e.ca_file);
+  r.millis("timeout_ms", e.timeout);
+  const bool smtps = e.smtp_url.rfind("smtps://", 0) == 0;
+  if (!smtps && e.smtp_url.rfind("smtp://", 0) != 0) {
+    problems.push_back(path + "/smtp_url: must start with smtp:// or smtps://");
+  }
+  const auto rest = std::string_view(e.smtp_url).substr(smtps ? 8 : 7);
+  const auto host = rest.substr(0, std::min(rest.find(':'), rest.find('/')));
+  if (!e.require_tls && !is_loopback_host(host)) {
+    problems.push_back(path + "/require_tls: may be false only for a relay on the loopback " +
+                       "(127.0.0.1, [::1], localhost)");
+  }
+  const std::pair<const char*, const std::string*> addresses[] = {{"from_address", &e.from_address},
+                                                                  {"reply_to", &e.reply_to}};
+  for (const auto& [key, value] : addresses) {
+    if (!value->empty() && !domain::check_email_address(*value).valid) {
+      problems.push_back(path + "/" + key + ": must be a plain address such as faktura@klinikk.no");
+    }
+  }
+  if (!e.username.empty() && e.password.empty()) {
+    problems.push_back(path + ": username needs password_file or password_env");
   }
 }
 
@@ -878,6 +931,7 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
       r.millis("abort_retry_ms", c.invoices.abort_retry);
       r.duration("abort_give_up_after", c.invoices.abort_give_up_after);
       r.string("delivery_dir", c.invoices.delivery_dir);
+      if (const Json* e = r.get("email")) read_email(*e, c.invoices.email, env, problems);
       r.millis("reminder_interval_ms", c.invoices.reminder_interval);
       r.integer("reminder_batch", c.invoices.reminder_batch, 1, 10'000);
     }
@@ -963,6 +1017,9 @@ common::Result<Config> parse_config(std::string_view json_text, const EnvLookup&
       problems.push_back(path + ": payment_account and sms_account go together");
     }
     check_terms_url(clinic, c.environment == "production", path, problems);
+    if (clinic.invoice_delivery == InvoiceDelivery::email && c.invoices.email.smtp_url.empty()) {
+      problems.push_back(path + "/invoice_delivery: \"email\" needs /invoices/email");
+    }
   }
 
   if (!problems.empty()) {

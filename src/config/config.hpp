@@ -39,6 +39,11 @@ struct LegalEntity {
   bool kid_allow_dash = false;  // MOD11: the bank accepts a '-' check character
 };
 
+// How a clinic's invoices and letters reach the payer: printed and posted (the PDFs land in
+// invoices.delivery_dir), or e-mailed (through invoices.email) to a payer who gave an address,
+// the others by post.
+enum class InvoiceDelivery { post, email };
+
 struct Clinic {
   std::string id;
   std::string display_name;  // used in SMS text
@@ -60,6 +65,7 @@ struct Clinic {
   domain::DunningPolicy reminders;
   std::string collection_agency;  // reminders.collection.agency: named in the inkassovarsel
   std::string collection_dir;     // reminders.collection.dir: where hand-off files land
+  InvoiceDelivery invoice_delivery = InvoiceDelivery::post;
 };
 
 // An account at a provider, as the core sees it: only what every account has. The adapter that
@@ -121,6 +127,18 @@ struct ReconcileConfig {
   int batch = 200;
 };
 
+// The SMTP relay that e-mails invoices and letters (`invoices.email`).
+struct EmailConfig {
+  std::string smtp_url;      // smtp://host:587 (STARTTLS) or smtps://host:465; "" = no e-mail
+  bool require_tls = true;   // false is accepted only for a relay on the loopback interface
+  std::string from_address;  // envelope sender and From: (bounces come back here)
+  std::string reply_to;      // "" = none: replies go to from_address
+  std::string username;      // "" = no SMTP AUTH
+  std::string password;      // password_file / password_env; secret, never logged
+  std::string ca_file;       // a CA bundle to trust instead of the system's ("" = the system's)
+  std::chrono::milliseconds timeout{30000};
+};
+
 // Invoices: the deadline sweeper and the delivery of approved invoices.
 struct InvoiceConfig {
   std::chrono::milliseconds sweep_interval{1000};  // how often due sessions are looked for
@@ -132,6 +150,7 @@ struct InvoiceConfig {
   // regardless, flagged order_not_aborted, with an alert.
   std::chrono::seconds abort_give_up_after{std::chrono::hours(1)};
   std::string delivery_dir = "var/invoices";  // print-and-post: PDFs land here
+  EmailConfig email;                          // for clinics with invoice_delivery "email"
   // The reminder schedule (purring, inkassovarsel, hand-off): how often due invoices are looked
   // for, and how many per pass. Steps are dated by day, so hourly is plenty.
   std::chrono::milliseconds reminder_interval{std::chrono::hours(1)};

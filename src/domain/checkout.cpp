@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "domain/email_address.hpp"
 #include "domain/national_id.hpp"
 #include "domain/phone_number.hpp"
 
@@ -148,6 +149,10 @@ void validate_checkout(const CheckoutRequest& r, const CheckoutRules& rules,
     const auto verdict = check_norwegian_mobile(*r.payer.phone);
     if (!verdict.valid) check.fail("/payer/phone", std::string(verdict.reason));
   }
+  if (r.payer.email) {
+    const auto verdict = check_email_address(*r.payer.email);
+    if (!verdict.valid) check.fail("/payer/email", std::string(verdict.reason));
+  }
   const auto& a = r.payer.address;
   check.text("/payer/address/street", a.street, 200);
   const bool postal_ok =
@@ -191,11 +196,16 @@ std::string canonical_form(const CheckoutRequest& r) {
   put(r.payer.address.postal_code);
   put(r.payer.address.city);
   put(r.payer.address.country);
-  // Appended only when present, so a request from before fee terms keeps its fingerprint.
+  // Appended only when present, so a request from before fee terms and e-mail keeps its
+  // fingerprint.
   if (r.fee_terms) {
     put("fee_terms");
     put(std::to_string(r.fee_terms->accepted_at.time_since_epoch().count()));
     put(r.fee_terms->version);
+  }
+  if (r.payer.email) {
+    put("email");
+    put(*r.payer.email);
   }
   return out;
 }

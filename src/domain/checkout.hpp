@@ -35,6 +35,7 @@ struct Payer {
   std::string name;
   std::optional<std::string> national_id;
   std::optional<std::string> phone;
+  std::optional<std::string> email;  // where a clinic that mails invoices sends them
   Address address;
 };
 

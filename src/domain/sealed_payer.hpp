@@ -29,6 +29,7 @@ struct SealedPayer {
   common::Bytes name;                        // under the retained key
   common::Bytes address;                     // under the retained key: street, postal code, city,
                                              // country
+  std::optional<common::Bytes> email;        // under the retained key, when the payer gave one
 };
 
 }  // namespace visitpay::domain

@@ -167,10 +167,11 @@ ParsedCheckout parse_checkout(const Json& body) {
   }
 
   if (const Json* payer = top.member("payer", true)) {
-    ObjectShape p(*payer, "/payer", errors, {"name", "national_id", "phone", "address"});
+    ObjectShape p(*payer, "/payer", errors, {"name", "national_id", "phone", "email", "address"});
     p.string("name", r.payer.name);
     p.optional_string("national_id", r.payer.national_id);
     p.optional_string("phone", r.payer.phone);
+    p.optional_string("email", r.payer.email);
     if (const Json* address = p.member("address", true)) {
       ObjectShape a(*address, "/payer/address", errors,
                     {"street", "postal_code", "city", "country"});

@@ -73,7 +73,8 @@ Json invoice_json(const store::InvoiceRecord& v, bool detail) {
         {"no_phone", v.reason == "no_phone"},
         {"fee_not_disclosed", v.fee_not_disclosed},
         {"order_not_aborted", v.order_not_aborted},
-        {"paid_after_collection", v.paid_after_collection}}},
+        {"paid_after_collection", v.paid_after_collection},
+        {"delivery_problem", v.delivery_problem.has_value()}}},
   };
   if (v.credits_invoice_id) {
     j["credits"] = {{"invoice_id", *v.credits_invoice_id},
@@ -99,7 +100,8 @@ Json invoice_json(const store::InvoiceRecord& v, bool detail) {
                 {"street", optional_text(v.buyer_street)},
                 {"postal_code", optional_text(v.buyer_postal_code)},
                 {"city", optional_text(v.buyer_city)},
-                {"country", optional_text(v.buyer_country)}};
+                {"country", optional_text(v.buyer_country)},
+                {"email", optional_text(v.buyer_email)}};
   Json lines = Json::array();
   for (const auto& line : v.lines) {
     lines.push_back({{"line_no", line.line_no},
@@ -113,7 +115,11 @@ Json invoice_json(const store::InvoiceRecord& v, bool detail) {
   j["delivery"] = {
       {"reference", optional_text(v.delivery_reference)},
       {"delivered_at",
-       v.delivered_at ? Json(common::format_rfc3339_utc(*v.delivered_at)) : Json(nullptr)}};
+       v.delivered_at ? Json(common::format_rfc3339_utc(*v.delivered_at)) : Json(nullptr)},
+      {"problem", optional_text(v.delivery_problem)},
+      {"problem_at", v.delivery_problem_at
+                         ? Json(common::format_rfc3339_utc(*v.delivery_problem_at))
+                         : Json(nullptr)}};
   Json history = Json::array();
   for (const auto& e : v.history) {
     history.push_back({{"at", common::format_rfc3339_utc(e.at)},

@@ -19,8 +19,9 @@ namespace {
 constexpr std::string_view kStatuses[] = {"pending_review", "issued", "partially_paid",    "paid",
                                           "credited",       "void",   "sent_to_collection"};
 constexpr std::string_view kFlags[] = {
-    "paid_by_link", "credit_note_needed", "sms_undeliverable", "link_failed",
-    "no_phone",     "fee_not_disclosed",  "order_not_aborted", "paid_after_collection"};
+    "paid_by_link",    "credit_note_needed", "sms_undeliverable", "link_failed",
+    "no_phone",        "fee_not_disclosed",  "order_not_aborted", "paid_after_collection",
+    "delivery_problem"};
 constexpr int kDefaultLimit = 50;
 constexpr int kMaxLimit = 500;
 constexpr std::size_t kMaxBulk = 500;

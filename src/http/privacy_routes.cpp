@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/delivered_files.hpp"
 #include "common/time_format.hpp"
 #include "http/authorize.hpp"
 #include "http/json_body.hpp"
@@ -70,7 +71,8 @@ Json access_json(const std::vector<app::SubjectSessionReport>& reports) {
                                      {"phone", optional_text(r.payer.phone)},
                                      {"payment_url", optional_text(r.payer.payment_url)}})},
            {"retained", class_json(r.retained, {{"name", optional_text(r.payer.name)},
-                                                {"address", std::move(address)}})}}},
+                                                {"address", std::move(address)},
+                                                {"email", optional_text(r.payer.email)}})}}},
          {"purges", std::move(purges)}});
   }
   return {{"count", reports.size()}, {"sessions", std::move(sessions)}};
@@ -133,7 +135,18 @@ class PrivacyHandlers {
       rules.push_back({{"rule", c.rule}, {"sessions", c.sessions}});
       total += c.sessions;
     }
-    co_return private_response(Json{{"ok", total == 0}, {"rules", std::move(rules)}}, req);
+    Json folders = Json::array();
+    for (const auto& folder : d_.delivery_folders) {
+      const auto held =
+          co_await app::sweep_folder_on(d_.blocking, folder, d_.delivered_files_retention, false);
+      folders.push_back(
+          {{"folder", folder}, {"past_retention", held.past_retention}, {"files", held.files}});
+      total += held.past_retention;
+    }
+    co_return private_response(Json{{"ok", total == 0},
+                                    {"rules", std::move(rules)},
+                                    {"delivered_files", std::move(folders)}},
+                               req);
   }
 
  private:

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <optional>
 #include <string>
 
 #include "common/result.hpp"
@@ -19,15 +20,18 @@ struct InvoiceDelivery {
   const domain::InvoiceDocument& document;
   const std::string& pdf;
   std::string name;  // stable and unique per document, no personal data: "<org>-invoice-<number>"
+  std::optional<std::string> email;  // the payer's address (personal data), for e-mail channels
 };
 
 struct InvoiceDelivered {
   std::string reference;  // where it went (a file name, a provider id); no personal data
 };
 
-// Sends an issued invoice or credit note to the payer: print-and-post, eFaktura, e-mail ...
-// Delivering the same `name` again must not produce a second letter (at-least-once callers).
-// Failures: provider_unavailable (retry later), provider_rejected (permanent).
+// Sends an issued invoice, credit note or letter to the payer: print-and-post, e-mail, and later
+// eFaktura or a digital mailbox. Delivering the same `name` again should not produce a second
+// letter (at-least-once callers; each channel says how far it can promise that).
+// Failures: provider_unavailable (retry later), provider_rejected (this recipient or document
+// will never be taken: the caller sends it another way).
 class InvoiceChannel {
  public:
   virtual ~InvoiceChannel() = default;

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "adapters/collection/folder/folder_agency.hpp"
+#include "adapters/invoice/email/email_channel.hpp"
 #include "adapters/invoice/folder/folder_channel.hpp"
 #include "adapters/keys/file/file_key_store.hpp"
 #include "adapters/pdf/libharu/invoice_pdf.hpp"
@@ -100,6 +101,14 @@ ports::AdapterAccount adapter_account(const std::string& section,
 }
 
 // Each clinic's collection agency drop folder (reminders.collection.dir).
+// The e-mail channel when invoices.email names a relay; null otherwise.
+std::unique_ptr<ports::InvoiceChannel> email_channel(const config::EmailConfig& c) {
+  if (c.smtp_url.empty()) return nullptr;
+  return std::make_unique<adapters::invoice::EmailInvoiceChannel>(
+      adapters::invoice::EmailSettings{c.smtp_url, c.require_tls, c.from_address, c.reply_to,
+                                       c.username, c.password, c.ca_file, c.timeout});
+}
+
 std::map<std::string, std::filesystem::path, std::less<>> collection_dirs(
     const config::Config& config) {
   std::map<std::string, std::filesystem::path, std::less<>> out;
@@ -140,12 +149,13 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
       invoice_renderer_(std::make_unique<adapters::pdf::LibharuInvoiceRenderer>()),
       invoice_channel_(std::make_unique<adapters::invoice::FolderInvoiceChannel>(
           blocking_.get_executor(), config_.invoices.delivery_dir)),
+      email_channel_(email_channel(config_.invoices.email)),
       collection_agency_(std::make_unique<adapters::collection::FolderCollectionAgency>(
           blocking_.get_executor(), collection_dirs(config_))),
       invoice_documents_(*invoice_renderer_, blocking_.get_executor(), clock_),
       invoice_work_({invoices_, payments_, payment_work_, invoice_documents_, *vault_,
-                     *invoice_channel_, reminders_, *collection_agency_, config_, clock_, log_,
-                     metrics_}),
+                     *invoice_channel_, email_channel_.get(), reminders_, *collection_agency_,
+                     config_, clock_, log_, metrics_}),
       sweeper_(ioc_.get_executor(), invoices_, config_.invoices, clock_, log_, metrics_,
                [this] { dispatcher_.nudge(); }),
       reminder_scheduler_(ioc_.get_executor(), reminders_, config_, clock_, log_, metrics_,
@@ -219,7 +229,9 @@ Service::Service(config::Config config, const ports::Clock& clock, common::Logge
                                   metrics_, log_, provider_health_});
   http::register_invoice_routes(router_, {auth_, invoice_service_, clock_, log_});
   http::register_refund_routes(router_, {auth_, refund_service_, log_});
-  http::register_privacy_routes(router_, {auth_, privacy_service_, log_});
+  http::register_privacy_routes(
+      router_, {auth_, privacy_service_, log_, config_.delivery_folders(),
+                config_.privacy.delivered_files_retention, blocking_.get_executor()});
   http::register_ops_routes(router_,
                             {auth_, lifecycle_, outbox_, overview_, config_, clock_, log_});
   auth_.accept_sessions(web_sessions_);

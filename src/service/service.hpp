@@ -122,6 +122,7 @@ class Service {
   workers::Reconciler reconciler_;
   std::unique_ptr<ports::InvoiceRenderer> invoice_renderer_;
   std::unique_ptr<ports::InvoiceChannel> invoice_channel_;
+  std::unique_ptr<ports::InvoiceChannel> email_channel_;  // null without invoices.email
   std::unique_ptr<ports::CollectionAgency> collection_agency_;
   app::InvoiceDocuments invoice_documents_;
   workers::InvoiceWork invoice_work_;

@@ -82,7 +82,8 @@ SELECT id FROM inv)sql",
   "rk.master_key_id, rk.wrapped_key, i.order_not_aborted, i.paid_ore, i.overpaid_ore, "         \
   "(SELECT v.checked_out_at FROM sessions v WHERE v.id = i.session_id), "                       \
   "i.reminder_fees_ore, i.paid_after_collection, i.seller_street, i.seller_postal_code, "       \
-  "i.seller_city "                                                                              \
+  "i.seller_city, (SELECT p.email_enc FROM payers p WHERE p.session_id = i.session_id), "       \
+  "i.delivery_problem, i.delivery_problem_at "                                                  \
   "FROM invoices i LEFT JOIN invoices c ON c.id = i.credits_invoice_id "                        \
   "LEFT JOIN payer_keys rk ON rk.session_id = i.session_id AND rk.key_class = 'retained' "
 
@@ -104,7 +105,7 @@ constexpr Statement kOfSession{"invoice.of_session",
   "i.reason = 'link_failed' WHEN 'no_phone' THEN i.reason = 'no_phone' "                  \
   "WHEN 'fee_not_disclosed' THEN i.fee_not_disclosed WHEN 'order_not_aborted' THEN "      \
   "i.order_not_aborted WHEN 'paid_after_collection' THEN i.paid_after_collection "        \
-  "ELSE false END) "
+  "WHEN 'delivery_problem' THEN i.delivery_problem IS NOT NULL ELSE false END) "
 
 constexpr Statement kList{"invoice.list",
                           "SELECT " VISITPAY_INVOICE_COLUMNS VISITPAY_INVOICE_FILTER
@@ -217,12 +218,27 @@ SELECT id FROM note)sql"};
 
 constexpr Statement kDelivered{"invoice.delivered", R"sql(
 WITH u AS (
-  UPDATE invoices SET delivery_reference = $2, delivered_at = $3, updated_at = $3
+  UPDATE invoices SET delivery_reference = $2, delivered_at = $3, updated_at = $3,
+                      delivery_problem = NULL, delivery_problem_at = NULL
   WHERE id = $1 AND delivered_at IS NULL
   RETURNING id
 )
 INSERT INTO invoice_events (invoice_id, at, actor, action, detail)
 SELECT id, $3, 'system', 'deliver', $2 FROM u)sql"};
+
+// The standing delivery problem shown to finance ($2: channel and reply code, no personal data;
+// NULL clears it) and a history row ($4, NULL for none): written when the problem changes, or
+// always for a one-off ($2 NULL with $4: a refusal after which the letter went by post).
+constexpr Statement kDeliveryProblem{"invoice.delivery_problem", R"sql(
+WITH u AS (
+  UPDATE invoices
+  SET delivery_problem = $2, delivery_problem_at = CASE WHEN $2 IS NOT NULL THEN $3::timestamptz END
+  WHERE id = $1 AND delivery_problem IS DISTINCT FROM $2
+  RETURNING id
+)
+INSERT INTO invoice_events (invoice_id, at, actor, action, detail)
+SELECT $1::uuid, $3, 'system', 'delivery_failed', $4
+WHERE $4::text IS NOT NULL AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM u)))sql"};
 
 // The review backlog: how many wait, and how long the oldest has waited (0 when none does).
 constexpr Statement kReviewBacklog{"invoice.review_backlog", R"sql(
@@ -299,6 +315,9 @@ InvoiceRecord read_invoice(const PgResult& r, int row) {
   v.seller_street = r.string(row, c++);
   v.seller_postal_code = r.string(row, c++);
   v.seller_city = r.string(row, c++);
+  v.buyer_email_enc = r.bytea(row, c++);
+  v.delivery_problem = opt(r, row, c++);
+  if (!r.is_null(row, c)) v.delivery_problem_at = timestamp(r, row, c);
   return v;
 }
 
@@ -673,6 +692,17 @@ asio::awaitable<Result<void>> InvoiceStore::delivered(std::string_view id,
   PgParams p;
   p.add(id).add(reference).add(ts(now));
   auto r = co_await pool_.execute(kDelivered, p);
+  if (!r) co_return std::move(r).error();
+  co_return Ok{};
+}
+
+asio::awaitable<Result<void>> InvoiceStore::delivery_problem(std::string_view id,
+                                                             std::optional<std::string> problem,
+                                                             std::optional<std::string> history,
+                                                             domain::Timestamp now) {
+  PgParams p;
+  p.add(id).add(problem).add(ts(now)).add(history);
+  auto r = co_await pool_.execute(kDeliveryProblem, p);
   if (!r) co_return std::move(r).error();
   co_return Ok{};
 }

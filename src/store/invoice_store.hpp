@@ -132,7 +132,12 @@ struct InvoiceRecord {
   // The buyer's name and address as stored: the session's retained ciphertexts and key (nullopt
   // once purged). app::InvoiceService fills buyer_* from them.
   std::optional<common::Bytes> buyer_name_enc, buyer_address_enc;
+  std::optional<common::Bytes> buyer_email_enc;  // the payer's, under the same key, if given
   std::optional<domain::WrappedKey> retained_key;
+  std::optional<std::string> buyer_email;  // filled from buyer_email_enc like buyer_*
+  // The last delivery that failed and has not succeeded since: channel and reply code.
+  std::optional<std::string> delivery_problem;
+  std::optional<domain::Timestamp> delivery_problem_at;
   domain::Ore reminder_fees = 0;            // purring / inkassovarsel fees charged: owed as well
   bool paid_after_collection = false;       // money came after the hand-off: tell the agency
   std::vector<InvoiceLineRecord> lines;     // filled by get()
@@ -241,6 +246,13 @@ class InvoiceStore {
 
   asio::awaitable<common::Result<void>> delivered(std::string_view id, std::string_view reference,
                                                   domain::Timestamp now);
+  // Sets (or with nullopt clears) the problem finance sees on the invoice; `history`, when set, is
+  // written to the invoice's history as a delivery_failed event (once per distinct problem).
+  // No personal data in either: the channel and the reply code.
+  asio::awaitable<common::Result<void>> delivery_problem(std::string_view id,
+                                                         std::optional<std::string> problem,
+                                                         std::optional<std::string> history,
+                                                         domain::Timestamp now);
 
   asio::awaitable<common::Result<ReviewBacklog>> review_backlog(domain::Timestamp now);
 

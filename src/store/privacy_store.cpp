@@ -23,6 +23,8 @@ std::string purge_sql(const std::string& due) {
       phone_enc = CASE WHEN 'transient' = ANY (due.classes) THEN NULL ELSE phone_enc END,
       name_enc = CASE WHEN 'retained' = ANY (due.classes) THEN NULL ELSE name_enc END,
       address_enc = CASE WHEN 'retained' = ANY (due.classes) THEN NULL ELSE address_enc END,
+      email_enc = CASE WHEN 'retained' = ANY (due.classes) OR $1::text = 'erasure_request'
+                       THEN NULL ELSE email_enc END,
       national_id_hmac = CASE WHEN 'lookup' = ANY (due.classes) THEN NULL ELSE national_id_hmac END,
       name = NULL, national_id = NULL, phone = NULL, street = NULL, postal_code = NULL,
       city = NULL, country = NULL,
@@ -124,7 +126,8 @@ std::string ts(domain::Timestamp t) {
 // destroys now (not those the policy purged before). Sessions with an open claim
 // (pending, awaiting payment, being invoiced) are left to the policy (GDPR Art. 17(3)(e)); with an
 // invoice, the name and address on it are bookkeeping documentation (bokføringsloven § 13, GDPR
-// Art. 17(3)(b)) and stay, and so does the look-up hash that finds them; everything else goes.
+// Art. 17(3)(b)) and stay, and so does the look-up hash that finds them; everything else goes,
+// the e-mail address too (it is not bookkeeping: letters go by post after an erasure).
 const Statement& erase_statement() {
   static const std::string text = purge_sql(R"sql(
   SELECT s.id, CASE WHEN EXISTS (SELECT 1 FROM invoices i WHERE i.session_id = s.id)
@@ -146,7 +149,7 @@ const Statement& erase_statement() {
 constexpr Statement kSubjectSessions{"privacy.subject_sessions", R"sql(
 SELECT s.id::text, s.clinic_id, s.state, s.amount_ore, s.created_at, p.transient_purged_at,
        p.retained_purged_at, kt.master_key_id, kt.wrapped_key, kr.master_key_id, kr.wrapped_key,
-       p.national_id_enc, p.phone_enc, p.name_enc, p.address_enc, o.payment_url_enc
+       p.national_id_enc, p.phone_enc, p.name_enc, p.address_enc, o.payment_url_enc, p.email_enc
 FROM payers p
 JOIN sessions s ON s.id = p.session_id
 LEFT JOIN payer_keys kt ON kt.session_id = s.id AND kt.key_class = 'transient'
@@ -271,6 +274,7 @@ asio::awaitable<common::Result<std::vector<SubjectSession>>> PrivacyStore::subje
     s.name_enc = r->bytea(i, 13);
     s.address_enc = r->bytea(i, 14);
     s.payment_url_enc = r->bytea(i, 15);
+    s.email_enc = r->bytea(i, 16);
     ids.push_back(s.id);
     out.push_back(std::move(s));
   }

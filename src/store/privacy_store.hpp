@@ -55,7 +55,8 @@ struct SubjectSession {
   std::optional<domain::Timestamp> retained_purged_at;
   std::optional<domain::WrappedKey> transient_key;  // nullopt once purged
   std::optional<domain::WrappedKey> retained_key;
-  std::optional<common::Bytes> national_id_enc, phone_enc, name_enc, address_enc, payment_url_enc;
+  std::optional<common::Bytes> national_id_enc, phone_enc, name_enc, address_enc, payment_url_enc,
+      email_enc;
   std::vector<SubjectInvoice> invoices;
   std::vector<PurgeRecord> purges;
 };

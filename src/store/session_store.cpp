@@ -34,8 +34,8 @@ WITH s AS (
           WITH ORDINALITY AS x (description, amount, vat, line_no)
 ), p AS (
   INSERT INTO payers (session_id, national_id_hmac, national_id_enc, phone_enc, name_enc,
-                      address_enc)
-  SELECT s.id, $14::bytea, $15::bytea, $16::bytea, $17::bytea, $18::bytea FROM s
+                      address_enc, email_enc)
+  SELECT s.id, $14::bytea, $15::bytea, $16::bytea, $17::bytea, $18::bytea, $28::bytea FROM s
 ), k AS (
   INSERT INTO payer_keys (session_id, key_class, master_key_id, wrapped_key, created_at)
   SELECT s.id, x.key_class, x.master_key_id, x.wrapped_key, $10
@@ -159,6 +159,7 @@ PgParams SessionStore::insert_params(const NewSession& n) {
   } else {
     p.add_null().add_null();
   }
+  p.add_bytea(n.sealed.email);
   return p;
 }
 

@@ -7,13 +7,6 @@ namespace visitpay::workers {
 
 namespace {
 constexpr const char* kRemoved = "visitpay_delivered_files_removed_total";
-
-// By-value parameters, copied into the coroutine frame (a capturing lambda would leave the frame
-// pointing into a temporary).
-asio::awaitable<app::FolderHeld> sweep_on_pool(std::filesystem::path folder,
-                                               std::chrono::seconds retention) {
-  co_return app::sweep_folder(folder, retention, /*remove=*/true);
-}
 }  // namespace
 
 FolderJanitor::FolderJanitor(const asio::any_io_executor& executor, asio::any_io_executor blocking,
@@ -49,8 +42,7 @@ asio::awaitable<app::FolderHeld> FolderJanitor::run_once() {
   app::FolderHeld sum;
   for (const auto& folder : folders_) {
     // On the blocking pool; the result comes back here.
-    const auto held =
-        co_await asio::co_spawn(blocking_, sweep_on_pool(folder, retention_), asio::use_awaitable);
+    const auto held = co_await app::sweep_folder_on(blocking_, folder, retention_, /*remove=*/true);
     if (held.removed > 0) {
       metrics_.add(kRemoved, "", static_cast<double>(held.removed));
       log_.info("privacy.files_removed",

@@ -45,6 +45,9 @@ InvoiceWork::InvoiceWork(InvoiceWorkDeps deps) : d_(deps) {
                       "budget (finance must watch for a late payment)");
   d_.metrics.describe("visitpay_invoice_deliveries_total", common::Metrics::Type::counter,
                       "Invoices and credit notes handed to the delivery channel, by outcome");
+  d_.metrics.describe("visitpay_email_deliveries_total", common::Metrics::Type::counter,
+                      "Invoices, credit notes and letters e-mailed, by outcome (sent; refused: "
+                      "sent by post instead; failed: retried)");
   d_.metrics.describe("visitpay_reminder_deliveries_total", common::Metrics::Type::counter,
                       "Reminder letters delivered and claims handed to collection, by kind and "
                       "outcome");
@@ -176,21 +179,16 @@ asio::awaitable<OutboxOutcome> InvoiceWork::deliver_once(const store::OutboxItem
   auto rendered = co_await d_.documents.render(invoice);
   if (!rendered) co_return OutboxOutcome::give_up(rendered.error().detail);
   // A named argument: GCC 12 destroys braced temporaries in a co_await expression twice.
-  const ports::InvoiceDelivery delivery{rendered->document, rendered->pdf,
-                                        app::InvoiceDocuments::file_name(invoice)};
-  auto delivered = co_await d_.channel.deliver(delivery);
-  if (!delivered) {
-    d_.metrics.add("visitpay_invoice_deliveries_total",
-                   common::Metrics::label("outcome", "failed"));
-    co_return OutboxOutcome::from_error(delivered.error());
-  }
+  ports::InvoiceDelivery delivery{rendered->document, rendered->pdf,
+                                  app::InvoiceDocuments::file_name(invoice), std::nullopt};
+  auto delivered = co_await send(invoice, std::move(delivery));
   d_.metrics.add("visitpay_invoice_deliveries_total",
-                 common::Metrics::label("outcome", "delivered"));
-  auto recorded = co_await d_.invoices.delivered(invoice.id, delivered->reference, d_.clock.now());
+                 common::Metrics::label("outcome", delivered ? "delivered" : "failed"));
+  if (!delivered) co_return OutboxOutcome::from_error(delivered.error());
+  auto recorded = co_await d_.invoices.delivered(invoice.id, *delivered, d_.clock.now());
   if (!recorded) co_return OutboxOutcome::from_error(recorded.error());
-  d_.log.info(
-      "invoice.delivered",
-      {{"invoice_id", invoice.id}, {"kind", invoice.kind}, {"reference", delivered->reference}});
+  d_.log.info("invoice.delivered",
+              {{"invoice_id", invoice.id}, {"kind", invoice.kind}, {"reference", *delivered}});
   if (letters_due) co_return co_await deliver_reminders(invoice);
   co_return OutboxOutcome::success();
 }
@@ -238,10 +236,64 @@ asio::awaitable<common::Result<std::string>> InvoiceWork::send_letter(
   auto pdf = co_await d_.documents.render_document(letter);
   if (!pdf) co_return std::move(pdf).error();
   // A named argument: GCC 12 destroys braced temporaries in a co_await expression twice.
-  const ports::InvoiceDelivery delivery{letter, *pdf, reminder.document_name};
-  auto delivered = co_await d_.channel.deliver(delivery);
-  if (!delivered) co_return std::move(delivered).error();
-  co_return delivered->reference;
+  ports::InvoiceDelivery delivery{letter, *pdf, reminder.document_name, std::nullopt};
+  co_return co_await send(invoice, std::move(delivery));
+}
+
+asio::awaitable<common::Result<std::string>> InvoiceWork::send(const store::InvoiceRecord& invoice,
+                                                               ports::InvoiceDelivery delivery) {
+  const config::Clinic* clinic = d_.config.find_clinic(invoice.clinic_id);
+  const bool by_email = d_.email != nullptr && clinic != nullptr &&
+                        clinic->invoice_delivery == config::InvoiceDelivery::email &&
+                        invoice.buyer_email.has_value();
+  std::optional<std::string> refusal;
+  if (by_email) {
+    delivery.email = invoice.buyer_email;
+    auto mailed = co_await d_.email->deliver(delivery);
+    const bool refused = !mailed && mailed.error().code == ErrorCode::provider_rejected;
+    d_.metrics.add("visitpay_email_deliveries_total",
+                   common::Metrics::label("outcome", mailed    ? "sent"
+                                                     : refused ? "refused"
+                                                               : "failed"));
+    // Named arguments throughout: GCC 12 destroys temporaries in a co_await expression twice.
+    const std::optional<std::string> none;
+    if (mailed) {
+      if (invoice.delivery_problem) co_await note_problem(invoice, none, none);
+      co_return std::move(mailed->reference);
+    }
+    if (!refused) {
+      const std::optional<std::string> problem = mailed.error().detail;
+      const std::optional<std::string> history = *problem + ", retrying";
+      co_await note_problem(invoice, problem, history);
+      co_return std::move(mailed).error();
+    }
+    refusal = mailed.error().detail + ", sent by post instead";
+    delivery.email.reset();
+  }
+  auto posted = co_await d_.channel.deliver(delivery);
+  if (!posted) {
+    const std::optional<std::string> problem = "post: " + posted.error().detail;
+    const std::optional<std::string> history = *problem + ", retrying";
+    co_await note_problem(invoice, problem, history);
+    co_return std::move(posted).error();
+  }
+  if (refusal || invoice.delivery_problem) {
+    const std::optional<std::string> none;
+    co_await note_problem(invoice, none, refusal);
+  }
+  co_return std::move(posted->reference);
+}
+
+// Best effort: the delivery's own outcome decides what happens next, not this note.
+asio::awaitable<void> InvoiceWork::note_problem(const store::InvoiceRecord& invoice,
+                                                std::optional<std::string> problem,
+                                                std::optional<std::string> history) {
+  const auto now = d_.clock.now();
+  auto noted = co_await d_.invoices.delivery_problem(invoice.id, problem, history, now);
+  if (!noted) {
+    d_.log.warn("invoice.delivery_problem_not_recorded",
+                {{"invoice_id", invoice.id}, {"error", noted.error().detail}});
+  }
 }
 
 asio::awaitable<common::Result<std::string>> InvoiceWork::hand_over(

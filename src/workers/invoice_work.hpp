@@ -27,8 +27,9 @@ struct InvoiceWorkDeps {
   store::PaymentStore& payments;
   PaymentWork& payment_work;
   app::InvoiceDocuments& documents;
-  const app::PayerVault& vault;  // opens the buyer's name and address for the letter
-  ports::InvoiceChannel& channel;
+  const app::PayerVault& vault;    // opens the buyer's name and address for the letter
+  ports::InvoiceChannel& channel;  // print-and-post
+  ports::InvoiceChannel* email;    // for clinics with invoice_delivery "email"; null: none
   store::ReminderStore& reminders;
   ports::CollectionAgency& agency;  // the reminder schedule's hand-off
   const config::Config& config;
@@ -42,10 +43,11 @@ struct InvoiceWorkDeps {
 //                        paid -> the session is paid; still payable -> abort it (refused while
 //                        the payer is in the Vipps app: look again later); only an order that is
 //                        confirmed unpaid and no longer payable leads to an invoice
-//   deliver_invoice,     render the PDF and hand it to the InvoiceChannel (at least once; the
-//   deliver_credit_note  channel makes a repeat harmless); for an invoice, then its reminder
-//                        letters not yet delivered (same renderer, same channel) and a hand-off
-//                        to the collection agency (the reminder schedule queues this work)
+//   deliver_invoice,     render the PDF and hand it to the clinic's channel (at least once; the
+//   deliver_credit_note  channel makes a repeat harmless): e-mail to a payer who gave an address
+//                        if the clinic mails invoices, else post; for an invoice, then its
+//                        reminder letters not yet delivered (same renderer, same channels) and a
+//                        hand-off to the collection agency (the reminder schedule queues this)
 class InvoiceWork {
  public:
   explicit InvoiceWork(InvoiceWorkDeps deps);
@@ -72,6 +74,14 @@ class InvoiceWork {
   asio::awaitable<common::Result<std::string>> hand_over(const store::InvoiceRecord& invoice,
                                                          const store::ReminderRecord& handoff);
   std::string agency_of(const store::InvoiceRecord& invoice) const;
+  // Sends one document the clinic's way; returns the channel's reference. A refused e-mail goes
+  // by post at once; a failure that may pass is returned for a retry. Either is shown to
+  // finance on the invoice (delivery_problem and its history), and cleared once one succeeds.
+  asio::awaitable<common::Result<std::string>> send(const store::InvoiceRecord& invoice,
+                                                    ports::InvoiceDelivery delivery);
+  asio::awaitable<void> note_problem(const store::InvoiceRecord& invoice,
+                                     std::optional<std::string> problem,
+                                     std::optional<std::string> history);
 
   InvoiceWorkDeps d_;
 };

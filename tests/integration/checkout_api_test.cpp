@@ -266,7 +266,8 @@ TEST_F(CheckoutApi, EveryInvalidFieldIsNamedAndNothingIsWritten) {
   const std::string long_text(201, 'x');
   const std::vector<BadInput> cases = {
       {"unknown top-level field", [](Json& j) { j["note"] = "x"; }, "/note"},
-      {"unknown payer field", [](Json& j) { j["payer"]["email"] = "a@b.no"; }, "/payer/email"},
+      {"unknown payer field", [](Json& j) { j["payer"]["mail"] = "a@b.no"; }, "/payer/mail"},
+      {"payer email not an address", [](Json& j) { j["payer"]["email"] = "a@b"; }, "/payer/email"},
       {"unknown line field", [](Json& j) { j["lines"][0]["code"] = 1; }, "/lines/0/code"},
       {"missing clinic_id", [](Json& j) { j.erase("clinic_id"); }, "/clinic_id"},
       {"missing visit_id", [](Json& j) { j.erase("visit_id"); }, "/visit_id"},

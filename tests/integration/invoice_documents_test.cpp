@@ -508,7 +508,7 @@ TEST(FolderInvoiceChannel, WritesOnceAndRedeliveryIsIdempotent) {
   const InvoiceDocument d = sample_invoice();
   const std::string bytes = render(d);
   ASSERT_FALSE(bytes.empty());
-  const ports::InvoiceDelivery delivery{d, bytes, "923609016-invoice-1042"};
+  const ports::InvoiceDelivery delivery{d, bytes, "923609016-invoice-1042", std::nullopt};
   const fs::path file = dir / "923609016-invoice-1042.pdf";
 
   bool resumed_on_io = false;
@@ -536,7 +536,8 @@ TEST(FolderInvoiceChannel, WritesOnceAndRedeliveryIsIdempotent) {
   InvoiceDocument corrected = d;
   corrected.delivery_place = "Helse Øst Klinikk Bergen";
   const std::string corrected_bytes = render(corrected);
-  const ports::InvoiceDelivery again{corrected, corrected_bytes, "923609016-invoice-1042"};
+  const ports::InvoiceDelivery again{corrected, corrected_bytes, "923609016-invoice-1042",
+                                     std::nullopt};
   auto third = harness.deliver(channel, again);
   ASSERT_TRUE(third.ok()) << third.error().detail;
   EXPECT_EQ(entries(dir), std::vector<std::string>{"923609016-invoice-1042.pdf"});
@@ -556,7 +557,7 @@ TEST(FolderInvoiceChannel, KeepsTheModeOfAnExistingDirectoryButNotOfAStaleFile) 
   invoice::FolderInvoiceChannel channel(harness.blocking_executor(), dir);
   const InvoiceDocument d = sample_invoice();
   const std::string bytes = "%PDF-1.3 test";
-  auto result = harness.deliver(channel, {d, bytes, "923609016-invoice-7"});
+  auto result = harness.deliver(channel, {d, bytes, "923609016-invoice-7", std::nullopt});
   ASSERT_TRUE(result.ok()) << result.error().detail;
   EXPECT_EQ(stat_of(dir).st_mode & 07777, 0750U);
   EXPECT_EQ(stat_of(dir / "923609016-invoice-7.pdf").st_mode & 07777, 0600U);
@@ -572,7 +573,7 @@ TEST(FolderInvoiceChannel, AnUncreatableDirectoryIsProviderUnavailable) {
                                         tmp.path() / "not-a-directory" / "outbox");
   const InvoiceDocument d = sample_invoice();
   const std::string bytes = "%PDF-1.3 test";
-  auto result = harness.deliver(channel, {d, bytes, "923609016-invoice-1042"});
+  auto result = harness.deliver(channel, {d, bytes, "923609016-invoice-1042", std::nullopt});
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().code, ErrorCode::provider_unavailable);
   EXPECT_NE(result.error().detail.find("923609016-invoice-1042.pdf"), std::string::npos)
@@ -589,12 +590,12 @@ TEST(FolderInvoiceChannel, RejectsUnsafeNamesAndEmptyDocuments) {
   const InvoiceDocument d = sample_invoice();
   const std::string bytes = "%PDF-1.3 test";
   for (const std::string name : {"", "../escape", ".hidden", "a/b", "Åse Østby"}) {
-    auto result = harness.deliver(channel, {d, bytes, name});
+    auto result = harness.deliver(channel, {d, bytes, name, std::nullopt});
     ASSERT_FALSE(result.ok()) << name;
     EXPECT_EQ(result.error().code, ErrorCode::provider_rejected) << name;
   }
   const std::string empty;
-  auto result = harness.deliver(channel, {d, empty, "923609016-invoice-1042"});
+  auto result = harness.deliver(channel, {d, empty, "923609016-invoice-1042", std::nullopt});
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().code, ErrorCode::provider_rejected);
   EXPECT_TRUE(entries(tmp.path()).empty());

@@ -100,9 +100,9 @@ class LifecycleExits : public ::testing::Test {
     payment_work_ = std::make_unique<workers::PaymentWork>(workers::PaymentWorkDeps{
         *payments_, *vault_, *config_, providers_, clock_, log_, metrics_, health_});
     documents_ = std::make_unique<app::InvoiceDocuments>(renderer_, ioc_.get_executor(), clock_);
-    invoice_work_ = std::make_unique<workers::InvoiceWork>(
-        workers::InvoiceWorkDeps{*invoices_, *payments_, *payment_work_, *documents_, *vault_,
-                                 channel_, *reminders_, agency_, *config_, clock_, log_, metrics_});
+    invoice_work_ = std::make_unique<workers::InvoiceWork>(workers::InvoiceWorkDeps{
+        *invoices_, *payments_, *payment_work_, *documents_, *vault_, channel_, nullptr,
+        *reminders_, agency_, *config_, clock_, log_, metrics_});
     checkouts_ =
         std::make_unique<app::CheckoutService>(*sessions_, *vault_, *config_, clock_, log_);
 

@@ -5,6 +5,9 @@
 // is held past its rule.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "flow_fixture.hpp"
 
 namespace visitpay::testing {
@@ -120,6 +123,28 @@ TEST_F(OpsApiTest, PrivacyCheckReportsWhatIsHeldPastItsRule) {
   }
   EXPECT_EQ(cancelled, 1) << check.dump();
   get("/v1/privacy/check", token_, 403);  // ops is not the data protection officer
+}
+
+TEST_F(OpsApiTest, PrivacyCheckCountsLettersLeftInTheDeliveryFolder) {
+  const auto dpo = service_->token("privacy");
+  std::filesystem::create_directories(delivery_dir_);
+  for (const char* name : {"912345688-invoice-1.pdf", "912345688-invoice-2.pdf"}) {
+    std::ofstream(delivery_dir_ / name) << "%PDF-";
+  }
+  // One picked up late: written four days ago, past the default three.
+  std::filesystem::last_write_time(
+      delivery_dir_ / "912345688-invoice-1.pdf",
+      std::filesystem::file_time_type::clock::now() - std::chrono::hours(96));
+  const auto check = get("/v1/privacy/check", dpo);
+  EXPECT_EQ(check["ok"], false) << check.dump();
+  bool seen = false;
+  for (const auto& f : check["delivered_files"]) {
+    if (f["folder"] != delivery_dir_.string()) continue;
+    EXPECT_EQ(f["past_retention"], 1);
+    EXPECT_EQ(f["files"], 2);
+    seen = true;
+  }
+  EXPECT_TRUE(seen) << check.dump();
 }
 
 }  // namespace

@@ -55,6 +55,7 @@ export const flagText: Record<string, string> = {
   no_phone: 'Uten telefon',
   fee_not_disclosed: 'Gebyr ikke varslet',
   order_not_aborted: 'Ordre ikke avbrutt',
+  delivery_problem: 'Levering feilet',
 };
 
 export const reasonText: Record<string, string> = {

@@ -974,5 +974,42 @@ TEST(ParseConfig, TermsOfServiceUrlMayBeHttpOrAbsentInDevelopment) {
               HasSubstr("/clinics/0/terms_of_service_url: must be an http(s) URL"));
 }
 
+TEST(ParseConfig, EmailDeliveryNeedsARelayAndTlsLeavesTheMachineOnly) {
+  auto doc = minimal();
+  doc["clinics"][0]["invoice_delivery"] = "email";
+  EXPECT_THAT(error_of(doc),
+              HasSubstr("/clinics/0/invoice_delivery: \"email\" needs /invoices/email"));
+  doc["invoices"]["email"] = {{"smtp_url", "smtp://smtp.example.no:587"},
+                              {"from_address", "faktura@klinikk.example"}};
+  auto ok = parse(doc);
+  ASSERT_TRUE(ok.ok()) << ok.error().detail;
+  EXPECT_EQ(ok->clinics[0].invoice_delivery, InvoiceDelivery::email);
+  EXPECT_TRUE(ok->invoices.email.require_tls);
+  doc["invoices"]["email"]["require_tls"] = false;
+  EXPECT_THAT(error_of(doc), HasSubstr("/invoices/email/require_tls: may be false only for a relay "
+                                       "on the loopback"));
+  doc["invoices"]["email"]["smtp_url"] = "smtp://127.0.0.1:2525";
+  EXPECT_TRUE(parse(doc).ok());
+  doc["invoices"]["email"]["smtp_url"] = "http://127.0.0.1:2525";
+  EXPECT_THAT(error_of(doc), HasSubstr("/invoices/email/smtp_url: must start with smtp://"));
+  doc["invoices"]["email"]["smtp_url"] = "smtps://smtp.example.no";
+  doc["invoices"]["email"]["require_tls"] = true;
+  doc["invoices"]["email"]["from_address"] = "Faktura <faktura@klinikk.example>";
+  EXPECT_THAT(error_of(doc), HasSubstr("/invoices/email/from_address: must be a plain address"));
+  doc["invoices"]["email"]["from_address"] = "faktura@klinikk.example";
+  doc["invoices"]["email"]["username"] = "visitpay";
+  EXPECT_THAT(error_of(doc), HasSubstr("/invoices/email: username needs password_file"));
+  doc["invoices"]["email"]["password_env"] = "SMTP_PASSWORD";
+  auto with_password = parse(doc, {{"SMTP_PASSWORD", "s3cret"}});
+  ASSERT_TRUE(with_password.ok()) << with_password.error().detail;
+  EXPECT_EQ(with_password->invoices.email.password, "s3cret");
+  doc["invoices"]["email"]["password"] = "s3cret";
+  EXPECT_THAT(error_of(doc, {{"SMTP_PASSWORD", "s3cret"}}),
+              HasSubstr("/invoices/email/password: give password_file or password_env"));
+  doc["clinics"][0]["invoice_delivery"] = "fax";
+  EXPECT_THAT(error_of(doc),
+              HasSubstr("/clinics/0/invoice_delivery: must be \"post\" or \"email\""));
+}
+
 }  // namespace
 }  // namespace visitpay::config

@@ -383,6 +383,22 @@ TEST(ValidateCheckout, PhoneMustBeNorwegianMobile) {
   }
 }
 
+TEST(ValidateCheckout, EmailMustBeAPlainAddress) {
+  auto r = valid_request();
+  r.payer.email = "kari.nordmann@example.no";
+  EXPECT_TRUE(validate(r).empty());
+  for (const std::string& email : std::vector<std::string>{
+           "kari", "kari@example", "kari@@example.no", "kari nordmann@example.no",
+           "kari@example.no\r\nBcc: x@y.no", "kåri@example.no", ""}) {
+    r.payer.email = email;
+    SCOPED_TRACE(email);
+    const std::string detail = only_error_at(r, "/payer/email");
+    if (!email.empty()) {
+      EXPECT_EQ(detail.find(email), std::string::npos);
+    }
+  }
+}
+
 TEST(ValidateCheckout, AddressPostalCodeMustBeFourDigits) {
   for (const std::string& code :
        std::vector<std::string>{"155", "01555", "01a5", "", "0 55", "０１５５"}) {
@@ -486,6 +502,7 @@ TEST(CanonicalForm, EverySingleFieldChangeChangesTheForm) {
       {"national_id other", [](CheckoutRequest& r) { r.payer.national_id = "31129956715"; }},
       {"national_id empty", [](CheckoutRequest& r) { r.payer.national_id = ""; }},
       {"phone absent", [](CheckoutRequest& r) { r.payer.phone.reset(); }},
+      {"email", [](CheckoutRequest& r) { r.payer.email = "kari@example.no"; }},
       {"phone other", [](CheckoutRequest& r) { r.payer.phone = "+4740612345"; }},
       {"street", [](CheckoutRequest& r) { r.payer.address.street = "Storgata 2"; }},
       {"postal_code", [](CheckoutRequest& r) { r.payer.address.postal_code = "0156"; }},

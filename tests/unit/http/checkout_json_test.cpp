@@ -98,12 +98,12 @@ TEST(ParseCheckout, UnknownFieldsAreReportedAtEveryLevel) {
   auto body = valid_body();
   body["extra"] = 1;
   body["lines"][0]["note"] = "x";
-  body["payer"]["email"] = "kari@example.no";
+  body["payer"]["mail"] = "kari@example.no";
   body["payer"]["address"]["zip"] = "0155";
   const auto parsed = parse_checkout(body);
   EXPECT_EQ(
       pointers(parsed.errors),
-      (std::vector<std::string>{"/extra", "/lines/0/note", "/payer/email", "/payer/address/zip"}));
+      (std::vector<std::string>{"/extra", "/lines/0/note", "/payer/mail", "/payer/address/zip"}));
   for (const auto& e : parsed.errors)
     EXPECT_EQ(e.detail, "is not a known field") << e.pointer;
   // Known fields are still read, so the client hears about every problem at once.

@@ -9,6 +9,7 @@ import type { InvoiceDetail } from './types';
 const actionText: Record<string, string> = {
   create: 'Opprettet', approve: 'Godkjent', void: 'Annullert', credit: 'Kreditert',
   mark_paid: 'Markert betalt', deliver: 'Levert', flag: 'Merknad', paid_by_link: 'Betalt med lenke',
+  delivery_failed: 'Levering feilet',
 };
 
 export async function invoicePage(main: HTMLElement, _me: Me, id: string): Promise<void> {
@@ -36,17 +37,20 @@ export async function invoicePage(main: HTMLElement, _me: Me, id: string): Promi
           fact('Fakturadato', osloDate(inv.issue_date)),
           fact('Forfall', osloDate(inv.due_date)),
           fact('Opprettet', osloDateTime(inv.created_at)),
+          fact('Levert', inv.delivery.delivered_at ? `${osloDateTime(inv.delivery.delivered_at)} (${inv.delivery.reference?.startsWith('email:') ? 'e-post' : 'post'})` : '–'),
+          inv.delivery.problem ? fact('Leveringsproblem', `${inv.delivery.problem} (${osloDateTime(inv.delivery.problem_at)})`) : null,
           fact('Kunde', inv.buyer.status === 'held' ? `${inv.buyer.name ?? ''}, ${inv.buyer.postal_code ?? ''} ${inv.buyer.city ?? ''}` : 'Slettet etter oppbevaringstiden'),
           inv.credits ? fact('Krediterer', h('a', { href: `#/faktura/${inv.credits.invoice_id}` }, `Faktura ${inv.credits.number ?? ''}`)) : null),
         h('h2', {}, 'Merknader'),
         flags(inv),
         h('h2', { id: 'lines' }, 'Linjer'),
         h('table', { 'aria-labelledby': 'lines' },
-          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Beskrivelse'), h('th', { scope: 'col', class: 'num' }, 'Beløp'))),
+          h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Beskrivelse'), h('th', { scope: 'col', class: 'num' }, 'Herav mva.'), h('th', { scope: 'col', class: 'num' }, 'Beløp'))),
           h('tbody', {}, inv.lines.map((l) => h('tr', {},
             h('td', {}, l.description, l.is_fee ? h('span', { class: 'tag' }, 'Gebyr') : ''),
+            h('td', { class: 'num' }, l.vat_ore ? nok(l.vat_ore) : 'Fritatt'),
             h('td', { class: 'num' }, nok(l.amount_ore))))),
-          h('tfoot', {}, h('tr', {}, h('th', { scope: 'row' }, 'Sum'), h('td', { class: 'num' }, nok(inv.total_ore))))),
+          h('tfoot', {}, h('tr', {}, h('th', { scope: 'row' }, 'Sum'), h('td', { class: 'num' }, nok(inv.lines.reduce((s, l) => s + l.vat_ore, 0))), h('td', { class: 'num' }, nok(inv.total_ore))))),
         h('h2', { id: 'history' }, 'Historikk'),
         h('table', { 'aria-labelledby': 'history' },
           h('thead', {}, h('tr', {}, ['Tid', 'Hendelse', 'Av', 'Detaljer'].map((t) => h('th', { scope: 'col' }, t)))),

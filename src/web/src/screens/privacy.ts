@@ -132,7 +132,11 @@ function showErasure(el: HTMLElement, sessions: ErasureSession[]): void {
 async function showCheck(el: HTMLElement): Promise<void> {
   el.appendChild(h('h2', { id: 'check-title' }, 'Kontroll av oppbevaringstid'));
   try {
-    const r = await api<{ ok: boolean; rules: { rule: string; sessions: number }[] }>('GET', '/v1/privacy/check');
+    const r = await api<{
+      ok: boolean;
+      rules: { rule: string; sessions: number }[];
+      delivered_files: { folder: string; past_retention: number; files: number }[];
+    }>('GET', '/v1/privacy/check');
     el.appendChild(h('p', { class: r.ok ? 'ok' : 'error', id: 'check-status' }, r.ok
       ? 'OK: ingen personopplysninger er lagret lenger enn reglene tillater.'
       : 'Avvik: personopplysninger er lagret lenger enn reglene tillater.'));
@@ -140,6 +144,11 @@ async function showCheck(el: HTMLElement): Promise<void> {
       h('caption', {}, 'Besøk med opplysninger over tiden, per regel'),
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Regel'), h('th', { scope: 'col', class: 'num' }, 'Besøk'))),
       h('tbody', {}, r.rules.map((x) => h('tr', {}, h('td', {}, x.rule), h('td', { class: 'num' }, String(x.sessions)))))));
+    el.appendChild(h('table', {},
+      h('caption', {}, 'Brev og inkassofiler som ligger igjen i leveringsmappene etter fristen'),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Mappe'), h('th', { scope: 'col', class: 'num' }, 'Over fristen'), h('th', { scope: 'col', class: 'num' }, 'Filer i alt'))),
+      h('tbody', {}, r.delivered_files.map((x) => h('tr', {}, h('td', {}, x.folder),
+        h('td', { class: 'num' }, String(x.past_retention)), h('td', { class: 'num' }, String(x.files)))))));
   } catch (e) {
     el.appendChild(h('p', { class: 'error' }, norwegian(e)));
   }

@@ -27,8 +27,9 @@ export interface InvoiceDetail extends Invoice {
   open_ore?: number;
   overpaid_ore?: number;
   seller: { name: string; org_number: string; bank_account: string };
-  buyer: { status: string; name: string | null; street: string | null; postal_code: string | null; city: string | null };
-  lines: { line_no: number; description: string; amount_ore: number; is_fee: boolean }[];
+  buyer: { status: string; name: string | null; street: string | null; postal_code: string | null; city: string | null; email: string | null };
+  delivery: { reference: string | null; delivered_at: string | null; problem: string | null; problem_at: string | null };
+  lines: { line_no: number; description: string; amount_ore: number; vat_ore: number; is_fee: boolean }[];
   history: { at: string; actor: string; action: string; from_status: string | null; to_status: string | null; detail: string | null }[];
   credits?: { invoice_id: string; number: number | null };
 }
