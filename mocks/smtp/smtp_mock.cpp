@@ -53,13 +53,14 @@ std::string base64_decode(std::string_view text) {
 
 std::string quoted_printable_decode(std::string_view text) {
   std::string out;
+  auto hex = [&text](std::size_t at) {
+    return at + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[at + 1])) &&
+           std::isxdigit(static_cast<unsigned char>(text[at + 2]));
+  };
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '=') {
-      out += text[i];
-    } else if (i + 2 < text.size() && text[i + 1] == '\r' && text[i + 2] == '\n') {
+    if (text[i] == '=' && text.substr(i + 1, 2) == "\r\n") {
       i += 2;  // soft line break
-    } else if (i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
-               std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+    } else if (text[i] == '=' && hex(i)) {
       out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
       i += 2;
     } else {
