@@ -153,8 +153,12 @@ Result<ports::InvoiceDelivered> send_blocking(const Outgoing& m) {
   if (!easy) return make_error(ErrorCode::provider_unavailable, "e-mail: curl_easy_init failed");
   CURL* h = easy.get();
   std::unique_ptr<curl_mime, CurlMimeDeleter> mime(curl_mime_init(h));
+  // Lines end in CRLF in a message (RFC 5322 § 2.3), so quoted-printable keeps them as lines.
+  std::string crlf_text;
+  for (char c : m.content.text)
+    crlf_text += c == '\n' ? std::string("\r\n") : std::string(1, c);
   curl_mimepart* text = curl_mime_addpart(mime.get());
-  curl_mime_data(text, m.content.text.data(), m.content.text.size());
+  curl_mime_data(text, crlf_text.data(), crlf_text.size());
   curl_mime_type(text, "text/plain; charset=UTF-8");
   curl_mime_encoder(text, "quoted-printable");
   curl_mimepart* pdf = curl_mime_addpart(mime.get());
