@@ -8,6 +8,8 @@
 #include <boost/beast/http.hpp>
 #include <cctype>
 
+#include "mocks/common/text.hpp"
+
 namespace visitpay::mocks {
 
 namespace asio = boost::asio;
@@ -32,12 +34,6 @@ std::map<std::string, std::string> parse_pairs(const std::string& text) {
     start = end + 1;
   }
   return out;
-}
-
-std::string lower(std::string text) {
-  for (auto& c : text)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
 }
 
 }  // namespace
@@ -141,7 +137,7 @@ void MockHttpServer::serve(tcp::socket socket) {
     r.path = r.target.substr(0, q);
     if (q != std::string::npos) r.query = parse_pairs(r.target.substr(q + 1));
     for (const auto& field : req)
-      r.headers[lower(std::string(field.name_string()))] = field.value();
+      r.headers[lower_ascii(std::string(field.name_string()))] = field.value();
     r.body = req.body();
     r.remote_address = remote;
 

@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "common/html.hpp"
+#include "mocks/common/text.hpp"
 
 namespace visitpay::mocks {
 
@@ -22,33 +23,9 @@ using Json = nlohmann::json;
 
 namespace {
 
-std::string lower(std::string text) {
-  for (auto& c : text)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
 bool starts_with_ci(const std::string& line, const std::string& prefix) {
-  return line.size() >= prefix.size() && lower(line.substr(0, prefix.size())) == lower(prefix);
-}
-
-std::string base64_decode(std::string_view text) {
-  static const std::string kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::uint32_t bits = 0;
-  int count = 0;
-  for (char c : text) {
-    const auto at = kAlphabet.find(c);
-    if (at == std::string::npos) continue;  // line breaks, padding
-    bits = (bits << 6) | static_cast<std::uint32_t>(at);
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      out += static_cast<char>((bits >> count) & 0xFF);
-    }
-  }
-  return out;
+  return line.size() >= prefix.size() &&
+         lower_ascii(line.substr(0, prefix.size())) == lower_ascii(prefix);
 }
 
 std::string quoted_printable_decode(std::string_view text) {
@@ -78,12 +55,13 @@ std::string decode_words(const std::string& value) {
     const auto start = value.find("=?", at);
     if (start == std::string::npos) break;
     const auto end = value.find("?=", start + 2);
-    const auto b = lower(value.substr(start, 12)) == "=?utf-8?b?" ? start + 10 : std::string::npos;
+    const auto b =
+        lower_ascii(value.substr(start, 12)) == "=?utf-8?b?" ? start + 10 : std::string::npos;
     if (end == std::string::npos || b == std::string::npos || end < b) break;
     std::string between = value.substr(at, start - at);
     if (!std::all_of(between.begin(), between.end(), [](char c) { return std::isspace(c); }))
       out += between;
-    out += base64_decode(std::string_view(value).substr(b, end - b));
+    out += base64_decode(std::string_view(value).substr(b, end - b)).value_or("");
     at = end + 2;
   }
   return out + value.substr(at);
@@ -106,7 +84,7 @@ std::vector<std::pair<std::string, std::string>> parse_headers(std::string_view 
     } else if (const auto colon = line.find(':'); colon != std::string::npos) {
       auto value = line.substr(colon + 1);
       value.erase(0, value.find_first_not_of(' '));
-      out.emplace_back(lower(line.substr(0, colon)), value);
+      out.emplace_back(lower_ascii(line.substr(0, colon)), value);
     }
     at = eol + 2;
   }
@@ -116,13 +94,13 @@ std::vector<std::pair<std::string, std::string>> parse_headers(std::string_view 
 std::string find_header(const std::vector<std::pair<std::string, std::string>>& headers,
                         const std::string& name) {
   for (const auto& [key, value] : headers) {
-    if (key == lower(name)) return value;
+    if (key == lower_ascii(name)) return value;
   }
   return "";
 }
 
 std::string parameter(const std::string& header_value, const std::string& name) {
-  const auto at = lower(header_value).find(name + "=");
+  const auto at = lower_ascii(header_value).find(name + "=");
   if (at == std::string::npos) return "";
   std::string value = header_value.substr(at + name.size() + 1);
   if (!value.empty() && value[0] == '"') return value.substr(1, value.find('"', 1) - 1);
@@ -149,10 +127,10 @@ std::vector<Part> parts(const std::string& data) {
     if (start == std::string_view::npos || next == std::string_view::npos) break;
     std::string_view part_body;
     const auto h = parse_headers(body.substr(start + 2, next - start - 2), &part_body);
-    const std::string encoding = lower(find_header(h, "content-transfer-encoding"));
+    const std::string encoding = lower_ascii(find_header(h, "content-transfer-encoding"));
     Part p{find_header(h, "content-type"),
            parameter(find_header(h, "content-disposition"), "filename"),
-           encoding == "base64"             ? base64_decode(part_body)
+           encoding == "base64"             ? base64_decode(part_body).value_or("")
            : encoding == "quoted-printable" ? quoted_printable_decode(part_body)
                                             : std::string(part_body)};
     out.push_back(std::move(p));
@@ -179,7 +157,7 @@ std::string SmtpMock::Message::subject() const {
 
 std::string SmtpMock::Message::text() const {
   for (const auto& p : parts(data)) {
-    if (lower(p.content_type).rfind("text/plain", 0) == 0) return p.body;
+    if (lower_ascii(p.content_type).rfind("text/plain", 0) == 0) return p.body;
   }
   return "";
 }
@@ -325,7 +303,7 @@ void SmtpMock::serve(const std::shared_ptr<tcp::socket>& socket) {
   while (!ec && !stopping_) {
     auto line = read_line();
     if (!line) return;
-    const std::string verb = lower(line->substr(0, line->find(' ')));
+    const std::string verb = lower_ascii(line->substr(0, line->find(' ')));
     if (verb == "ehlo") {
       send("250-mock-smtp\r\n250-SIZE " + std::to_string(options_.max_message_bytes) +
            "\r\n250-8BITMIME\r\n" + (tls_ && !tls ? "250-STARTTLS\r\n" : "") +

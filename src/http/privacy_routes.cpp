@@ -99,7 +99,7 @@ Json erasure_json(const std::vector<app::ErasureReport>& reports) {
 
 class PrivacyHandlers {
  public:
-  explicit PrivacyHandlers(PrivacyRouteDeps deps) : d_(deps) {}
+  explicit PrivacyHandlers(PrivacyRouteDeps deps) : d_(std::move(deps)) {}
 
   asio::awaitable<Response> access(const Request& req, RequestContext& ctx) {
     auto auth = co_await authorize(d_.auth, req, ctx, app::scope::privacy);
@@ -178,7 +178,7 @@ class PrivacyHandlers {
 }  // namespace
 
 void register_privacy_routes(Router& router, PrivacyRouteDeps deps) {
-  auto h = std::make_shared<PrivacyHandlers>(deps);
+  auto h = std::make_shared<PrivacyHandlers>(std::move(deps));
   router.add(bhttp::verb::post, "/v1/privacy/access",
              [h](const Request& req, RequestContext& ctx) { return h->access(req, ctx); });
   router.add(bhttp::verb::get, "/v1/privacy/check",
