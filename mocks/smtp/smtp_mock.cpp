@@ -56,7 +56,7 @@ std::string decode_words(const std::string& value) {
     if (start == std::string::npos) break;
     const auto end = value.find("?=", start + 2);
     const auto b =
-        lower_ascii(value.substr(start, 12)) == "=?utf-8?b?" ? start + 10 : std::string::npos;
+        lower_ascii(value.substr(start, 10)) == "=?utf-8?b?" ? start + 10 : std::string::npos;
     if (end == std::string::npos || b == std::string::npos || end < b) break;
     std::string between = value.substr(at, start - at);
     if (!std::all_of(between.begin(), between.end(), [](char c) { return std::isspace(c); }))
@@ -80,7 +80,7 @@ std::vector<std::pair<std::string, std::string>> parse_headers(std::string_view 
     if (eol == std::string_view::npos) eol = head.size();
     const std::string line(head.substr(at, eol - at));
     if (!line.empty() && (line[0] == ' ' || line[0] == '\t') && !out.empty()) {
-      out.back().second += line.substr(1);
+      out.back().second += line;  // unfolding removes only the line break (RFC 5322 § 2.2.3)
     } else if (const auto colon = line.find(':'); colon != std::string::npos) {
       auto value = line.substr(colon + 1);
       value.erase(0, value.find_first_not_of(' '));

@@ -251,7 +251,12 @@ class EmailFlowTest : public FlowTest {
       c.invoices.email.require_tls = false;
       c.invoices.email.from_address = "faktura@oslo-sentrum.example";
       c.invoices.email.timeout = std::chrono::seconds(5);
-      c.clinics.at(0).invoice_delivery = config::InvoiceDelivery::email;
+      auto& clinic = c.clinics.at(0);
+      clinic.invoice_delivery = config::InvoiceDelivery::email;
+      clinic.reminders.enabled = true;  // a purring, no collection
+      clinic.reminders.fee = 3500;
+      clinic.reminders.purringer = 1;
+      clinic.reminders.fee_purringer = 1;
     };
     FlowTest::SetUp();
     finance_token_ = service_->token("invoices:review");
@@ -391,6 +396,25 @@ TEST_F(EmailFlowTest, TheAddressIsPurgedWithTheNameAndAddress) {
   EXPECT_GE(service_->await(service_->service().purger().run_once()), 1);
   EXPECT_EQ(count("SELECT count(*) FROM payers WHERE email_enc IS NOT NULL"), 0);
   EXPECT_TRUE(finance_json("GET", path)["buyer"]["email"].is_null());
+}
+
+TEST_F(EmailFlowTest, TheReminderGoesTheSameWay) {
+  const auto path = approved_invoice("V-MAIL-7");
+  ASSERT_TRUE(eventually([&] { return delivered(path); }));
+  const auto due = finance_json("GET", path)["due_date"].get<std::string>();
+  // 15 days past the due date, 14:10 in Oslo: the purring is due (at least 14 days after).
+  service_->clock().set(*common::parse_rfc3339(due + "T13:10:00Z") + std::chrono::hours(24 * 15));
+  EXPECT_EQ(service_->await(service_->service().reminder_scheduler().run_once()), 1);
+  ASSERT_TRUE(settle());
+  const auto messages = smtp_.messages();
+  ASSERT_EQ(messages.size(), 2u) << finance_json("GET", path).dump();
+  EXPECT_EQ(messages[1].subject(), "Purring på faktura 1 fra Oslo Sentrum Klinikk AS");
+  EXPECT_EQ(messages[1].recipients, std::vector<std::string>{kPayerEmail});
+  const auto pdf = messages[1].attachment();
+  ASSERT_TRUE(pdf);
+  EXPECT_EQ(pdf->rfind("%PDF-", 0), 0u);
+  EXPECT_NE(messages[1].text().find("Å betale: 685 kr"), std::string::npos) << messages[1].text();
+  EXPECT_TRUE(posted_files().empty());
 }
 
 TEST_F(EmailFlowTest, AnErasureRequestTakesTheAddressAndKeepsTheBookkeeping) {
