@@ -28,23 +28,27 @@ UPDATE session_lines SET description_enc = $3::bytea, description = NULL
 WHERE session_id = $1::uuid AND line_no = $2::integer AND description IS NOT NULL)sql";
 
 // An invoice's (and its credit note's) visit lines are the session's lines, copied: they take the
-// session line's ciphertext (same key, same line_no).
+// session line's ciphertext (same key, same line_no). This also mends a line that an instance of
+// the previous version copied from a line already sealed (during a rolling upgrade): it holds
+// neither. A purged session line has no ciphertext to give.
 constexpr const char* kLegacyInvoiceLines = R"sql(
 UPDATE invoice_lines il SET description_enc = sl.description_enc, description = NULL
 FROM invoices i, session_lines sl
 WHERE il.invoice_id = i.id AND sl.session_id = i.session_id AND sl.line_no = il.line_no
-  AND NOT il.is_fee AND il.description IS NOT NULL AND sl.description_enc IS NOT NULL)sql";
+  AND NOT il.is_fee AND il.description_enc IS NULL AND sl.description_enc IS NOT NULL)sql";
 
-// What is left has no key to seal it under any more (the retained class was purged).
+// What has no retained key any more (the class was purged) goes: plaintext there is no key to
+// seal under, and ciphertext nobody can open (a purge by the previous version left it).
 constexpr const char* kDropOrphanSessionLines = R"sql(
-UPDATE session_lines l SET description = NULL
-WHERE l.description IS NOT NULL AND NOT EXISTS (
+UPDATE session_lines l SET description = NULL, description_enc = NULL
+WHERE (l.description IS NOT NULL OR l.description_enc IS NOT NULL) AND NOT EXISTS (
   SELECT 1 FROM payer_keys k WHERE k.session_id = l.session_id AND k.key_class = 'retained'))sql";
 
 constexpr const char* kDropOrphanInvoiceLines = R"sql(
-UPDATE invoice_lines il SET description = NULL
+UPDATE invoice_lines il SET description = NULL, description_enc = NULL
 FROM invoices i
-WHERE il.invoice_id = i.id AND NOT il.is_fee AND il.description IS NOT NULL AND NOT EXISTS (
+WHERE il.invoice_id = i.id AND NOT il.is_fee
+  AND (il.description IS NOT NULL OR il.description_enc IS NOT NULL) AND NOT EXISTS (
   SELECT 1 FROM payer_keys k WHERE k.session_id = i.session_id AND k.key_class = 'retained'))sql";
 
 struct Batch {

@@ -15,7 +15,8 @@ namespace visitpay::app {
 // and repeat); invoice and credit-note lines then take the session line's ciphertext. A
 // description whose session has no retained key any more (purged) is emptied, as the purge would
 // have done. Run by `migrate` and `serve` after encrypt_legacy_payers (which gives pre-0005
-// sessions their keys). Returns how many lines it changed.
+// sessions their keys), so rows an instance of the previous version wrote during a rolling upgrade
+// are mended at the next start. Returns how many lines it changed.
 common::Result<std::int64_t> seal_legacy_lines(store::PgSyncConnection& db, const PayerVault& vault,
                                                common::Logger& log);
 
