@@ -1,5 +1,8 @@
 #include "app/checkout_service.hpp"
 
+#include <algorithm>
+
+#include "app/line_descriptions.hpp"
 #include "common/uuid.hpp"
 
 namespace visitpay::app {
@@ -34,11 +37,17 @@ asio::awaitable<Result<CheckoutOutcome>> CheckoutService::submit(
       fingerprint,
       now,
       {},
-      std::nullopt};
-  // The payer's data is stored only encrypted, under data keys of this session's own.
+      std::nullopt,
+      {}};
+  // The payer's data is stored only encrypted, under data keys of this session's own, and so are
+  // the lines' descriptions (under the retained key).
   auto sealed = vault_.seal(session.id, request.payer);
   if (!sealed) co_return std::move(sealed).error();
   session.sealed = std::move(sealed.value());
+  auto descriptions =
+      seal_descriptions(vault_, session.id, session.sealed.retained_key, request.lines);
+  if (!descriptions) co_return std::move(descriptions).error();
+  session.sealed_descriptions = std::move(descriptions.value());
   if (request.payer.national_id) {
     session.national_id_hmac = national_id_lookup(config_.lookup_key, *request.payer.national_id);
   }
@@ -57,7 +66,8 @@ asio::awaitable<Result<CheckoutOutcome>> CheckoutService::submit(
     v.amount = request.amount();
     v.vat_amount = request.vat_amount();
     v.checked_out_at = request.checked_out_at;
-    v.lines = request.lines;
+    for (const auto& line : request.lines)
+      v.lines.push_back({line.description, line.amount, line.vat_amount});
     v.fee_terms = request.fee_terms;
     v.created_at = now;
     v.updated_at = now;
@@ -77,7 +87,9 @@ asio::awaitable<Result<CheckoutOutcome>> CheckoutService::submit(
                              " was already checked out with different content (session " +
                              (*existing)->view.id + ")");
   }
-  co_return CheckoutOutcome{false, std::move((*existing)->view)};
+  auto view = reveal(std::move(**existing));
+  if (!view) co_return std::move(view).error();
+  co_return CheckoutOutcome{false, std::move(view.value())};
 }
 
 asio::awaitable<Result<std::optional<domain::SessionView>>> CheckoutService::find(
@@ -85,7 +97,26 @@ asio::awaitable<Result<std::optional<domain::SessionView>>> CheckoutService::fin
   auto found = co_await sessions_.find(id);
   if (!found) co_return std::move(found).error();
   if (!found->has_value()) co_return std::optional<domain::SessionView>{};
-  co_return std::optional<domain::SessionView>(std::move((*found)->view));
+  auto view = reveal(std::move(**found));
+  if (!view) co_return std::move(view).error();
+  co_return std::optional<domain::SessionView>(std::move(view.value()));
+}
+
+Result<domain::SessionView> CheckoutService::reveal(store::StoredSession stored) const {
+  auto& lines = stored.view.lines;
+  const auto& sealed = stored.sealed_descriptions;
+  const bool any_sealed = std::any_of(sealed.begin(), sealed.end(),
+                                      [](const auto& d) { return d.ciphertext.has_value(); });
+  if (!stored.retained_key || !any_sealed) return std::move(stored.view);
+  auto retained = vault_.unlock(stored.view.id, KeyClass::retained, *stored.retained_key);
+  if (!retained) return std::move(retained).error();
+  for (std::size_t i = 0; i < lines.size() && i < sealed.size(); ++i) {
+    if (!sealed[i].ciphertext) continue;  // purged, or plaintext from before migration 0019
+    auto description = open_description(*retained, sealed[i].line_no, sealed[i].ciphertext);
+    if (!description) return std::move(description).error();
+    lines[i].description = std::move(description.value());
+  }
+  return std::move(stored.view);
 }
 
 }  // namespace visitpay::app

@@ -37,6 +37,10 @@ class CheckoutService {
   asio::awaitable<common::Result<std::optional<domain::SessionView>>> find(std::string_view id);
 
  private:
+  // The stored session with its lines' descriptions opened (the retained key unwrapped once);
+  // absent once that key was purged.
+  common::Result<domain::SessionView> reveal(store::StoredSession stored) const;
+
   store::SessionStore& sessions_;
   const PayerVault& vault_;
   const config::Config& config_;

@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "app/line_descriptions.hpp"
 #include "common/time_format.hpp"
 
 namespace visitpay::app {
@@ -15,15 +16,13 @@ boost::asio::awaitable<common::Result<std::string>> render_on_pool(
   co_return renderer.render(document);
 }
 
-}  // namespace
-
-common::Result<void> reveal_buyer(const PayerVault& vault, store::InvoiceRecord& invoice) {
-  if (!invoice.retained_key || !invoice.buyer_name_enc) return common::Ok{};
-  auto retained = vault.unlock(invoice.session_id, KeyClass::retained, *invoice.retained_key);
-  if (!retained) return std::move(retained).error();
-  auto name = retained->open("name", invoice.buyer_name_enc);
+// An invoice whose buyer was copied in plaintext (before migration 0005, not yet migrated) keeps
+// those buyer_* fields.
+common::Result<void> reveal_buyer(const UnlockedKey& retained, store::InvoiceRecord& invoice) {
+  if (!invoice.buyer_name_enc) return common::Ok{};
+  auto name = retained.open("name", invoice.buyer_name_enc);
   if (!name) return std::move(name).error();
-  auto address = retained->open("address", invoice.buyer_address_enc);
+  auto address = retained.open("address", invoice.buyer_address_enc);
   if (!address) return std::move(address).error();
   auto email = retained->open("email", invoice.buyer_email_enc);
   if (!email) return std::move(email).error();
@@ -38,6 +37,28 @@ common::Result<void> reveal_buyer(const PayerVault& vault, store::InvoiceRecord&
     }
   }
   return common::Ok{};
+}
+
+// The fee line and lines from before migration 0019 not yet sealed keep their plaintext.
+common::Result<void> reveal_lines(const UnlockedKey& retained,
+                                  std::vector<store::InvoiceLineRecord>& lines) {
+  for (auto& line : lines) {
+    if (!line.description_enc) continue;
+    auto description = open_description(retained, line.line_no, line.description_enc);
+    if (!description) return std::move(description).error();
+    line.description = std::move(description.value());
+  }
+  return common::Ok{};
+}
+
+}  // namespace
+
+common::Result<void> reveal_retained(const PayerVault& vault, store::InvoiceRecord& invoice) {
+  if (!invoice.retained_key) return common::Ok{};
+  auto retained = vault.unlock(invoice.session_id, KeyClass::retained, *invoice.retained_key);
+  if (!retained) return std::move(retained).error();
+  if (auto buyer = reveal_buyer(*retained, invoice); !buyer) return buyer;
+  return reveal_lines(*retained, invoice.lines);
 }
 
 boost::asio::awaitable<common::Result<InvoiceDocuments::Rendered>> InvoiceDocuments::render(

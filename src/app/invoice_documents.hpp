@@ -12,9 +12,11 @@
 
 namespace visitpay::app {
 
-// Decrypts the buyer's name and address of a stored invoice into its buyer_* fields (they stay
-// empty when the retained key was destroyed at the end of the bookkeeping period).
-common::Result<void> reveal_buyer(const PayerVault& vault, store::InvoiceRecord& invoice);
+// Decrypts what a stored invoice keeps under the session's retained key (unwrapped once): the
+// buyer's name and address into its buyer_* fields, and each visit line's description. Once the
+// key was destroyed at the end of the bookkeeping period, buyer_* stay empty and the visit lines'
+// descriptions absent.
+common::Result<void> reveal_retained(const PayerVault& vault, store::InvoiceRecord& invoice);
 
 // Renders stored invoices as PDF on the blocking-work pool, so an I/O thread never spends the
 // milliseconds a page takes.

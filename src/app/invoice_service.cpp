@@ -98,7 +98,7 @@ asio::awaitable<Result<store::InvoiceRecord>> InvoiceService::get(std::string_vi
   if (!found->has_value() || !principal.may_act_for_clinic((*found)->clinic_id)) {
     co_return no_such_invoice();
   }
-  auto revealed = reveal_buyer(vault_, **found);
+  auto revealed = reveal_retained(vault_, **found);
   if (!revealed) co_return std::move(revealed).error();
   co_return std::move(**found);
 }

@@ -28,6 +28,13 @@ std::string bookkeeping_until(const store::SubjectSession& s, int years) {
   return std::to_string(year + years) + "-12-31";
 }
 
+// What the retained key protects: the invoice's buyer, and what the visit was (health
+// information on the invoice's lines).
+const std::vector<std::string>& retained_fields() {
+  static const std::vector<std::string> fields = {"name", "address", "line_descriptions"};
+  return fields;
+}
+
 std::vector<std::string> transient_fields(const store::SubjectSession& s) {
   std::vector<std::string> out;
   if (s.national_id_enc) out.emplace_back("national_id");
@@ -146,14 +153,12 @@ asio::awaitable<common::Result<std::vector<ErasureReport>>> PrivacyService::eras
             {"transient", transient_fields(s), "open_claim", basis, std::nullopt});
       }
       if (retained_held) {
-        report.kept.push_back({"retained", {"name", "address"}, "open_claim", basis, std::nullopt});
+        report.kept.push_back({"retained", retained_fields(), "open_claim", basis, std::nullopt});
       }
     } else if (retained_held && !s.invoices.empty()) {
-      report.kept.push_back({"retained",
-                             {"name", "address"},
-                             "bookkeeping",
+      report.kept.push_back({"retained", retained_fields(), "bookkeeping",
                              "bokføringsloven § 13 and GDPR Art. 17(3)(b): the name and address "
-                             "on an invoice are bookkeeping documentation",
+                             "on an invoice, and what it was for, are bookkeeping documentation",
                              bookkeeping_until(s, policy_.bookkeeping_years)});
     }
     out.push_back(std::move(report));

@@ -13,6 +13,7 @@
 #include "app/bank_import.hpp"
 #include "app/delivered_files.hpp"
 #include "app/key_rotation.hpp"
+#include "app/legacy_lines.hpp"
 #include "app/legacy_payers.hpp"
 #include "cli/users_command.hpp"
 #include "common/time_format.hpp"
@@ -106,8 +107,8 @@ common::Result<store::PgSyncConnection> open_db(const config::Config& config) {
   return store::PgSyncConnection::open(config.database.url);
 }
 
-// Schema migrations, then the data migration that needs the master keys: payer rows written
-// before encryption are encrypted now. An empty string when all went well.
+// Schema migrations, then the data migrations that need the master keys: payer rows and line
+// descriptions written before encryption are encrypted now. An empty string when all went well.
 std::string migrate_all(store::PgSyncConnection& db, const config::Config& config,
                         common::Logger& log) {
   auto version = store::migrate(db, log);
@@ -117,6 +118,8 @@ std::string migrate_all(store::PgSyncConnection& db, const config::Config& confi
   const app::PayerVault vault(*keys);
   auto encrypted = app::encrypt_legacy_payers(db, vault, config.lookup_key, log);
   if (!encrypted) return "encrypting earlier payer rows: " + encrypted.error().detail;
+  auto lines = app::seal_legacy_lines(db, vault, log);
+  if (!lines) return "encrypting earlier line descriptions: " + lines.error().detail;
   return {};
 }
 

@@ -82,7 +82,24 @@ std::string canonical_form(const CheckoutRequest& request);
 
 std::size_t utf8_length(std::string_view text);
 
-// What a session looks like to API clients: the facts of the visit, never personal data.
+// A line of a stored session. Its description is health information ("Konsultasjon psykiater"):
+// stored only sealed under the session's retained key (app/line_descriptions.hpp), and absent
+// once that key was purged.
+struct SessionLine {
+  std::optional<std::string> description;
+  Ore amount = 0;
+  Ore vat_amount = 0;
+};
+
+// A line description as the API and the PDF show it: once it was destroyed with the session's
+// retained key, a placeholder that says nothing about the visit.
+inline constexpr std::string_view kPurgedDescription = "(beskrivelse slettet)";
+inline std::string shown_description(const std::optional<std::string>& description) {
+  return description ? *description : std::string(kPurgedDescription);
+}
+
+// What a session looks like to API clients: the facts of the visit, never the payer's name,
+// national id, phone or address.
 struct SessionView {
   std::string id;
   std::string clinic_id;
@@ -92,7 +109,7 @@ struct SessionView {
   Ore amount = 0;
   Ore vat_amount = 0;
   Timestamp checked_out_at{};
-  std::vector<CheckoutLine> lines;
+  std::vector<SessionLine> lines;
   bool has_phone = false;
   Timestamp created_at{};
   Timestamp updated_at{};

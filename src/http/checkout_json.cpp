@@ -203,8 +203,9 @@ void merge_field_errors(std::vector<FieldError>& into, std::vector<FieldError> m
 Json session_json(const domain::SessionView& s) {
   Json lines = Json::array();
   for (const auto& l : s.lines) {
-    lines.push_back(
-        {{"description", l.description}, {"amount", l.amount}, {"vat_amount", l.vat_amount}});
+    lines.push_back({{"description", domain::shown_description(l.description)},
+                     {"amount", l.amount},
+                     {"vat_amount", l.vat_amount}});
   }
   Json out = {
       {"session_id", s.id},

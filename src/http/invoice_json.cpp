@@ -105,7 +105,7 @@ Json invoice_json(const store::InvoiceRecord& v, bool detail) {
   Json lines = Json::array();
   for (const auto& line : v.lines) {
     lines.push_back({{"line_no", line.line_no},
-                     {"description", line.description},
+                     {"description", domain::shown_description(line.description)},
                      {"amount_ore", line.amount},
                      {"vat_ore", line.vat},
                      {"is_fee", line.is_fee}});

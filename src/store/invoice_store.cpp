@@ -53,12 +53,13 @@ WITH inv AS (
   WHERE s.id = $15
   RETURNING id
 ), visit_lines AS (
-  INSERT INTO invoice_lines (invoice_id, line_no, description, amount_ore, is_fee, vat_ore)
-  SELECT inv.id, l.line_no, l.description, l.amount_ore, false, l.vat_amount_ore
+  INSERT INTO invoice_lines (invoice_id, line_no, description, description_enc, amount_ore, is_fee,
+                             vat_ore)
+  SELECT inv.id, l.line_no, l.description, l.description_enc, l.amount_ore, false, l.vat_amount_ore
   FROM inv, session_lines l WHERE l.session_id = $15
   UNION ALL
   SELECT inv.id, (SELECT coalesce(max(line_no), 0) + 1 FROM session_lines WHERE session_id = $15),
-         'Fakturagebyr', $5::bigint, true,
+         'Fakturagebyr', NULL::bytea, $5::bigint, true,
          coalesce((SELECT round($5::numeric * m.vat_amount_ore / m.amount_ore)::bigint
                    FROM session_lines m WHERE m.session_id = $15
                    ORDER BY m.amount_ore DESC, m.line_no LIMIT 1), 0)
@@ -119,7 +120,7 @@ constexpr Statement kTotals{
 #undef VISITPAY_INVOICE_COLUMNS
 
 constexpr Statement kLines{"invoice.lines", R"sql(
-SELECT line_no, description, amount_ore, is_fee, vat_ore FROM invoice_lines
+SELECT line_no, description, amount_ore, is_fee, vat_ore, description_enc FROM invoice_lines
 WHERE invoice_id = $1 ORDER BY line_no)sql"};
 
 constexpr Statement kReminders{"invoice.reminders", R"sql(
@@ -197,8 +198,9 @@ WITH orig AS (
   FROM orig
   RETURNING id, session_id
 ), note_lines AS (
-  INSERT INTO invoice_lines (invoice_id, line_no, description, amount_ore, is_fee, vat_ore)
-  SELECT $1::uuid, l.line_no, l.description, -l.amount_ore, l.is_fee, -l.vat_ore
+  INSERT INTO invoice_lines (invoice_id, line_no, description, description_enc, amount_ore, is_fee,
+                             vat_ore)
+  SELECT $1::uuid, l.line_no, l.description, l.description_enc, -l.amount_ore, l.is_fee, -l.vat_ore
   FROM invoice_lines l WHERE l.invoice_id = $2
 ), credited AS (
   UPDATE invoices SET status = 'credited', credit_note_needed = false, updated_at = $5
@@ -401,7 +403,7 @@ domain::InvoiceDocument to_document(const InvoiceRecord& v, std::string_view tod
   d.buyer_city = v.buyer_city.value_or("");
   d.buyer_country = v.buyer_country.value_or("");
   for (const auto& line : v.lines)
-    d.lines.push_back({line.description, line.amount, line.vat});
+    d.lines.push_back({domain::shown_description(line.description), line.amount, line.vat});
   d.total = v.total;
   return d;
 }
@@ -542,8 +544,9 @@ asio::awaitable<Result<std::optional<InvoiceRecord>>> with_details(PgPool& pool,
   auto lines = co_await pool.execute(kLines, p);
   if (!lines) co_return std::move(lines).error();
   for (int row = 0; row < lines->rows(); ++row) {
-    invoice.lines.push_back({static_cast<int>(lines->int64(row, 0)), lines->string(row, 1),
-                             lines->int64(row, 2), lines->boolean(row, 3), lines->int64(row, 4)});
+    invoice.lines.push_back({static_cast<int>(lines->int64(row, 0)), lines->optional_string(row, 1),
+                             lines->int64(row, 2), lines->boolean(row, 3), lines->int64(row, 4),
+                             lines->bytea(row, 5)});
   }
   auto reminders = co_await pool.execute(kReminders, p);
   if (!reminders) co_return std::move(reminders).error();

@@ -58,10 +58,14 @@ enum class InvoiceRefusal {
 
 struct InvoiceLineRecord {
   int line_no = 0;
-  std::string description;
+  // A visit line's description is stored only sealed (`description_enc`, the session line's
+  // ciphertext under the retained key; nullopt once purged): app::reveal_retained opens it into
+  // `description`, which stays absent after the purge. The fee line's text is plaintext.
+  std::optional<std::string> description;
   domain::Ore amount = 0;
   bool is_fee = false;
   domain::Ore vat = 0;  // the VAT part of amount (0: exempt)
+  std::optional<common::Bytes> description_enc;
 };
 
 struct InvoiceEventRecord {
@@ -130,7 +134,7 @@ struct InvoiceRecord {
   domain::Timestamp created_at;
   domain::Timestamp updated_at;
   // The buyer's name and address as stored: the session's retained ciphertexts and key (nullopt
-  // once purged). app::InvoiceService fills buyer_* from them.
+  // once purged). app::reveal_retained fills buyer_* from them.
   std::optional<common::Bytes> buyer_name_enc, buyer_address_enc;
   std::optional<common::Bytes> buyer_email_enc;  // the payer's, under the same key, if given
   std::optional<domain::WrappedKey> retained_key;

@@ -58,6 +58,14 @@ std::string pg_int_array(const std::vector<std::int64_t>& items) {
   return out;
 }
 
+std::string pg_bytea_array(const std::vector<std::vector<std::uint8_t>>& items) {
+  std::vector<std::string> hex;
+  hex.reserve(items.size());
+  for (const auto& item : items)
+    hex.push_back(pg_bytea_hex(item.data(), item.size()));
+  return pg_text_array(hex);
+}
+
 std::string pg_bytea_hex(const std::uint8_t* data, std::size_t n) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "\\x";

@@ -12,6 +12,8 @@ namespace {
 
 // The purge itself, after a `due` CTE of (id, classes text[]): $1 rule, $2 now, $3 actor, then
 // the rule's own parameters from $4. Classes: transient, retained, lookup (the look-up hash).
+// Retained covers the visit lines' descriptions too (session, invoice and credit-note lines; the
+// fee line's fixed text stays).
 std::string purge_sql(const std::string& due) {
   return "WITH due AS (" + due + R"sql(
 ), dropped AS (
@@ -42,6 +44,14 @@ std::string purge_sql(const std::string& due) {
   SET buyer_name_enc = NULL, buyer_address_enc = NULL, buyer_name = NULL, buyer_street = NULL,
       buyer_postal_code = NULL, buyer_city = NULL, buyer_country = NULL
   FROM due WHERE 'retained' = ANY (due.classes) AND invoices.session_id = due.id
+), visit_lines AS (
+  UPDATE session_lines SET description = NULL, description_enc = NULL
+  FROM due WHERE 'retained' = ANY (due.classes) AND session_lines.session_id = due.id
+), invoiced_lines AS (
+  UPDATE invoice_lines l SET description = NULL, description_enc = NULL
+  FROM due, invoices i
+  WHERE 'retained' = ANY (due.classes) AND i.session_id = due.id AND l.invoice_id = i.id
+    AND NOT l.is_fee
 ), link AS (
   UPDATE payment_orders SET payment_url = NULL, payment_url_enc = NULL
   FROM due WHERE 'transient' = ANY (due.classes) AND payment_orders.session_id = due.id
@@ -339,12 +349,16 @@ asio::awaitable<common::Result<void>> PrivacyStore::record_request(
 }
 
 namespace {
-// Plaintext left anywhere (rows from before encryption that were not migrated).
+// Plaintext left anywhere (rows from before encryption that were not migrated): payer fields,
+// invoice buyers, payment links, and visit lines' descriptions (the fee line's text is not
+// personal).
 constexpr Statement kPlaintextLeft{"privacy.plaintext_left", R"sql(
 SELECT (SELECT count(*) FROM payers WHERE name IS NOT NULL OR national_id IS NOT NULL
   OR phone IS NOT NULL OR street IS NOT NULL) + (SELECT count(*) FROM invoices WHERE
   buyer_name IS NOT NULL OR buyer_street IS NOT NULL) + (SELECT count(*) FROM
-  payment_orders WHERE payment_url IS NOT NULL))sql"};
+  payment_orders WHERE payment_url IS NOT NULL) + (SELECT count(*) FROM session_lines
+  WHERE description IS NOT NULL) + (SELECT count(*) FROM invoice_lines
+  WHERE description IS NOT NULL AND NOT is_fee))sql"};
 }  // namespace
 
 asio::awaitable<common::Result<std::vector<OverdueCount>>> PrivacyStore::overdue(
@@ -377,12 +391,7 @@ common::Result<std::vector<OverdueCount>> PrivacyStore::overdue(PgSyncConnection
     if (!r) return std::move(r).error();
     out.push_back({kRules[i].name, r->int64(0, 0)});
   }
-  // Plaintext left anywhere (rows from before encryption that were not migrated).
-  auto plain = db.exec(
-      "SELECT (SELECT count(*) FROM payers WHERE name IS NOT NULL OR national_id IS NOT NULL "
-      "OR phone IS NOT NULL OR street IS NOT NULL) + (SELECT count(*) FROM invoices WHERE "
-      "buyer_name IS NOT NULL OR buyer_street IS NOT NULL) + (SELECT count(*) FROM "
-      "payment_orders WHERE payment_url IS NOT NULL)");
+  auto plain = db.exec(kPlaintextLeft.sql);
   if (!plain) return std::move(plain).error();
   out.push_back({"plaintext", plain->int64(0, 0)});
   return out;

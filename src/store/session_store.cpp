@@ -1,6 +1,7 @@
 #include "store/session_store.hpp"
 
 #include "common/time_format.hpp"
+#include "store/wrapped_key_column.hpp"
 
 namespace visitpay::store {
 
@@ -9,8 +10,7 @@ using common::Result;
 namespace {
 
 // With a phone, the payment link's first step is queued in the same statement; without one the
-// session waits for its invoice. (No SQL comments inside: the benchmark's pgbench script puts the
-// statement on one line.)
+// session waits for its invoice. The lines' descriptions go in sealed ($11, bytea[]).
 // The session starts in the state domain::start_of gives ($23, reason $24) with its work ($25)
 // queued in the same statement. (No SQL comments inside: the benchmark's pgbench script puts the
 // statement on one line.)
@@ -28,10 +28,10 @@ WITH s AS (
   INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
   SELECT s.id, w.kind, $10, $10, $10 FROM s, unnest($25::text[]) AS w (kind)
 ), l AS (
-  INSERT INTO session_lines (session_id, line_no, description, amount_ore, vat_amount_ore)
-  SELECT s.id, x.line_no, x.description, x.amount, x.vat
-  FROM s, unnest($11::text[], $12::bigint[], $13::bigint[])
-          WITH ORDINALITY AS x (description, amount, vat, line_no)
+  INSERT INTO session_lines (session_id, line_no, description_enc, amount_ore, vat_amount_ore)
+  SELECT s.id, x.line_no, x.description_enc, x.amount, x.vat
+  FROM s, unnest($11::bytea[], $12::bigint[], $13::bigint[])
+          WITH ORDINALITY AS x (description_enc, amount, vat, line_no)
 ), p AS (
   INSERT INTO payers (session_id, national_id_hmac, national_id_enc, phone_enc, name_enc,
                       address_enc, email_enc)
@@ -52,10 +52,12 @@ SELECT id FROM s)sql"};
   "s.deadline_at, s.fee_disclosed_ore, coalesce(s.invoice_reason, ''), s.paid_at, "       \
   "s.cancelled_at, coalesce(o.status, ''), coalesce(o.instrument, ''), "                  \
   "coalesce(i.id::text, ''), i.number, coalesce(i.status, ''), s.link_error, "            \
-  "s.fee_terms_accepted_at, s.fee_terms_version "                                         \
+  "s.fee_terms_accepted_at, s.fee_terms_version, l.line_no, l.description_enc, "          \
+  "rk.master_key_id, rk.wrapped_key "                                                     \
   "FROM sessions s JOIN session_lines l ON l.session_id = s.id "                          \
   "LEFT JOIN payment_orders o ON o.session_id = s.id "                                    \
-  "LEFT JOIN invoices i ON i.session_id = s.id AND i.kind = 'invoice' "
+  "LEFT JOIN invoices i ON i.session_id = s.id AND i.kind = 'invoice' "                   \
+  "LEFT JOIN payer_keys rk ON rk.session_id = s.id AND rk.key_class = 'retained' "
 
 constexpr Statement kFindById{"session.find_by_id",
                               VISITPAY_SESSION_SELECT "WHERE s.id = $1 ORDER BY l.line_no"};
@@ -103,8 +105,10 @@ std::optional<StoredSession> read_session(const PgResult& r) {
     v.fee_terms = domain::FeeTerms{*accepted, r.string(0, 27)};
   }
   for (int i = 0; i < r.rows(); ++i) {
-    v.lines.push_back({r.string(i, 12), r.int64(i, 13), r.int64(i, 14)});
+    v.lines.push_back({r.optional_string(i, 12), r.int64(i, 13), r.int64(i, 14)});
+    s.sealed_descriptions.push_back({static_cast<int>(r.int64(i, 28)), r.bytea(i, 29)});
   }
+  s.retained_key = wrapped_key(r, 0, 30);
   return s;
 }
 
@@ -116,11 +120,9 @@ const Statement& SessionStore::insert_statement() {
 
 PgParams SessionStore::insert_params(const NewSession& n) {
   const auto& r = n.request;
-  std::vector<std::string> descriptions;
   std::vector<std::int64_t> amounts;
   std::vector<std::int64_t> vats;
   for (const auto& line : r.lines) {
-    descriptions.push_back(line.description);
     amounts.push_back(line.amount);
     vats.push_back(line.vat_amount);
   }
@@ -135,7 +137,7 @@ PgParams SessionStore::insert_params(const NewSession& n) {
       .add(r.payer.phone.has_value())
       .add_bytea(n.fingerprint)
       .add(common::format_rfc3339_utc(n.now))
-      .add(pg_text_array(descriptions))
+      .add(pg_bytea_array(n.sealed_descriptions))
       .add(pg_int_array(amounts))
       .add(pg_int_array(vats))
       .add_bytea(n.national_id_hmac)

@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/crypto.hpp"
 #include "common/result.hpp"
@@ -13,7 +14,9 @@
 namespace visitpay::store {
 
 // A session to store. The payer's data goes in only encrypted (`sealed`), with a keyed hash of
-// the national id for look-ups; the plaintext in `request.payer` is not written.
+// the national id for look-ups, and so do the lines' descriptions (`sealed_descriptions`, one per
+// line under the retained key, app/line_descriptions.hpp); the plaintext in `request.payer` and
+// `request.lines` is not written.
 struct NewSession {
   std::string id;
   const domain::CheckoutRequest& request;
@@ -21,11 +24,22 @@ struct NewSession {
   domain::Timestamp now;
   domain::SealedPayer sealed;
   std::optional<common::Sha256Digest> national_id_hmac;
+  std::vector<common::Bytes> sealed_descriptions;
 };
 
+// A line's description as stored: sealed under the session's retained key (nullopt once purged,
+// or on a line written in plaintext before migration 0019, whose text is in the view already).
+struct SealedDescription {
+  int line_no = 0;
+  std::optional<common::Bytes> ciphertext;
+};
+
+// The view's line descriptions are still sealed: app::CheckoutService opens them.
 struct StoredSession {
   domain::SessionView view;
   std::string fingerprint_hex;
+  std::vector<SealedDescription> sealed_descriptions;  // one per line of view.lines, in order
+  std::optional<domain::WrappedKey> retained_key;      // nullopt once purged
 };
 
 // Sessions, their lines and the payer row. All statements of this aggregate live here.

@@ -71,4 +71,6 @@ std::string pg_text_array(const std::vector<std::string>& items);
 // The same with NULL elements.
 std::string pg_text_array(const std::vector<std::optional<std::string>>& items);
 std::string pg_int_array(const std::vector<std::int64_t>& items);
+// A bytea[] literal: each element in the hex input form, {"\\x0102",...}.
+std::string pg_bytea_array(const std::vector<std::vector<std::uint8_t>>& items);
 }  // namespace visitpay::store

@@ -172,7 +172,7 @@ asio::awaitable<OutboxOutcome> InvoiceWork::deliver_once(const store::OutboxItem
   if (invoice.status == "pending_review" || invoice.status == "void") {
     co_return OutboxOutcome::give_up("the invoice is not issued");
   }
-  if (auto revealed = app::reveal_buyer(d_.vault, invoice); !revealed) {
+  if (auto revealed = app::reveal_retained(d_.vault, invoice); !revealed) {
     co_return OutboxOutcome::give_up(revealed.error().detail);
   }
   if (invoice.delivered_at) co_return co_await deliver_reminders(invoice);

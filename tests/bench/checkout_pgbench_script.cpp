@@ -6,6 +6,7 @@
 #include <string>
 
 #include "adapters/keys/file/file_key_store.hpp"
+#include "app/line_descriptions.hpp"
 #include "app/payer_vault.hpp"
 #include "common/crypto.hpp"
 #include "common/time_format.hpp"
@@ -45,14 +46,19 @@ int main() {
       visitpay::adapters::keys::FileKeyStore::generate_key_line("bench"));
   if (!keys) return 1;
   const visitpay::app::PayerVault vault(*keys);
-  auto sealed = vault.seal("00000000-0000-7000-8000-000000000000", r.payer);
+  const std::string sealed_as = "00000000-0000-7000-8000-000000000000";
+  auto sealed = vault.seal(sealed_as, r.payer);
   if (!sealed) return 1;
+  auto descriptions =
+      visitpay::app::seal_descriptions(vault, sealed_as, sealed->retained_key, r.lines);
+  if (!descriptions) return 1;
   visitpay::store::NewSession session{"unused",
                                       r,
                                       fingerprint,
                                       *visitpay::common::parse_rfc3339("2026-11-22T14:06:00Z"),
                                       std::move(sealed.value()),
-                                      visitpay::common::sha256("10915596784")};
+                                      visitpay::common::sha256("10915596784"),
+                                      std::move(descriptions.value())};
   const auto params = visitpay::store::SessionStore::insert_params(session);
   const std::string sql(visitpay::store::SessionStore::insert_statement().sql);
   if (sql.find("--") != std::string::npos) {

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "adapters/keys/file/file_key_store.hpp"
+#include "app/line_descriptions.hpp"
 #include "app/payer_vault.hpp"
 #include "common/crypto.hpp"
 #include "config/config.hpp"
@@ -92,9 +93,16 @@ int main(int argc, char** argv) {
     if (!transient) throw std::runtime_error(transient.error().detail);
     const auto link_enc = transient->seal(
         "payment_url", "http://127.0.0.1:8091/checkout/00000000000000000000000000000000000000");
-    const store::NewSession session{kSentinelSession,          r,
-                                    common::sha256("bench"),   now,
-                                    std::move(sealed.value()), common::sha256("10915596784")};
+    auto descriptions =
+        app::seal_descriptions(vault, kSentinelSession, sealed->retained_key, r.lines);
+    if (!descriptions) throw std::runtime_error(descriptions.error().detail);
+    const store::NewSession session{kSentinelSession,
+                                    r,
+                                    common::sha256("bench"),
+                                    now,
+                                    std::move(sealed.value()),
+                                    common::sha256("10915596784"),
+                                    std::move(descriptions.value())};
 
     const auto payment = store::PaymentStore::statements();
     const auto& lock = store::LifecycleStore::lock_statement();

@@ -360,6 +360,13 @@ TEST_F(InvoiceFlowTest, VatPerLineFromTheCheckOutAndTheFeeFollowsTheMainSupply) 
   const auto lines_of = [&](const std::string& id) { return invoice_of(id)["lines"]; };
   auto lines = lines_of(exempt_main);
   ASSERT_EQ(lines.size(), 3u) << lines.dump();
+  // Each visit line's description opened from its own ciphertext; the fee line's is plaintext.
+  EXPECT_EQ(lines[0]["description"], "Konsultasjon");
+  EXPECT_EQ(lines[1]["description"], "Attest");
+  EXPECT_EQ(lines[2]["description"], "Fakturagebyr");
+  EXPECT_EQ(count("SELECT count(*) FROM invoice_lines WHERE description IS NOT NULL AND NOT "
+                  "is_fee"),
+            0);
   EXPECT_EQ(lines[0]["vat_ore"], 0);
   EXPECT_EQ(lines[1]["vat_ore"], 4000);
   EXPECT_TRUE(lines[2]["is_fee"].get<bool>());
@@ -375,6 +382,7 @@ TEST_F(InvoiceFlowTest, VatPerLineFromTheCheckOutAndTheFeeFollowsTheMainSupply) 
   const auto note = finance_json("POST", invoice + "/credit", 201, R"({"reason":"feil"})");
   ASSERT_EQ(note["lines"].size(), 3u) << note.dump();
   EXPECT_EQ(note["lines"][1]["vat_ore"], -16000);
+  EXPECT_EQ(note["lines"][1]["description"], "Attest");
 }
 
 TEST_F(InvoiceFlowTest, NoPhoneIsInvoicedAtOnceWithoutFee) {
@@ -620,7 +628,7 @@ TEST_F(FinanceReviewTest, PdfHoldsWhatTheBookkeepingRulesRequire) {
   ASSERT_FALSE(text.empty()) << "pdftotext (poppler-utils) is needed";
   for (const std::string& expected : std::vector<std::string>{
            "Faktura", "Oslo Sentrum Klinikk AS", "912 345 688", "Foretaksregisteret",
-           "Kari Nordmann", invoice["kid"].get<std::string>(),
+           "Kari Nordmann", "Konsultasjon spesialist", invoice["kid"].get<std::string>(),
            "24.11.2026",  // issued when approved, after the window
            "08.12.2026",  // due 14 days later
            "22.11.2026",  // delivered: the visit

@@ -82,6 +82,15 @@ TEST_F(KeyRotationTest, RewrapsEveryDataKeyWhileServingThenTheOldKeyIsRetired) {
     EXPECT_EQ(s.at("personal_data").at("transient").at("national_id"), "10915596784");
     EXPECT_EQ(s.at("personal_data").at("retained").at("name"), "Kari Nordmann");
   }
+  // The line descriptions too: they are sealed under the retained data key, which only changed
+  // its wrapping.
+  EXPECT_EQ(session(awaiting).at("lines")[0].at("description"), "Konsultasjon spesialist");
+  const auto invoice_id = session(invoiced).at("invoice").at("id").get<std::string>();
+  const auto invoice =
+      http_request(service_->port(), "GET", "/v1/invoices/" + invoice_id, {},
+                   {{"Authorization", "Bearer " + service_->token("invoices:review")}});
+  ASSERT_EQ(invoice.status, 200) << invoice.body;
+  EXPECT_EQ(Json::parse(invoice.body).at("lines")[0].at("description"), "Konsultasjon spesialist");
   const auto status = cli("keys status");
   EXPECT_NE(
       status.find("test-2: " + std::to_string(2 * (2 + accepted.load())) + " data key(s) (active)"),

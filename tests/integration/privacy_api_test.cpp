@@ -143,6 +143,7 @@ TEST_F(PrivacyApiTest, ErasureDestroysWhatNoLawRequiresAndSaysWhatItKept) {
   EXPECT_EQ(i.at("kept")[0].at("class"), "retained");
   EXPECT_EQ(i.at("kept")[0].at("rule"), "bookkeeping");
   EXPECT_EQ(i.at("kept")[0].at("until"), "2031-12-31");
+  EXPECT_EQ(i.at("kept")[0].at("fields"), Json({"name", "address", "line_descriptions"}));
   EXPECT_NE(i.at("kept")[0].at("legal_basis").get<std::string>().find("17(3)(b)"),
             std::string::npos);
 
@@ -156,7 +157,13 @@ TEST_F(PrivacyApiTest, ErasureDestroysWhatNoLawRequiresAndSaysWhatItKept) {
   EXPECT_EQ(count("SELECT count(*) FROM payers WHERE session_id = '" + cancelled +
                   "' AND (national_id_hmac IS NOT NULL OR name_enc IS NOT NULL)"),
             0);
+  EXPECT_EQ(count("SELECT count(*) FROM session_lines WHERE session_id = '" + cancelled +
+                  "' AND description_enc IS NOT NULL"),
+            0);  // what the visit was for goes with the retained key
   EXPECT_EQ(count("SELECT count(*) FROM payer_keys WHERE session_id = '" + invoiced + "'"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM session_lines WHERE session_id = '" + invoiced +
+                  "' AND description_enc IS NOT NULL"),
+            1);  // kept with the invoice
   EXPECT_EQ(count("SELECT count(*) FROM payer_keys WHERE session_id = '" + open + "'"), 2);
   EXPECT_EQ(count("SELECT count(*) FROM payer_keys WHERE session_id = '" + other + "'"), 2);
   EXPECT_EQ(count("SELECT count(*) FROM purge_events WHERE rule = 'erasure_request' AND actor "

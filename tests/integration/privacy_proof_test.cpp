@@ -1,7 +1,8 @@
 // Provably gone: four payers go through a whole lifecycle (paid by card, cancelled, invoiced and
 // issued, erased on request), days and years pass on the manual clock, and afterwards a plain
 // pg_dump of the database (audit log and outbox included), the service's log, its metrics and
-// what the providers received hold none of their national ids, phone numbers, names or streets.
+// what the providers received hold none of their national ids, phone numbers, names or streets,
+// nor what each visit was for (its line's description).
 #include "flow_fixture.hpp"
 #include "pg_cluster.hpp"
 #include "store/privacy_store.hpp"
@@ -11,14 +12,16 @@ namespace {
 
 struct Person {
   std::string name, national_id, phone, street;
+  std::string visit;  // the check-out line's description: health information
 };
 
 const std::vector<Person>& people() {
   static const std::vector<Person> p = {
-      {"Aslaug Testesen", "15076500565", "+4791234567", "Testveien 12"},
-      {"Bjørnar Prøvesen", "15076500646", "+4792345678", "Prøvegata 3"},
-      {"Cecilie Eksempelsen", "15076500727", "+4793456789", "Eksempelvegen 45"},
-      {"Dagfinn Dokumentsen", "03039512504", "+4794567890", "Dokumentstien 7"},
+      {"Aslaug Testesen", "15076500565", "+4791234567", "Testveien 12", "Psykiatrisk vurdering"},
+      {"Bjørnar Prøvesen", "15076500646", "+4792345678", "Prøvegata 3", "Samtaleterapi"},
+      {"Cecilie Eksempelsen", "15076500727", "+4793456789", "Eksempelvegen 45",
+       "Fertilitetsutredning"},
+      {"Dagfinn Dokumentsen", "03039512504", "+4794567890", "Dokumentstien 7", "Rusbehandling"},
   };
   return p;
 }
@@ -27,7 +30,7 @@ const std::vector<Person>& people() {
 std::vector<std::string> needles() {
   std::vector<std::string> out;
   for (const auto& p : people()) {
-    out.insert(out.end(), {p.name, p.national_id, p.phone, p.phone.substr(3), p.street});
+    out.insert(out.end(), {p.name, p.national_id, p.phone, p.phone.substr(3), p.street, p.visit});
   }
   return out;
 }
@@ -49,6 +52,7 @@ class PrivacyProofTest : public FlowTest {
     body["payer"]["national_id"] = p.national_id;
     body["payer"]["phone"] = p.phone;
     body["payer"]["address"]["street"] = p.street;
+    body["lines"][0]["description"] = p.visit;
     auto reply = http_request(service_->port(), "POST", "/v1/checkouts", body.dump(), auth());
     EXPECT_EQ(reply.status, 201) << reply.body;
     return Json::parse(reply.body).value("session_id", "");
@@ -92,6 +96,14 @@ TEST_F(PrivacyProofTest, AfterTheLifecycleNothingPersonalIsLeftAnywhere) {
   const auto first = pg_dump();
   ASSERT_NE(first.find("V-PROOF-PAID"), std::string::npos);  // the rows are in it
   EXPECT_EQ(leaks(first), std::vector<std::string>{});
+  // The provider describes each order by the clinic's name, never by the visit: its payer page
+  // shows that description.
+  for (const auto& o : swedbank_->orders()) {
+    const auto page = http_request(swedbank_->port(), "GET", o.checkout_path, {}, {});
+    ASSERT_EQ(page.status, 200) << page.body;
+    EXPECT_NE(page.body.find("Oslo Sentrum Klinikk"), std::string::npos) << page.body;
+    EXPECT_EQ(leaks(page.body), std::vector<std::string>{});
+  }
 
   ASSERT_TRUE(swedbank_->pay(order_of(paid), "CreditCard"));
   ASSERT_TRUE(swedbank_->pay(order_of(erased), "Vipps"));
@@ -137,6 +149,7 @@ TEST_F(PrivacyProofTest, AfterTheLifecycleNothingPersonalIsLeftAnywhere) {
   auto dump = pg_dump();
   for (const auto* gone : {"Aslaug Testesen", "15076500646", "+4793456789", "Dokumentstien 7"})
     EXPECT_EQ(dump.find(gone), std::string::npos) << gone;
+  EXPECT_EQ(leaks(dump), std::vector<std::string>{});  // the kept ones only as ciphertext
 
   // Years pass: the bookkeeping period of a 2026 invoice ends with 2031.
   service_->clock().set(*common::parse_rfc3339("2032-01-02T12:00:00Z"));
@@ -167,6 +180,7 @@ TEST_F(PrivacyProofTest, AfterTheLifecycleNothingPersonalIsLeftAnywhere) {
     for (const auto& person : p) {  // the text reaches the payer's phone: no name or id in it
       EXPECT_EQ(m.text.find(person.name), std::string::npos);
       EXPECT_EQ(m.text.find(person.national_id), std::string::npos);
+      EXPECT_EQ(m.text.find(person.visit), std::string::npos);
     }
   }
 

@@ -20,6 +20,25 @@ class PurgeTest : public FlowTest {
     return count("SELECT count(*) FROM payer_keys WHERE session_id = '" + session_id + "'");
   }
 
+  HttpReply finance(const std::string& method, const std::string& target,
+                    const std::string& body = {}) {
+    if (finance_token_.empty()) finance_token_ = service_->token("invoices:review");
+    return http_request(
+        service_->port(), method, target, body,
+        {{"Authorization", "Bearer " + finance_token_}, {"Content-Type", "application/json"}});
+  }
+
+  // The text of an invoice's or credit note's PDF as finance gets it (pdftotext).
+  std::string pdf_text(const std::string& invoice_id) {
+    const auto pdf = finance("GET", "/v1/invoices/" + invoice_id + "/pdf");
+    EXPECT_EQ(pdf.status, 200) << pdf.body;
+    const auto path = delivery_dir_.parent_path() / ("visitpay-purge-" + invoice_id + ".pdf");
+    std::ofstream(path, std::ios::binary) << pdf.body;
+    const auto text = run_command("pdftotext -layout '" + path.string() + "' -");
+    std::filesystem::remove(path);
+    return text;
+  }
+
   // What `visitpay privacy check` reports: sessions per rule holding data past the policy.
   std::int64_t overdue(const std::string& rule) {
     auto db = service_->db();
@@ -31,6 +50,8 @@ class PurgeTest : public FlowTest {
     }
     return -1;
   }
+
+  std::string finance_token_;
 };
 
 TEST_F(PurgeTest, CancelledIsPurgedAtOnce) {
@@ -141,6 +162,66 @@ TEST_F(PurgeTest, InvoicedKeepsNameAndAddressForTheBookkeepingPeriod) {
   EXPECT_EQ(buyer.at("status"), "purged");
   EXPECT_TRUE(buyer.at("name").is_null());
   EXPECT_EQ(count("SELECT count(*) FROM purge_events WHERE session_id = '" + id + "'"), 2);
+}
+
+TEST_F(PurgeTest, LineDescriptionsAreSealedShownAndDestroyedWithTheNameAndAddress) {
+  const std::string description = "Konsultasjon spesialist";  // checkout_body's only line
+  const auto id = checkout("V-PURGE-LINES", /*with_phone=*/false);
+  ASSERT_TRUE(eventually([&] { return state_is(id, "invoiced"); }));
+  const auto of_session = "i.session_id = '" + id + "'";
+  auto db = service_->db();
+  auto r = db.exec("SELECT id::text FROM invoices i WHERE kind = 'invoice' AND " + of_session);
+  ASSERT_TRUE(r && r->rows() == 1);
+  const auto invoice_id = r->string(0, 0);
+  ASSERT_EQ(finance("POST", "/v1/invoices/" + invoice_id + "/approve").status, 200);
+  const auto credited =
+      finance("POST", "/v1/invoices/" + invoice_id + "/credit", R"({"reason":"feil"})");
+  ASSERT_EQ(credited.status, 201) << credited.body;
+  const auto note_id = Json::parse(credited.body).at("id").get<std::string>();
+
+  // Stored only sealed: the session's line, and the same ciphertext on the invoice and the credit
+  // note (the retained key's, bound to the session and the line).
+  EXPECT_EQ(count("SELECT count(*) FROM session_lines WHERE description IS NOT NULL"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM invoice_lines WHERE description IS NOT NULL"), 0);
+  const auto same_ciphertext =
+      "SELECT count(*) FROM invoice_lines il JOIN invoices i ON i.id = il.invoice_id "
+      "JOIN session_lines sl ON sl.session_id = i.session_id AND sl.line_no = il.line_no "
+      "WHERE il.description_enc = sl.description_enc AND " +
+      of_session;
+  EXPECT_EQ(count(same_ciphertext), 2);
+  // ... and shown opened: the session, the invoice, the credit note, their PDFs.
+  EXPECT_EQ(session(id).at("lines")[0].at("description"), description);
+  for (const auto& document : {invoice_id, note_id}) {
+    const auto shown = finance("GET", "/v1/invoices/" + document);
+    ASSERT_EQ(shown.status, 200) << shown.body;
+    EXPECT_EQ(Json::parse(shown.body).at("lines")[0].at("description"), description);
+    EXPECT_NE(pdf_text(document).find(description), std::string::npos) << document;
+  }
+
+  // The bookkeeping period of a 2026 invoice ends with 2031: the descriptions go with the key.
+  service_->clock().set(*common::parse_rfc3339("2032-01-02T12:00:00Z"));
+  purge_now();
+  ASSERT_TRUE(eventually([&] { return purged(id, "retained_purged_at") == 1; }));
+  EXPECT_EQ(count("SELECT count(*) FROM session_lines WHERE description_enc IS NOT NULL OR "
+                  "description IS NOT NULL"),
+            0);
+  EXPECT_EQ(count("SELECT count(*) FROM invoice_lines WHERE description_enc IS NOT NULL OR "
+                  "description IS NOT NULL"),
+            0);
+  EXPECT_EQ(overdue("plaintext"), 0);
+  // Every reader still answers, with a placeholder that tells nothing about the visit.
+  const std::string purged_text = "(beskrivelse slettet)";
+  EXPECT_EQ(session(id).at("lines")[0].at("description"), purged_text);
+  for (const auto& document : {invoice_id, note_id}) {
+    const auto shown = finance("GET", "/v1/invoices/" + document);
+    ASSERT_EQ(shown.status, 200) << shown.body;
+    const auto json = Json::parse(shown.body);
+    EXPECT_EQ(json.at("buyer").at("status"), "purged");
+    EXPECT_EQ(json.at("lines")[0].at("description"), purged_text);
+    const auto text = pdf_text(document);
+    EXPECT_NE(text.find(purged_text), std::string::npos) << text;
+    EXPECT_EQ(text.find(description), std::string::npos) << text;
+  }
 }
 
 }  // namespace

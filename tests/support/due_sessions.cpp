@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "app/legacy_lines.hpp"
 #include "app/legacy_payers.hpp"
 #include "http_client.hpp"
 
@@ -94,6 +95,8 @@ void seed_due_sessions(store::PgSyncConnection& db, std::uint16_t mock_port,
   common::Logger quiet(common::LogLevel::error);
   auto encrypted = app::encrypt_legacy_payers(db, vault, common::Bytes(32, 1), quiet);
   if (!encrypted) throw std::runtime_error("seeding failed: " + encrypted.error().detail);
+  auto lines = app::seal_legacy_lines(db, vault, quiet);
+  if (!lines) throw std::runtime_error("seeding failed: " + lines.error().detail);
   store::PgParams q;
   q.add(spec.prefix + "-%");
   auto ids = db.exec(
