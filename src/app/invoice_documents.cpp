@@ -24,7 +24,7 @@ common::Result<void> reveal_buyer(const UnlockedKey& retained, store::InvoiceRec
   if (!name) return std::move(name).error();
   auto address = retained.open("address", invoice.buyer_address_enc);
   if (!address) return std::move(address).error();
-  auto email = retained->open("email", invoice.buyer_email_enc);
+  auto email = retained.open("email", invoice.buyer_email_enc);
   if (!email) return std::move(email).error();
   invoice.buyer_name = std::move(*name);
   invoice.buyer_email = std::move(*email);

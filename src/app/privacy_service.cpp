@@ -30,8 +30,11 @@ std::string bookkeeping_until(const store::SubjectSession& s, int years) {
 
 // What the retained key protects: the invoice's buyer, and what the visit was (health
 // information on the invoice's lines).
-const std::vector<std::string>& retained_fields() {
-  static const std::vector<std::string> fields = {"name", "address", "line_descriptions"};
+// The e-mail address is kept only while the claim is open (it is not bookkeeping: an erasure
+// takes it from an invoiced visit, whose letters then go by post).
+std::vector<std::string> retained_fields(bool with_email) {
+  std::vector<std::string> fields = {"name", "address", "line_descriptions"};
+  if (with_email) fields.emplace_back("email");
   return fields;
 }
 
@@ -153,10 +156,11 @@ asio::awaitable<common::Result<std::vector<ErasureReport>>> PrivacyService::eras
             {"transient", transient_fields(s), "open_claim", basis, std::nullopt});
       }
       if (retained_held) {
-        report.kept.push_back({"retained", retained_fields(), "open_claim", basis, std::nullopt});
+        report.kept.push_back({"retained", retained_fields(s.email_enc.has_value()), "open_claim",
+                               basis, std::nullopt});
       }
     } else if (retained_held && !s.invoices.empty()) {
-      report.kept.push_back({"retained", retained_fields(), "bookkeeping",
+      report.kept.push_back({"retained", retained_fields(false), "bookkeeping",
                              "bokføringsloven § 13 and GDPR Art. 17(3)(b): the name and address "
                              "on an invoice, and what it was for, are bookkeeping documentation",
                              bookkeeping_until(s, policy_.bookkeeping_years)});
