@@ -19,12 +19,14 @@ ON CONFLICT (sha256) DO NOTHING
 RETURNING id)sql",
                                Repeat::once};
 
-// A file's payments wait here (one row per payment, in file order) until the whole file has been
-// read; then they are matched and written to bank_payments once, with their outcome.
+// A file's payments wait here until the whole file has been read; then they are matched and
+// written to bank_payments once, with their outcome. `seq` numbers them in file order (COPY reads
+// rows in order; several payments can start on one line).
 constexpr Statement kOpenStaging{"bank.open_staging", R"sql(
 CREATE TEMP TABLE bank_import_staging (
-  line integer, source_ref text, kid text, amount_ore bigint, booking_date date, value_date date,
-  bank_reference text, creditor_account text, payer_account text
+  seq bigint GENERATED ALWAYS AS IDENTITY, line integer, source_ref text, kid text,
+  amount_ore bigint, booking_date date, value_date date, bank_reference text,
+  creditor_account text, payer_account text
 ) ON COMMIT DROP)sql"};
 constexpr Statement kStagePayments{"bank.stage_payments", R"sql(
 COPY bank_import_staging (line, source_ref, kid, amount_ore, booking_date, value_date,
@@ -46,7 +48,7 @@ constexpr Statement kLockFileInvoices{"bank.lock_file_invoices",
                                       "SELECT count(*) FROM locked"};
 
 // The allocation, shared by an import and a manual match. It follows a CTE `cand`: payments with
-// `seq` (their order within a booking date), `invoice_id` (NULL with `no_invoice_reason`),
+// `seq` (their order within a booking date), `invoice_id` (NULL, with `no_invoice_reason`),
 // `amount_ore`, `bank_reference`, `booking_date`, and the invoice's owed `total_ore` (the total
 // plus the reminder fees charged), `paid_ore` and `invoice_status`. Each invoice's payments are
 // applied in booking order. Parameters: $3 issued, $4 partially_paid, $5 paid, $7
@@ -99,13 +101,15 @@ constexpr char kAudit[] = R"sql(, audit AS (
 // that cannot take money puts a payment in the manual queue. Answers the outcomes' counts.
 constexpr char kRecordFileHead[] = R"sql(
 WITH cand AS (
-  SELECT DISTINCT ON (s.source_ref) s.*, s.line AS seq, i.id AS invoice_id,
+  SELECT DISTINCT ON (s.seq) s.*, i.id AS invoice_id,
          CASE WHEN s.kid IS NULL THEN 'no_kid' WHEN i.id IS NULL THEN 'unknown_kid' END
            AS no_invoice_reason,
          i.total_ore + i.reminder_fees_ore AS total_ore, i.paid_ore, i.status AS invoice_status
   FROM bank_import_staging s LEFT JOIN invoices i ON )sql" VISITPAY_BANK_KID_MATCH R"sql(
   WHERE NOT EXISTS (SELECT 1 FROM bank_payments b WHERE b.source_ref = s.source_ref)
-  ORDER BY s.source_ref, s.line, i.id
+    AND NOT EXISTS (SELECT 1 FROM bank_import_staging e
+                    WHERE e.source_ref = s.source_ref AND e.seq < s.seq)
+  ORDER BY s.seq, i.id
 ))sql";
 constexpr char kRecordFileTail[] = R"sql(, recorded AS (
   INSERT INTO bank_payments (file_id, source_ref, line, kid, amount_ore, booking_date, value_date,
@@ -118,7 +122,7 @@ constexpr char kRecordFileTail[] = R"sql(, recorded AS (
          CASE WHEN reason IS NULL THEN open_after END,
          CASE WHEN reason IS NULL THEN $2::timestamptz END,
          CASE WHEN reason IS NULL THEN $1::text END
-  FROM outcome ORDER BY line
+  FROM outcome ORDER BY seq
   ON CONFLICT (source_ref) DO NOTHING
   RETURNING status
 )
