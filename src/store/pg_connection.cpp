@@ -101,13 +101,6 @@ PgCopyRows& PgCopyRows::add_null() {
 void PgCopyRows::end_row() {
   data_ += '\n';
   row_open_ = false;
-  ++rows_;
-}
-
-void PgCopyRows::clear() {
-  data_.clear();
-  rows_ = 0;
-  row_open_ = false;
 }
 
 std::string pg_bytea_hex(const std::uint8_t* data, std::size_t n) {
@@ -301,14 +294,9 @@ asio::awaitable<Result<void>> PgConnection::await_copy_in() {
       PGresult* r = PQgetResult(conn_);
       // A refused COPY ends with its error, then no more results.
       if (!r) co_return fail("COPY refused", error.raw());
-      if (PQresultStatus(r) == PGRES_COPY_IN) {
-        PQclear(r);
-        co_return common::Ok{};
-      }
-      if (!error.raw())
-        error = PgResult(r);
-      else
-        PQclear(r);
+      PgResult result(r);
+      if (PQresultStatus(r) == PGRES_COPY_IN) co_return common::Ok{};
+      if (!error.raw()) error = std::move(result);
     }
   }
 }

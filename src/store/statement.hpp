@@ -105,14 +105,11 @@ class PgCopyRows {
   void end_row();
 
   const std::string& data() const { return data_; }
-  std::size_t rows() const { return rows_; }
-  void clear();
 
  private:
   void separate();
 
   std::string data_;
-  std::size_t rows_ = 0;
   bool row_open_ = false;
 };
 }  // namespace visitpay::store
