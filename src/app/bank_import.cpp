@@ -16,7 +16,8 @@ using common::Result;
 
 namespace {
 
-// Payments per INSERT: large enough to amortise a round trip, small enough to bound memory.
+// Payments per COPY into the staging table: large enough to amortise a round trip, small enough to
+// bound memory.
 constexpr std::size_t kBatch = 5000;
 
 Result<std::string> digest(FileChunks& file) {
@@ -32,6 +33,28 @@ Result<std::string> digest(FileChunks& file) {
   if (size == 0) return bank::file_error(1, "file", "the file is empty");
   const auto d = sha.finish();
   return common::to_hex(d);
+}
+
+// Parses the file, staging its payments in batches as they come; its summary once read whole.
+asio::awaitable<Result<bank::FileSummary>> stage_file(store::PgTransaction& tx, FileChunks& file,
+                                                      bank::BankFileParser& parser) {
+  std::vector<bank::BankPayment> batch;
+  while (true) {
+    auto chunk = file.next();
+    if (!chunk) co_return std::move(chunk).error();
+    if (chunk->empty()) break;
+    auto fed = parser.feed(*chunk, batch);
+    if (!fed) co_return std::move(fed).error();
+    if (batch.size() < kBatch) continue;
+    auto staged = co_await store::BankStore::stage_payments(tx, batch);
+    if (!staged) co_return std::move(staged).error();
+    batch.clear();
+  }
+  auto summary = parser.finish(batch);
+  if (!summary) co_return std::move(summary).error();
+  auto staged = co_await store::BankStore::stage_payments(tx, batch);
+  if (!staged) co_return std::move(staged).error();
+  co_return std::move(summary).value();
 }
 
 }  // namespace
@@ -112,37 +135,25 @@ asio::awaitable<Result<BankImportResult>> BankReconciliation::import_new(FileChu
     if (!ended) co_return std::move(ended).error();
     co_return BankImportResult{true, {}};
   }
+  auto staging = co_await store::BankStore::open_staging(*tx);
+  if (!staging) co_return std::move(staging).error();
   std::unique_ptr<bank::BankFileParser> parser;
   if (format == bank::BankFormat::ocr_giro) {
     parser = std::make_unique<bank::OcrGiroParser>(kid_rules_);
   } else {
     parser = std::make_unique<bank::Camt054Parser>();
   }
-  std::vector<bank::BankPayment> batch;
-  std::int64_t added = 0;
+  auto summary = co_await stage_file(*tx, file, *parser);
   // A parse error returns with the transaction open: dropping it rolls everything back.
-  while (true) {
-    auto chunk = file.next();
-    if (!chunk) co_return std::move(chunk).error();
-    if (chunk->empty()) break;
-    auto fed = parser->feed(*chunk, batch);
-    if (!fed) co_return std::move(fed).error();
-    if (batch.size() < kBatch) continue;
-    auto n = co_await store::BankStore::add_payments(*tx, f.id, batch);
-    if (!n) co_return std::move(n).error();
-    added += *n;
-    batch.clear();
-  }
-  auto summary = parser->finish(batch);
   if (!summary) co_return std::move(summary).error();
-  auto n = co_await store::BankStore::add_payments(*tx, f.id, batch);
-  if (!n) co_return std::move(n).error();
-  added += *n;
-  auto matched = co_await store::BankStore::match_file(*tx, f.id, f.actor, f.now);
-  if (!matched) co_return std::move(matched).error();
-  auto counts =
-      co_await store::BankStore::finish_file(*tx, f.id, *summary, summary->payments - added);
+  auto counts = co_await store::BankStore::match_file(*tx, f.id, f.actor, f.now);
   if (!counts) co_return std::move(counts).error();
+  const auto added =
+      counts->matched + counts->partial + counts->overpaid + counts->reversed + counts->unmatched;
+  counts->duplicates = summary->payments - added;
+  counts->skipped = summary->skipped;
+  auto finished = co_await store::BankStore::finish_file(*tx, f.id, *summary, *counts);
+  if (!finished) co_return std::move(finished).error();
   auto committed = co_await tx->commit();
   if (!committed) co_return std::move(committed).error();
   BankImportResult out;

@@ -19,66 +19,56 @@ ON CONFLICT (sha256) DO NOTHING
 RETURNING id)sql",
                                Repeat::once};
 
-// $1 file; $2.. the batch as arrays; $11..$14 the invoice statuses issued, partially_paid, paid,
-// sent_to_collection (the debtor may still pay the clinic after the hand-off).
-// Payments with a KID of a payable invoice wait (reason NULL) for match_file's allocation.
-constexpr Statement kAddPayments{"bank.add_payments", R"sql(
-INSERT INTO bank_payments (file_id, source_ref, line, kid, amount_ore, booking_date, value_date,
-                           bank_reference, creditor_account, payer_account, status,
-                           unmatched_reason, invoice_id)
-SELECT $1::uuid, u.source_ref, u.line, nullif(u.kid, ''), u.amount, u.booking_date::date,
-       nullif(u.value_date, '')::date, nullif(u.bank_reference, ''), u.creditor_account,
-       nullif(u.payer_account, ''), 'unmatched',
-       CASE WHEN nullif(u.kid, '') IS NULL THEN 'no_kid'
-            WHEN i.id IS NULL THEN 'unknown_kid'
-            WHEN i.status = 'pending_review' THEN 'invoice_not_issued'
-            WHEN i.status NOT IN ($11, $12, $13, $14) THEN 'invoice_closed' END,
-       i.id
-FROM unnest($2::text[], $3::integer[], $4::text[], $5::bigint[], $6::text[], $7::text[],
-            $8::text[], $9::text[], $10::text[])
-     AS u (source_ref, line, kid, amount, booking_date, value_date, bank_reference,
-           creditor_account, payer_account)
-LEFT JOIN invoices i ON i.kind = 'invoice' AND i.kid = nullif(u.kid, '')
-                    AND regexp_replace(i.seller_bank_account, '[^0-9]', '', 'g') = u.creditor_account
-ON CONFLICT (source_ref) DO NOTHING)sql",
-                                 Repeat::once};
+// A file's payments wait here until the whole file has been read; then they are matched and
+// written to bank_payments once, with their outcome. `seq` numbers them in file order (COPY reads
+// rows in order; several payments can start on one line).
+constexpr Statement kOpenStaging{"bank.open_staging", R"sql(
+CREATE TEMP TABLE bank_import_staging (
+  seq bigint GENERATED ALWAYS AS IDENTITY, line integer, source_ref text, kid text,
+  amount_ore bigint, booking_date date, value_date date, bank_reference text,
+  creditor_account text, payer_account text
+) ON COMMIT DROP)sql"};
+constexpr Statement kStagePayments{"bank.stage_payments", R"sql(
+COPY bank_import_staging (line, source_ref, kid, amount_ore, booking_date, value_date,
+                          bank_reference, creditor_account, payer_account) FROM STDIN)sql"};
 
-// The invoices a file's payments will change, locked in one order (no deadlock between imports).
-constexpr Statement kLockFileInvoices{"bank.lock_file_invoices", R"sql(
-SELECT id FROM invoices WHERE id IN (
-  SELECT invoice_id FROM bank_payments
-  WHERE file_id = $1 AND status = 'unmatched' AND unmatched_reason IS NULL)
-ORDER BY id FOR UPDATE)sql"};
+// The invoice a staged payment `s` names: its KID on the account it was paid to (a KID is unique
+// per issuing account only).
+#define VISITPAY_BANK_KID_MATCH \
+  "i.kind = 'invoice' AND i.kid = s.kid AND i.seller_account_digits = s.creditor_account"
 
-// The allocation, shared by an import ($7 the file) and a manual match ($8 the payment): `cand`
-// are payments waiting for their invoice (status unmatched, reason NULL, invoice_id set), each
-// invoice's payments applied in booking order. $1 actor, $2 now, $3 issued, $4 partially_paid,
-// $5 paid, $6 manual, $9 sent_to_collection. What is owed is the total plus the reminder fees
-// charged; an invoice with the collection agency stays there until it is paid in full, and is
-// flagged so finance tells the agency.
-constexpr Statement kAllocate{"bank.allocate", R"sql(
-WITH cand AS (
-  SELECT p.id, p.invoice_id, p.amount_ore, p.bank_reference, p.booking_date,
-         i.total_ore + i.reminder_fees_ore AS total_ore, i.paid_ore, i.status AS invoice_status
-  FROM bank_payments p JOIN invoices i ON i.id = p.invoice_id
-  WHERE p.status = 'unmatched' AND p.unmatched_reason IS NULL
-    AND (p.file_id = $7::uuid OR p.id = $8::bigint)
-), run AS (
+// The invoices the staged payments name, locked in one order (no deadlock between imports) before
+// anything is read from them: the next statement sees them as they stay until the commit. An
+// invoice's KID and account never change, so that statement finds these same invoices (one created
+// in between would still be pending review, and takes no money).
+constexpr Statement kLockFileInvoices{"bank.lock_file_invoices",
+                                      "WITH locked AS (SELECT i.id FROM bank_import_staging s "
+                                      "JOIN invoices i ON " VISITPAY_BANK_KID_MATCH
+                                      " ORDER BY i.id FOR UPDATE OF i) "
+                                      "SELECT count(*) FROM locked"};
+
+// The allocation, shared by an import and a manual match. It follows a CTE `cand`: payments with
+// `seq` (their order within a booking date), `invoice_id` (NULL, with `no_invoice_reason`),
+// `amount_ore`, `bank_reference`, `booking_date`, and the invoice's owed `total_ore` (the total
+// plus the reminder fees charged), `paid_ore` and `invoice_status`. Each invoice's payments are
+// applied in booking order. Parameters: $3 issued, $4 partially_paid, $5 paid, $7
+// sent_to_collection (an invoice with the collection agency stays there until it is paid in full,
+// and is flagged so finance tells the agency).
+constexpr char kAllocation[] = R"sql(, run AS (
   SELECT cand.*,
          cand.paid_ore + coalesce(sum(cand.amount_ore) OVER (
-           PARTITION BY cand.invoice_id ORDER BY cand.booking_date, cand.id
+           PARTITION BY cand.invoice_id ORDER BY cand.booking_date, cand.seq
            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS paid_before
   FROM cand
 ), res AS (
-  SELECT run.id, run.invoice_id, run.amount_ore, run.bank_reference, run.booking_date,
-         run.paid_before, run.paid_before + run.amount_ore AS paid_after, run.total_ore,
-         CASE WHEN run.invoice_status = 'pending_review' THEN 'invoice_not_issued'
-              WHEN run.invoice_status NOT IN ($3, $4, $5, $9) THEN 'invoice_closed' END AS reason,
-         run.invoice_status
+  SELECT run.*, run.paid_before + run.amount_ore AS paid_after,
+         CASE WHEN run.invoice_id IS NULL THEN run.no_invoice_reason
+              WHEN run.invoice_status = 'pending_review' THEN 'invoice_not_issued'
+              WHEN run.invoice_status NOT IN ($3, $4, $5, $7) THEN 'invoice_closed' END AS reason
   FROM run
 ), outcome AS (
   SELECT res.*,
-         res.invoice_status = $9 AS collected,
+         res.invoice_status = $7 AS collected,
          CASE WHEN reason IS NOT NULL THEN 'unmatched'
               WHEN amount_ore < 0 THEN 'reversed'
               WHEN paid_after < total_ore THEN 'partial'
@@ -86,59 +76,126 @@ WITH cand AS (
          greatest(greatest(paid_after - total_ore, 0) - greatest(paid_before - total_ore, 0), 0)
            AS surplus,
          greatest(total_ore - paid_after, 0) AS open_after,
-         CASE WHEN paid_before >= total_ore THEN $5 WHEN invoice_status = $9 THEN $9
+         CASE WHEN paid_before >= total_ore THEN $5 WHEN invoice_status = $7 THEN $7
               WHEN paid_before > 0 THEN $4 ELSE $3 END AS from_status,
-         CASE WHEN paid_after >= total_ore THEN $5 WHEN invoice_status = $9 THEN $9
+         CASE WHEN paid_after >= total_ore THEN $5 WHEN invoice_status = $7 THEN $7
               WHEN paid_after > 0 THEN $4 ELSE $3 END AS to_status
   FROM res
-), upd_pay AS (
+))sql";
+
+// Every allocated payment audited on its invoice: $1 actor, $2 now, $6 manual.
+constexpr char kAudit[] = R"sql(, audit AS (
+  INSERT INTO invoice_events (invoice_id, at, actor, action, from_status, to_status, detail)
+  SELECT invoice_id, $2::timestamptz, $1::text,
+         CASE WHEN $6::boolean THEN 'bank_match_manual' ELSE 'bank_payment' END,
+         from_status, to_status,
+         status || ' ' || amount_ore || ' øre, bank reference ' || coalesce(bank_reference, '-') ||
+         ', open ' || open_after || ' øre' ||
+         CASE WHEN surplus > 0 THEN ', overpaid ' || surplus || ' øre' ELSE '' END ||
+         CASE WHEN collected THEN ', after the hand-off to collection: tell the agency' ELSE '' END
+  FROM outcome WHERE reason IS NULL
+))sql";
+
+// An import's payments, each written once with its outcome: the staged ones not imported before
+// (from another file, or earlier in this one; $8 the file). No KID, an unknown one or an invoice
+// that cannot take money puts a payment in the manual queue. Answers the outcomes' counts.
+constexpr char kRecordFileHead[] = R"sql(
+WITH cand AS (
+  SELECT DISTINCT ON (s.seq) s.*, i.id AS invoice_id,
+         CASE WHEN s.kid IS NULL THEN 'no_kid' WHEN i.id IS NULL THEN 'unknown_kid' END
+           AS no_invoice_reason,
+         i.total_ore + i.reminder_fees_ore AS total_ore, i.paid_ore, i.status AS invoice_status
+  FROM bank_import_staging s LEFT JOIN invoices i ON )sql" VISITPAY_BANK_KID_MATCH R"sql(
+  WHERE NOT EXISTS (SELECT 1 FROM bank_payments b WHERE b.source_ref = s.source_ref)
+    AND NOT EXISTS (SELECT 1 FROM bank_import_staging e
+                    WHERE e.source_ref = s.source_ref AND e.seq < s.seq)
+  ORDER BY s.seq, i.id
+))sql";
+constexpr char kRecordFileTail[] = R"sql(, recorded AS (
+  INSERT INTO bank_payments (file_id, source_ref, line, kid, amount_ore, booking_date, value_date,
+                             bank_reference, creditor_account, payer_account, status,
+                             unmatched_reason, invoice_id, overpaid_ore, open_after_ore,
+                             matched_at, matched_by)
+  SELECT $8::uuid, source_ref, line, kid, amount_ore, booking_date, value_date, bank_reference,
+         creditor_account, payer_account, status, reason, invoice_id,
+         CASE WHEN reason IS NULL THEN surplus ELSE 0 END,
+         CASE WHEN reason IS NULL THEN open_after END,
+         CASE WHEN reason IS NULL THEN $2::timestamptz END,
+         CASE WHEN reason IS NULL THEN $1::text END
+  FROM outcome ORDER BY seq
+  ON CONFLICT (source_ref) DO NOTHING
+  RETURNING status
+)
+SELECT count(*) FILTER (WHERE status = 'matched'), count(*) FILTER (WHERE status = 'partial'),
+       count(*) FILTER (WHERE status = 'overpaid'), count(*) FILTER (WHERE status = 'reversed'),
+       count(*) FILTER (WHERE status = 'unmatched')
+FROM recorded)sql";
+constexpr auto kRecordFileSql = join_sql(kRecordFileHead, kAllocation, kAudit, kRecordFileTail);
+constexpr Statement kRecordFile{"bank.record_file", kRecordFileSql.view(), Repeat::once};
+
+#undef VISITPAY_BANK_KID_MATCH
+
+// Finance's match of a queued payment ($8) to the invoice it was assigned.
+constexpr char kRecordManualHead[] = R"sql(
+WITH cand AS (
+  SELECT p.id AS seq, p.invoice_id, NULL::text AS no_invoice_reason, p.amount_ore,
+         p.bank_reference, p.booking_date, i.total_ore + i.reminder_fees_ore AS total_ore,
+         i.paid_ore, i.status AS invoice_status
+  FROM bank_payments p JOIN invoices i ON i.id = p.invoice_id
+  WHERE p.id = $8::bigint
+))sql";
+constexpr char kRecordManualTail[] = R"sql(, recorded AS (
   UPDATE bank_payments b
   SET status = o.status, unmatched_reason = o.reason, overpaid_ore = o.surplus,
       open_after_ore = CASE WHEN o.reason IS NULL THEN o.open_after END,
-      matched_at = $2, matched_by = $1, manual = $6
-  FROM outcome o WHERE b.id = o.id
-), inv AS (
-  SELECT invoice_id, sum(amount_ore) AS paid, max(booking_date) AS last_date,
-         (array_agg(bank_reference ORDER BY booking_date DESC, id DESC))[1] AS reference
-  FROM outcome WHERE reason IS NULL GROUP BY invoice_id
-), upd_inv AS (
-  UPDATE invoices i
-  SET paid_ore = i.paid_ore + inv.paid,
-      status = CASE WHEN i.paid_ore + inv.paid >= i.total_ore + i.reminder_fees_ore THEN $5
-                    WHEN i.status = $9 THEN $9
-                    WHEN i.paid_ore + inv.paid > 0 THEN $4 ELSE $3 END,
-      overpaid_ore = greatest(i.paid_ore + inv.paid - i.total_ore - i.reminder_fees_ore, 0),
-      paid_on = CASE WHEN i.paid_ore + inv.paid < i.total_ore + i.reminder_fees_ore THEN NULL
-                     WHEN i.paid_ore >= i.total_ore + i.reminder_fees_ore THEN i.paid_on
-                     ELSE inv.last_date END,
-      paid_after_collection = i.paid_after_collection OR i.status = $9,
-      payment_reference = coalesce(inv.reference, i.payment_reference),
-      updated_at = $2
-  FROM inv WHERE i.id = inv.invoice_id
+      matched_at = $2::timestamptz, matched_by = $1::text, manual = $6::boolean
+  FROM outcome o WHERE b.id = o.seq
+  RETURNING b.id
 )
-INSERT INTO invoice_events (invoice_id, at, actor, action, from_status, to_status, detail)
-SELECT invoice_id, $2, $1, CASE WHEN $6 THEN 'bank_match_manual' ELSE 'bank_payment' END,
-       from_status, to_status,
-       status || ' ' || amount_ore || ' øre, bank reference ' || coalesce(bank_reference, '-') ||
-       ', open ' || open_after || ' øre' ||
-       CASE WHEN surplus > 0 THEN ', overpaid ' || surplus || ' øre' ELSE '' END ||
-       CASE WHEN collected THEN ', after the hand-off to collection: tell the agency' ELSE '' END
-FROM outcome WHERE reason IS NULL)sql",
-                              Repeat::once};
+SELECT count(*) FROM recorded)sql";
+constexpr auto kRecordManualSql =
+    join_sql(kRecordManualHead, kAllocation, kAudit, kRecordManualTail);
+constexpr Statement kRecordManual{"bank.record_manual", kRecordManualSql.view(), Repeat::once};
+
+// The money of the payments just allocated (a file's, $6, or one payment, $7) booked on their
+// invoices: the sum, the latest booking date as the day paid in full and the latest payment's
+// reference. It runs after the payments and their audit rows were written, so the foreign-key
+// checks of those rows found each invoice row as the lock left it, not a new version to lock again.
+// $1 now, $2 issued, $3 partially_paid, $4 paid, $5 sent_to_collection.
+constexpr Statement kApplyPayments{"bank.apply_payments", R"sql(
+UPDATE invoices i
+SET paid_ore = i.paid_ore + inv.paid,
+    status = CASE WHEN i.paid_ore + inv.paid >= i.total_ore + i.reminder_fees_ore THEN $4
+                  WHEN i.status = $5 THEN $5
+                  WHEN i.paid_ore + inv.paid > 0 THEN $3 ELSE $2 END,
+    overpaid_ore = greatest(i.paid_ore + inv.paid - i.total_ore - i.reminder_fees_ore, 0),
+    paid_on = CASE WHEN i.paid_ore + inv.paid < i.total_ore + i.reminder_fees_ore THEN NULL
+                   WHEN i.paid_ore >= i.total_ore + i.reminder_fees_ore THEN i.paid_on
+                   ELSE inv.last_date END,
+    paid_after_collection = i.paid_after_collection OR i.status = $5,
+    payment_reference = coalesce(inv.reference, i.payment_reference),
+    updated_at = $1
+FROM (SELECT DISTINCT ON (invoice_id) invoice_id, booking_date AS last_date,
+             bank_reference AS reference,
+             sum(amount_ore) OVER (PARTITION BY invoice_id ORDER BY booking_date DESC, id DESC
+                                   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+               AS paid
+      FROM bank_payments
+      WHERE (file_id = $6::uuid OR id = $7::bigint) AND invoice_id IS NOT NULL
+        AND unmatched_reason IS NULL
+      ORDER BY invoice_id, booking_date DESC, id DESC) inv
+WHERE i.id = inv.invoice_id)sql",
+                                   Repeat::once};
+
+// A large file's sorts (by reference, by invoice, by line) in memory, for this transaction only.
+constexpr Statement kImportWorkMem{"bank.import_work_mem",
+                                   "SELECT set_config('work_mem', '64MB', true)"};
 
 constexpr Statement kFinishFile{"bank.finish_file", R"sql(
-UPDATE bank_files f
-SET file_key = $2, payments = $3, total_ore = $4, duplicates = $5, skipped = $6,
-    matched = c.matched, partial = c.partial, overpaid = c.overpaid, reversed = c.reversed,
-    unmatched = c.unmatched
-FROM (SELECT count(*) FILTER (WHERE status = 'matched') AS matched,
-             count(*) FILTER (WHERE status = 'partial') AS partial,
-             count(*) FILTER (WHERE status = 'overpaid') AS overpaid,
-             count(*) FILTER (WHERE status = 'reversed') AS reversed,
-             count(*) FILTER (WHERE status = 'unmatched') AS unmatched
-      FROM bank_payments WHERE file_id = $1) c
-WHERE f.id = $1
-RETURNING f.matched, f.partial, f.overpaid, f.reversed, f.unmatched, f.duplicates, f.skipped)sql",
+UPDATE bank_files
+SET file_key = $2, payments = $3, total_ore = $4, matched = $5, partial = $6, overpaid = $7,
+    reversed = $8, unmatched = $9, duplicates = $10, skipped = $11
+WHERE id = $1)sql",
                                 Repeat::once};
 
 #define VISITPAY_BANK_FILE_COLUMNS                                                                \
@@ -178,6 +235,7 @@ std::string status(InvoiceStatus s) {
   return std::string(domain::to_string(s));
 }
 
+// $1..$7 of an allocation (kRecordFile, kRecordManual); the caller adds $8.
 PgParams allocation_params(std::string_view actor, domain::Timestamp now, bool manual) {
   PgParams p;
   p.add(actor)
@@ -185,8 +243,26 @@ PgParams allocation_params(std::string_view actor, domain::Timestamp now, bool m
       .add(status(InvoiceStatus::issued))
       .add(status(InvoiceStatus::partially_paid))
       .add(status(InvoiceStatus::paid))
-      .add(manual);
+      .add(manual)
+      .add(status(InvoiceStatus::sent_to_collection));
   return p;
+}
+
+// kApplyPayments for a file's payments or for one payment.
+asio::awaitable<Result<void>> apply_payments(PgTransaction& tx, domain::Timestamp now,
+                                             const std::optional<std::string>& file_id,
+                                             const std::optional<std::string>& payment_id) {
+  PgParams p;
+  p.add(common::format_rfc3339_utc(now))
+      .add(status(InvoiceStatus::issued))
+      .add(status(InvoiceStatus::partially_paid))
+      .add(status(InvoiceStatus::paid))
+      .add(status(InvoiceStatus::sent_to_collection))
+      .add(file_id)
+      .add(payment_id);
+  auto r = co_await tx.execute(kApplyPayments, p);
+  if (!r) co_return std::move(r).error();
+  co_return Ok{};
 }
 
 std::optional<std::string> non_empty(const std::string& s) {
@@ -246,70 +322,74 @@ asio::awaitable<Result<bool>> BankStore::start_file(PgTransaction& tx, const New
   co_return !r->empty();
 }
 
-asio::awaitable<Result<std::int64_t>> BankStore::add_payments(
-    PgTransaction& tx, std::string_view file_id, const std::vector<bank::BankPayment>& batch) {
-  if (batch.empty()) co_return std::int64_t{0};
-  std::vector<std::optional<std::string>> refs, kids, dates, values, references, creditors, payers;
-  std::vector<std::int64_t> lines, amounts;
-  for (const auto& b : batch) {
-    refs.emplace_back(b.source_ref);
-    lines.push_back(static_cast<std::int64_t>(b.line));
-    kids.emplace_back(b.kid);
-    amounts.push_back(b.amount);
-    dates.emplace_back(b.booking_date);
-    values.emplace_back(b.value_date);
-    references.emplace_back(b.bank_reference);
-    creditors.emplace_back(b.creditor_account);
-    payers.emplace_back(b.payer_account);
-  }
-  PgParams p;
-  p.add(file_id)
-      .add(pg_text_array(refs))
-      .add(pg_int_array(lines))
-      .add(pg_text_array(kids))
-      .add(pg_int_array(amounts))
-      .add(pg_text_array(dates))
-      .add(pg_text_array(values))
-      .add(pg_text_array(references))
-      .add(pg_text_array(creditors))
-      .add(pg_text_array(payers))
-      .add(status(InvoiceStatus::issued))
-      .add(status(InvoiceStatus::partially_paid))
-      .add(status(InvoiceStatus::paid))
-      .add(status(InvoiceStatus::sent_to_collection));
-  auto r = co_await tx.execute(kAddPayments, p);
-  if (!r) co_return std::move(r).error();
-  co_return r->affected_rows();
-}
-
-asio::awaitable<Result<void>> BankStore::match_file(PgTransaction& tx, std::string_view file_id,
-                                                    std::string_view actor, domain::Timestamp now) {
-  PgParams lock;
-  lock.add(file_id);
-  auto locked = co_await tx.execute(kLockFileInvoices, lock);
-  if (!locked) co_return std::move(locked).error();
-  auto p = allocation_params(actor, now, false);
-  p.add(file_id).add_null().add(status(InvoiceStatus::sent_to_collection));
-  auto r = co_await tx.execute(kAllocate, p);
+asio::awaitable<Result<void>> BankStore::open_staging(PgTransaction& tx) {
+  auto r = co_await tx.execute(kOpenStaging, PgParams{});
   if (!r) co_return std::move(r).error();
   co_return Ok{};
 }
 
-asio::awaitable<Result<ImportCounts>> BankStore::finish_file(PgTransaction& tx,
-                                                             std::string_view file_id,
-                                                             const bank::FileSummary& summary,
-                                                             std::int64_t duplicates) {
+asio::awaitable<Result<void>> BankStore::stage_payments(
+    PgTransaction& tx, const std::vector<bank::BankPayment>& batch) {
+  if (batch.empty()) co_return Ok{};
+  PgCopyRows rows;
+  for (const auto& b : batch) {
+    rows.add(static_cast<std::int64_t>(b.line))
+        .add(b.source_ref)
+        .add_or_null(b.kid)
+        .add(b.amount)
+        .add(b.booking_date)
+        .add_or_null(b.value_date)
+        .add_or_null(b.bank_reference)
+        .add(b.creditor_account)
+        .add_or_null(b.payer_account)
+        .end_row();
+  }
+  auto r = co_await tx.copy_in(kStagePayments, rows.data());
+  if (!r) co_return std::move(r).error();
+  co_return Ok{};
+}
+
+asio::awaitable<Result<ImportCounts>> BankStore::match_file(PgTransaction& tx,
+                                                            std::string_view file_id,
+                                                            std::string_view actor,
+                                                            domain::Timestamp now) {
+  auto memory = co_await tx.execute(kImportWorkMem, PgParams{});
+  if (!memory) co_return std::move(memory).error();
+  auto locked = co_await tx.execute(kLockFileInvoices, PgParams{});
+  if (!locked) co_return std::move(locked).error();
+  auto p = allocation_params(actor, now, false);
+  p.add(file_id);
+  auto r = co_await tx.execute(kRecordFile, p);
+  if (!r) co_return std::move(r).error();
+  auto applied = co_await apply_payments(tx, now, std::string(file_id), std::nullopt);
+  if (!applied) co_return std::move(applied).error();
+  ImportCounts c;
+  c.matched = r->int64(0, 0);
+  c.partial = r->int64(0, 1);
+  c.overpaid = r->int64(0, 2);
+  c.reversed = r->int64(0, 3);
+  c.unmatched = r->int64(0, 4);
+  co_return c;
+}
+
+asio::awaitable<Result<void>> BankStore::finish_file(PgTransaction& tx, std::string_view file_id,
+                                                     const bank::FileSummary& summary,
+                                                     const ImportCounts& counts) {
   PgParams p;
   p.add(file_id)
       .add(summary.file_key)
       .add(summary.payments)
       .add(summary.total)
-      .add(duplicates)
-      .add(summary.skipped);
+      .add(counts.matched)
+      .add(counts.partial)
+      .add(counts.overpaid)
+      .add(counts.reversed)
+      .add(counts.unmatched)
+      .add(counts.duplicates)
+      .add(counts.skipped);
   auto r = co_await tx.execute(kFinishFile, p);
   if (!r) co_return std::move(r).error();
-  co_return ImportCounts{r->int64(0, 0), r->int64(0, 1), r->int64(0, 2), r->int64(0, 3),
-                         r->int64(0, 4), r->int64(0, 5), r->int64(0, 6)};
+  co_return Ok{};
 }
 
 asio::awaitable<Result<std::optional<BankFileRecord>>> BankStore::file(std::string_view id_or_sha) {
@@ -390,9 +470,11 @@ asio::awaitable<Result<ManualRefusal>> BankStore::match_manually(std::int64_t pa
   auto assigned = co_await tx->execute(kAssign, assign);
   if (!assigned) co_return std::move(assigned).error();
   auto p = allocation_params(actor, now, true);
-  p.add_null().add(payment_id).add(status(InvoiceStatus::sent_to_collection));
-  auto matched = co_await tx->execute(kAllocate, p);
+  p.add(payment_id);
+  auto matched = co_await tx->execute(kRecordManual, p);
   if (!matched) co_return std::move(matched).error();
+  auto applied = co_await apply_payments(*tx, now, std::nullopt, std::to_string(payment_id));
+  if (!applied) co_return std::move(applied).error();
   auto committed = co_await tx->commit();
   if (!committed) co_return std::move(committed).error();
   co_return ManualRefusal::none;

@@ -65,28 +65,32 @@ enum class ManualRefusal { none, no_payment, not_unmatched, no_invoice, invoice_
 
 // Bank files and payments, and their matching to invoices: the only writer of an invoice's paid
 // amount and of the statuses partially_paid/paid that bank money causes (audited per payment).
-// An import runs in the caller's transaction: start_file, add_payments per batch, match_file,
-// finish_file, commit; a parse error in between drops the transaction and nothing is written.
+// An import runs in the caller's transaction: start_file, open_staging, stage_payments per batch,
+// match_file, finish_file, commit; a parse error in between drops the transaction and nothing is
+// written.
 class BankStore {
  public:
   explicit BankStore(PgPool& pool) : pool_(pool) {}
 
   // False when a file with this digest was imported before (nothing to do).
   static asio::awaitable<common::Result<bool>> start_file(PgTransaction& tx, const NewBankFile& f);
-  // Inserts the batch; payments seen before are skipped. Returns how many were new. Each new
-  // payment's KID is looked up here: no KID, an unknown one or an invoice that cannot take money
-  // puts it in the manual queue at once.
-  static asio::awaitable<common::Result<std::int64_t>> add_payments(
-      PgTransaction& tx, std::string_view file_id, const std::vector<bank::BankPayment>& batch);
-  // Allocates the file's KID-matched payments to their invoices (locked first, in id order).
-  static asio::awaitable<common::Result<void>> match_file(PgTransaction& tx,
-                                                          std::string_view file_id,
-                                                          std::string_view actor,
-                                                          domain::Timestamp now);
-  static asio::awaitable<common::Result<ImportCounts>> finish_file(PgTransaction& tx,
-                                                                   std::string_view file_id,
-                                                                   const bank::FileSummary& summary,
-                                                                   std::int64_t duplicates);
+  // The file's payments are staged (in the transaction only) as they are parsed, and matched once
+  // the whole file has been read.
+  static asio::awaitable<common::Result<void>> open_staging(PgTransaction& tx);
+  static asio::awaitable<common::Result<void>> stage_payments(
+      PgTransaction& tx, const std::vector<bank::BankPayment>& batch);
+  // Locks the invoices the staged payments name (in id order), writes each payment not imported
+  // before (from another file or earlier in this one) with its outcome, audits every match and
+  // books the money on the invoices. No KID, an unknown one or an invoice that cannot take money
+  // puts a payment in the manual queue. Returns the outcomes (duplicates and skipped left 0).
+  static asio::awaitable<common::Result<ImportCounts>> match_file(PgTransaction& tx,
+                                                                  std::string_view file_id,
+                                                                  std::string_view actor,
+                                                                  domain::Timestamp now);
+  static asio::awaitable<common::Result<void>> finish_file(PgTransaction& tx,
+                                                           std::string_view file_id,
+                                                           const bank::FileSummary& summary,
+                                                           const ImportCounts& counts);
 
   asio::awaitable<common::Result<std::optional<BankFileRecord>>> file(std::string_view id_or_sha);
   asio::awaitable<common::Result<std::vector<BankFileRecord>>> files(int limit);

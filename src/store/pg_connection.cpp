@@ -66,6 +66,51 @@ std::string pg_bytea_array(const std::vector<std::vector<std::uint8_t>>& items) 
   return pg_text_array(hex);
 }
 
+void PgCopyRows::separate() {
+  if (row_open_) data_ += '\t';
+  row_open_ = true;
+}
+
+PgCopyRows& PgCopyRows::add(std::string_view value) {
+  separate();
+  for (char c : value) {
+    switch (c) {
+      case '\\':
+        data_ += "\\\\";
+        break;
+      case '\t':
+        data_ += "\\t";
+        break;
+      case '\n':
+        data_ += "\\n";
+        break;
+      case '\r':
+        data_ += "\\r";
+        break;
+      default:
+        data_ += c;
+    }
+  }
+  return *this;
+}
+
+PgCopyRows& PgCopyRows::add(std::int64_t value) {
+  separate();
+  data_ += std::to_string(value);
+  return *this;
+}
+
+PgCopyRows& PgCopyRows::add_null() {
+  separate();
+  data_ += "\\N";
+  return *this;
+}
+
+void PgCopyRows::end_row() {
+  data_ += '\n';
+  row_open_ = false;
+}
+
 std::string pg_bytea_hex(const std::uint8_t* data, std::size_t n) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "\\x";
@@ -163,15 +208,19 @@ common::Error PgConnection::lost(std::string_view what, bool sent) {
   return error;
 }
 
+asio::awaitable<bool> PgConnection::flush() {
+  for (;;) {
+    const int flushed = PQflush(conn_);
+    if (flushed == 0) co_return true;
+    if (flushed < 0 || !co_await wait(Wait::write)) co_return false;
+  }
+}
+
 asio::awaitable<Result<PgResult>> PgConnection::finish_query(bool takes_effect) {
   // Flush what libpq buffered, then read until every result of the query arrived. Until the
   // flush is complete the server lacks the closing Sync message, and an implicit transaction
   // only commits at Sync: a failure up to here cannot have changed anything.
-  for (;;) {
-    const int flushed = PQflush(conn_);
-    if (flushed == 0) break;
-    if (flushed < 0 || !co_await wait(Wait::write)) co_return fail("sending the query failed");
-  }
+  if (!co_await flush()) co_return fail("sending the query failed");
   const bool sent = takes_effect;
   PgResult first_error;
   PgResult last;
@@ -240,6 +289,44 @@ asio::awaitable<Result<PgResult>> PgConnection::command(std::string_view sql) {
   deadline_.expires_after(options_.statement_timeout + std::chrono::seconds(2));
   const std::string text(sql);
   if (PQsendQuery(conn_, text.c_str()) == 0) co_return fail("sending the command failed");
+  co_return co_await finish_query(/*takes_effect=*/true);
+}
+
+asio::awaitable<Result<void>> PgConnection::await_copy_in() {
+  if (!co_await flush()) co_return fail("sending the COPY failed");
+  PgResult error;
+  for (;;) {
+    if (!co_await wait(Wait::read)) co_return lost("the database did not answer in time", true);
+    if (PQconsumeInput(conn_) == 0) co_return lost("the database connection was lost", true);
+    while (!PQisBusy(conn_)) {
+      PGresult* r = PQgetResult(conn_);
+      // A refused COPY ends with its error, then no more results.
+      if (!r) co_return fail("COPY refused", error.raw());
+      PgResult result(r);
+      if (PQresultStatus(r) == PGRES_COPY_IN) co_return common::Ok{};
+      if (!error.raw()) error = std::move(result);
+    }
+  }
+}
+
+asio::awaitable<Result<PgResult>> PgConnection::copy_in(const Statement& statement,
+                                                        std::string_view rows) {
+  if (!healthy()) co_return fail("the database connection is broken");
+  deadline_.expires_after(options_.statement_timeout + std::chrono::seconds(2));
+  const std::string sql(statement.sql);
+  if (PQsendQuery(conn_, sql.c_str()) == 0) co_return fail("sending the COPY failed");
+  auto ready = co_await await_copy_in();
+  if (!ready) co_return std::move(ready).error();
+  // In pieces, each sent before the next is queued, so libpq's buffer stays small.
+  constexpr std::size_t kPiece = std::size_t{64} << 10;
+  for (std::size_t at = 0; at < rows.size(); at += kPiece) {
+    const auto piece = rows.substr(at, kPiece);
+    if (PQputCopyData(conn_, piece.data(), static_cast<int>(piece.size())) != 1 ||
+        !co_await flush()) {
+      co_return lost("sending the COPY data failed", true);
+    }
+  }
+  if (PQputCopyEnd(conn_, nullptr) != 1) co_return lost("ending the COPY failed", true);
   co_return co_await finish_query(/*takes_effect=*/true);
 }
 

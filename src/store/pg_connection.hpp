@@ -51,6 +51,9 @@ class PgConnection {
                                                     const PgParams& params);
   // Simple-protocol command without parameters (BEGIN, COMMIT, SET ...).
   asio::awaitable<common::Result<PgResult>> command(std::string_view sql);
+  // Runs `statement` (COPY ... FROM STDIN) and sends it `rows` (PgCopyRows::data()).
+  asio::awaitable<common::Result<PgResult>> copy_in(const Statement& statement,
+                                                    std::string_view rows);
 
   // False once the connection is known to be unusable (server gone, protocol desync).
   bool healthy() const { return !broken_ && PQstatus(conn_) == CONNECTION_OK; }
@@ -64,6 +67,10 @@ class PgConnection {
 
   enum class Wait { read, write };
   asio::awaitable<bool> wait(Wait what);
+  // Sends what libpq buffered; false when the socket failed or the deadline passed.
+  asio::awaitable<bool> flush();
+  // After a COPY FROM STDIN was sent: until the server is ready for the data.
+  asio::awaitable<common::Result<void>> await_copy_in();
   // `takes_effect`: false for PREPARE, whose loss cannot have changed anything.
   asio::awaitable<common::Result<PgResult>> finish_query(bool takes_effect);
   common::Error lost(std::string_view what, bool sent);

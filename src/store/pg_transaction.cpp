@@ -15,6 +15,11 @@ asio::awaitable<common::Result<PgResult>> PgTransaction::execute(const Statement
   co_return co_await conn_->execute(statement, params);
 }
 
+asio::awaitable<common::Result<PgResult>> PgTransaction::copy_in(const Statement& statement,
+                                                                 std::string_view rows) {
+  co_return co_await conn_->copy_in(statement, rows);
+}
+
 asio::awaitable<common::Result<void>> PgTransaction::commit() {
   auto done = co_await conn_->command("COMMIT");
   if (!done) co_return std::move(done).error();

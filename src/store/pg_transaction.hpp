@@ -16,6 +16,9 @@ class PgTransaction {
 
   asio::awaitable<common::Result<PgResult>> execute(const Statement& statement,
                                                     const PgParams& params);
+  // COPY ... FROM STDIN of `rows` (PgCopyRows::data()) into a table.
+  asio::awaitable<common::Result<PgResult>> copy_in(const Statement& statement,
+                                                    std::string_view rows);
   asio::awaitable<common::Result<void>> commit();
   // Ends it without changes and keeps the connection for the pool (cheaper than dropping it).
   asio::awaitable<common::Result<void>> rollback();

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -11,6 +13,23 @@ namespace visitpay::store {
 
 // '\x..' bytea input form.
 std::string pg_bytea_hex(const std::uint8_t* data, std::size_t n);
+
+// SQL text joined from parts at compile time, so statements that share a fragment stay constants:
+//   constexpr char kPart[] = "...";  constexpr auto kSql = join_sql(kHead, kPart);
+//   constexpr Statement kX{"name", kSql.view()};
+template <std::size_t N>
+struct JoinedSql {
+  std::array<char, N> text{};
+  constexpr std::string_view view() const { return {text.data(), N - 1}; }
+};
+
+template <std::size_t... N>
+constexpr JoinedSql<(N + ...) - sizeof...(N) + 1> join_sql(const char (&... parts)[N]) {
+  JoinedSql<(N + ...) - sizeof...(N) + 1> out;
+  std::size_t at = 0;
+  ((std::copy_n(parts, N - 1, out.text.begin() + at), at += N - 1), ...);
+  return out;
+}
 
 // Whether PgPool may send a statement again when its connection was lost after it was sent
 // (the answer never came, so it may have committed).
@@ -73,4 +92,26 @@ std::string pg_text_array(const std::vector<std::optional<std::string>>& items);
 std::string pg_int_array(const std::vector<std::int64_t>& items);
 // A bytea[] literal: each element in the hex input form, {"\\x0102",...}.
 std::string pg_bytea_array(const std::vector<std::vector<std::uint8_t>>& items);
+
+// Rows for COPY ... FROM STDIN in its text format: fields apart by tabs, a newline after each
+// row, NULL as \N, and backslashes, tabs, newlines and carriage returns in values escaped.
+class PgCopyRows {
+ public:
+  PgCopyRows& add(std::string_view value);
+  PgCopyRows& add(std::int64_t value);
+  // The empty string as NULL (a field the source left out).
+  PgCopyRows& add_or_null(std::string_view value) {
+    return value.empty() ? add_null() : add(value);
+  }
+  PgCopyRows& add_null();
+  void end_row();
+
+  const std::string& data() const { return data_; }
+
+ private:
+  void separate();
+
+  std::string data_;
+  bool row_open_ = false;
+};
 }  // namespace visitpay::store

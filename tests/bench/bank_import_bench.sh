@@ -6,8 +6,8 @@
 #    of 100 payments; 80 % pay their invoice exactly, 10 % too little, 5 % too much, 5 % carry an
 #    unknown KID), plus a CSV of the same rows.
 # 2. The import: `visitpay bank import FILE` under /usr/bin/time -v (wall clock of the whole
-#    process: start, config, digest, streamed parse, batched inserts, matching, commit): import_s,
-#    and its peak RSS.
+#    process: start, config, digest, streamed parse with the payments COPYed to a staging table in
+#    batches, matching, commit): import_s, and its peak RSS.
 # 3. The twin, in the same run on the same cluster: psql `\copy` of the same rows (CSV) into a
 #    scratch table shaped like bank_payments (same columns, unique source reference, same indexes):
 #    copy_s. ratio = copy_s / import_s (target >= 0.5).

@@ -165,6 +165,47 @@ TEST_F(BankImportTest, TheSameFileTwiceChangesNothing) {
   EXPECT_EQ(count("SELECT count(*) FROM bank_payments"), 1);
 }
 
+TEST_F(BankImportTest, PaymentsToOneInvoiceApplyInFileOrderAndARepeatIsSkipped) {
+  const auto inv = issued_invoices(1);
+  const auto total = inv[0]["total_ore"].get<std::int64_t>();
+  const auto kid = inv[0]["kid"].get<std::string>();
+  // The first payment falls short, the second settles, the third repeats the first (the same
+  // AcctSvcrRef): one payment, read twice. All on one line, as some banks write XML: the order is
+  // the file's, not the line numbers'.
+  auto file = camt_file(
+      "MSG-SPLIT", account(inv[0]),
+      {{kid, total - 10000, "SPLIT-1"}, {kid, 10000, "SPLIT-2"}, {kid, total - 10000, "SPLIT-1"}});
+  file.erase(std::remove(file.begin(), file.end(), '\n'), file.end());
+  const auto imported = finance_json("POST", "/v1/bank/imports", 201, file, "application/xml");
+  EXPECT_EQ(imported["payments"], 3);
+  EXPECT_EQ(imported["outcomes"]["partial"], 1);
+  EXPECT_EQ(imported["outcomes"]["matched"], 1);
+  EXPECT_EQ(imported["outcomes"]["duplicates"], 1);
+  EXPECT_EQ(count("SELECT count(*) FROM bank_payments"), 2);
+
+  const auto paid = invoice(inv[0]);
+  EXPECT_EQ(paid["status"], "paid");
+  EXPECT_EQ(paid["paid_ore"], total);
+  EXPECT_EQ(paid["overpaid_ore"], 0);
+  EXPECT_EQ(paid["payment_reference"], "SPLIT-2");  // the latest payment's
+  std::vector<std::pair<std::string, std::string>> steps;
+  for (const auto& e : paid["history"]) {
+    if (e["action"] == "bank_payment") {
+      steps.emplace_back(e["from_status"].get<std::string>(), e["to_status"].get<std::string>());
+    }
+  }
+  const std::vector<std::pair<std::string, std::string>> expected = {{"issued", "partially_paid"},
+                                                                     {"partially_paid", "paid"}};
+  EXPECT_EQ(steps, expected);
+
+  const auto payments = finance_json("GET", "/v1/bank/payments", 200)["items"];  // newest first
+  ASSERT_EQ(payments.size(), 2u);
+  EXPECT_EQ(payments[0]["status"], "matched");
+  EXPECT_EQ(payments[0]["invoice_open_after_ore"], 0);
+  EXPECT_EQ(payments[1]["status"], "partial");
+  EXPECT_EQ(payments[1]["invoice_open_after_ore"], 10000);
+}
+
 TEST_F(BankImportTest, AMalformedFileIsRefusedWholeNamingTheLine) {
   const auto inv = issued_invoices(1);
   const auto total = inv[0]["total_ore"].get<std::int64_t>();

@@ -1,0 +1,125 @@
+// COPY FROM STDIN through a transaction against a real PostgreSQL (how a bank file's payments are
+// staged): the rows arrive as sent, escapes and NULLs included, also when they are far larger than
+// one piece of libpq's buffer; a refused COPY fails with its SQLSTATE and leaves nothing behind.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "common/log.hpp"
+#include "pg_cluster.hpp"
+#include "store/pg_pool.hpp"
+#include "store/pg_transaction.hpp"
+
+namespace visitpay::testing {
+namespace {
+
+namespace asio = boost::asio;
+using common::Result;
+
+constexpr store::Statement kCreate{"test.copy_create",
+                                   "CREATE TEMP TABLE copied (n bigint, t text) ON COMMIT DROP"};
+constexpr store::Statement kCopy{"test.copy_in", "COPY copied (n, t) FROM STDIN"};
+constexpr store::Statement kCopyNowhere{"test.copy_nowhere", "COPY no_such_table FROM STDIN"};
+constexpr store::Statement kRows{"test.copy_rows",
+                                 "SELECT count(*), coalesce(sum(n), 0) FROM copied WHERE n > 100"};
+constexpr store::Statement kText{"test.copy_text",
+                                 "SELECT t IS NULL, coalesce(t, '') FROM copied WHERE n = $1"};
+
+const std::vector<std::string> kAwkward = {
+    "tab\there", "new\nline", "back\\slash", "cr\rhere", "\\.", "\\N", "", "plain"};
+constexpr std::int64_t kMany = 50000;
+
+class PgCopyTest : public ::testing::Test {
+ protected:
+  template <typename T>
+  T run(asio::awaitable<T> work) {
+    auto f = asio::co_spawn(io_, std::move(work), asio::use_future);
+    io_.restart();
+    io_.run();
+    return f.get();
+  }
+
+  store::PgPool::Options options() const {
+    store::PgPool::Options o;
+    o.connection.conninfo = shared_cluster().conninfo();
+    o.max_size = 1;
+    return o;
+  }
+
+  asio::io_context io_;
+  common::Logger log_{common::LogLevel::error};
+  store::PgPool pool_{io_.get_executor(), options(), log_};
+};
+
+// What the test reads back: kAwkward[i] as stored (nullopt for NULL), and the bulk rows' count
+// and sum.
+struct ReadBack {
+  std::vector<std::optional<std::string>> awkward;
+  std::int64_t bulk_rows = 0, bulk_sum = 0;
+};
+
+asio::awaitable<Result<ReadBack>> copy_and_read(store::PgPool& pool) {
+  auto tx = co_await store::PgTransaction::begin(pool);
+  if (!tx) co_return std::move(tx).error();
+  auto created = co_await tx->execute(kCreate, store::PgParams{});
+  if (!created) co_return std::move(created).error();
+  store::PgCopyRows rows;
+  for (std::size_t i = 0; i < kAwkward.size(); ++i)
+    rows.add(static_cast<std::int64_t>(i)).add(kAwkward[i]).end_row();
+  rows.add(std::int64_t{99}).add_null().end_row();
+  for (std::int64_t n = 101; n < 101 + kMany; ++n)
+    rows.add(n).add(std::string(40, 'x')).end_row();
+  auto copied = co_await tx->copy_in(kCopy, rows.data());
+  if (!copied) co_return std::move(copied).error();
+  ReadBack out;
+  for (std::int64_t i = 0; i <= static_cast<std::int64_t>(kAwkward.size()); ++i) {
+    store::PgParams p;
+    p.add(i == static_cast<std::int64_t>(kAwkward.size()) ? std::int64_t{99} : i);
+    auto r = co_await tx->execute(kText, p);
+    if (!r) co_return std::move(r).error();
+    if (r->empty()) co_return common::make_error(common::ErrorCode::internal_error, "row missing");
+    out.awkward.push_back(r->boolean(0, 0) ? std::nullopt : r->optional_string(0, 1));
+  }
+  auto bulk = co_await tx->execute(kRows, store::PgParams{});
+  if (!bulk) co_return std::move(bulk).error();
+  out.bulk_rows = bulk->int64(0, 0);
+  out.bulk_sum = bulk->int64(0, 1);
+  auto committed = co_await tx->commit();
+  if (!committed) co_return std::move(committed).error();
+  co_return out;
+}
+
+asio::awaitable<Result<void>> copy_nowhere(store::PgPool& pool) {
+  auto tx = co_await store::PgTransaction::begin(pool);
+  if (!tx) co_return std::move(tx).error();
+  auto copied = co_await tx->copy_in(kCopyNowhere, "1\n");
+  if (!copied) co_return std::move(copied).error();
+  co_return common::Ok{};
+}
+
+TEST_F(PgCopyTest, RowsArriveAsSentEscapesAndNullsIncluded) {
+  const auto read = run(copy_and_read(pool_));
+  ASSERT_TRUE(read) << read.error().detail;
+  ASSERT_EQ(read->awkward.size(), kAwkward.size() + 1);
+  for (std::size_t i = 0; i < kAwkward.size(); ++i) {
+    EXPECT_EQ(read->awkward[i], std::optional<std::string>(kAwkward[i])) << "row " << i;
+  }
+  EXPECT_EQ(read->awkward.back(), std::nullopt);  // \N
+  EXPECT_EQ(read->bulk_rows, kMany);              // about 2.4 MB: many pieces
+  EXPECT_EQ(read->bulk_sum, (101 + 100 + kMany) * kMany / 2);
+}
+
+TEST_F(PgCopyTest, ARefusedCopyFailsWithItsSqlstateAndTheNextUserIsServed) {
+  const auto refused = run(copy_nowhere(pool_));
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().detail.find("42P01"), std::string::npos) << refused.error().detail;
+  // The failed transaction's connection was dropped; the pool serves the next one.
+  const auto read = run(copy_and_read(pool_));
+  ASSERT_TRUE(read) << read.error().detail;
+  EXPECT_EQ(read->bulk_rows, kMany);
+}
+
+}  // namespace
+}  // namespace visitpay::testing
