@@ -401,6 +401,10 @@ TEST_F(EmailFlowTest, TheAddressIsPurgedWithTheNameAndAddress) {
 TEST_F(EmailFlowTest, TheReminderGoesTheSameWay) {
   const auto path = approved_invoice("V-MAIL-7");
   ASSERT_TRUE(eventually([&] { return delivered(path); }));
+  // The delivery's outbox item is finished before the schedule runs: a reminder step that commits
+  // while that item is still in flight queues nothing and the item can end without the letter
+  // (a race this test once hit; see the closing note of stop 21).
+  ASSERT_TRUE(settle());
   const auto due = finance_json("GET", path)["due_date"].get<std::string>();
   // 15 days past the due date, 14:10 in Oslo: the purring is due (at least 14 days after).
   service_->clock().set(*common::parse_rfc3339(due + "T13:10:00Z") + std::chrono::hours(24 * 15));
