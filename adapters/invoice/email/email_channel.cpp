@@ -48,9 +48,8 @@ std::string account_text(const std::string& digits) {
 std::string document_title(const domain::InvoiceDocument& d) {
   const std::string number = std::to_string(d.number);
   if (d.letter) {
-    const std::string invoice = std::to_string(d.number);
-    return d.letter->kind == domain::LetterKind::purring ? "Purring på faktura " + invoice
-                                                         : "Inkassovarsel for faktura " + invoice;
+    return d.letter->kind == domain::LetterKind::purring ? "Purring på faktura " + number
+                                                         : "Inkassovarsel for faktura " + number;
   }
   return d.kind == domain::InvoiceKind::credit_note ? "Kreditnota " + number : "Faktura " + number;
 }
