@@ -61,13 +61,16 @@ UPDATE outbox SET lease_until = clock_timestamp() + make_interval(secs => $3::fl
 WHERE id = $1 AND lease_owner = $2 AND status = 'pending' AND lease_until IS NOT NULL)sql"};
 
 // Done rows keep their lease owner, so a repeat of this statement (its answer lost) finds the
-// row it completed and says so: Repeat::safe. A worker that lost its lease stays fenced off.
+// rows it completed and says so: Repeat::safe. A worker that lost its lease stays fenced off.
+// Several items at once (the dispatcher gathers those that finish together); the primary key's
+// index visits the ids in ascending order, so concurrent statements lock rows in the same order.
 constexpr Statement kComplete{"outbox.complete", R"sql(
 UPDATE outbox
 SET status = 'done', completed_at = coalesce(completed_at, $3), updated_at = $3,
     lease_until = NULL, last_error = NULL, failing_since = NULL
-WHERE id = $1 AND lease_owner = $2
-  AND (status = 'pending' AND lease_until IS NOT NULL OR status = 'done'))sql"};
+WHERE id = ANY ($1::bigint[]) AND lease_owner = $2
+  AND (status = 'pending' AND lease_until IS NOT NULL OR status = 'done')
+RETURNING id)sql"};
 
 // The budget is a time horizon: dead once the item has been failing for $5 seconds (or on a
 // permanent refusal). Repeat::once: a repeat would find its lease gone and report a lost lease.
@@ -158,10 +161,10 @@ const Statement& OutboxStore::complete_statement() {
   return kComplete;
 }
 
-PgParams OutboxStore::complete_params(std::int64_t id, std::string_view owner,
+PgParams OutboxStore::complete_params(const std::vector<std::int64_t>& ids, std::string_view owner,
                                       domain::Timestamp now) {
   PgParams p;
-  p.add(id).add(owner).add(ts(now));
+  p.add(pg_int_array(ids)).add(owner).add(ts(now));
   return p;
 }
 
@@ -205,9 +208,23 @@ asio::awaitable<Result<bool>> OutboxStore::renew(std::int64_t id, std::string_vi
   co_return co_await changed_one(pool_, kRenew, p);
 }
 
+asio::awaitable<Result<std::vector<std::int64_t>>> OutboxStore::complete(
+    const std::vector<std::int64_t>& ids, std::string_view owner, domain::Timestamp now) {
+  auto r = co_await pool_.execute(kComplete, complete_params(ids, owner, now));
+  if (!r) co_return std::move(r).error();
+  std::vector<std::int64_t> completed;
+  completed.reserve(static_cast<std::size_t>(r->rows()));
+  for (int i = 0; i < r->rows(); ++i)
+    completed.push_back(r->int64(i, 0));
+  co_return completed;
+}
+
 asio::awaitable<Result<bool>> OutboxStore::complete(std::int64_t id, std::string_view owner,
                                                     domain::Timestamp now) {
-  co_return co_await changed_one(pool_, kComplete, complete_params(id, owner, now));
+  const std::vector<std::int64_t> ids{id};
+  auto completed = co_await complete(ids, owner, now);
+  if (!completed) co_return std::move(completed).error();
+  co_return !completed->empty();
 }
 
 asio::awaitable<Result<FailRecord>> OutboxStore::fail(std::int64_t id, std::string_view owner,

@@ -93,6 +93,10 @@ class OutboxStore {
   // Each returns false when the lease was lost (another instance owns the item now).
   asio::awaitable<common::Result<bool>> renew(std::int64_t id, std::string_view owner,
                                               std::chrono::milliseconds lease);
+  // Marks the items of `ids` that `owner` still holds done and returns their ids (the others
+  // were taken over: their leases ran out).
+  asio::awaitable<common::Result<std::vector<std::int64_t>>> complete(
+      const std::vector<std::int64_t>& ids, std::string_view owner, domain::Timestamp now);
   asio::awaitable<common::Result<bool>> complete(std::int64_t id, std::string_view owner,
                                                  domain::Timestamp now);
   // A failed attempt: another at `next`, or the dead letters when `permanent` or when the item
@@ -124,7 +128,8 @@ class OutboxStore {
   static PgParams claim_params(std::string_view owner, int limit, domain::Timestamp now,
                                std::chrono::milliseconds lease, const RetryBudgets& budgets);
   static const Statement& complete_statement();
-  static PgParams complete_params(std::int64_t id, std::string_view owner, domain::Timestamp now);
+  static PgParams complete_params(const std::vector<std::int64_t>& ids, std::string_view owner,
+                                  domain::Timestamp now);
 
  private:
   PgPool& pool_;

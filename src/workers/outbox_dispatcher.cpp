@@ -52,6 +52,7 @@ OutboxDispatcher::OutboxDispatcher(const asio::any_io_executor& executor,
       metrics_(metrics),
       options_(std::move(options)),
       idle_(strand_),
+      completions_(strand_, outbox_, clock_, options_.owner),
       claimer_(
           executor, claimer_options(options_), [this] { return claim_pass(); }, log, metrics),
       janitor_(
@@ -167,7 +168,7 @@ asio::awaitable<std::string> OutboxDispatcher::record(const store::OutboxItem& i
     common::Result<bool> recorded = false;
     // (No co_await inside ?: here: GCC 12 miscompiles that in coroutines.)
     if (done) {
-      recorded = co_await outbox_.complete(item.id, options_.owner, now);
+      recorded = co_await completions_.complete(item.id);
     } else {
       recorded = co_await outbox_.wait(item.id, options_.owner, outcome.error,
                                        next_attempt(item, outcome), now);

@@ -17,6 +17,7 @@
 #include "common/metrics.hpp"
 #include "ports/clock.hpp"
 #include "store/outbox_store.hpp"
+#include "workers/outbox_completions.hpp"
 #include "workers/periodic_task.hpp"
 
 namespace visitpay::workers {
@@ -83,11 +84,11 @@ struct DispatcherOptions {
 };
 
 // Claims due outbox items in batches (FOR UPDATE SKIP LOCKED, leases renewed while a handler
-// runs), runs up to max_in_flight handlers at once and records each outcome: done, a wait, a
-// failure tried again after exponential backoff with jitter (never earlier than a provider's
-// Retry-After), or the dead letters once the kind's retry budget (a time horizon) is spent.
-// Neither a throwing handler nor a failing claim ends the loops. Several instances may run
-// against one database.
+// runs), runs up to max_in_flight handlers at once and records each outcome: done (items that
+// finish together share one statement, see OutboxCompletions), a wait, a failure tried again
+// after exponential backoff with jitter (never earlier than a provider's Retry-After), or the
+// dead letters once the kind's retry budget (a time horizon) is spent. Neither a throwing handler
+// nor a failing claim ends the loops. Several instances may run against one database.
 class OutboxDispatcher {
  public:
   OutboxDispatcher(const asio::any_io_executor& executor, store::OutboxStore& outbox,
@@ -115,6 +116,8 @@ class OutboxDispatcher {
 
   std::int64_t dead_letters() const { return dead_letters_.load(); }
   int in_flight() const { return in_flight_.load(); }
+  // Completion statements sent (several finished items share one under load).
+  std::int64_t completion_statements() const { return completions_.statements(); }
 
   // The delay before attempt `attempt + 1` (attempt counts from 1), before jitter.
   static std::chrono::milliseconds backoff(const DispatcherOptions& options, int attempt);
@@ -147,7 +150,8 @@ class OutboxDispatcher {
   DispatcherOptions options_;
   std::map<std::string, OutboxHandler*, std::less<>> handlers_;
   std::vector<std::unique_ptr<OutboxHandler>> owned_handlers_;
-  asio::steady_timer idle_;  // cancelled (on the strand) when the last item in flight ends
+  asio::steady_timer idle_;        // cancelled (on the strand) when the last item in flight ends
+  OutboxCompletions completions_;  // on the strand
   std::atomic<int> in_flight_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<std::int64_t> dead_letters_{0};

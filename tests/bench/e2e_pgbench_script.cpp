@@ -209,6 +209,7 @@ int main(int argc, char** argv) {
     // --- one outbox worker's round: claim one item, run its handler, complete it ---
     Substitutions claim = base;
     claim[std::to_string(kSentinelItem)] = ":c_id";
+    claim[store::pg_int_array({kSentinelItem})] = "ARRAY[:c_id]::bigint[]";  // the completion
     const std::string round =
         "\\set c_id 0\n" +
         bench::wrapped(command(store::OutboxStore::claim_statement(),
@@ -224,7 +225,7 @@ int main(int argc, char** argv) {
         " \\aset\n" + "\\if :c_id > 0\n" + "\\if :is_order\n" + create_order + "\\elif :is_sms\n" +
         send_sms + "\\endif\n" +
         command(store::OutboxStore::complete_statement(),
-                store::OutboxStore::complete_params(kSentinelItem, kOwner, now), claim) +
+                store::OutboxStore::complete_params({kSentinelItem}, kOwner, now), claim) +
         ";\n\\endif\n";
     std::cout << round << round;
   } catch (const std::exception& e) {

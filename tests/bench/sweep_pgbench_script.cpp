@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
     // --- the claim of one item (c_id 0: nothing was due) ---
     Substitutions claim = base;
     claim[std::to_string(kSentinelItem)] = ":c_id";
+    claim[store::pg_int_array({kSentinelItem})] = "ARRAY[:c_id]::bigint[]";  // the completion
     const std::string claim_one =
         "\\set c_id 0\n" +
         bench::wrapped(command(store::OutboxStore::claim_statement(),
@@ -160,7 +161,7 @@ int main(int argc, char** argv) {
               << "\\if :c_id > 0\n\\if :is_invoice\n"
               << work << "\\endif\n"
               << command(store::OutboxStore::complete_statement(),
-                         store::OutboxStore::complete_params(kSentinelItem, kOwner, now), claim)
+                         store::OutboxStore::complete_params({kSentinelItem}, kOwner, now), claim)
               << ";\n\\endif\n";
   } catch (const std::exception& e) {
     std::cerr << "sweep_pgbench_script: " << e.what() << "\n";

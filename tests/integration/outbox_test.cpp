@@ -430,6 +430,45 @@ TEST_F(Outbox, ABatchIsClaimedAtOnceAndItsItemsRunTogether) {
   EXPECT_EQ(row("SELECT count(*) FROM outbox WHERE status = 'done' AND attempts = 1"), "5");
 }
 
+TEST_F(Outbox, ItemsThatFinishTogetherAreCompletedByOneStatement) {
+  SlowHandler slow;  // every item ends after the same 150 ms
+  auto o = options("together");
+  o.claim_batch = 6;
+  o.max_in_flight = 6;
+  auto& d = dispatcher(o);
+  d.add_handler(kKind, slow);
+  for (int i = 0; i < 6; ++i)
+    enqueue_new();
+  EXPECT_EQ(run(d.run_once()), 6);
+  EXPECT_EQ(row("SELECT count(*) FROM outbox WHERE status = 'done' AND lease_owner = 'together'"),
+            "6");
+  EXPECT_LT(d.completion_statements(), 6);  // the ones that finished meanwhile went together
+  EXPECT_GE(d.completion_statements(), 1);
+  EXPECT_EQ(metrics_.value("visitpay_outbox_attempts_total",
+                           "kind=\"" + std::string(kKind) + "\",outcome=\"done\""),
+            6);
+}
+
+TEST_F(Outbox, ABatchCompletionLeavesItemsAnotherWorkerTookOver) {
+  const auto a = enqueue_new();
+  const auto b = enqueue_new();
+  auto claimed = run(outbox_->claim("worker-a", 10, clock_.now(), std::chrono::seconds(30), {}));
+  ASSERT_EQ(claimed.value().items.size(), 2u);
+  {
+    auto db = store::PgSyncConnection::open(conninfo_);  // b's lease ran out; worker-b holds it
+    ASSERT_TRUE(
+        db->exec("UPDATE outbox SET lease_owner = 'worker-b' WHERE id = " + std::to_string(b)));
+  }
+  const std::vector<std::int64_t> both{a, b};
+  auto done = run(outbox_->complete(both, "worker-a", clock_.now()));
+  ASSERT_TRUE(done);
+  EXPECT_EQ(*done, std::vector<std::int64_t>{a});
+  EXPECT_EQ(row("SELECT string_agg(status, ',' ORDER BY id) FROM outbox"), "done,pending");
+  // A repeat (the answer lost) reports the same: the done row still names its owner.
+  EXPECT_EQ(run(outbox_->complete(both, "worker-a", clock_.now())).value(),
+            std::vector<std::int64_t>{a});
+}
+
 TEST_F(Outbox, TheJanitorDeletesOldFinishedRowsInBatchesAndKeepsDeadOnes) {
   for (int i = 0; i < 5; ++i)
     enqueue_new();
