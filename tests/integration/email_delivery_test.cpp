@@ -456,7 +456,8 @@ TEST_F(EmailFlowTest, TheAddressGoesWhenTheClaimIsSettled) {
   auto check = http_request(service_->port(), "GET", "/v1/privacy/check", {}, headers);
   ASSERT_EQ(check.status, 200) << check.body;
   bool listed = false;
-  for (const auto& rule : Json::parse(check.body)["rules"]) {
+  const auto checked = Json::parse(check.body);
+  for (const auto& rule : checked["rules"]) {
     if (rule["rule"] != "claim_settled") continue;
     listed = true;
     EXPECT_EQ(rule["sessions"], 0);
