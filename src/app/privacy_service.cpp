@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "app/line_descriptions.hpp"
 #include "common/time_format.hpp"
 #include "domain/national_id.hpp"
 
@@ -43,6 +44,28 @@ std::vector<std::string> transient_fields(const store::SubjectSession& s) {
   if (s.national_id_enc) out.emplace_back("national_id");
   if (s.phone_enc) out.emplace_back("phone");
   if (s.payment_url_enc) out.emplace_back("payment_url");
+  return out;
+}
+
+// The visit's lines with their descriptions opened (health information under the retained key).
+common::Result<std::vector<VisitLineReport>> open_lines(const PayerVault& vault,
+                                                        const store::SubjectSession& s) {
+  std::vector<VisitLineReport> out;
+  const bool sealed = std::any_of(s.lines.begin(), s.lines.end(),
+                                  [](const auto& l) { return l.description_enc.has_value(); });
+  if (!sealed || !s.retained_key) {
+    for (const auto& line : s.lines)
+      out.push_back({line.line_no, line.amount, line.description});
+    return out;
+  }
+  auto retained = vault.unlock(s.id, KeyClass::retained, *s.retained_key);
+  if (!retained) return std::move(retained).error();
+  for (const auto& line : s.lines) {
+    auto opened = open_description(*retained, line.line_no, line.description_enc);
+    if (!opened) return std::move(opened).error();
+    // Sealed, or plaintext from before migration 0019 not sealed yet (never both).
+    out.push_back({line.line_no, line.amount, opened->has_value() ? *opened : line.description});
+  }
   return out;
 }
 
@@ -108,6 +131,9 @@ asio::awaitable<common::Result<std::vector<SubjectSessionReport>>> PrivacyServic
     auto opened = vault_.open(s.id, sealed, transient_held, retained_held);
     if (!opened) co_return std::move(opened).error();
     report.payer = std::move(*opened);
+    auto lines = open_lines(vault_, s);
+    if (!lines) co_return std::move(lines).error();
+    report.lines = std::move(*lines);
     report.transient = {transient_held, s.transient_purged_at};
     report.retained = {retained_held, s.retained_purged_at};
     audit.session_ids.push_back(s.id);

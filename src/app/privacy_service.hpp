@@ -21,12 +21,21 @@ struct ClassReport {
   std::optional<domain::Timestamp> purged_at;  // when it was destroyed
 };
 
+// A line of the visit as an access request reports it: what it was for while the description is
+// held (decrypted), nullopt once it was destroyed with the retained class.
+struct VisitLineReport {
+  int line_no = 0;
+  domain::Ore amount = 0;
+  std::optional<std::string> description;
+};
+
 // Art. 15: one session of the data subject with the personal data still held, decrypted.
 struct SubjectSessionReport {
   store::SubjectSession session;
   OpenedPayer payer;  // the fields of the classes still held
   ClassReport transient;
   ClassReport retained;
+  std::vector<VisitLineReport> lines;
 };
 
 // Art. 17: what an erasure did to one session and what it kept, under which rule.

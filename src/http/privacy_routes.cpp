@@ -34,6 +34,22 @@ Json class_json(const app::ClassReport& c, Json fields) {
   return {{"status", "absent"}};
 }
 
+// The visit's lines: what each was for while held, else that it was deleted (with the retained
+// class; the class says when).
+Json lines_json(const std::vector<app::VisitLineReport>& lines) {
+  Json out = Json::array();
+  for (const auto& l : lines) {
+    Json line = {{"line_no", l.line_no}, {"amount_ore", l.amount}};
+    if (l.description) {
+      line["description"] = {{"status", "held"}, {"text", *l.description}};
+    } else {
+      line["description"] = {{"status", "deleted"}};
+    }
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
 Json access_json(const std::vector<app::SubjectSessionReport>& reports) {
   Json sessions = Json::array();
   for (const auto& r : reports) {
@@ -64,6 +80,7 @@ Json access_json(const std::vector<app::SubjectSessionReport>& reports) {
          {"state", s.state},
          {"amount_ore", s.amount},
          {"created_at", oslo_time(s.created_at)},
+         {"lines", lines_json(r.lines)},
          {"invoices", std::move(invoices)},
          {"personal_data",
           {{"transient",

@@ -82,6 +82,7 @@ class Service {
   workers::FolderJanitor& folder_janitor() { return folder_janitor_; }
   workers::LifecycleWatch& watch() { return watch_; }
   workers::ReminderScheduler& reminder_scheduler() { return reminder_scheduler_; }
+  workers::InvoiceWork& invoice_work() { return invoice_work_; }
 
  private:
   config::Config config_;

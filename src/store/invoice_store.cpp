@@ -4,6 +4,7 @@
 
 #include "common/time_format.hpp"
 #include "common/uuid.hpp"
+#include "store/outbox_queue.hpp"
 #include "store/pg_transaction.hpp"
 #include "store/wrapped_key_column.hpp"
 
@@ -158,7 +159,7 @@ WITH cur AS (
 ), delivery AS (
   INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
   SELECT u.session_id, 'deliver_invoice', $7, $7, $7 FROM u WHERE $3 = 'issued'
-  ON CONFLICT (session_id, kind) WHERE status = 'pending' DO NOTHING
+  )sql" VISITPAY_OUTBOX_ON_CONFLICT R"sql(
 )
 SELECT cur.status, EXISTS (SELECT 1 FROM u) FROM cur)sql"};
 
@@ -214,7 +215,7 @@ WITH orig AS (
 ), delivery AS (
   INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
   SELECT note.session_id, 'deliver_credit_note', $5, $5, $5 FROM note
-  ON CONFLICT (session_id, kind) WHERE status = 'pending' DO NOTHING
+  )sql" VISITPAY_OUTBOX_ON_CONFLICT R"sql(
 )
 SELECT id FROM note)sql"};
 

@@ -1,6 +1,7 @@
 #include "store/lifecycle_store.hpp"
 
 #include "common/time_format.hpp"
+#include "store/outbox_queue.hpp"
 #include "store/refund_store.hpp"
 
 namespace visitpay::store {
@@ -50,7 +51,7 @@ WITH cur AS (
   INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
   SELECT step.id, k.kind, $7::timestamptz, $7::timestamptz, $7::timestamptz
   FROM step, unnest(string_to_array(step.queue, ',')) AS k (kind)
-  ON CONFLICT (session_id, kind) WHERE status = 'pending' DO NOTHING
+  )sql" VISITPAY_OUTBOX_ON_CONFLICT R"sql(
 )
 SELECT cur.id, cur.state, step.to_state FROM cur LEFT JOIN step ON step.id = cur.id)sql",
                                 Repeat::once};

@@ -1,6 +1,7 @@
 #include "store/outbox_store.hpp"
 
 #include "common/time_format.hpp"
+#include "store/outbox_queue.hpp"
 
 namespace visitpay::store {
 
@@ -8,13 +9,14 @@ using common::Result;
 
 namespace {
 
+// Answers a row only for an item added (rerun false) or marked to run again (true).
 // Repeat::safe: a repeat finds the first run's item, and "not added" then means "already
 // queued", which is true.
 constexpr Statement kEnqueue{"outbox.enqueue", R"sql(
 INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $4)
-ON CONFLICT (session_id, kind) WHERE status = 'pending' DO NOTHING
-RETURNING id)sql"};
+  )sql" VISITPAY_OUTBOX_ON_CONFLICT R"sql(
+RETURNING rerun)sql"};
 
 // Due times against $3 (the Clock port), leases against clock_timestamp() (see the header). An
 // item claimed while its previous lease had run out (lease_until still set: no record came)
@@ -41,7 +43,7 @@ poison AS (
                                 <= $3::timestamptz, false) AS spent
   FROM judged)
 UPDATE outbox o
-SET status = CASE WHEN p.spent THEN 'dead' ELSE 'pending' END,
+SET status = CASE WHEN p.spent THEN 'dead' ELSE 'pending' END, rerun = false,
     lease_owner = CASE WHEN p.spent THEN NULL ELSE $1 END,
     lease_until = CASE WHEN p.spent THEN NULL
                        ELSE clock_timestamp() + make_interval(secs => $4::float8 / 1000) END,
@@ -60,17 +62,25 @@ constexpr Statement kRenew{"outbox.renew", R"sql(
 UPDATE outbox SET lease_until = clock_timestamp() + make_interval(secs => $3::float8 / 1000)
 WHERE id = $1 AND lease_owner = $2 AND status = 'pending' AND lease_until IS NOT NULL)sql"};
 
-// Done rows keep their lease owner, so a repeat of this statement (its answer lost) finds the
-// rows it completed and says so: Repeat::safe. A worker that lost its lease stays fenced off.
-// Several items at once (the dispatcher gathers those that finish together); the primary key's
-// index visits the ids in ascending order, so concurrent statements lock rows in the same order.
+// Done, unless work was queued for the item while it ran (rerun, store/outbox_queue.hpp): then
+// it is pending again, due at once, unclaimed, with a fresh count of attempts. Done rows keep
+// their lease owner, so completing one again answers it again. A worker that lost its lease stays
+// fenced off. Repeat::once: after a rerun the item may be claimed again before a repeat arrives,
+// and the repeat would then complete that new run. Several items at once (the dispatcher gathers
+// those that finish together); the primary key's index visits the ids in ascending order, so
+// concurrent statements lock rows in the same order.
 constexpr Statement kComplete{"outbox.complete", R"sql(
 UPDATE outbox
-SET status = 'done', completed_at = coalesce(completed_at, $3), updated_at = $3,
-    lease_until = NULL, last_error = NULL, failing_since = NULL
+SET status = CASE WHEN rerun THEN 'pending' ELSE 'done' END,
+    completed_at = CASE WHEN rerun THEN completed_at ELSE coalesce(completed_at, $3) END,
+    next_attempt_at = CASE WHEN rerun THEN $3 ELSE next_attempt_at END,
+    lease_owner = CASE WHEN rerun THEN NULL ELSE lease_owner END,
+    attempts = CASE WHEN rerun THEN 0 ELSE attempts END,
+    rerun = false, updated_at = $3, lease_until = NULL, last_error = NULL, failing_since = NULL
 WHERE id = ANY ($1::bigint[]) AND lease_owner = $2
   AND (status = 'pending' AND lease_until IS NOT NULL OR status = 'done')
-RETURNING id)sql"};
+RETURNING id)sql",
+                              Repeat::once};
 
 // The budget is a time horizon: dead once the item has been failing for $5 seconds (or on a
 // permanent refusal). Repeat::once: a repeat would find its lease gone and report a lost lease.
@@ -81,7 +91,7 @@ SET status = CASE WHEN $6::bool OR $7::timestamptz - coalesce(failing_since, $7:
                   THEN 'dead' ELSE 'pending' END,
     failing_since = coalesce(failing_since, $7::timestamptz),
     next_attempt_at = $4, last_error = $3, updated_at = $7, lease_owner = NULL,
-    lease_until = NULL
+    lease_until = NULL, rerun = false
 WHERE id = $1 AND lease_owner = $2 AND status = 'pending' AND lease_until IS NOT NULL
 RETURNING status)sql",
                           Repeat::once};
@@ -90,7 +100,7 @@ RETURNING status)sql",
 constexpr Statement kWait{"outbox.wait", R"sql(
 UPDATE outbox
 SET failing_since = NULL, next_attempt_at = $4, last_error = $3, updated_at = $5,
-    lease_owner = NULL, lease_until = NULL
+    lease_owner = NULL, lease_until = NULL, rerun = false
 WHERE id = $1 AND lease_owner = $2 AND status = 'pending' AND lease_until IS NOT NULL)sql",
                           Repeat::once};
 
@@ -175,7 +185,7 @@ asio::awaitable<Result<bool>> OutboxStore::enqueue(std::string_view session_id,
   p.add(session_id).add(kind).add(ts(due)).add(ts(now));
   auto r = co_await pool_.execute(kEnqueue, p);
   if (!r) co_return std::move(r).error();
-  co_return r->rows() == 1;
+  co_return r->rows() == 1 && !r->boolean(0, 0);
 }
 
 asio::awaitable<Result<OutboxStore::Claimed>> OutboxStore::claim(std::string_view owner, int limit,

@@ -74,7 +74,8 @@ class OutboxStore {
 
   asio::awaitable<common::Result<std::vector<KindErrors>>> errors_since(domain::Timestamp since);
 
-  // Adds an item unless a live one of the same kind exists for the session. True if added.
+  // Adds an item unless a live one of the same kind exists for the session (a claimed one is
+  // marked to run again: store/outbox_queue.hpp). True if added.
   asio::awaitable<common::Result<bool>> enqueue(std::string_view session_id, std::string_view kind,
                                                 domain::Timestamp due, domain::Timestamp now);
 
@@ -90,7 +91,8 @@ class OutboxStore {
                                                  domain::Timestamp now,
                                                  std::chrono::milliseconds lease,
                                                  const RetryBudgets& budgets);
-  // Each returns false when the lease was lost (another instance owns the item now).
+  // Each returns false when the lease was lost (another instance owns the item now). A completed
+  // item marked to run again is pending once more, due at `now`.
   asio::awaitable<common::Result<bool>> renew(std::int64_t id, std::string_view owner,
                                               std::chrono::milliseconds lease);
   // Marks the items of `ids` that `owner` still holds done and returns their ids (the others

@@ -6,6 +6,7 @@
 #include "common/time_format.hpp"
 #include "common/uuid.hpp"
 #include "domain/provider_reference.hpp"
+#include "store/outbox_queue.hpp"
 #include "store/pg_transaction.hpp"
 #include "store/refund_store.hpp"
 #include "store/wrapped_key_column.hpp"
@@ -214,7 +215,8 @@ WITH known AS (
   INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
   SELECT session_id, $3, $2::timestamptz, $2::timestamptz, $2::timestamptz FROM target
   ON CONFLICT (session_id, kind) WHERE status = 'pending'
-  DO UPDATE SET next_attempt_at = least(outbox.next_attempt_at, excluded.next_attempt_at)
+  DO UPDATE SET next_attempt_at = least(outbox.next_attempt_at, excluded.next_attempt_at),
+  )sql" VISITPAY_OUTBOX_RERUN_IF_CLAIMED R"sql(
 )
 SELECT count(*) FROM target)sql"};
 
@@ -340,7 +342,7 @@ WITH due AS (
 )
 INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
 SELECT id, $7, $6::timestamptz, $6::timestamptz, $6::timestamptz FROM due
-ON CONFLICT (session_id, kind) WHERE status = 'pending' DO NOTHING)sql",
+)sql" VISITPAY_OUTBOX_ON_CONFLICT,
                                        Repeat::once};
 
 constexpr Statement kScheduleChecks{"payment.schedule_checks", R"sql(
@@ -352,7 +354,7 @@ WITH due AS (
 )
 INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
 SELECT id, $4, $3::timestamptz, $3::timestamptz, $3::timestamptz FROM due
-ON CONFLICT (session_id, kind) WHERE status = 'pending' DO NOTHING)sql"};
+)sql" VISITPAY_OUTBOX_ON_CONFLICT};
 
 std::string ts(domain::Timestamp t) {
   return common::format_rfc3339_utc(t);

@@ -11,9 +11,10 @@ namespace visitpay::store {
 namespace {
 
 // The purge itself, after a `due` CTE of (id, classes text[]): $1 rule, $2 now, $3 actor, then
-// the rule's own parameters from $4. Classes: transient, retained, lookup (the look-up hash).
-// Retained covers the visit lines' descriptions too (session, invoice and credit-note lines; the
-// fee line's fixed text stays).
+// the rule's own parameters from $4. Classes: transient, retained, lookup (the look-up hash), and
+// email (the e-mail address alone, a retained-key field whose purpose ends before the
+// bookkeeping's). Retained covers the e-mail address and the visit lines' descriptions too
+// (session, invoice and credit-note lines; the fee line's fixed text stays).
 std::string purge_sql(const std::string& due) {
   return "WITH due AS (" + due + R"sql(
 ), dropped AS (
@@ -25,7 +26,8 @@ std::string purge_sql(const std::string& due) {
       phone_enc = CASE WHEN 'transient' = ANY (due.classes) THEN NULL ELSE phone_enc END,
       name_enc = CASE WHEN 'retained' = ANY (due.classes) THEN NULL ELSE name_enc END,
       address_enc = CASE WHEN 'retained' = ANY (due.classes) THEN NULL ELSE address_enc END,
-      email_enc = CASE WHEN 'retained' = ANY (due.classes) OR $1::text = 'erasure_request'
+      email_enc = CASE WHEN 'retained' = ANY (due.classes) OR 'email' = ANY (due.classes)
+                            OR $1::text = 'erasure_request'
                        THEN NULL ELSE email_enc END,
       national_id_hmac = CASE WHEN 'lookup' = ANY (due.classes) THEN NULL ELSE national_id_hmac END,
       name = NULL, national_id = NULL, phone = NULL, street = NULL, postal_code = NULL,
@@ -81,6 +83,15 @@ constexpr RuleSql kRules[] = {
      "s.state = 'invoiced' AND p.transient_purged_at IS NULL AND $4::timestamptz IS NOT NULL "
      "AND EXISTS (SELECT 1 FROM invoices i WHERE i.session_id = s.id AND i.kind = 'invoice' "
      "AND i.status IN ('issued', 'paid', 'credited', 'void'))"},
+    // The e-mail address serves the letters only (invoice, credit note, reminders): it goes once
+    // the claim is settled (paid in full, credited, void, or handed to the collection agency)
+    // and no delivery for the session is waiting or running (a credit note, a last letter).
+    {"claim_settled", "{email}",
+     "s.state = 'invoiced' AND p.email_enc IS NOT NULL AND $4::timestamptz IS NOT NULL "
+     "AND EXISTS (SELECT 1 FROM invoices i WHERE i.session_id = s.id AND i.kind = 'invoice' "
+     "AND i.status IN ('paid', 'credited', 'void', 'sent_to_collection')) "
+     "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.session_id = s.id AND o.status = 'pending' "
+     "AND o.kind IN ('deliver_invoice', 'deliver_credit_note'))"},
     // The bookkeeping period: $4 is the first day of the oldest fiscal year still kept
     // (bokføringsloven § 13: five years after the end of the fiscal year).
     {"bookkeeping_period_ended", "{retained}",
@@ -168,6 +179,11 @@ LEFT JOIN payment_orders o ON o.session_id = s.id
 WHERE p.national_id_hmac = $1::bytea
 ORDER BY s.created_at, s.id)sql"};
 
+constexpr Statement kSubjectLines{"privacy.subject_lines", R"sql(
+SELECT session_id::text, line_no, amount_ore, description_enc, description
+FROM session_lines WHERE session_id = ANY ($1::uuid[])
+ORDER BY session_id, line_no)sql"};
+
 constexpr Statement kSubjectInvoices{"privacy.subject_invoices", R"sql(
 SELECT session_id::text, id::text, kind, number, status, issue_date::text, created_at
 FROM invoices WHERE session_id = ANY ($1::uuid[])
@@ -213,7 +229,10 @@ PgParams request_params(const PrivacyRequestRecord& audit) {
 
 std::vector<std::string> rule_cutoffs(const RetentionPolicy& policy, domain::Timestamp now) {
   const auto oslo = common::to_oslo(now);
-  return {ts(now - policy.paid), ts(now - policy.cancelled), ts(now),
+  return {ts(now - policy.paid),
+          ts(now - policy.cancelled),
+          ts(now),
+          ts(now),
           std::to_string(oslo.year - policy.bookkeeping_years) + "-01-01",
           ts(now - policy.safety_net)};
 }
@@ -297,6 +316,14 @@ asio::awaitable<common::Result<std::vector<SubjectSession>>> PrivacyStore::subje
   };
   PgParams q;
   q.add(pg_text_array(ids));
+  auto lines = co_await pool_.execute(kSubjectLines, q);
+  if (!lines) co_return std::move(lines).error();
+  for (int i = 0; i < lines->rows(); ++i) {
+    if (auto* s = find(lines->text(i, 0))) {
+      s->lines.push_back({static_cast<int>(lines->int64(i, 1)), lines->int64(i, 2),
+                          lines->bytea(i, 3), lines->optional_string(i, 4)});
+    }
+  }
   auto invoices = co_await pool_.execute(kSubjectInvoices, q);
   if (!invoices) co_return std::move(invoices).error();
   for (int i = 0; i < invoices->rows(); ++i) {

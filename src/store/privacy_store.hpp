@@ -38,6 +38,16 @@ struct SubjectInvoice {
   domain::Timestamp created_at;
 };
 
+// A line of the visit: its description is health information, sealed under the retained key
+// (app/line_descriptions.hpp) and gone once that class was purged; lines from before migration
+// 0019 not sealed yet still hold their plaintext.
+struct SubjectLine {
+  int line_no = 0;
+  domain::Ore amount = 0;
+  std::optional<common::Bytes> description_enc;
+  std::optional<std::string> description;
+};
+
 struct PurgeRecord {
   std::vector<std::string> classes;
   std::string rule;
@@ -57,6 +67,7 @@ struct SubjectSession {
   std::optional<domain::WrappedKey> retained_key;
   std::optional<common::Bytes> national_id_enc, phone_enc, name_enc, address_enc, payment_url_enc,
       email_enc;
+  std::vector<SubjectLine> lines;
   std::vector<SubjectInvoice> invoices;
   std::vector<PurgeRecord> purges;
 };
@@ -85,7 +96,8 @@ class PrivacyStore {
   asio::awaitable<common::Result<std::int64_t>> purge_due(const RetentionPolicy& policy,
                                                           domain::Timestamp now, int limit);
 
-  // Every session whose payer has this look-up hash, oldest first, with invoices and purges.
+  // Every session whose payer has this look-up hash, oldest first, with its lines, invoices and
+  // purges.
   asio::awaitable<common::Result<std::vector<SubjectSession>>> subject(
       const common::Sha256Digest& lookup);
 

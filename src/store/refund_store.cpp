@@ -2,6 +2,7 @@
 
 #include "common/time_format.hpp"
 #include "common/uuid.hpp"
+#include "store/outbox_queue.hpp"
 
 namespace visitpay::store {
 
@@ -106,7 +107,7 @@ WHERE p.status = $1 AND p.updated_at < $2
                   WHERE o.session_id = p.session_id AND o.status = 'pending'
                     AND o.kind IN ($3, $4))
 LIMIT $6
-ON CONFLICT (session_id, kind) WHERE status = 'pending' DO NOTHING)sql",
+)sql" VISITPAY_OUTBOX_ON_CONFLICT,
                              Repeat::once};
 
 #undef VISITPAY_OPERATION_COLUMNS

@@ -6,6 +6,7 @@
 #include "common/time_format.hpp"
 #include "domain/invoice_status.hpp"
 #include "domain/session_lifecycle.hpp"
+#include "store/outbox_queue.hpp"
 #include "store/pg_transaction.hpp"
 
 namespace visitpay::store {
@@ -51,7 +52,8 @@ UPDATE invoices SET reminder_due_on = $2::date WHERE id = $1)sql"};
 // invoice, $2 kind, $3 sequence, $4 now, $5 sent on, $6 deadline, $7 fee, $8 document name,
 // $9 next look, $10 sent_to_collection for the hand-off (else the status stays), $11 the
 // event's detail, $12 the outbox kind.
-constexpr Statement kTake{"reminder.take", R"sql(
+constexpr Statement kTake{"reminder.take",
+                          R"sql(
 WITH step AS (
   INSERT INTO invoice_reminders (invoice_id, kind, sequence, sent_at, sent_on, deadline, fee_ore,
                                  open_ore, document_name)
@@ -76,7 +78,7 @@ WITH step AS (
 ), delivery AS (
   INSERT INTO outbox (session_id, kind, next_attempt_at, created_at, updated_at)
   SELECT inv.session_id, $12, $4::timestamptz, $4::timestamptz, $4::timestamptz FROM inv
-  ON CONFLICT (session_id, kind) WHERE status = 'pending' DO NOTHING
+  )sql" VISITPAY_OUTBOX_ON_CONFLICT R"sql(
 )
 SELECT inv.session_id FROM inv)sql",
                           Repeat::once};

@@ -144,24 +144,10 @@ asio::awaitable<std::variant<OutboxOutcome, bool>> InvoiceWork::settle_order(
   co_return false;
 }
 
-// A reminder step taken while this item ran found it pending and queued nothing more: when the
-// delivery is done, the invoice is read again, and a letter that came meanwhile is delivered by
-// this same item, at once (a wait, which spends no retry budget).
+// A reminder step taken while this runs marks the item to run again (store/outbox_queue.hpp), so
+// a letter that comes after the invoice was read here is delivered by the next run.
 asio::awaitable<OutboxOutcome> InvoiceWork::deliver(const store::OutboxItem& item,
                                                     std::string_view kind) {
-  auto outcome = co_await deliver_once(item, kind);
-  if (outcome.kind != OutboxOutcome::Kind::done) co_return outcome;
-  auto again = co_await d_.invoices.of_session(item.session_id, kind);
-  if (!again || !again->has_value()) co_return outcome;
-  const auto& reminders = (**again).reminders;
-  const bool more = std::any_of(reminders.begin(), reminders.end(),
-                                [](const auto& r) { return !r.delivered_at; });
-  if (more) co_return OutboxOutcome::wait_until(d_.clock.now(), "a reminder was taken meanwhile");
-  co_return outcome;
-}
-
-asio::awaitable<OutboxOutcome> InvoiceWork::deliver_once(const store::OutboxItem& item,
-                                                         std::string_view kind) {
   auto found = co_await d_.invoices.of_session(item.session_id, kind);
   if (!found) co_return OutboxOutcome::from_error(found.error());
   if (!found->has_value()) co_return OutboxOutcome::give_up("no such invoice");

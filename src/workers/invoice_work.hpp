@@ -58,7 +58,6 @@ class InvoiceWork {
 
   asio::awaitable<OutboxOutcome> close_window(const store::OutboxItem& item);
   asio::awaitable<OutboxOutcome> deliver(const store::OutboxItem& item, std::string_view kind);
-  asio::awaitable<OutboxOutcome> deliver_once(const store::OutboxItem& item, std::string_view kind);
 
  private:
   // GETs the order and aborts it if still payable. An outcome ends this attempt (paid, a wait,

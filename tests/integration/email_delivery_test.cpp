@@ -401,10 +401,6 @@ TEST_F(EmailFlowTest, TheAddressIsPurgedWithTheNameAndAddress) {
 TEST_F(EmailFlowTest, TheReminderGoesTheSameWay) {
   const auto path = approved_invoice("V-MAIL-7");
   ASSERT_TRUE(eventually([&] { return delivered(path); }));
-  // The delivery's outbox item is finished before the schedule runs: a reminder step that commits
-  // while that item is still in flight queues nothing and the item can end without the letter
-  // (a race this test once hit; see the closing note of stop 21).
-  ASSERT_TRUE(settle());
   const auto due = finance_json("GET", path)["due_date"].get<std::string>();
   // 15 days past the due date, 14:10 in Oslo: the purring is due (at least 14 days after).
   service_->clock().set(*common::parse_rfc3339(due + "T13:10:00Z") + std::chrono::hours(24 * 15));
@@ -421,6 +417,85 @@ TEST_F(EmailFlowTest, TheReminderGoesTheSameWay) {
   EXPECT_TRUE(posted_files().empty());
 }
 
+// norway.md §5: the e-mail address may go when its purpose ends. It serves the letters; once the
+// claim is settled nothing more is sent, while the name and address stay for the bookkeeping.
+TEST_F(EmailFlowTest, TheAddressGoesWhenTheClaimIsSettled) {
+  const auto path = approved_invoice("V-MAIL-8");
+  ASSERT_TRUE(eventually([&] { return delivered(path); }));
+  ASSERT_TRUE(settle());
+  const auto session_id = finance_json("GET", path)["session_id"].get<std::string>();
+  auto& purger = service_->service().purger();
+  service_->await(purger.run_once());
+  EXPECT_EQ(count("SELECT count(*) FROM payers WHERE email_enc IS NOT NULL"), 1);  // still owed
+
+  finance_json("POST", path + "/mark-paid", "{}");
+  service_->await(purger.run_once());
+  EXPECT_EQ(count("SELECT count(*) FROM payers WHERE email_enc IS NOT NULL"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM payers WHERE name_enc IS NOT NULL"), 1);  // bookkeeping
+  EXPECT_EQ(count("SELECT count(*) FROM purge_events WHERE session_id = '" + session_id +
+                  "' AND rule = 'claim_settled' AND classes = '{email}' AND actor = 'purger'"),
+            1);
+  const auto invoice = finance_json("GET", path);
+  EXPECT_TRUE(invoice["buyer"]["email"].is_null());
+  EXPECT_EQ(invoice["buyer"]["name"], "Kari Nordmann");
+
+  // The DPO sees when and why, and nothing is held past the policy.
+  const auto dpo = service_->token("privacy");
+  const std::map<std::string, std::string> headers = {{"Authorization", "Bearer " + dpo},
+                                                      {"Content-Type", "application/json"}};
+  auto access = http_request(service_->port(), "POST", "/v1/privacy/access",
+                             R"({"national_id":"10915596784"})", headers);
+  ASSERT_EQ(access.status, 200) << access.body;
+  const auto session = Json::parse(access.body)["sessions"][0];
+  EXPECT_TRUE(session["personal_data"]["retained"]["email"].is_null());
+  bool reported = false;
+  for (const auto& p : session["purges"]) {
+    reported = reported || (p["rule"] == "claim_settled" && p["classes"] == Json({"email"}));
+  }
+  EXPECT_TRUE(reported) << session.dump();
+  auto check = http_request(service_->port(), "GET", "/v1/privacy/check", {}, headers);
+  ASSERT_EQ(check.status, 200) << check.body;
+  bool listed = false;
+  const auto checked = Json::parse(check.body);
+  for (const auto& rule : checked["rules"]) {
+    if (rule["rule"] != "claim_settled") continue;
+    listed = true;
+    EXPECT_EQ(rule["sessions"], 0);
+  }
+  EXPECT_TRUE(listed) << check.body;
+}
+
+// A credited invoice's credit note still goes to the address: it stays while that delivery is
+// waiting (here: for a retry) and goes once the note was mailed.
+TEST_F(EmailFlowTest, ACreditNoteStillToBeMailedKeepsTheAddressUntilItGoes) {
+  const auto path = approved_invoice("V-MAIL-9");
+  ASSERT_TRUE(eventually([&] { return delivered(path); }));
+  ASSERT_TRUE(settle());
+  smtp_.inject("rcpt", 451);  // the credit note's first attempt fails; a retry follows
+  finance_json("POST", path + "/credit", R"({"reason":"wrong clinic"})");
+  ASSERT_TRUE(eventually([&] {
+    return count(
+               "SELECT count(*) FROM outbox WHERE kind = 'deliver_credit_note' AND status = "
+               "'pending' AND last_error IS NOT NULL AND lease_owner IS NULL") == 1;
+  }));
+  auto& purger = service_->service().purger();
+  service_->await(purger.run_once());
+  EXPECT_EQ(count("SELECT count(*) FROM payers WHERE email_enc IS NOT NULL"), 1);
+
+  for (int i = 0; i < 6 && smtp_.messages().size() < 2; ++i) {
+    advance(std::chrono::minutes(1));  // past the retry's backoff
+    eventually([&] { return smtp_.messages().size() == 2; }, std::chrono::milliseconds(500));
+  }
+  const auto messages = smtp_.messages();
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[1].recipients, std::vector<std::string>{kPayerEmail});
+  ASSERT_TRUE(settle());
+  service_->await(purger.run_once());
+  EXPECT_EQ(count("SELECT count(*) FROM payers WHERE email_enc IS NOT NULL"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM purge_events WHERE rule = 'claim_settled'"), 1);
+  EXPECT_TRUE(posted_files().empty());
+}
+
 TEST_F(EmailFlowTest, AnErasureRequestTakesTheAddressAndKeepsTheBookkeeping) {
   const auto path = approved_invoice("V-MAIL-6");
   ASSERT_TRUE(eventually([&] { return delivered(path); }));
@@ -433,6 +508,62 @@ TEST_F(EmailFlowTest, AnErasureRequestTakesTheAddressAndKeepsTheBookkeeping) {
   const auto invoice = finance_json("GET", path);
   EXPECT_EQ(invoice["buyer"]["status"], "held");  // name and address: bookkeeping
   EXPECT_TRUE(invoice["buyer"]["email"].is_null());
+}
+
+// Every worker pass run by the test, in a chosen order.
+class EmailInterleavingTest : public EmailFlowTest {
+ protected:
+  void SetUp() override {
+    outbox_enabled_ = false;
+    EmailFlowTest::SetUp();
+  }
+};
+
+// The reminder schedule takes a step while the invoice's delivery item is in flight: after its
+// handler read the invoice (and mailed it), before the item is completed. The step's delivery
+// work finds that item claimed; the item runs again and the letter goes.
+TEST_F(EmailInterleavingTest, AReminderTakenWhileTheDeliveryRunsIsNotStranded) {
+  Json body = Json::parse(checkout_body("V-MAIL-RACE", /*with_phone=*/false));
+  body["payer"]["email"] = kPayerEmail;
+  auto reply = http_request(service_->port(), "POST", "/v1/checkouts", body.dump(), auth());
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  ASSERT_TRUE(settle());  // invoiced
+  const auto list = finance_json("GET", "/v1/invoices?status=pending_review");
+  ASSERT_EQ(list["items"].size(), 1u) << list.dump();
+  const std::string path = "/v1/invoices/" + list["items"][0]["id"].get<std::string>();
+  finance_json("POST", path + "/approve");
+  const auto due = finance_json("GET", path)["due_date"].get<std::string>();
+  // 15 days past the due date: the purring is due.
+  const auto reminder_time =
+      *common::parse_rfc3339(due + "T13:10:00Z") + std::chrono::hours(24 * 15);
+
+  auto& s = service_->service();
+  bool stepped = false;
+  std::int64_t steps = 0;
+  auto& clock = service_->clock();
+  s.dispatcher().add_handler(
+      "deliver_invoice",
+      [&s, &stepped, &steps, &clock,
+       reminder_time](const store::OutboxItem& item) -> asio::awaitable<workers::OutboxOutcome> {
+        auto outcome = co_await s.invoice_work().deliver(item, "invoice");
+        if (!stepped) {
+          stepped = true;
+          clock.set(reminder_time);
+          const auto taken = co_await s.reminder_scheduler().run_once();
+          steps = taken;
+        }
+        co_return outcome;
+      });
+  ASSERT_TRUE(settle());
+  EXPECT_EQ(steps, 1);
+  const auto messages = smtp_.messages();
+  ASSERT_EQ(messages.size(), 2u) << finance_json("GET", path).dump();
+  EXPECT_EQ(messages[0].subject(), "Faktura 1 fra Oslo Sentrum Klinikk AS");
+  EXPECT_EQ(messages[1].subject(), "Purring på faktura 1 fra Oslo Sentrum Klinikk AS");
+  EXPECT_EQ(count("SELECT count(*) FROM invoice_reminders WHERE delivered_at IS NULL"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM outbox WHERE kind = 'deliver_invoice' AND status <> "
+                  "'done'"),
+            0);
 }
 
 }  // namespace

@@ -280,6 +280,42 @@ TEST_F(Outbox, OneLiveItemPerSessionAndKind) {
   EXPECT_TRUE(run(outbox_->enqueue(s, kKind, clock_.now(), clock_.now())).value());
 }
 
+// Work queued while the session's item of that kind runs: its handler may have read its inputs
+// already, so the completion puts the item back instead of finishing it; a wait or a failure
+// needs no mark (the next run reads afresh).
+TEST_F(Outbox, WorkQueuedWhileTheItemRunsRunsItAgain) {
+  const auto s = new_session();
+  ASSERT_TRUE(run(outbox_->enqueue(s, kKind, clock_.now(), clock_.now())).value());
+  const auto lease = std::chrono::seconds(10);
+  auto claimed = run(outbox_->claim("worker-a", 10, clock_.now(), lease, {})).value();
+  ASSERT_EQ(claimed.items.size(), 1u);
+  const auto id = claimed.items[0].id;
+  EXPECT_FALSE(run(outbox_->enqueue(s, kKind, clock_.now(), clock_.now())).value());
+  EXPECT_EQ(row("SELECT count(*) || ' ' || bool_and(rerun) FROM outbox"), "1 true");
+  clock_.advance(std::chrono::seconds(3));
+  EXPECT_TRUE(run(outbox_->complete(id, "worker-a", clock_.now())).value());
+  EXPECT_EQ(row("SELECT status || ' ' || rerun || ' ' || attempts || ' ' || (lease_owner IS "
+                "NULL) || ' ' || (next_attempt_at = '" +
+                common::format_rfc3339_utc(clock_.now()) + "') FROM outbox"),
+            "pending false 0 true true");
+  auto& d = dispatcher("b");
+  EXPECT_EQ(run(d.run_once()), 1);
+  EXPECT_EQ(row("SELECT status FROM outbox"), "done");
+
+  // Claimed again, the work queued meanwhile, then a wait: no second run is owed after it.
+  ASSERT_TRUE(run(outbox_->enqueue(s, kKind, clock_.now(), clock_.now())).value());
+  claimed = run(outbox_->claim("worker-a", 10, clock_.now(), lease, {})).value();
+  ASSERT_EQ(claimed.items.size(), 1u);
+  EXPECT_FALSE(run(outbox_->enqueue(s, kKind, clock_.now(), clock_.now())).value());
+  const auto later = clock_.now() + std::chrono::minutes(5);
+  EXPECT_TRUE(
+      run(outbox_->wait(claimed.items[0].id, "worker-a", "quiet hours", later, clock_.now()))
+          .value());
+  EXPECT_EQ(row("SELECT count(*) FILTER (WHERE status = 'pending') || ' ' || bool_or(rerun) "
+                "FROM outbox"),
+            "1 false");
+}
+
 TEST_F(Outbox, ItemsWaitUntilTheyAreDue) {
   const auto s = new_session();
   ASSERT_TRUE(

@@ -72,6 +72,10 @@ TEST_F(PrivacyApiTest, AccessShowsTheDataHeldThenWhenItWasPurged) {
   EXPECT_EQ(retained.at("name"), "Kari Nordmann");
   EXPECT_EQ(retained.at("address").at("postal_code"), "0155");
   EXPECT_TRUE(held.at("purges").empty());
+  // What the visit was for (health information, sealed under the retained key), decrypted.
+  EXPECT_EQ(held.at("lines"),
+            Json::parse(R"([{"line_no":1,"amount_ore":65000,)"
+                        R"("description":{"status":"held","text":"Konsultasjon spesialist"}}])"));
 
   // Paid, then the refund margin (7 days) passes and the purger runs.
   ASSERT_TRUE(swedbank_->pay(swedbank_->orders().front().id, "Vipps"));
@@ -92,11 +96,14 @@ TEST_F(PrivacyApiTest, AccessShowsTheDataHeldThenWhenItWasPurged) {
     EXPECT_EQ(c.at("purged_at"), "2026-11-30T14:10:00+01:00") << key_class;
     EXPECT_FALSE(c.contains("national_id") || c.contains("name")) << key_class;
   }
+  EXPECT_EQ(gone.at("lines"), Json::parse(R"([{"line_no":1,"amount_ore":65000,)"
+                                          R"("description":{"status":"deleted"}}])"));
   ASSERT_EQ(gone.at("purges").size(), 1U);
   EXPECT_EQ(gone.at("purges")[0].at("rule"), "paid_by_link");
   EXPECT_EQ(gone.at("purges")[0].at("by"), "purger");
   EXPECT_EQ(report.dump().find(kPhone), std::string::npos);
   EXPECT_EQ(report.dump().find(kKari), std::string::npos);
+  EXPECT_EQ(report.dump().find("spesialist"), std::string::npos);
 
   // Both requests are audited: who, when, which sessions, no personal data.
   EXPECT_EQ(count("SELECT count(*) FROM privacy_requests WHERE kind = 'access' AND "

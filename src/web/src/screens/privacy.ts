@@ -10,6 +10,7 @@ import type { Me } from '../main';
 interface ClassData { status: string; purged_at?: string; [field: string]: unknown }
 interface AccessSession {
   session_id: string; clinic_id: string; state: string; amount_ore: number; created_at: string;
+  lines: { line_no: number; amount_ore: number; description: { status: string; text?: string } }[];
   invoices: { id: string; kind: string; number: number; status: string; issue_date: string | null }[];
   personal_data: { transient: ClassData; retained: ClassData };
   purges: { classes: string[]; rule: string; by: string; at: string }[];
@@ -19,9 +20,12 @@ interface ErasureSession {
   kept: { class: string; fields: string[]; rule: string; legal_basis: string; until: string | null }[];
 }
 
-const classText: Record<string, string> = { transient: 'Midlertidige opplysninger', retained: 'Fakturaopplysninger' };
+const classText: Record<string, string> = {
+  transient: 'Midlertidige opplysninger', retained: 'Fakturaopplysninger', email: 'E-postadresse',
+};
 const fieldText: Record<string, string> = {
   national_id: 'Fødselsnummer', phone: 'Telefon', payment_url: 'Betalingslenke', name: 'Navn', address: 'Adresse',
+  email: 'E-post', line_descriptions: 'Hva besøket gjaldt',
 };
 const stateText: Record<string, string> = {
   pending: 'Startet', awaiting_payment: 'Venter på betaling', invoicing: 'Faktureres', paid: 'Betalt',
@@ -107,6 +111,8 @@ function showAccess(el: HTMLElement, sessions: AccessSession[]): void {
       h('p', {}, `${stateText[s.state] ?? s.state}, ${nok(s.amount_ore)}`),
       classView('transient', s.personal_data.transient),
       classView('retained', s.personal_data.retained),
+      s.lines.length ? h('ul', { class: 'lines' }, s.lines.map((l) => h('li', {},
+        `${l.description.status === 'held' ? l.description.text ?? '' : '(beskrivelse slettet)'}, ${nok(l.amount_ore)}`))) : '',
       s.invoices.length ? h('p', {}, 'Fakturaer: ', s.invoices.map((i) =>
         `${i.kind === 'credit_note' ? 'Kreditnota' : 'Faktura'} ${i.number} (${statusText[i.status] ?? i.status}, ${osloDate(i.issue_date)})`).join('; ')) : '',
       s.purges.length ? h('ul', { class: 'purges' }, s.purges.map((p) => h('li', {},
