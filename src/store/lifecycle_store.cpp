@@ -245,6 +245,15 @@ asio::awaitable<Result<std::optional<Applied>>> LifecycleStore::apply(
   co_return single(std::move(*applied));
 }
 
+asio::awaitable<Result<std::optional<Applied>>> LifecycleStore::apply_and_commit(
+    PgTransaction& tx, std::string_view session_id, SessionEvent event, domain::Timestamp now,
+    const TransitionFacts& facts) {
+  const std::vector<std::string> ids{std::string(session_id)};
+  auto r = co_await tx.execute_and_commit(kTransition, transition_params(ids, event, now, facts));
+  if (!r) co_return std::move(r).error();
+  co_return single(read_applied(*r));
+}
+
 asio::awaitable<Result<std::vector<Applied>>> LifecycleStore::apply_all(
     PgTransaction& tx, const std::vector<std::string>& session_ids, SessionEvent event,
     domain::Timestamp now, const TransitionFacts& facts) {

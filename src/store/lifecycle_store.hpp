@@ -58,6 +58,10 @@ class LifecycleStore {
                                                                 domain::SessionEvent event,
                                                                 domain::Timestamp now,
                                                                 const TransitionFacts& facts = {});
+  // `apply` in `tx` as its last statement, sent with the COMMIT (one round trip for both).
+  asio::awaitable<common::Result<std::optional<Applied>>> apply_and_commit(
+      PgTransaction& tx, std::string_view session_id, domain::SessionEvent event,
+      domain::Timestamp now, const TransitionFacts& facts = {});
   // The same event for many sessions (the sweeper's batch).
   asio::awaitable<common::Result<std::vector<Applied>>> apply_all(
       PgTransaction& tx, const std::vector<std::string>& session_ids, domain::SessionEvent event,

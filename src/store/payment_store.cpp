@@ -514,13 +514,13 @@ asio::awaitable<Result<bool>> PaymentStore::save_order(std::string_view session_
   if (!inserted) co_return std::move(inserted).error();
   // What follows is queued only by the call that saved the order.
   if (inserted->rows() == 1) {
-    auto applied =
-        co_await lifecycle_.apply(*tx, session_id, domain::SessionEvent::order_created, now);
+    auto applied = co_await lifecycle_.apply_and_commit(*tx, session_id,
+                                                        domain::SessionEvent::order_created, now);
     if (!applied) co_return std::move(applied).error();
+    co_return true;
   }
   auto committed = co_await tx->commit();
   if (!committed) co_return std::move(committed).error();
-  if (inserted->rows() == 1) co_return true;
   // A repeat of this very save also inserts nothing: it kept the order all the same.
   auto current = co_await order_of(session_id);
   if (!current) co_return std::move(current).error();
@@ -576,9 +576,10 @@ asio::awaitable<Result<void>> PaymentStore::sms_accepted(std::int64_t sms_id,
     // (invariant 5), see delivery_report.
     TransitionFacts facts;
     facts.deadline = common::parse_pg_timestamptz(m->text(0, 1));
-    auto applied =
-        co_await lifecycle_.apply(*tx, session_id, domain::SessionEvent::link_sent, now, facts);
+    auto applied = co_await lifecycle_.apply_and_commit(
+        *tx, session_id, domain::SessionEvent::link_sent, now, facts);
     if (!applied) co_return std::move(applied).error();
+    co_return common::Ok{};
   }
   co_return co_await tx->commit();
 }
@@ -888,10 +889,8 @@ asio::awaitable<Result<std::optional<OrderAttempt>>> PaymentStore::begin_order_a
   if (!inserted) co_return std::move(inserted).error();
   PgParams token;
   token.add_bytea(std::span<const std::uint8_t>(token_digest)).add(session_id);
-  auto stored = co_await tx->execute(kInsertPageToken, token);
+  auto stored = co_await tx->execute_and_commit(kInsertPageToken, token);
   if (!stored) co_return std::move(stored).error();
-  auto committed = co_await tx->commit();
-  if (!committed) co_return std::move(committed).error();
   co_return attempt;
 }
 

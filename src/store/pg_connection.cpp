@@ -257,31 +257,110 @@ asio::awaitable<Result<PgResult>> PgConnection::finish_query(bool takes_effect) 
   co_return last;
 }
 
-asio::awaitable<Result<PgResult>> PgConnection::execute(const Statement& statement,
-                                                        const PgParams& params) {
-  if (!healthy()) co_return fail("the database connection is broken");
-  // The server enforces statement_timeout; the client deadline only catches a dead peer.
-  deadline_.expires_after(options_.statement_timeout + std::chrono::seconds(2));
+asio::awaitable<Result<void>> PgConnection::prepare(const Statement& statement) {
+  if (prepared_.count(statement.name)) co_return common::Ok{};
   const std::string name(statement.name);
-  if (!prepared_.count(statement.name)) {
-    const std::string sql(statement.sql);
-    if (PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr) == 0) {
-      co_return fail("preparing the statement failed");
-    }
-    auto prepared = co_await finish_query(/*takes_effect=*/false);
-    if (!prepared) co_return prepared;
-    prepared_.insert(statement.name);
+  const std::string sql(statement.sql);
+  if (PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr) == 0) {
+    co_return fail("preparing the statement failed");
   }
+  auto prepared = co_await finish_query(/*takes_effect=*/false);
+  if (!prepared) co_return std::move(prepared).error();
+  prepared_.insert(statement.name);
+  co_return common::Ok{};
+}
+
+namespace {
+
+std::vector<const char*> raw_values(const PgParams& params) {
   const auto& values = params.values();
   std::vector<const char*> raw(values.size());
   for (std::size_t i = 0; i < values.size(); ++i) {
     raw[i] = values[i] ? values[i]->c_str() : nullptr;
   }
+  return raw;
+}
+
+}  // namespace
+
+asio::awaitable<Result<PgResult>> PgConnection::finish_pipeline(int wanted, bool takes_effect) {
+  // Each query's results end with a null result; the Sync's own result ends the pipeline. After
+  // an error the server skips to the Sync, and the queries after it read PIPELINE_ABORTED.
+  if (!co_await flush()) co_return lost("sending the query failed", takes_effect);
+  PgResult first_error;
+  PgResult answer;
+  int query = 0;
+  for (;;) {
+    if (!co_await wait(Wait::read)) {
+      co_return lost("the database did not answer in time", takes_effect);
+    }
+    if (PQconsumeInput(conn_) == 0)
+      co_return lost("the database connection was lost", takes_effect);
+    while (!PQisBusy(conn_)) {
+      PGresult* r = PQgetResult(conn_);
+      if (r == nullptr) {
+        ++query;
+        continue;
+      }
+      const auto status = PQresultStatus(r);
+      if (status == PGRES_PIPELINE_SYNC) {
+        PQclear(r);
+        if (PQexitPipelineMode(conn_) == 0) broken_ = true;
+        if (first_error.raw()) co_return fail("statement failed", first_error.raw());
+        co_return answer;
+      }
+      if ((status == PGRES_FATAL_ERROR || status == PGRES_BAD_RESPONSE) && !first_error.raw()) {
+        first_error = PgResult(r);
+      } else if (query == wanted && status != PGRES_PIPELINE_ABORTED) {
+        answer = PgResult(r);
+      } else {
+        PQclear(r);
+      }
+    }
+  }
+}
+
+asio::awaitable<Result<PgResult>> PgConnection::execute(const Statement& statement,
+                                                        const PgParams& params) {
+  if (!healthy()) co_return fail("the database connection is broken");
+  // The server enforces statement_timeout; the client deadline only catches a dead peer.
+  deadline_.expires_after(options_.statement_timeout + std::chrono::seconds(2));
+  auto prepared = co_await prepare(statement);
+  if (!prepared) co_return std::move(prepared).error();
+  const std::string name(statement.name);
+  const auto raw = raw_values(params);
   if (PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(raw.size()), raw.data(), nullptr,
                           nullptr, 0) == 0) {
     co_return fail("sending the statement failed");
   }
   co_return co_await finish_query(/*takes_effect=*/true);
+}
+
+asio::awaitable<Result<PgResult>> PgConnection::execute_between(std::string_view before,
+                                                                const Statement& statement,
+                                                                const PgParams& params,
+                                                                std::string_view after) {
+  if (!healthy()) co_return fail("the database connection is broken");
+  deadline_.expires_after(options_.statement_timeout + std::chrono::seconds(2));
+  auto prepared = co_await prepare(statement);
+  if (!prepared) co_return std::move(prepared).error();
+  if (PQenterPipelineMode(conn_) == 0) co_return fail("entering pipeline mode failed");
+  const auto send_command = [this](std::string_view command) {
+    const std::string text(command);
+    return PQsendQueryParams(conn_, text.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+  };
+  const std::string name(statement.name);
+  const auto raw = raw_values(params);
+  const bool sent = (before.empty() || send_command(before)) &&
+                    PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(raw.size()),
+                                        raw.data(), nullptr, nullptr, 0) == 1 &&
+                    (after.empty() || send_command(after)) && PQpipelineSync(conn_) == 1;
+  if (!sent) {
+    broken_ = true;  // part of a pipeline may be queued: the connection cannot be trusted
+    co_return fail("sending the statement failed");
+  }
+  // Only a COMMIT behind it can make the statement take effect before its answer arrives.
+  co_return co_await finish_pipeline(before.empty() ? 0 : 1, /*takes_effect=*/!after.empty());
 }
 
 asio::awaitable<Result<PgResult>> PgConnection::command(std::string_view sql) {

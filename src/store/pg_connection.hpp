@@ -49,6 +49,14 @@ class PgConnection {
   // Prepares the statement on first use, then executes it with text parameters.
   asio::awaitable<common::Result<PgResult>> execute(const Statement& statement,
                                                     const PgParams& params);
+  // The statement and the commands around it in one round trip (libpq's pipeline mode):
+  // `before` ("BEGIN") is sent ahead of it and `after` ("COMMIT") behind it; either may be
+  // empty. Returns the statement's result, or the first error (what followed it then did not
+  // run). Saves a transaction the round trips of its BEGIN and of its COMMIT.
+  asio::awaitable<common::Result<PgResult>> execute_between(std::string_view before,
+                                                            const Statement& statement,
+                                                            const PgParams& params,
+                                                            std::string_view after);
   // Simple-protocol command without parameters (BEGIN, COMMIT, SET ...).
   asio::awaitable<common::Result<PgResult>> command(std::string_view sql);
   // Runs `statement` (COPY ... FROM STDIN) and sends it `rows` (PgCopyRows::data()).
@@ -73,6 +81,10 @@ class PgConnection {
   asio::awaitable<common::Result<void>> await_copy_in();
   // `takes_effect`: false for PREPARE, whose loss cannot have changed anything.
   asio::awaitable<common::Result<PgResult>> finish_query(bool takes_effect);
+  // Prepares `statement` on this connection unless it already is.
+  asio::awaitable<common::Result<void>> prepare(const Statement& statement);
+  // Reads a pipeline's results up to its Sync; the result of query number `wanted` (from 0).
+  asio::awaitable<common::Result<PgResult>> finish_pipeline(int wanted, bool takes_effect);
   common::Error lost(std::string_view what, bool sent);
   common::Error fail(std::string_view what, PGresult* result = nullptr);
   void assign_socket();

@@ -18,21 +18,23 @@ using common::Result;
 struct PgPool::Waiter {
   template <typename Handler>
   Waiter(const asio::any_io_executor& ex, Handler&& h)
-      : timer(ex), handler(std::forward<Handler>(h)) {}
-  asio::steady_timer timer;  // every member call on it is made under the pool mutex
+      : timer(ex),
+        target(asio::get_associated_executor(h, ex)),
+        handler(std::forward<Handler>(h)) {}
+  asio::steady_timer timer;      // every member call on it is made under the pool mutex
+  asio::any_io_executor target;  // where the waiter resumes (its strand)
   asio::any_completion_handler<void(Grant)> handler;
 };
 
 namespace {
 
-// Never completes inline: the post gives the waiter a fresh stack, the dispatch then honours
-// the waiter's own executor (its strand) as every Asio operation does.
+// Never completes inline: one post, straight to the waiter's own executor (its strand), so it
+// resumes on a fresh stack where it asked. A connection handed over sits unused until then, so
+// there is no second hop through the pool's executor.
 template <typename Handler, typename Value>
-void complete_later(const asio::any_io_executor& pool_executor, Handler handler, Value value) {
-  asio::post(pool_executor, [h = std::move(handler), v = std::move(value)]() mutable {
-    auto ex = asio::get_associated_executor(h);
-    asio::dispatch(ex,
-                   [h = std::move(h), v = std::move(v)]() mutable { std::move(h)(std::move(v)); });
+void complete_later(const asio::any_io_executor& target, Handler handler, Value value) {
+  asio::post(target, [h = std::move(handler), v = std::move(value)]() mutable {
+    std::move(h)(std::move(v));
   });
 }
 
@@ -56,7 +58,8 @@ auto PgPool::async_grant(Token&& token) {
         std::unique_lock lock(mutex_);
         if (auto g = take_locked()) {
           lock.unlock();
-          complete_later(executor_, std::move(handler), std::move(*g));
+          const auto target = asio::get_associated_executor(handler, executor_);
+          complete_later(target, std::move(handler), std::move(*g));
           return;
         }
         auto w = std::make_shared<Waiter>(executor_, std::move(handler));
@@ -70,7 +73,7 @@ auto PgPool::async_grant(Token&& token) {
           auto h = std::move(w->handler);
           inner.unlock();
           acquire_timeouts_++;
-          complete_later(executor_, std::move(h), Grant{nullptr, false, true});
+          complete_later(w->target, std::move(h), Grant{nullptr, false, true});
         });
       },
       token);
@@ -167,7 +170,7 @@ void PgPool::hand_over(std::unique_lock<std::mutex>& lock, Grant grant) {
   w->timer.cancel();
   auto h = std::move(w->handler);
   lock.unlock();
-  complete_later(executor_, std::move(h), std::move(grant));
+  complete_later(w->target, std::move(h), std::move(grant));
 }
 
 void PgPool::release(std::unique_ptr<PgConnection> conn) {

@@ -2,31 +2,55 @@
 
 namespace visitpay::store {
 
+namespace {
+constexpr std::string_view kBegin = "BEGIN";
+constexpr std::string_view kCommit = "COMMIT";
+}  // namespace
+
 asio::awaitable<common::Result<PgTransaction>> PgTransaction::begin(PgPool& pool) {
   auto conn = co_await pool.acquire();
   if (!conn) co_return std::move(conn).error();
-  auto begun = co_await (*conn)->command("BEGIN");
-  if (!begun) co_return std::move(begun).error();
   co_return PgTransaction(std::move(conn.value()));
+}
+
+asio::awaitable<common::Result<void>> PgTransaction::open() {
+  if (begun_) co_return common::Ok{};
+  begun_ = true;
+  auto begun = co_await conn_->command(kBegin);
+  if (!begun) co_return std::move(begun).error();
+  co_return common::Ok{};
 }
 
 asio::awaitable<common::Result<PgResult>> PgTransaction::execute(const Statement& statement,
                                                                  const PgParams& params) {
-  co_return co_await conn_->execute(statement, params);
+  if (begun_) co_return co_await conn_->execute(statement, params);
+  begun_ = true;
+  co_return co_await conn_->execute_between(kBegin, statement, params, {});
+}
+
+asio::awaitable<common::Result<PgResult>> PgTransaction::execute_and_commit(
+    const Statement& statement, const PgParams& params) {
+  const std::string_view before = begun_ ? std::string_view{} : kBegin;
+  begun_ = true;
+  co_return co_await conn_->execute_between(before, statement, params, kCommit);
 }
 
 asio::awaitable<common::Result<PgResult>> PgTransaction::copy_in(const Statement& statement,
                                                                  std::string_view rows) {
+  auto opened = co_await open();
+  if (!opened) co_return std::move(opened).error();
   co_return co_await conn_->copy_in(statement, rows);
 }
 
 asio::awaitable<common::Result<void>> PgTransaction::commit() {
-  auto done = co_await conn_->command("COMMIT");
+  if (!begun_) co_return common::Ok{};  // nothing was sent: nothing to commit
+  auto done = co_await conn_->command(kCommit);
   if (!done) co_return std::move(done).error();
   co_return common::Ok{};
 }
 
 asio::awaitable<common::Result<void>> PgTransaction::rollback() {
+  if (!begun_) co_return common::Ok{};
   auto done = co_await conn_->command("ROLLBACK");
   if (!done) co_return std::move(done).error();
   co_return common::Ok{};

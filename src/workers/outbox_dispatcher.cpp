@@ -36,6 +36,7 @@ class FunctionHandler final : public OutboxHandler {
 PeriodicTaskOptions claimer_options(const DispatcherOptions& o) {
   auto t = every("outbox_dispatcher", o.poll_interval);
   t.first_backoff = std::min(o.poll_interval * 2, t.max_backoff);
+  t.pause_after_full = std::min(o.claim_pause, o.poll_interval);
   return t;
 }
 
@@ -291,8 +292,10 @@ void OutboxDispatcher::spawn(store::OutboxItem item) {
 
 void OutboxDispatcher::item_finished() {
   const int before = in_flight_--;
-  if (before == options_.max_in_flight) claimer_.nudge();  // a slot opened
-  if (before == 1) idle_.cancel();                         // for shutdown()
+  // A slot opened, and the item may have queued the next step (the SMS after the order): claim
+  // again soon. Nudges that come while a claim runs make one more pass, not one each.
+  claimer_.nudge();
+  if (before == 1) idle_.cancel();  // for shutdown()
 }
 
 asio::awaitable<PassResult> OutboxDispatcher::claim_pass() {

@@ -74,6 +74,10 @@ struct DispatcherOptions {
   int max_in_flight = 128;
   std::chrono::milliseconds lease{15000};  // database time; renewed while a handler runs
   std::chrono::milliseconds poll_interval{500};
+  // After a claim that filled its batch, or was asked for while it ran, the next claim comes
+  // this soon: short enough not to cap throughput (claim_batch per pause), long enough that
+  // the items finishing meanwhile are claimed for together.
+  std::chrono::milliseconds claim_pause{5};
   std::chrono::milliseconds base_backoff{1000};
   std::chrono::milliseconds max_backoff{std::chrono::minutes(10)};
   store::RetryBudgets budgets;  // how long each kind may go on failing
