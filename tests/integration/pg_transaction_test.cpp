@@ -1,6 +1,12 @@
-// COPY FROM STDIN through a transaction against a real PostgreSQL (how a bank file's payments are
-// staged): the rows arrive as sent, escapes and NULLs included, also when they are far larger than
-// one piece of libpq's buffer; a refused COPY fails with its SQLSTATE and leaves nothing behind.
+// Transactions against a real PostgreSQL. The round trips saved: the BEGIN goes with the first
+// statement and execute_and_commit() sends the last one with the COMMIT (pipeline mode), with the
+// same outcome as one statement at a time: all or nothing, the first error reported with its
+// SQLSTATE, a failed transaction's connection never handed out again. COPY FROM STDIN (how a
+// bank file's payments are staged): the rows arrive as sent, escapes and NULLs included, also
+// when they are far larger than one piece of libpq's buffer; a refused COPY fails with its
+// SQLSTATE and leaves nothing behind.
+#include "store/pg_transaction.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -10,7 +16,6 @@
 #include "common/log.hpp"
 #include "pg_cluster.hpp"
 #include "store/pg_pool.hpp"
-#include "store/pg_transaction.hpp"
 
 namespace visitpay::testing {
 namespace {
@@ -119,6 +124,86 @@ TEST_F(PgCopyTest, ARefusedCopyFailsWithItsSqlstateAndTheNextUserIsServed) {
   const auto read = run(copy_and_read(pool_));
   ASSERT_TRUE(read) << read.error().detail;
   EXPECT_EQ(read->bulk_rows, kMany);
+}
+
+constexpr store::Statement kTable{"test.tx_table",
+                                  "CREATE TABLE IF NOT EXISTS tx_probe (n int PRIMARY KEY)"};
+constexpr store::Statement kInsert{"test.tx_insert",
+                                   "INSERT INTO tx_probe VALUES ($1) RETURNING n"};
+constexpr store::Statement kCount{"test.tx_count",
+                                  "SELECT count(*), coalesce(sum(n), 0) FROM tx_probe"};
+constexpr store::Statement kInTransaction{"test.tx_xid",
+                                          "SELECT pg_current_xact_id_if_assigned() IS NOT NULL"};
+
+asio::awaitable<Result<std::string>> count_rows(store::PgPool& pool) {
+  const store::PgParams none;
+  auto r = co_await pool.execute(kCount, none);
+  if (!r) co_return std::move(r).error();
+  co_return r->string(0, 0) + " " + r->string(0, 1);
+}
+
+// Three inserts in one transaction: the first carries the BEGIN, the last the COMMIT. `last`
+// may repeat an earlier value (a unique violation at the end).
+asio::awaitable<Result<std::string>> insert_three(store::PgPool& pool, int first, int last) {
+  const store::PgParams none;
+  auto made = co_await pool.execute(kTable, none);
+  if (!made) co_return std::move(made).error();
+  auto tx = co_await store::PgTransaction::begin(pool);
+  if (!tx) co_return std::move(tx).error();
+  store::PgParams a;
+  a.add(first);
+  auto one = co_await tx->execute(kInsert, a);
+  if (!one) co_return std::move(one).error();
+  // The BEGIN went ahead of the first statement: the insert is inside a transaction.
+  auto xid = co_await tx->execute(kInTransaction, none);
+  if (!xid) co_return std::move(xid).error();
+  if (xid->string(0, 0) != "t")
+    co_return common::make_error(common::ErrorCode::internal_error, "no transaction");
+  store::PgParams b;
+  b.add(first + 1);
+  auto two = co_await tx->execute(kInsert, b);
+  if (!two) co_return std::move(two).error();
+  store::PgParams c;
+  c.add(last);
+  auto three = co_await tx->execute_and_commit(kInsert, c);
+  if (!three) co_return std::move(three).error();
+  co_return three->string(0, 0);
+}
+
+TEST_F(PgCopyTest, TheBeginAndTheCommitTravelWithTheStatementsAndTheOutcomeIsTheSame) {
+  auto inserted = run(insert_three(pool_, 1, 3));
+  ASSERT_TRUE(inserted) << inserted.error().detail;
+  EXPECT_EQ(*inserted, "3");  // the last statement's own result, sent with the COMMIT
+  EXPECT_EQ(run(count_rows(pool_)).value(), "3 6");
+
+  // The last statement fails: nothing of the transaction stays, the error names its SQLSTATE
+  // and constraint, and the pool's next user gets a clean connection.
+  auto refused = run(insert_three(pool_, 10, 10));
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().detail.find("23505"), std::string::npos) << refused.error().detail;
+  EXPECT_EQ(run(count_rows(pool_)).value(), "3 6");
+
+  // The first statement fails (the one that carries the BEGIN): the same.
+  auto first_refused = run(insert_three(pool_, 1, 20));
+  ASSERT_FALSE(first_refused);
+  EXPECT_NE(first_refused.error().detail.find("23505"), std::string::npos);
+  EXPECT_EQ(run(count_rows(pool_)).value(), "3 6");
+
+  auto after = run(insert_three(pool_, 30, 32));
+  ASSERT_TRUE(after) << after.error().detail;
+  EXPECT_EQ(run(count_rows(pool_)).value(), "6 99");
+}
+
+asio::awaitable<Result<void>> nothing_sent(store::PgPool& pool) {
+  auto tx = co_await store::PgTransaction::begin(pool);
+  if (!tx) co_return std::move(tx).error();
+  co_return co_await tx->commit();  // no statement: no BEGIN was ever sent
+}
+
+TEST_F(PgCopyTest, ATransactionWithoutStatementsCommitsNothingAndKeepsItsConnection) {
+  ASSERT_TRUE(run(nothing_sent(pool_)));
+  ASSERT_TRUE(run(nothing_sent(pool_)));
+  EXPECT_EQ(pool_.stats().open, 1u);
 }
 
 }  // namespace
