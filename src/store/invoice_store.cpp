@@ -491,15 +491,14 @@ asio::awaitable<Result<std::variant<InvoiceCreated, InvoiceRefusal>>> InvoiceSto
   }
   created.id = common::new_uuid_v7(now);
 
-  auto inserted = co_await tx->execute(
-      kInsertInvoice,
-      insert_params(created, issuer, fee_not_disclosed, *kid, now, session_id, order_not_aborted));
-  if (!inserted) co_return std::move(inserted).error();
-  auto applied =
-      co_await lifecycle_.apply(*tx, session_id, domain::SessionEvent::invoice_created, now);
+  // The invoice, the transition and the COMMIT in one round trip: the series row, locked since
+  // the number was taken, is held for as short as can be.
+  const auto invoice =
+      insert_params(created, issuer, fee_not_disclosed, *kid, now, session_id, order_not_aborted);
+  const std::vector<PgCall> insert{{kInsertInvoice, invoice}};
+  auto applied = co_await lifecycle_.apply_and_commit(
+      *tx, session_id, domain::SessionEvent::invoice_created, now, {}, insert);
   if (!applied) co_return std::move(applied).error();
-  auto committed = co_await tx->commit();
-  if (!committed) co_return std::move(committed).error();
   co_return Outcome{std::move(created)};
 }
 

@@ -247,11 +247,14 @@ asio::awaitable<Result<std::optional<Applied>>> LifecycleStore::apply(
 
 asio::awaitable<Result<std::optional<Applied>>> LifecycleStore::apply_and_commit(
     PgTransaction& tx, std::string_view session_id, SessionEvent event, domain::Timestamp now,
-    const TransitionFacts& facts) {
+    const TransitionFacts& facts, std::span<const PgCall> first) {
   const std::vector<std::string> ids{std::string(session_id)};
-  auto r = co_await tx.execute_and_commit(kTransition, transition_params(ids, event, now, facts));
+  const auto params = transition_params(ids, event, now, facts);
+  std::vector<PgCall> calls(first.begin(), first.end());
+  calls.push_back({kTransition, params});
+  auto r = co_await tx.execute_and_commit(calls);
   if (!r) co_return std::move(r).error();
-  co_return single(read_applied(*r));
+  co_return single(read_applied(r->back()));
 }
 
 asio::awaitable<Result<std::vector<Applied>>> LifecycleStore::apply_all(

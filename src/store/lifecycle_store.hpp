@@ -2,6 +2,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -58,10 +59,12 @@ class LifecycleStore {
                                                                 domain::SessionEvent event,
                                                                 domain::Timestamp now,
                                                                 const TransitionFacts& facts = {});
-  // `apply` in `tx` as its last statement, sent with the COMMIT (one round trip for both).
+  // `apply` in `tx` as its last statement, sent with the COMMIT in one round trip, after
+  // `first` (statements of the same transaction that need nothing from each other's answers).
   asio::awaitable<common::Result<std::optional<Applied>>> apply_and_commit(
       PgTransaction& tx, std::string_view session_id, domain::SessionEvent event,
-      domain::Timestamp now, const TransitionFacts& facts = {});
+      domain::Timestamp now, const TransitionFacts& facts = {},
+      std::span<const PgCall> first = {});
   // The same event for many sessions (the sweeper's batch).
   asio::awaitable<common::Result<std::vector<Applied>>> apply_all(
       PgTransaction& tx, const std::vector<std::string>& session_ids, domain::SessionEvent event,

@@ -736,23 +736,32 @@ asio::awaitable<Result<OrderStatusResult>> PaymentStore::record_order_status(
   auto updated =
       co_await tx->execute(kUpdateOrder, update_order_params(session_id, update, now, after_close));
   if (!updated) co_return std::move(updated).error();
-  auto touched = co_await tx->execute(kStatusChecked, status_checked_params(session_id, now));
+  // Nothing follows for an order that is not paid: its last statement goes with the COMMIT.
+  // (No co_await inside ?: here: GCC 12 miscompiles that in coroutines.)
+  const auto checked = status_checked_params(session_id, now);
+  Result<PgResult> touched;
+  if (paid) {
+    touched = co_await tx->execute(kStatusChecked, checked);
+  } else {
+    touched = co_await tx->execute_and_commit(kStatusChecked, checked);
+  }
   if (!touched) co_return std::move(touched).error();
+  if (!paid) co_return result;
 
-  if (paid && result.state == SessionState::invoiced) {
+  if (result.state == SessionState::invoiced) {
     PgParams flag;
     flag.add(session_id).add(ts(now));
     auto flagged = co_await tx->execute(kFlagInvoice, flag);
     if (!flagged) co_return std::move(flagged).error();
     result.invoice_flagged = flagged->int64(0, 0) > 0;
-  } else if (paid && result.state == SessionState::cancelled) {
+  } else if (result.state == SessionState::cancelled) {
     // Released, never captured: the cancel (or a Sale's reversal) is recorded and queued.
     auto released = co_await RefundStore::request_release(*tx, session_id, now);
     if (!released) co_return std::move(released).error();
     auto applied =
         co_await lifecycle_.apply(*tx, session_id, domain::SessionEvent::paid_after_close, now);
     if (!applied) co_return std::move(applied).error();
-  } else if (paid) {
+  } else {
     auto applied = co_await lifecycle_.apply(*tx, session_id, domain::SessionEvent::paid, now);
     if (!applied) co_return std::move(applied).error();
     if (*applied && (*applied)->changed()) {

@@ -283,19 +283,20 @@ std::vector<const char*> raw_values(const PgParams& params) {
 
 }  // namespace
 
-asio::awaitable<Result<PgResult>> PgConnection::finish_pipeline(int wanted, bool takes_effect) {
+asio::awaitable<Result<std::vector<PgResult>>> PgConnection::finish_pipeline(int first,
+                                                                           int count,
+                                                                           bool takes_effect) {
   // Each query's results end with a null result; the Sync's own result ends the pipeline. After
   // an error the server skips to the Sync, and the queries after it read PIPELINE_ABORTED.
   if (!co_await flush()) co_return lost("sending the query failed", takes_effect);
   PgResult first_error;
-  PgResult answer;
+  std::vector<PgResult> answers(static_cast<std::size_t>(count));
   int query = 0;
   for (;;) {
     if (!co_await wait(Wait::read)) {
       co_return lost("the database did not answer in time", takes_effect);
     }
-    if (PQconsumeInput(conn_) == 0)
-      co_return lost("the database connection was lost", takes_effect);
+    if (PQconsumeInput(conn_) == 0) co_return lost("the database connection was lost", takes_effect);
     while (!PQisBusy(conn_)) {
       PGresult* r = PQgetResult(conn_);
       if (r == nullptr) {
@@ -307,12 +308,12 @@ asio::awaitable<Result<PgResult>> PgConnection::finish_pipeline(int wanted, bool
         PQclear(r);
         if (PQexitPipelineMode(conn_) == 0) broken_ = true;
         if (first_error.raw()) co_return fail("statement failed", first_error.raw());
-        co_return answer;
+        co_return answers;
       }
       if ((status == PGRES_FATAL_ERROR || status == PGRES_BAD_RESPONSE) && !first_error.raw()) {
         first_error = PgResult(r);
-      } else if (query == wanted && status != PGRES_PIPELINE_ABORTED) {
-        answer = PgResult(r);
+      } else if (query >= first && query < first + count && status != PGRES_PIPELINE_ABORTED) {
+        answers[static_cast<std::size_t>(query - first)] = PgResult(r);
       } else {
         PQclear(r);
       }
@@ -336,31 +337,34 @@ asio::awaitable<Result<PgResult>> PgConnection::execute(const Statement& stateme
   co_return co_await finish_query(/*takes_effect=*/true);
 }
 
-asio::awaitable<Result<PgResult>> PgConnection::execute_between(std::string_view before,
-                                                                const Statement& statement,
-                                                                const PgParams& params,
-                                                                std::string_view after) {
+asio::awaitable<Result<std::vector<PgResult>>> PgConnection::execute_between(
+    std::string_view before, std::span<const PgCall> calls, std::string_view after) {
   if (!healthy()) co_return fail("the database connection is broken");
   deadline_.expires_after(options_.statement_timeout + std::chrono::seconds(2));
-  auto prepared = co_await prepare(statement);
-  if (!prepared) co_return std::move(prepared).error();
+  for (const auto& call : calls) {
+    auto prepared = co_await prepare(call.statement);
+    if (!prepared) co_return std::move(prepared).error();
+  }
   if (PQenterPipelineMode(conn_) == 0) co_return fail("entering pipeline mode failed");
   const auto send_command = [this](std::string_view command) {
     const std::string text(command);
     return PQsendQueryParams(conn_, text.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
   };
-  const std::string name(statement.name);
-  const auto raw = raw_values(params);
-  const bool sent = (before.empty() || send_command(before)) &&
-                    PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(raw.size()),
-                                        raw.data(), nullptr, nullptr, 0) == 1 &&
-                    (after.empty() || send_command(after)) && PQpipelineSync(conn_) == 1;
+  bool sent = before.empty() || send_command(before);
+  for (const auto& call : calls) {
+    const std::string name(call.statement.name);
+    const auto raw = raw_values(call.params);
+    sent = sent && PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(raw.size()),
+                                       raw.data(), nullptr, nullptr, 0) == 1;
+  }
+  sent = sent && (after.empty() || send_command(after)) && PQpipelineSync(conn_) == 1;
   if (!sent) {
     broken_ = true;  // part of a pipeline may be queued: the connection cannot be trusted
     co_return fail("sending the statement failed");
   }
-  // Only a COMMIT behind it can make the statement take effect before its answer arrives.
-  co_return co_await finish_pipeline(before.empty() ? 0 : 1, /*takes_effect=*/!after.empty());
+  // Only a COMMIT behind them can make the statements take effect before the answer arrives.
+  co_return co_await finish_pipeline(before.empty() ? 0 : 1, static_cast<int>(calls.size()),
+                                     /*takes_effect=*/!after.empty());
 }
 
 asio::awaitable<Result<PgResult>> PgConnection::command(std::string_view sql) {

@@ -8,8 +8,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "common/result.hpp"
 #include "store/pg_result.hpp"
@@ -27,6 +29,12 @@ struct PgFailure {
   // The statement reached the server whole and then the connection was lost without an answer:
   // it may have committed. False when it failed before it was sent, or the server said it failed.
   bool maybe_executed = false;
+};
+
+// One statement of a pipeline (PgConnection::execute_between): what to run, with what.
+struct PgCall {
+  const Statement& statement;
+  const PgParams& params;
 };
 
 // One libpq connection in non-blocking mode whose socket is driven by Asio. Used by one
@@ -49,14 +57,13 @@ class PgConnection {
   // Prepares the statement on first use, then executes it with text parameters.
   asio::awaitable<common::Result<PgResult>> execute(const Statement& statement,
                                                     const PgParams& params);
-  // The statement and the commands around it in one round trip (libpq's pipeline mode):
-  // `before` ("BEGIN") is sent ahead of it and `after` ("COMMIT") behind it; either may be
-  // empty. Returns the statement's result, or the first error (what followed it then did not
-  // run). Saves a transaction the round trips of its BEGIN and of its COMMIT.
-  asio::awaitable<common::Result<PgResult>> execute_between(std::string_view before,
-                                                            const Statement& statement,
-                                                            const PgParams& params,
-                                                            std::string_view after);
+  // Statements and the commands around them in one round trip (libpq's pipeline mode):
+  // `before` ("BEGIN") is sent ahead of them and `after` ("COMMIT") behind them; either may be
+  // empty. Returns the statements' results, or the first error (what followed it then did not
+  // run). Saves a transaction the round trips of its BEGIN, its COMMIT and of statements that
+  // need nothing from each other's answers.
+  asio::awaitable<common::Result<std::vector<PgResult>>> execute_between(
+      std::string_view before, std::span<const PgCall> calls, std::string_view after);
   // Simple-protocol command without parameters (BEGIN, COMMIT, SET ...).
   asio::awaitable<common::Result<PgResult>> command(std::string_view sql);
   // Runs `statement` (COPY ... FROM STDIN) and sends it `rows` (PgCopyRows::data()).
@@ -83,8 +90,9 @@ class PgConnection {
   asio::awaitable<common::Result<PgResult>> finish_query(bool takes_effect);
   // Prepares `statement` on this connection unless it already is.
   asio::awaitable<common::Result<void>> prepare(const Statement& statement);
-  // Reads a pipeline's results up to its Sync; the result of query number `wanted` (from 0).
-  asio::awaitable<common::Result<PgResult>> finish_pipeline(int wanted, bool takes_effect);
+  // Reads a pipeline's results up to its Sync: those of queries first .. first + count - 1.
+  asio::awaitable<common::Result<std::vector<PgResult>>> finish_pipeline(int first, int count,
+                                                                         bool takes_effect);
   common::Error lost(std::string_view what, bool sent);
   common::Error fail(std::string_view what, PGresult* result = nullptr);
   void assign_socket();

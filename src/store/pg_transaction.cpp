@@ -24,15 +24,30 @@ asio::awaitable<common::Result<void>> PgTransaction::open() {
 asio::awaitable<common::Result<PgResult>> PgTransaction::execute(const Statement& statement,
                                                                  const PgParams& params) {
   if (begun_) co_return co_await conn_->execute(statement, params);
-  begun_ = true;
-  co_return co_await conn_->execute_between(kBegin, statement, params, {});
+  co_return co_await send_one(statement, params, {});
 }
 
 asio::awaitable<common::Result<PgResult>> PgTransaction::execute_and_commit(
     const Statement& statement, const PgParams& params) {
+  co_return co_await send_one(statement, params, kCommit);
+}
+
+asio::awaitable<common::Result<std::vector<PgResult>>> PgTransaction::execute_and_commit(
+    std::span<const PgCall> calls) {
   const std::string_view before = begun_ ? std::string_view{} : kBegin;
   begun_ = true;
-  co_return co_await conn_->execute_between(before, statement, params, kCommit);
+  co_return co_await conn_->execute_between(before, calls, kCommit);
+}
+
+asio::awaitable<common::Result<PgResult>> PgTransaction::send_one(const Statement& statement,
+                                                                  const PgParams& params,
+                                                                  std::string_view after) {
+  const std::string_view before = begun_ ? std::string_view{} : kBegin;
+  begun_ = true;
+  const PgCall call{statement, params};
+  auto results = co_await conn_->execute_between(before, std::span<const PgCall>(&call, 1), after);
+  if (!results) co_return std::move(results).error();
+  co_return std::move(results->front());
 }
 
 asio::awaitable<common::Result<PgResult>> PgTransaction::copy_in(const Statement& statement,

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <span>
+#include <vector>
 
 #include "store/pg_pool.hpp"
 
@@ -23,6 +25,9 @@ class PgTransaction {
   // is committed (and the transaction is over, as after a failed commit()).
   asio::awaitable<common::Result<PgResult>> execute_and_commit(const Statement& statement,
                                                                const PgParams& params);
+  // The last statements (none needing another's answer) and the COMMIT in one round trip.
+  asio::awaitable<common::Result<std::vector<PgResult>>> execute_and_commit(
+      std::span<const PgCall> calls);
   // COPY ... FROM STDIN of `rows` (PgCopyRows::data()) into a table.
   asio::awaitable<common::Result<PgResult>> copy_in(const Statement& statement,
                                                     std::string_view rows);
@@ -32,6 +37,10 @@ class PgTransaction {
 
  private:
   explicit PgTransaction(PooledConnection conn) : conn_(std::move(conn)) {}
+  // One statement with what it needs around it: the BEGIN if not yet sent, then `after`.
+  asio::awaitable<common::Result<PgResult>> send_one(const Statement& statement,
+                                                     const PgParams& params,
+                                                     std::string_view after);
   // Sends the BEGIN on its own (before a COPY, which cannot share a round trip).
   asio::awaitable<common::Result<void>> open();
   PooledConnection conn_;
