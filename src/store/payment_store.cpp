@@ -733,20 +733,19 @@ asio::awaitable<Result<OrderStatusResult>> PaymentStore::record_order_status(
   const bool paid = update.status == domain::OrderStatus::paid;
   const bool after_close =
       paid && (result.state == SessionState::cancelled || result.state == SessionState::invoiced);
-  auto updated =
-      co_await tx->execute(kUpdateOrder, update_order_params(session_id, update, now, after_close));
-  if (!updated) co_return std::move(updated).error();
-  // Nothing follows for an order that is not paid: its last statement goes with the COMMIT.
-  // (No co_await inside ?: here: GCC 12 miscompiles that in coroutines.)
+  const auto order = update_order_params(session_id, update, now, after_close);
   const auto checked = status_checked_params(session_id, now);
-  Result<PgResult> touched;
-  if (paid) {
-    touched = co_await tx->execute(kStatusChecked, checked);
-  } else {
-    touched = co_await tx->execute_and_commit(kStatusChecked, checked);
+  if (!paid) {
+    // Nothing follows for an order that is not paid: both statements go with the COMMIT.
+    const std::vector<PgCall> calls{{kUpdateOrder, order}, {kStatusChecked, checked}};
+    auto recorded = co_await tx->execute_and_commit(calls);
+    if (!recorded) co_return std::move(recorded).error();
+    co_return result;
   }
+  auto updated = co_await tx->execute(kUpdateOrder, order);
+  if (!updated) co_return std::move(updated).error();
+  auto touched = co_await tx->execute(kStatusChecked, checked);
   if (!touched) co_return std::move(touched).error();
-  if (!paid) co_return result;
 
   if (result.state == SessionState::invoiced) {
     PgParams flag;
