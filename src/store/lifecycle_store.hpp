@@ -63,8 +63,7 @@ class LifecycleStore {
   // `first` (statements of the same transaction that need nothing from each other's answers).
   asio::awaitable<common::Result<std::optional<Applied>>> apply_and_commit(
       PgTransaction& tx, std::string_view session_id, domain::SessionEvent event,
-      domain::Timestamp now, const TransitionFacts& facts = {},
-      std::span<const PgCall> first = {});
+      domain::Timestamp now, const TransitionFacts& facts = {}, std::span<const PgCall> first = {});
   // The same event for many sessions (the sweeper's batch).
   asio::awaitable<common::Result<std::vector<Applied>>> apply_all(
       PgTransaction& tx, const std::vector<std::string>& session_ids, domain::SessionEvent event,

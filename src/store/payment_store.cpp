@@ -506,14 +506,14 @@ asio::awaitable<Result<bool>> PaymentStore::save_order(std::string_view session_
   }
   PgParams created;
   created.add(session_id).add(attempt).add(order_id).add(domain::to_string(status)).add(ts(now));
-  auto recorded = co_await tx->execute(kAttemptCreated, created);
-  if (!recorded) co_return std::move(recorded).error();
-  auto inserted = co_await tx->execute(
-      kInsertOrder,
-      insert_order_params(session_id, account, order_id, payment_url_enc, status, now));
-  if (!inserted) co_return std::move(inserted).error();
+  const auto order =
+      insert_order_params(session_id, account, order_id, payment_url_enc, status, now);
+  const std::vector<PgCall> saving{{kAttemptCreated, created}, {kInsertOrder, order}};
+  auto saved = co_await tx->execute(saving);
+  if (!saved) co_return std::move(saved).error();
+  const bool inserted = saved->back().rows() == 1;
   // What follows is queued only by the call that saved the order.
-  if (inserted->rows() == 1) {
+  if (inserted) {
     auto applied = co_await lifecycle_.apply_and_commit(*tx, session_id,
                                                         domain::SessionEvent::order_created, now);
     if (!applied) co_return std::move(applied).error();
@@ -872,14 +872,14 @@ asio::awaitable<Result<std::optional<OrderAttempt>>> PaymentStore::begin_order_a
   }
   PgParams legacy;
   legacy.add(session_id).add(domain::payee_reference("PO", session_id));
-  auto recorded = co_await tx->execute(kRecordLegacyOrder, legacy);
-  if (!recorded) co_return std::move(recorded).error();
   PgParams session;
   session.add(session_id);
-  auto next = co_await tx->execute(kNextAttempt, session);
-  if (!next) co_return std::move(next).error();
+  // The next number counts the legacy order just recorded: one round trip, run in this order.
+  const std::vector<PgCall> numbering{{kRecordLegacyOrder, legacy}, {kNextAttempt, session}};
+  auto numbered = co_await tx->execute(numbering);
+  if (!numbered) co_return std::move(numbered).error();
   OrderAttempt attempt;
-  attempt.attempt = static_cast<int>(next->int64(0, 0));
+  attempt.attempt = static_cast<int>(numbered->back().int64(0, 0));
   attempt.payee_reference = reference(attempt.attempt);
   if (attempt.payee_reference.empty()) {
     auto ended = co_await tx->rollback();
@@ -893,12 +893,11 @@ asio::awaitable<Result<std::optional<OrderAttempt>>> PaymentStore::begin_order_a
       .add(attempt.payee_reference)
       .add(account)
       .add(ts(now));
-  auto inserted = co_await tx->execute(kInsertAttempt, insert);
-  if (!inserted) co_return std::move(inserted).error();
   PgParams token;
   token.add_bytea(std::span<const std::uint8_t>(token_digest)).add(session_id);
-  auto stored = co_await tx->execute_and_commit(kInsertPageToken, token);
-  if (!stored) co_return std::move(stored).error();
+  const std::vector<PgCall> stored{{kInsertAttempt, insert}, {kInsertPageToken, token}};
+  auto committed = co_await tx->execute_and_commit(stored);
+  if (!committed) co_return std::move(committed).error();
   co_return attempt;
 }
 

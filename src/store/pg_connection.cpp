@@ -283,9 +283,8 @@ std::vector<const char*> raw_values(const PgParams& params) {
 
 }  // namespace
 
-asio::awaitable<Result<std::vector<PgResult>>> PgConnection::finish_pipeline(int first,
-                                                                           int count,
-                                                                           bool takes_effect) {
+asio::awaitable<Result<std::vector<PgResult>>> PgConnection::finish_pipeline(int first, int count,
+                                                                             bool takes_effect) {
   // Each query's results end with a null result; the Sync's own result ends the pipeline. After
   // an error the server skips to the Sync, and the queries after it read PIPELINE_ABORTED.
   if (!co_await flush()) co_return lost("sending the query failed", takes_effect);
@@ -296,7 +295,8 @@ asio::awaitable<Result<std::vector<PgResult>>> PgConnection::finish_pipeline(int
     if (!co_await wait(Wait::read)) {
       co_return lost("the database did not answer in time", takes_effect);
     }
-    if (PQconsumeInput(conn_) == 0) co_return lost("the database connection was lost", takes_effect);
+    if (PQconsumeInput(conn_) == 0)
+      co_return lost("the database connection was lost", takes_effect);
     while (!PQisBusy(conn_)) {
       PGresult* r = PQgetResult(conn_);
       if (r == nullptr) {

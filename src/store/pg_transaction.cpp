@@ -32,6 +32,13 @@ asio::awaitable<common::Result<PgResult>> PgTransaction::execute_and_commit(
   co_return co_await send_one(statement, params, kCommit);
 }
 
+asio::awaitable<common::Result<std::vector<PgResult>>> PgTransaction::execute(
+    std::span<const PgCall> calls) {
+  const std::string_view before = begun_ ? std::string_view{} : kBegin;
+  begun_ = true;
+  co_return co_await conn_->execute_between(before, calls, {});
+}
+
 asio::awaitable<common::Result<std::vector<PgResult>>> PgTransaction::execute_and_commit(
     std::span<const PgCall> calls) {
   const std::string_view before = begun_ ? std::string_view{} : kBegin;

@@ -21,6 +21,8 @@ class PgTransaction {
 
   asio::awaitable<common::Result<PgResult>> execute(const Statement& statement,
                                                     const PgParams& params);
+  // Statements that need nothing from each other's answers, in one round trip; their results.
+  asio::awaitable<common::Result<std::vector<PgResult>>> execute(std::span<const PgCall> calls);
   // The last statement and the COMMIT together; the statement's result. After an error nothing
   // is committed (and the transaction is over, as after a failed commit()).
   asio::awaitable<common::Result<PgResult>> execute_and_commit(const Statement& statement,
