@@ -93,8 +93,10 @@ void MockHttpServer::stop() {
     std::lock_guard lock(mutex_);
     for (auto* s : open_sockets_)
       s->shutdown(tcp::socket::shutdown_both, ignored);
-    threads.swap(connections_);
+    waiting_.clear();
+    threads.swap(workers_);
   }
+  queued_.notify_all();
   for (auto& t : threads) {
     if (t.joinable()) t.join();
   }
@@ -110,7 +112,27 @@ void MockHttpServer::accept_loop() {
       continue;
     }
     std::lock_guard lock(mutex_);
-    connections_.emplace_back([this, s = std::move(socket)]() mutable { serve(std::move(s)); });
+    waiting_.push_back(std::move(socket));
+    if (waiting_.size() > idle_workers_) {
+      workers_.emplace_back([this] { work(); });
+    } else {
+      queued_.notify_one();
+    }
+  }
+}
+
+void MockHttpServer::work() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    ++idle_workers_;
+    queued_.wait(lock, [this] { return stopping_ || !waiting_.empty(); });
+    --idle_workers_;
+    if (stopping_) return;
+    tcp::socket socket = std::move(waiting_.front());
+    waiting_.pop_front();
+    lock.unlock();
+    serve(std::move(socket));
+    lock.lock();
   }
 }
 

@@ -4,7 +4,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -43,8 +45,10 @@ struct MockResponse {
 
 using MockHandler = std::function<MockResponse(const MockRequest&)>;
 
-// A small blocking HTTP/1.1 server for mock providers: one thread accepts, one thread per
-// connection, keep-alive supported. Simplicity over speed: it serves tests and local demos.
+// A small blocking HTTP/1.1 server for mock providers: one thread accepts, and each connection is
+// served by a worker thread of its own while it lasts (keep-alive supported). Workers are kept
+// for the next connection rather than started afresh: the service opens a connection per
+// request that must not be repeated, so a benchmark would otherwise start thousands of threads.
 class MockHttpServer {
  public:
   MockHttpServer(const std::string& host, std::uint16_t port, MockHandler handler);
@@ -58,6 +62,7 @@ class MockHttpServer {
 
  private:
   void accept_loop();
+  void work();  // a worker: serves queued connections one after the other
   void serve(boost::asio::ip::tcp::socket socket);
 
   boost::asio::io_context ioc_;
@@ -68,7 +73,10 @@ class MockHttpServer {
   std::atomic<bool> stopping_{false};
   std::thread acceptor_thread_;
   std::mutex mutex_;
-  std::vector<std::thread> connections_;
+  std::condition_variable queued_;
+  std::deque<boost::asio::ip::tcp::socket> waiting_;  // accepted, not yet served
+  std::size_t idle_workers_ = 0;
+  std::vector<std::thread> workers_;
   std::vector<boost::asio::ip::tcp::socket*> open_sockets_;
 };
 
