@@ -437,11 +437,17 @@ asio::awaitable<Result<std::variant<InvoiceCreated, InvoiceRefusal>>> InvoiceSto
   auto tx = co_await PgTransaction::begin(pool_);
   if (!tx) co_return std::move(tx).error();
 
-  // The session row first (the one lock order), then the series row.
+  // The session row first (the one lock order), then the series row, in one round trip: the
+  // number is taken before the session is judged, and a refusal rolls it back (no gap).
   PgParams lock;
   lock.add(session_id);
-  auto session = co_await tx->execute(kLockSession, lock);
-  if (!session) co_return std::move(session).error();
+  PgParams series;
+  series.add(issuer.org_number);
+  const std::vector<PgCall> locking{{kLockSession, lock}, {kNextNumber, series}};
+  auto locked = co_await tx->execute(locking);
+  if (!locked) co_return std::move(locked).error();
+  const PgResult* session = &locked->front();
+  const PgResult* number = &locked->back();
   // Nothing to do, or not yet: end the transaction and keep the connection.
   const auto refuse = [&tx](InvoiceRefusal why) -> asio::awaitable<Result<Outcome>> {
     auto ended = co_await tx->rollback();
@@ -475,10 +481,6 @@ asio::awaitable<Result<std::variant<InvoiceCreated, InvoiceRefusal>>> InvoiceSto
   created.fee = fee_disclosed ? session->int64(0, 2) : 0;
   const bool fee_not_disclosed = !fee_disclosed && issuer.configured_fee > 0;
 
-  PgParams series;
-  series.add(issuer.org_number);
-  auto number = co_await tx->execute(kNextNumber, series);
-  if (!number) co_return std::move(number).error();
   created.number = number->int64(0, 0);
   const auto kid =
       domain::invoice_kid(static_cast<std::uint64_t>(created.number), issuer.kid_algorithm,

@@ -716,9 +716,34 @@ asio::awaitable<Result<std::optional<OrderRef>>> PaymentStore::order_of(
   co_return o;
 }
 
+// An order that is not paid changes the order's row and nothing else, whatever the session's
+// state: the lock, the update and the status check go in one round trip with the COMMIT.
+asio::awaitable<Result<OrderStatusResult>> PaymentStore::record_unpaid_status(
+    std::string_view session_id, const OrderStatusUpdate& update, domain::Timestamp now) {
+  auto tx = co_await PgTransaction::begin(pool_);
+  if (!tx) co_return std::move(tx).error();
+  PgParams lock;
+  lock.add(session_id);
+  const auto order = update_order_params(session_id, update, now, /*after_close=*/false);
+  const auto checked = status_checked_params(session_id, now);
+  const std::vector<PgCall> calls{
+      {LifecycleStore::lock_statement(), lock}, {kUpdateOrder, order}, {kStatusChecked, checked}};
+  auto recorded = co_await tx->execute_and_commit(calls);
+  if (!recorded) co_return std::move(recorded).error();
+  const PgResult& locked = recorded->front();
+  if (locked.empty()) co_return OrderStatusResult{};  // no such session: nothing was changed
+  const auto state = domain::parse_session_state(locked.text(0, 0));
+  if (!state) {
+    co_return common::make_error(common::ErrorCode::internal_error, "unknown session state");
+  }
+  co_return OrderStatusResult{*state};
+}
+
 asio::awaitable<Result<OrderStatusResult>> PaymentStore::record_order_status(
     std::string_view session_id, const OrderStatusUpdate& update, domain::Timestamp now) {
   using domain::SessionState;
+  const bool paid = update.status == domain::OrderStatus::paid;
+  if (!paid) co_return co_await record_unpaid_status(session_id, update, now);
   auto tx = co_await PgTransaction::begin(pool_);
   if (!tx) co_return std::move(tx).error();
   // The lock comes first: every later statement sees what committed before it was granted.
@@ -730,18 +755,10 @@ asio::awaitable<Result<OrderStatusResult>> PaymentStore::record_order_status(
     co_return OrderStatusResult{};
   }
   OrderStatusResult result{**state};
-  const bool paid = update.status == domain::OrderStatus::paid;
   const bool after_close =
-      paid && (result.state == SessionState::cancelled || result.state == SessionState::invoiced);
+      result.state == SessionState::cancelled || result.state == SessionState::invoiced;
   const auto order = update_order_params(session_id, update, now, after_close);
   const auto checked = status_checked_params(session_id, now);
-  if (!paid) {
-    // Nothing follows for an order that is not paid: both statements go with the COMMIT.
-    const std::vector<PgCall> calls{{kUpdateOrder, order}, {kStatusChecked, checked}};
-    auto recorded = co_await tx->execute_and_commit(calls);
-    if (!recorded) co_return std::move(recorded).error();
-    co_return result;
-  }
   auto updated = co_await tx->execute(kUpdateOrder, order);
   if (!updated) co_return std::move(updated).error();
   auto touched = co_await tx->execute(kStatusChecked, checked);

@@ -282,6 +282,10 @@ class PaymentStore {
   static PgParams status_checked_params(std::string_view session_id, domain::Timestamp now);
 
  private:
+  // record_order_status for an order that is not paid (see there).
+  asio::awaitable<common::Result<OrderStatusResult>> record_unpaid_status(
+      std::string_view session_id, const OrderStatusUpdate& update, domain::Timestamp now);
+
   PgPool& pool_;
   LifecycleStore lifecycle_;
 };

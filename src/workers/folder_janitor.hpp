@@ -28,7 +28,8 @@ class FolderJanitor {
   void start() { task_.start(); }
   void stop() { task_.stop(); }
   asio::awaitable<void> ended() { return task_.ended(); }
-  asio::awaitable<app::FolderHeld> run_once();  // the folders' sum after this sweep
+  asio::awaitable<app::FolderHeld> run_once();            // the folders' sum after this sweep
+  std::int64_t passes() const { return task_.passes(); }  // sweeps the loop has made
 
  private:
   asio::any_io_executor blocking_;
