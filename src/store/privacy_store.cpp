@@ -78,11 +78,12 @@ constexpr RuleSql kRules[] = {
     {"cancelled", "{transient,retained}",
      "s.state = 'cancelled' AND s.cancelled_at <= $4::timestamptz "
      "AND (p.transient_purged_at IS NULL OR p.retained_purged_at IS NULL)"},
-    // Invoiced: the transient data's purpose ends when the invoice was issued (or voided).
+    // Invoiced: the transient data's purpose ends when the invoice was issued (or voided): any
+    // status past the review, also one the invoice reached before the purger looked.
     {"invoice_issued", "{transient}",
      "s.state = 'invoiced' AND p.transient_purged_at IS NULL AND $4::timestamptz IS NOT NULL "
      "AND EXISTS (SELECT 1 FROM invoices i WHERE i.session_id = s.id AND i.kind = 'invoice' "
-     "AND i.status IN ('issued', 'paid', 'credited', 'void'))"},
+     "AND i.status <> 'pending_review')"},
     // The e-mail address serves the letters only (invoice, credit note, reminders): it goes once
     // the claim is settled (paid in full, credited, void, or handed to the collection agency)
     // and no delivery for the session is waiting or running (a credit note, a last letter).

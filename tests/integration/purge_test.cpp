@@ -132,6 +132,22 @@ TEST_F(PurgeTest, PaidIsPurgedSevenDaysAfterPayment) {
   EXPECT_EQ(count("SELECT count(*) FROM payment_orders WHERE payment_url_enc IS NOT NULL"), 0);
 }
 
+TEST_F(PurgeTest, TransientDataGoesAlsoWhenTheInvoiceMovedOnBeforeThePurgerLooked) {
+  const auto id = checkout("V-PURGE-MOVED", /*with_phone=*/false);
+  ASSERT_TRUE(eventually([&] { return state_is(id, "invoiced"); }));
+  auto db = service_->db();
+  for (const std::string status : {"partially_paid", "sent_to_collection"}) {
+    SCOPED_TRACE(status);
+    ASSERT_TRUE(
+        db.exec("UPDATE payers SET transient_purged_at = NULL WHERE session_id = '" + id + "'"));
+    ASSERT_TRUE(
+        db.exec("UPDATE invoices SET status = '" + status + "' WHERE session_id = '" + id + "'"));
+    ASSERT_EQ(purged(id, "transient_purged_at"), 0);
+    purge_now();
+    ASSERT_TRUE(eventually([&] { return purged(id, "transient_purged_at") == 1; }));
+  }
+}
+
 TEST_F(PurgeTest, InvoicedKeepsNameAndAddressForTheBookkeepingPeriod) {
   const auto id = checkout("V-PURGE-INV", /*with_phone=*/false);
   ASSERT_TRUE(eventually([&] { return state_is(id, "invoiced"); }));
