@@ -724,7 +724,7 @@ asio::awaitable<Result<OrderStatusResult>> PaymentStore::record_unpaid_status(
   if (!tx) co_return std::move(tx).error();
   PgParams lock;
   lock.add(session_id);
-  const auto order = update_order_params(session_id, update, now, /*after_close=*/false);
+  const auto order = update_order_params(session_id, update, now, /*paid_after_close=*/false);
   const auto checked = status_checked_params(session_id, now);
   const std::vector<PgCall> calls{
       {LifecycleStore::lock_statement(), lock}, {kUpdateOrder, order}, {kStatusChecked, checked}};

@@ -9,9 +9,11 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <string_view>
 
 #include "common/log.hpp"
 #include "pg_cluster.hpp"
@@ -32,7 +34,7 @@ constexpr store::Statement kRows{"test.copy_rows",
 constexpr store::Statement kText{"test.copy_text",
                                  "SELECT t IS NULL, coalesce(t, '') FROM copied WHERE n = $1"};
 
-const std::vector<std::string> kAwkward = {
+constexpr std::array<std::string_view, 8> kAwkward = {
     "tab\there", "new\nline", "back\\slash", "cr\rhere", "\\.", "\\N", "", "plain"};
 constexpr std::int64_t kMany = 50000;
 
@@ -109,7 +111,8 @@ TEST_F(PgCopyTest, RowsArriveAsSentEscapesAndNullsIncluded) {
   ASSERT_TRUE(read) << read.error().detail;
   ASSERT_EQ(read->awkward.size(), kAwkward.size() + 1);
   for (std::size_t i = 0; i < kAwkward.size(); ++i) {
-    EXPECT_EQ(read->awkward[i], std::optional<std::string>(kAwkward[i])) << "row " << i;
+    EXPECT_EQ(read->awkward[i], std::optional<std::string>(std::string(kAwkward[i])))
+        << "row " << i;
   }
   EXPECT_EQ(read->awkward.back(), std::nullopt);  // \N
   EXPECT_EQ(read->bulk_rows, kMany);              // about 2.4 MB: many pieces
