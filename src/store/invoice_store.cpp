@@ -1,5 +1,8 @@
 #include "store/invoice_store.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 
 #include "common/time_format.hpp"
@@ -429,9 +432,20 @@ asio::awaitable<Result<std::optional<WindowContext>>> InvoiceStore::window_conte
   co_return w;
 }
 
+// The issuer's series row is locked from the number until the commit: every invoice of the legal
+// entity waits for it. The transaction runs on a strand of its own, so that between the number's
+// answer and the statements that follow it does not queue behind the caller's other work.
 asio::awaitable<Result<std::variant<InvoiceCreated, InvoiceRefusal>>> InvoiceStore::create_invoice(
     std::string_view session_id, const InvoiceIssuer& issuer, domain::Timestamp now,
     bool order_not_aborted) {
+  co_return co_await asio::co_spawn(asio::make_strand(pool_.executor()),
+                                    create_invoice_now(session_id, issuer, now, order_not_aborted),
+                                    asio::use_awaitable);
+}
+
+asio::awaitable<Result<std::variant<InvoiceCreated, InvoiceRefusal>>>
+InvoiceStore::create_invoice_now(std::string_view session_id, const InvoiceIssuer& issuer,
+                                 domain::Timestamp now, bool order_not_aborted) {
   using Outcome = std::variant<InvoiceCreated, InvoiceRefusal>;
   using domain::OrderStatus;
   auto tx = co_await PgTransaction::begin(pool_);

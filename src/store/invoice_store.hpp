@@ -270,6 +270,10 @@ class InvoiceStore {
   static const Statement& window_context_statement();
 
  private:
+  // create_invoice's transaction, on a strand of its own (see there).
+  asio::awaitable<common::Result<std::variant<InvoiceCreated, InvoiceRefusal>>> create_invoice_now(
+      std::string_view session_id, const InvoiceIssuer& issuer, domain::Timestamp now,
+      bool order_not_aborted);
   asio::awaitable<common::Result<std::optional<PaymentOperationRecord>>> refund_double_payment(
       PgTransaction& tx, std::string_view invoice_id, std::string_view session_id,
       const CreditResult& credit, std::string_view actor, domain::Timestamp now);
