@@ -1,5 +1,7 @@
 #include "store/pg_transaction.hpp"
 
+#include <utility>
+
 namespace visitpay::store {
 
 namespace {
@@ -13,10 +15,14 @@ asio::awaitable<common::Result<PgTransaction>> PgTransaction::begin(PgPool& pool
   co_return PgTransaction(std::move(conn.value()));
 }
 
+std::string_view PgTransaction::take_begin() {
+  return std::exchange(begun_, true) ? std::string_view{} : kBegin;
+}
+
 asio::awaitable<common::Result<void>> PgTransaction::open() {
-  if (begun_) co_return common::Ok{};
-  begun_ = true;
-  auto begun = co_await conn_->command(kBegin);
+  const std::string_view before = take_begin();
+  if (before.empty()) co_return common::Ok{};
+  auto begun = co_await conn_->command(before);
   if (!begun) co_return std::move(begun).error();
   co_return common::Ok{};
 }
@@ -34,23 +40,20 @@ asio::awaitable<common::Result<PgResult>> PgTransaction::execute_and_commit(
 
 asio::awaitable<common::Result<std::vector<PgResult>>> PgTransaction::execute(
     std::span<const PgCall> calls) {
-  const std::string_view before = begun_ ? std::string_view{} : kBegin;
-  begun_ = true;
+  const std::string_view before = take_begin();
   co_return co_await conn_->execute_between(before, calls, {});
 }
 
 asio::awaitable<common::Result<std::vector<PgResult>>> PgTransaction::execute_and_commit(
     std::span<const PgCall> calls) {
-  const std::string_view before = begun_ ? std::string_view{} : kBegin;
-  begun_ = true;
+  const std::string_view before = take_begin();
   co_return co_await conn_->execute_between(before, calls, kCommit);
 }
 
 asio::awaitable<common::Result<PgResult>> PgTransaction::send_one(const Statement& statement,
                                                                   const PgParams& params,
                                                                   std::string_view after) {
-  const std::string_view before = begun_ ? std::string_view{} : kBegin;
-  begun_ = true;
+  const std::string_view before = take_begin();
   const PgCall call{statement, params};
   auto results = co_await conn_->execute_between(before, std::span<const PgCall>(&call, 1), after);
   if (!results) co_return std::move(results).error();

@@ -43,6 +43,8 @@ class PgTransaction {
   asio::awaitable<common::Result<PgResult>> send_one(const Statement& statement,
                                                      const PgParams& params,
                                                      std::string_view after);
+  // "BEGIN" the first time (it goes ahead of the statements sent now), "" after that.
+  std::string_view take_begin();
   // Sends the BEGIN on its own (before a COPY, which cannot share a round trip).
   asio::awaitable<common::Result<void>> open();
   PooledConnection conn_;

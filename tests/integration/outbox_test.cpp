@@ -485,6 +485,28 @@ TEST_F(Outbox, ItemsThatFinishTogetherAreCompletedByOneStatement) {
             6);
 }
 
+TEST_F(Outbox, WorkAnItemQueuesIsClaimedWhenTheItemEndsNotAtTheNextPoll) {
+  const auto first = new_session();
+  const auto next = new_session();
+  ASSERT_TRUE(run(outbox_->enqueue(first, kKind, clock_.now(), clock_.now())));
+  auto o = options("chain");
+  o.poll_interval = std::chrono::seconds(30);  // a poll would come far too late
+  o.claim_batch = 4;                           // the first claim is not full either
+  auto& d = dispatcher(o);
+  // The first item's handler queues the next step (as the order step queues the SMS).
+  d.add_handler(kKind, [&](const store::OutboxItem& item) -> asio::awaitable<OutboxOutcome> {
+    if (item.session_id == first) {
+      auto queued = co_await outbox_->enqueue(next, kKind, clock_.now(), clock_.now());
+      if (!queued) co_return OutboxOutcome::from_error(queued.error());
+    }
+    co_return OutboxOutcome::success();
+  });
+  d.start();
+  for (int i = 0; i < 250 && row("SELECT count(*) FROM outbox WHERE status = 'done'") != "2"; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(row("SELECT count(*) FROM outbox WHERE status = 'done'"), "2");  // within 5 s, not 30
+}
+
 TEST_F(Outbox, ABatchCompletionLeavesItemsAnotherWorkerTookOver) {
   const auto a = enqueue_new();
   const auto b = enqueue_new();
