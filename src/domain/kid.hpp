@@ -11,6 +11,11 @@ namespace visitpay::domain {
 // Which check-character algorithm the bank/OCR agreement prescribes for KID references.
 enum class KidAlgorithm { mod10, mod11 };
 
+// As the configuration and the database's invoice_kid() spell it.
+constexpr std::string_view to_string(KidAlgorithm alg) {
+  return alg == KidAlgorithm::mod10 ? "mod10" : "mod11";
+}
+
 // Longest KID any Norwegian bank accepts, including the check character (all sources agree).
 inline constexpr std::size_t kKidMaxLength = 25;
 

@@ -1,8 +1,5 @@
 #include "store/invoice_store.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 
 #include "common/time_format.hpp"
@@ -30,32 +27,39 @@ WHERE s.id = $1
 FOR UPDATE OF s)sql",
                                  Repeat::once};
 
-// The series row stays locked until the transaction ends: numbers are used in commit order and a
-// rolled-back invoice gives its number back.
-constexpr Statement kNextNumber{"invoice.next_number", R"sql(
-INSERT INTO invoice_series AS s (org_number, last_number) VALUES ($1, 1)
-ON CONFLICT (org_number) DO UPDATE SET last_number = s.last_number + 1
-RETURNING last_number)sql"};
+// The next number of an issuer's series ($N). The series row stays locked until the transaction
+// ends: numbers are used in commit order and a rolled-back invoice gives its number back.
+#define VISITPAY_NEXT_NUMBER(N)                                          \
+  "INSERT INTO invoice_series AS s (org_number, last_number) VALUES (" N \
+  ", 1) "                                                                \
+  "ON CONFLICT (org_number) DO UPDATE SET last_number = s.last_number + 1 RETURNING last_number"
 
-// The fee line (when $5 > 0) follows the main supply (the largest line, the first of equals) in
-// its VAT: exempt with an exempt visit, else the same share of VAT in the fee, rounded to the øre.
+constexpr Statement kNextNumber{"invoice.next_number", VISITPAY_NEXT_NUMBER("$1")};
+
+// The invoice with the next number of its issuer's series ($2) and the KID of that number ($3
+// algorithm, $7 length, $20 '-' allowed; migration 0023), in one statement: the series row is
+// locked from here until the COMMIT, which is sent with it. The fee line (when $5 > 0) follows the
+// main supply (the largest line, the first of equals) in its VAT: exempt with an exempt visit,
+// else the same share of VAT in the fee, rounded to the øre. Answers the invoice's number.
 // (No SQL comments inside: the benchmarks' pgbench twins take each statement on one line.)
 constexpr Statement kInsertInvoice{"invoice.insert", R"sql(
-WITH inv AS (
+WITH num AS ()sql" VISITPAY_NEXT_NUMBER("$2") R"sql(
+), inv AS (
   INSERT INTO invoices (id, kind, org_number, number, session_id, status, clinic_id, reason,
                         fee_ore, fee_not_disclosed, total_ore, kid, due_days, seller_name,
                         seller_foretaksregisteret, seller_vat_registered, seller_bank_account,
                         delivery_place, delivered_on, buyer_name_enc, buyer_address_enc, created_at,
                         updated_at, order_not_aborted, seller_street, seller_postal_code,
                         seller_city)
-  SELECT $1::uuid, 'invoice', $2::text, $3::bigint, s.id, 'pending_review', s.clinic_id, $4::text,
-         $5::bigint, $6::boolean, s.amount_ore + $5::bigint, $7::text, $8::integer, $9::text,
+  SELECT $1::uuid, 'invoice', $2::text, num.last_number, s.id, 'pending_review', s.clinic_id,
+         $4::text, $5::bigint, $6::boolean, s.amount_ore + $5::bigint,
+         invoice_kid(num.last_number, $3::text, $7::integer, $20::boolean), $8::integer, $9::text,
          $10::boolean, $11::boolean, $12::text, $13::text,
          (s.checked_out_at AT TIME ZONE 'Europe/Oslo')::date, p.name_enc, p.address_enc,
          $14::timestamptz, $14::timestamptz, $16::boolean, $17::text, $18::text, $19::text
-  FROM sessions s LEFT JOIN payers p ON p.session_id = s.id
+  FROM num, sessions s LEFT JOIN payers p ON p.session_id = s.id
   WHERE s.id = $15
-  RETURNING id
+  RETURNING id, number
 ), visit_lines AS (
   INSERT INTO invoice_lines (invoice_id, line_no, description, description_enc, amount_ore, is_fee,
                              vat_ore)
@@ -72,7 +76,7 @@ WITH inv AS (
   INSERT INTO invoice_events (invoice_id, at, actor, action, to_status, detail)
   SELECT inv.id, $14::timestamptz, 'system', 'create', 'pending_review', $4::text FROM inv
 )
-SELECT id FROM inv)sql",
+SELECT number FROM inv)sql",
                                    Repeat::once};
 
 #define VISITPAY_INVOICE_COLUMNS                                                                \
@@ -122,6 +126,7 @@ constexpr Statement kTotals{
 
 #undef VISITPAY_INVOICE_FILTER
 #undef VISITPAY_INVOICE_COLUMNS
+#undef VISITPAY_NEXT_NUMBER
 
 constexpr Statement kLines{"invoice.lines", R"sql(
 SELECT line_no, description, amount_ore, is_fee, vat_ore, description_enc FROM invoice_lines
@@ -432,36 +437,20 @@ asio::awaitable<Result<std::optional<WindowContext>>> InvoiceStore::window_conte
   co_return w;
 }
 
-// The issuer's series row is locked from the number until the commit: every invoice of the legal
-// entity waits for it. The transaction runs on a strand of its own, so that between the number's
-// answer and the statements that follow it does not queue behind the caller's other work.
 asio::awaitable<Result<std::variant<InvoiceCreated, InvoiceRefusal>>> InvoiceStore::create_invoice(
     std::string_view session_id, const InvoiceIssuer& issuer, domain::Timestamp now,
     bool order_not_aborted) {
-  co_return co_await asio::co_spawn(asio::make_strand(pool_.executor()),
-                                    create_invoice_now(session_id, issuer, now, order_not_aborted),
-                                    asio::use_awaitable);
-}
-
-asio::awaitable<Result<std::variant<InvoiceCreated, InvoiceRefusal>>>
-InvoiceStore::create_invoice_now(std::string_view session_id, const InvoiceIssuer& issuer,
-                                 domain::Timestamp now, bool order_not_aborted) {
   using Outcome = std::variant<InvoiceCreated, InvoiceRefusal>;
   using domain::OrderStatus;
   auto tx = co_await PgTransaction::begin(pool_);
   if (!tx) co_return std::move(tx).error();
 
-  // The session row first (the one lock order), then the series row, in one round trip: the
-  // number is taken before the session is judged, and a refusal rolls it back (no gap).
+  // The session row first (the one lock order), judged here; the series row only with the
+  // insert, so a refusal takes no number.
   PgParams lock;
   lock.add(session_id);
-  PgParams series;
-  series.add(issuer.org_number);
-  const std::vector<PgCall> locking{{kLockSession, lock}, {kNextNumber, series}};
-  auto locked = co_await tx->execute(locking);
-  if (!locked) co_return std::move(locked).error();
-  const PgResult* session = &locked->front();
-  const PgResult* number = &locked->back();
+  auto session = co_await tx->execute(kLockSession, lock);
+  if (!session) co_return std::move(session).error();
   // Nothing to do, or not yet: end the transaction and keep the connection.
   const auto refuse = [&tx](InvoiceRefusal why) -> asio::awaitable<Result<Outcome>> {
     auto ended = co_await tx->rollback();
@@ -494,27 +483,18 @@ InvoiceStore::create_invoice_now(std::string_view session_id, const InvoiceIssue
       reason == domain::InvoiceReason::window_expired && !session->is_null(0, 2);
   created.fee = fee_disclosed ? session->int64(0, 2) : 0;
   const bool fee_not_disclosed = !fee_disclosed && issuer.configured_fee > 0;
-
-  created.number = number->int64(0, 0);
-  const auto kid =
-      domain::invoice_kid(static_cast<std::uint64_t>(created.number), issuer.kid_algorithm,
-                          issuer.kid_length, issuer.kid_allow_dash);
-  if (!kid) {
-    co_return common::make_error(
-        common::ErrorCode::internal_error,
-        "invoice number " + std::to_string(created.number) + " does not fit the KID length " +
-            std::to_string(issuer.kid_length) + " of " + issuer.org_number);
-  }
   created.id = common::new_uuid_v7(now);
 
-  // The invoice, the transition and the COMMIT in one round trip: the series row, locked since
-  // the number was taken, is held for as short as can be.
+  // The number, the invoice, the transition and the COMMIT in one round trip: the series row is
+  // locked only while the database runs them.
   const auto invoice =
-      insert_params(created, issuer, fee_not_disclosed, *kid, now, session_id, order_not_aborted);
+      insert_params(created, issuer, fee_not_disclosed, now, session_id, order_not_aborted);
   const std::vector<PgCall> insert{{kInsertInvoice, invoice}};
+  std::vector<PgResult> inserted;
   auto applied = co_await lifecycle_.apply_and_commit(
-      *tx, session_id, domain::SessionEvent::invoice_created, now, {}, insert);
+      *tx, session_id, domain::SessionEvent::invoice_created, now, {}, insert, &inserted);
   if (!applied) co_return std::move(applied).error();
+  created.number = inserted.at(0).int64(0, 0);
   co_return Outcome{std::move(created)};
 }
 
@@ -727,21 +707,20 @@ asio::awaitable<Result<void>> InvoiceStore::delivery_problem(std::string_view id
 }
 
 std::vector<Statement> InvoiceStore::creation_statements() {
-  return {kLockSession, kNextNumber, kInsertInvoice, LifecycleStore::transition_statement()};
+  return {kLockSession, kInsertInvoice, LifecycleStore::transition_statement()};
 }
 
 PgParams InvoiceStore::insert_params(const InvoiceCreated& created, const InvoiceIssuer& issuer,
-                                     bool fee_not_disclosed, std::string_view kid,
-                                     domain::Timestamp now, std::string_view session_id,
-                                     bool order_not_aborted) {
+                                     bool fee_not_disclosed, domain::Timestamp now,
+                                     std::string_view session_id, bool order_not_aborted) {
   PgParams p;
   p.add(created.id)
       .add(issuer.org_number)
-      .add(created.number)
+      .add(domain::to_string(issuer.kid_algorithm))
       .add(created.reason)
       .add(created.fee)
       .add(fee_not_disclosed)
-      .add(kid)
+      .add(static_cast<std::int64_t>(issuer.kid_length))
       .add(issuer.due_days)
       .add(issuer.name)
       .add(issuer.foretaksregisteret)
@@ -753,7 +732,8 @@ PgParams InvoiceStore::insert_params(const InvoiceCreated& created, const Invoic
       .add(order_not_aborted)
       .add(issuer.street)
       .add(issuer.postal_code)
-      .add(issuer.city);
+      .add(issuer.city)
+      .add(issuer.kid_allow_dash);
   return p;
 }
 

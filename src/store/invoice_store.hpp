@@ -221,10 +221,11 @@ class InvoiceStore {
   asio::awaitable<common::Result<std::optional<WindowContext>>> window_context(
       std::string_view session_id);
 
-  // In one transaction: locks the session, takes the issuer's next number, copies the visit's
-  // lines (plus the fee, if it was disclosed in an accepted SMS) and the buyer's name and address,
-  // and applies invoice_created. `order_not_aborted`: the order's abort budget ran out; the
-  // invoice is created all the same and flagged for finance.
+  // In one transaction: locks the session, then in one round trip with the COMMIT takes the
+  // issuer's next number with its KID, copies the visit's lines (plus the fee, if it was disclosed
+  // in an accepted SMS) and the buyer's name and address, and applies invoice_created.
+  // `order_not_aborted`: the order's abort budget ran out; the invoice is created all the same
+  // and flagged for finance.
   asio::awaitable<common::Result<std::variant<InvoiceCreated, InvoiceRefusal>>> create_invoice(
       std::string_view session_id, const InvoiceIssuer& issuer, domain::Timestamp now,
       bool order_not_aborted = false);
@@ -260,20 +261,16 @@ class InvoiceStore {
 
   asio::awaitable<common::Result<ReviewBacklog>> review_backlog(domain::Timestamp now);
 
-  // The statements create_invoice runs in its transaction, in order (lock the session, take the
-  // next number, insert the invoice), for the benchmark's pgbench script.
+  // The statements create_invoice runs in its transaction, in order (lock the session, insert the
+  // invoice with its number, the transition), for the benchmark's pgbench script.
   static std::vector<Statement> creation_statements();
   // The insert's parameters, and the window context the invoice work reads first (the same twin).
   static PgParams insert_params(const InvoiceCreated& created, const InvoiceIssuer& issuer,
-                                bool fee_not_disclosed, std::string_view kid, domain::Timestamp now,
+                                bool fee_not_disclosed, domain::Timestamp now,
                                 std::string_view session_id, bool order_not_aborted);
   static const Statement& window_context_statement();
 
  private:
-  // create_invoice's transaction, on a strand of its own (see there).
-  asio::awaitable<common::Result<std::variant<InvoiceCreated, InvoiceRefusal>>> create_invoice_now(
-      std::string_view session_id, const InvoiceIssuer& issuer, domain::Timestamp now,
-      bool order_not_aborted);
   asio::awaitable<common::Result<std::optional<PaymentOperationRecord>>> refund_double_payment(
       PgTransaction& tx, std::string_view invoice_id, std::string_view session_id,
       const CreditResult& credit, std::string_view actor, domain::Timestamp now);

@@ -247,14 +247,20 @@ asio::awaitable<Result<std::optional<Applied>>> LifecycleStore::apply(
 
 asio::awaitable<Result<std::optional<Applied>>> LifecycleStore::apply_and_commit(
     PgTransaction& tx, std::string_view session_id, SessionEvent event, domain::Timestamp now,
-    const TransitionFacts& facts, std::span<const PgCall> first) {
+    const TransitionFacts& facts, std::span<const PgCall> first,
+    std::vector<PgResult>* first_answers) {
   const std::vector<std::string> ids{std::string(session_id)};
   const auto params = transition_params(ids, event, now, facts);
   std::vector<PgCall> calls(first.begin(), first.end());
   calls.push_back({kTransition, params});
   auto r = co_await tx.execute_and_commit(calls);
   if (!r) co_return std::move(r).error();
-  co_return single(read_applied(r->back()));
+  auto applied = single(read_applied(r->back()));
+  if (first_answers != nullptr) {
+    r->pop_back();
+    *first_answers = std::move(*r);
+  }
+  co_return applied;
 }
 
 asio::awaitable<Result<std::vector<Applied>>> LifecycleStore::apply_all(

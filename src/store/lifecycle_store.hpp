@@ -60,10 +60,12 @@ class LifecycleStore {
                                                                 domain::Timestamp now,
                                                                 const TransitionFacts& facts = {});
   // `apply` in `tx` as its last statement, sent with the COMMIT in one round trip, after
-  // `first` (statements of the same transaction that need nothing from each other's answers).
+  // `first` (statements of the same transaction that need nothing from each other's answers),
+  // whose answers go to `first_answers` when given.
   asio::awaitable<common::Result<std::optional<Applied>>> apply_and_commit(
       PgTransaction& tx, std::string_view session_id, domain::SessionEvent event,
-      domain::Timestamp now, const TransitionFacts& facts = {}, std::span<const PgCall> first = {});
+      domain::Timestamp now, const TransitionFacts& facts = {}, std::span<const PgCall> first = {},
+      std::vector<PgResult>* first_answers = nullptr);
   // The same event for many sessions (the sweeper's batch).
   asio::awaitable<common::Result<std::vector<Applied>>> apply_all(
       PgTransaction& tx, const std::vector<std::string>& session_ids, domain::SessionEvent event,

@@ -66,7 +66,6 @@ class PgPool {
   PgPool& operator=(const PgPool&) = delete;
 
   asio::awaitable<common::Result<PooledConnection>> acquire();
-  const asio::any_io_executor& executor() const { return executor_; }
 
   // Runs one statement on a pooled connection. When the connection turns out to be dead (the
   // server restarted while it sat idle) the statement is tried once more on a fresh one. If

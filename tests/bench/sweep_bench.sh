@@ -125,13 +125,8 @@ for ((i = 0; i < INSTANCES; i++)); do
     "$BIN" --config "$CONFIG" serve >"$TMP/service-$i.log" 2>&1 3>&- &
   SERVICE_PIDS+=($!)
 done
-deadline=$((SECONDS + TIMEOUT_S))
-while :; do
-  open=$(sql "SELECT count(*) FROM sessions WHERE state IN ('awaiting_payment', 'invoicing')")
-  ((open == 0)) && break
-  ((SECONDS < deadline)) || die "$open sessions still open after $TIMEOUT_S s"
-  sleep 0.1
-done
+wait_in_db "the swept sessions ended" \
+  "NOT EXISTS (SELECT 1 FROM sessions WHERE state IN ('awaiting_payment', 'invoicing'))" "$TIMEOUT_S"
 T1=$(now)
 SWEEP_S=$(elapsed "$T0" "$T1")
 SWEEP_DB_S=$(sql "SELECT round((extract(epoch FROM max(updated_at)) - $T0)::numeric, 3)

@@ -10,8 +10,8 @@
 //   invoice_session: invoice.window_context; payment.order_of;
 //     record_order_status: BEGIN; session.lock; payment.update_order (aborted);
 //       payment.status_checked; COMMIT;
-//     create_invoice: BEGIN; invoice.lock_session; invoice.next_number; invoice.insert;
-//       session.transition invoice_created; COMMIT
+//     create_invoice: BEGIN; invoice.lock_session; invoice.insert (with the next number and
+//       its KID); session.transition invoice_created; COMMIT
 //   outbox.complete
 //
 // Each claim takes whichever item is due, as the service's workers do; run it until no session is
@@ -36,11 +36,9 @@ using bench::kSentinelSession;
 using bench::Substitutions;
 
 constexpr std::int64_t kSentinelItem = 987654321;
-constexpr std::int64_t kSentinelNumber = 876543219;
 constexpr domain::Ore kSentinelFee = 765432198;
 const std::string kSentinelInvoice = "00000000-0000-7000-8000-0000000face0";
 const std::string kSentinelReason = "twin-sentinel-reason";
-const std::string kSentinelKid = "twin-sentinel-kid";
 const std::string kOwner = "twin";
 
 }  // namespace
@@ -127,24 +125,18 @@ int main(int argc, char** argv) {
     work += "BEGIN;\n" + command(creation.at(0), by_session, base) + " \\gset\n";
     for (std::size_t i = 0; i < cfg->clinics.size(); ++i) {
       const auto issuer = workers::invoice_issuer(cfg->clinics[i]);
-      store::PgParams series;
-      series.add(issuer.org_number);
       store::InvoiceCreated created;
       created.id = kSentinelInvoice;
-      created.number = kSentinelNumber;
       created.reason = kSentinelReason;
       created.fee = kSentinelFee;
       Substitutions insert = base;
       insert[kSentinelInvoice] = bench::kTimeOrderedUuid;
-      insert[std::to_string(kSentinelNumber)] = ":last_number";
       insert[kSentinelReason] = ":invoice_reason";
       insert[std::to_string(kSentinelFee)] = "coalesce(:fee_disclosed_ore::bigint, 0)";
-      insert[kSentinelKid] =
-          "lpad(:last_number::text, " + std::to_string(issuer.kid_length) + ", '0')";
       work += std::string(i == 0 ? "\\if" : "\\elif") + " :clinic_no = " + std::to_string(i + 1) +
-              "\n" + command(creation.at(1), series, base) + " \\gset\n" +
-              command(creation.at(2),
-                      store::InvoiceStore::insert_params(created, issuer, false, kSentinelKid, now,
+              "\n" +
+              command(creation.at(1),
+                      store::InvoiceStore::insert_params(created, issuer, false, now,
                                                          kSentinelSession, false),
                       insert) +
               ";\n";
