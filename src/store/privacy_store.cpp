@@ -27,7 +27,6 @@ std::string purge_sql(const std::string& due) {
       name_enc = CASE WHEN 'retained' = ANY (due.classes) THEN NULL ELSE name_enc END,
       address_enc = CASE WHEN 'retained' = ANY (due.classes) THEN NULL ELSE address_enc END,
       email_enc = CASE WHEN 'retained' = ANY (due.classes) OR 'email' = ANY (due.classes)
-                            OR $1::text = 'erasure_request'
                        THEN NULL ELSE email_enc END,
       national_id_hmac = CASE WHEN 'lookup' = ANY (due.classes) THEN NULL ELSE national_id_hmac END,
       name = NULL, national_id = NULL, phone = NULL, street = NULL, postal_code = NULL,
@@ -149,11 +148,14 @@ std::string ts(domain::Timestamp t) {
 // (pending, awaiting payment, being invoiced) are left to the policy (GDPR Art. 17(3)(e)); with an
 // invoice, the name and address on it are bookkeeping documentation (bokføringsloven § 13, GDPR
 // Art. 17(3)(b)) and stay, and so does the look-up hash that finds them; everything else goes,
-// the e-mail address too (it is not bookkeeping: letters go by post after an erasure).
+// the e-mail address too (class email: it is not bookkeeping, letters go by post after an
+// erasure), also when the policy had already purged the transient data.
 const Statement& erase_statement() {
   static const std::string text = purge_sql(R"sql(
   SELECT s.id, CASE WHEN EXISTS (SELECT 1 FROM invoices i WHERE i.session_id = s.id)
-                    THEN '{transient}'::text[]
+                    THEN array_remove(array_remove('{transient,email}'::text[],
+                           CASE WHEN p.transient_purged_at IS NOT NULL THEN 'transient' END),
+                           CASE WHEN p.email_enc IS NULL THEN 'email' END)
                     ELSE array_remove(array_remove('{transient,retained,lookup}'::text[],
                            CASE WHEN p.transient_purged_at IS NOT NULL THEN 'transient' END),
                            CASE WHEN p.retained_purged_at IS NOT NULL THEN 'retained' END)
@@ -161,7 +163,7 @@ const Statement& erase_statement() {
   FROM sessions s JOIN payers p ON p.session_id = s.id
   WHERE p.national_id_hmac = $4::bytea AND s.state IN ('paid', 'cancelled', 'invoiced')
     AND (cardinality($5::text[]) = 0 OR s.clinic_id = ANY ($5::text[]))
-    AND (p.transient_purged_at IS NULL
+    AND (p.transient_purged_at IS NULL OR p.email_enc IS NOT NULL
          OR NOT EXISTS (SELECT 1 FROM invoices i WHERE i.session_id = s.id))
   FOR UPDATE OF s, p)sql");
   static const Statement statement{"privacy.erase", text};

@@ -508,6 +508,38 @@ TEST_F(EmailFlowTest, AnErasureRequestTakesTheAddressAndKeepsTheBookkeeping) {
   const auto invoice = finance_json("GET", path);
   EXPECT_EQ(invoice["buyer"]["status"], "held");  // name and address: bookkeeping
   EXPECT_TRUE(invoice["buyer"]["email"].is_null());
+  const auto session_id = invoice["session_id"].get<std::string>();
+  const auto report = Json::parse(reply.body);
+  ASSERT_EQ(report["sessions"].size(), 1u) << reply.body;
+  EXPECT_EQ(report["sessions"][0]["destroyed"], Json({"transient", "email"})) << reply.body;
+  EXPECT_EQ(count("SELECT count(*) FROM purge_events WHERE session_id = '" + session_id +
+                  "' AND rule = 'erasure_request' AND classes = '{transient,email}'"),
+            1);
+}
+
+// The policy had purged the transient data when the invoice was issued; the address is still
+// held for the letters. An erasure request then takes the address alone, and says so.
+TEST_F(EmailFlowTest, AnErasureAfterTheTransientPurgeStillTakesTheAddress) {
+  const auto path = approved_invoice("V-MAIL-9");
+  ASSERT_TRUE(eventually([&] { return delivered(path); }));
+  const auto session_id = finance_json("GET", path)["session_id"].get<std::string>();
+  service_->await(service_->service().purger().run_once());
+  ASSERT_EQ(count("SELECT count(*) FROM payers WHERE transient_purged_at IS NOT NULL AND "
+                  "email_enc IS NOT NULL"),
+            1);
+  const auto dpo = service_->token("privacy");
+  auto reply = http_request(
+      service_->port(), "POST", "/v1/privacy/erasure", R"({"national_id":"10915596784"})",
+      {{"Authorization", "Bearer " + dpo}, {"Content-Type", "application/json"}});
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(count("SELECT count(*) FROM payers WHERE email_enc IS NOT NULL"), 0);
+  const auto report = Json::parse(reply.body);
+  ASSERT_EQ(report["sessions"].size(), 1u) << reply.body;
+  EXPECT_EQ(report["sessions"][0]["destroyed"], Json({"email"})) << reply.body;
+  EXPECT_EQ(count("SELECT count(*) FROM purge_events WHERE session_id = '" + session_id +
+                  "' AND rule = 'erasure_request' AND classes = '{email}'"),
+            1);
+  EXPECT_EQ(finance_json("GET", path)["buyer"]["status"], "held");
 }
 
 // Every worker pass run by the test, in a chosen order.
