@@ -292,6 +292,14 @@ class EmailFlowTest : public FlowTest {
     return "";
   }
 
+  // The DPO's erasure request for the payer of every check-out here.
+  HttpReply erase_the_payer() {
+    return http_request(service_->port(), "POST", "/v1/privacy/erasure",
+                        R"({"national_id":"10915596784"})",
+                        {{"Authorization", "Bearer " + service_->token("privacy")},
+                         {"Content-Type", "application/json"}});
+  }
+
   bool delivered(const std::string& path) {
     return !finance_json("GET", path)["delivery"]["reference"].is_null();
   }
@@ -499,10 +507,7 @@ TEST_F(EmailFlowTest, ACreditNoteStillToBeMailedKeepsTheAddressUntilItGoes) {
 TEST_F(EmailFlowTest, AnErasureRequestTakesTheAddressAndKeepsTheBookkeeping) {
   const auto path = approved_invoice("V-MAIL-6");
   ASSERT_TRUE(eventually([&] { return delivered(path); }));
-  const auto dpo = service_->token("privacy");
-  auto reply = http_request(
-      service_->port(), "POST", "/v1/privacy/erasure", R"({"national_id":"10915596784"})",
-      {{"Authorization", "Bearer " + dpo}, {"Content-Type", "application/json"}});
+  const auto reply = erase_the_payer();
   ASSERT_EQ(reply.status, 200) << reply.body;
   EXPECT_EQ(count("SELECT count(*) FROM payers WHERE email_enc IS NOT NULL"), 0);
   const auto invoice = finance_json("GET", path);
@@ -527,10 +532,7 @@ TEST_F(EmailFlowTest, AnErasureAfterTheTransientPurgeStillTakesTheAddress) {
   ASSERT_EQ(count("SELECT count(*) FROM payers WHERE transient_purged_at IS NOT NULL AND "
                   "email_enc IS NOT NULL"),
             1);
-  const auto dpo = service_->token("privacy");
-  auto reply = http_request(
-      service_->port(), "POST", "/v1/privacy/erasure", R"({"national_id":"10915596784"})",
-      {{"Authorization", "Bearer " + dpo}, {"Content-Type", "application/json"}});
+  const auto reply = erase_the_payer();
   ASSERT_EQ(reply.status, 200) << reply.body;
   EXPECT_EQ(count("SELECT count(*) FROM payers WHERE email_enc IS NOT NULL"), 0);
   const auto report = Json::parse(reply.body);
