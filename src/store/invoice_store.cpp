@@ -494,7 +494,12 @@ asio::awaitable<Result<std::variant<InvoiceCreated, InvoiceRefusal>>> InvoiceSto
   auto applied = co_await lifecycle_.apply_and_commit(
       *tx, session_id, domain::SessionEvent::invoice_created, now, {}, insert, &inserted);
   if (!applied) co_return std::move(applied).error();
-  created.number = inserted.at(0).int64(0, 0);
+  // The session row, locked and found above, cannot have gone: the insert always has its row.
+  if (inserted.empty() || inserted.front().empty()) {
+    co_return common::make_error(common::ErrorCode::internal_error,
+                                 "the invoice insert answered no number");
+  }
+  created.number = inserted.front().int64(0, 0);
   co_return Outcome{std::move(created)};
 }
 
