@@ -31,8 +31,12 @@ struct PgFailure {
   bool maybe_executed = false;
 };
 
-// One statement of a pipeline (PgConnection::execute_between): what to run, with what.
+// One statement of a pipeline (PgConnection::execute_between): what to run, with what. It only
+// refers to both, so the parameters must outlive the call: a temporary is refused at compile time
+// (`{kStatement, make_params()}` would dangle before the pipeline is sent).
 struct PgCall {
+  PgCall(const Statement& s, const PgParams& p) : statement(s), params(p) {}
+  PgCall(const Statement&, PgParams&&) = delete;
   const Statement& statement;
   const PgParams& params;
 };
