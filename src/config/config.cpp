@@ -250,11 +250,11 @@ void read_clinic(const Json& j, const std::string& path, Config& config,
     }
     if (const Json* kid = e.get("kid")) {
       ObjectReader k(*kid, path + "/legal_entity/kid", problems);
-      std::string algorithm = "mod10";
+      std::string algorithm(domain::to_string(domain::KidAlgorithm::mod10));
       k.string("algorithm", algorithm);
-      if (algorithm == "mod11") {
+      if (algorithm == domain::to_string(domain::KidAlgorithm::mod11)) {
         c.legal_entity.kid_algorithm = domain::KidAlgorithm::mod11;
-      } else if (algorithm != "mod10") {
+      } else if (algorithm != domain::to_string(domain::KidAlgorithm::mod10)) {
         problems.push_back(path + "/legal_entity/kid/algorithm: must be mod10 or mod11");
       }
       k.integer("length", c.legal_entity.kid_length, 4, domain::kKidMaxLength);

@@ -275,8 +275,12 @@ asio::awaitable<Result<std::optional<SessionState>>> LifecycleStore::lock(
   p.add(session_id);
   auto r = co_await tx.execute(kLock, p);
   if (!r) co_return std::move(r).error();
-  if (r->empty()) co_return std::optional<SessionState>{};
-  co_return domain::parse_session_state(r->text(0, 0));
+  co_return locked_state(*r);
+}
+
+std::optional<SessionState> LifecycleStore::locked_state(const PgResult& answer) {
+  if (answer.empty()) return std::nullopt;
+  return domain::parse_session_state(answer.text(0, 0));
 }
 
 asio::awaitable<Result<std::int64_t>> LifecycleStore::close_windows(domain::Timestamp now,

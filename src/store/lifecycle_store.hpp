@@ -76,6 +76,8 @@ class LifecycleStore {
   // in later statements of the same transaction.
   static asio::awaitable<common::Result<std::optional<domain::SessionState>>> lock(
       PgTransaction& tx, std::string_view session_id);
+  // The state in lock_statement()'s answer, for a lock sent in a pipeline with other statements.
+  static std::optional<domain::SessionState> locked_state(const PgResult& answer);
 
   // Sessions whose window closed: window_closed for up to `limit` of them (SKIP LOCKED, so
   // instances share the work). Returns how many moved.

@@ -730,12 +730,8 @@ asio::awaitable<Result<OrderStatusResult>> PaymentStore::record_unpaid_status(
       {LifecycleStore::lock_statement(), lock}, {kUpdateOrder, order}, {kStatusChecked, checked}};
   auto recorded = co_await tx->execute_and_commit(calls);
   if (!recorded) co_return std::move(recorded).error();
-  const PgResult& locked = recorded->front();
-  if (locked.empty()) co_return OrderStatusResult{};  // no such session: nothing was changed
-  const auto state = domain::parse_session_state(locked.text(0, 0));
-  if (!state) {
-    co_return common::make_error(common::ErrorCode::internal_error, "unknown session state");
-  }
+  const auto state = LifecycleStore::locked_state(recorded->front());
+  if (!state) co_return OrderStatusResult{};  // no such session: nothing was changed
   co_return OrderStatusResult{*state};
 }
 
