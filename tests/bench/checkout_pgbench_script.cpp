@@ -1,7 +1,10 @@
 // Prints a pgbench script that runs the service's own check-out statement (the same SQL text,
-// taken from SessionStore) with the example check-out's values. Only the session id and the
-// visit id vary per transaction, as they do in the HTTP benchmark.
-#include <cctype>
+// taken from SessionStore) with the example check-out's values, sent as parameters as the service
+// sends them (twin_script.hpp). Only the session id and the visit id vary per transaction, as
+// they do in the HTTP benchmark.
+//
+//   checkout_pgbench_script --constants FILE >checkout.pgbench
+//   pgbench -M prepared ... -D name=value (for each line of FILE) -f checkout.pgbench
 #include <iostream>
 #include <string>
 
@@ -11,26 +14,25 @@
 #include "common/crypto.hpp"
 #include "common/time_format.hpp"
 #include "store/session_store.hpp"
+#include "twin_script.hpp"
 
 namespace {
 
 using visitpay::domain::CheckoutRequest;
 
-std::string quote(const std::string& value) {
-  std::string out = "'";
-  for (char c : value) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  return out + "'";
-}
+const std::string kSentinelVisit = "twin-sentinel-visit";
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  const std::string constants = visitpay::bench::take_constants_option(argc, argv);
+  if (constants.empty() || argc != 1) {
+    std::cerr << "usage: checkout_pgbench_script --constants FILE\n";
+    return 2;
+  }
   CheckoutRequest r;
   r.clinic_id = "oslo-sentrum";
-  r.visit_id = "unused";
+  r.visit_id = kSentinelVisit;
   r.checked_out_at = *visitpay::common::parse_rfc3339("2026-11-22T14:05:00+01:00");
   r.currency = "NOK";
   r.lines = {{"Konsultasjon spesialist", 65000, 0}};
@@ -52,42 +54,27 @@ int main() {
   auto descriptions =
       visitpay::app::seal_descriptions(vault, sealed_as, sealed->retained_key, r.lines);
   if (!descriptions) return 1;
-  visitpay::store::NewSession session{"unused",
+  visitpay::store::NewSession session{visitpay::bench::kSentinelSession,
                                       r,
                                       fingerprint,
                                       *visitpay::common::parse_rfc3339("2026-11-22T14:06:00Z"),
                                       std::move(sealed.value()),
                                       visitpay::common::sha256("10915596784"),
                                       std::move(descriptions.value())};
-  const auto params = visitpay::store::SessionStore::insert_params(session);
-  const std::string sql(visitpay::store::SessionStore::insert_statement().sql);
-  if (sql.find("--") != std::string::npos) {
-    // pgbench reads one command per line: a line comment would swallow the rest of it.
-    std::cerr << "checkout_pgbench_script: the insert statement has an SQL comment\n";
+  visitpay::bench::Substitutions vary;
+  vary[visitpay::bench::kSentinelSession] =
+      "('00000000-0000-7000-8000-' || lpad(:vid::text, 12, '0'))::uuid";
+  vary[kSentinelVisit] = "('PGB-' || :vid::text)";
+  try {
+    std::cout << "\\set vid random(1, 999999999999)\n"
+              << visitpay::bench::command(visitpay::store::SessionStore::insert_statement(),
+                                          visitpay::store::SessionStore::insert_params(session),
+                                          vary)
+              << ";\n";
+    visitpay::bench::Constants::write(constants);
+  } catch (const std::exception& e) {
+    std::cerr << "checkout_pgbench_script: " << e.what() << "\n";
     return 1;
   }
-
-  std::string out;
-  for (std::size_t i = 0; i < sql.size(); ++i) {
-    if (sql[i] != '$' || i + 1 >= sql.size() ||
-        !std::isdigit(static_cast<unsigned char>(sql[i + 1]))) {
-      out += sql[i] == '\n' ? ' ' : sql[i];  // pgbench wants one command per line
-      continue;
-    }
-    std::size_t j = i + 1;
-    int n = 0;
-    while (j < sql.size() && std::isdigit(static_cast<unsigned char>(sql[j])))
-      n = n * 10 + (sql[j++] - '0');
-    i = j - 1;
-    if (n == 1) {
-      out += "('00000000-0000-7000-8000-' || lpad(:vid::text, 12, '0'))::uuid";
-    } else if (n == 3) {
-      out += "('PGB-' || :vid::text)";
-    } else {
-      const auto& v = params.values().at(static_cast<std::size_t>(n - 1));
-      out += v ? quote(*v) : "NULL";
-    }
-  }
-  std::cout << "\\set vid random(1, 999999999999)\n" << out << ";\n";
   return 0;
 }

@@ -513,8 +513,9 @@ fi
 # The service stops first: its workers would claim the twin's items.
 stop_process "$SERVICE_PID" "the service"
 SERVICE_PID=""
-"$TWIN_BIN" "$CONFIG" oslo-sentrum >"$TMP/twin.sql"
-"$TWIN_BIN" "$CONFIG" oslo-sentrum drain >"$TMP/twin-drain.sql"
+"$TWIN_BIN" --constants "$TMP/twin.sql.constants" "$CONFIG" oslo-sentrum >"$TMP/twin.sql"
+"$TWIN_BIN" --constants "$TMP/twin-drain.sql.constants" "$CONFIG" oslo-sentrum drain \
+  >"$TMP/twin-drain.sql"
 TWIN_PER_CLIENT=$(((CHECKOUTS + TWIN_CLIENTS - 1) / TWIN_CLIENTS))
 log "twin: $TWIN_CLIENTS pgbench clients x $TWIN_PER_CLIENT check-outs"
 run_twin "$TMP/twin.sql" "$TMP/twin-drain.sql" "$TWIN_CLIENTS" "$TWIN_PER_CLIENT" "

@@ -17,7 +17,7 @@
 // Like the service's workers, each claim takes whichever item is due (not necessarily the one
 // this transaction queued) and runs that item's handler. With `drain` only the two claim rounds
 // are printed (no new check-out): run until no work is left.
-//   e2e_pgbench_script CONFIG CLINIC_ID [drain]
+//   e2e_pgbench_script --constants FILE CONFIG CLINIC_ID [drain]
 #include <iostream>
 #include <string>
 
@@ -51,8 +51,9 @@ const std::string kOwner = "twin";
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3 || argc > 4 || (argc == 4 && std::string(argv[3]) != "drain")) {
-    std::cerr << "usage: e2e_pgbench_script CONFIG CLINIC_ID [drain]\n";
+  const std::string constants = bench::take_constants_option(argc, argv);
+  if (constants.empty() || argc < 3 || argc > 4 || (argc == 4 && std::string(argv[3]) != "drain")) {
+    std::cerr << "usage: e2e_pgbench_script --constants FILE CONFIG CLINIC_ID [drain]\n";
     return 2;
   }
   try {
@@ -228,6 +229,7 @@ int main(int argc, char** argv) {
                 store::OutboxStore::complete_params({kSentinelItem}, kOwner, now), claim) +
         ";\n\\endif\n";
     std::cout << round << round;
+    bench::Constants::write(constants);
   } catch (const std::exception& e) {
     std::cerr << "e2e_pgbench_script: " << e.what() << "\n";
     return 1;

@@ -8,6 +8,10 @@
 # Environment: CONCURRENCY (connections for wrk, pool size, pgbench clients; default 16),
 # DURATION (seconds per measured run; default 20), BENCH_SKIP_BUILD=1 (use build-bench as it is).
 # stdout gets only the summary (key=value lines and one human line); progress goes to stderr.
+# The summary also says where the CPU went (sampled from /proc during each measured run, 1 s after
+# its start to 1 s before its end): per check-out, the machine's, the service's, wrk's and the
+# rest (PostgreSQL); per pgbench transaction, the machine's, pgbench's and PostgreSQL's; and the
+# service's CPU per GET /healthz (http_floor_cpu_us, 4 s of wrk on the same connections).
 # Logs of the last run are kept in build-bench/bench-logs/. Exit 1 if any request was not 201.
 set -euo pipefail
 
@@ -27,6 +31,7 @@ source tests/bench/lib.sh
 
 positive_int CONCURRENCY "$CONCURRENCY"
 positive_int DURATION "$DURATION"
+((DURATION >= 4)) || die "DURATION must be at least 4 (CPU is sampled 1 s after the start to 1 s before the end)"
 THREADS=$((CONCURRENCY < 2 ? CONCURRENCY : 2))
 
 exec 3>&1 1>&2 # fd 3: the summary; everything else to stderr
@@ -42,10 +47,20 @@ bench_build visitpay checkout_pgbench_script
 bench_tmp vp-bench
 SERVICE_PID=""
 
+PGBENCH_PID=""
+
 stop_service() {
   [[ -n "$SERVICE_PID" ]] || return 0
   stop_process "$SERVICE_PID" "the service"
   SERVICE_PID=""
+}
+
+stop_processes() {
+  if [[ -n "$PGBENCH_PID" ]]; then
+    kill -TERM "$PGBENCH_PID" 2>/dev/null || true
+    wait "$PGBENCH_PID" 2>/dev/null || true
+  fi
+  stop_service
 }
 
 cleanup() {
@@ -53,7 +68,7 @@ cleanup() {
   trap - EXIT INT TERM
   trap '' PIPE # the terminal or a pipe reading our output may be gone: clean up regardless
   set +e
-  bench_cleanup "$rc" stop_service '*.log' '*.txt' checkout.pgbench
+  bench_cleanup "$rc" stop_processes '*.log' '*.txt' checkout.pgbench
   exit "$rc"
 }
 trap cleanup EXIT
@@ -85,11 +100,19 @@ wait_for_http "$SERVICE_PID" "the service" "$BASE/readyz" 60
 # --- load -----------------------------------------------------------------------------------------
 
 RUN_ID=$(date +%s)-$$
-run_wrk() { # run_wrk SECONDS PREFIX OUTFILE  (in the background so INT/TERM act at once)
+# run_wrk SECONDS PREFIX OUTFILE [CPU_FILE]: wrk in the background, so INT/TERM act at once. With
+# CPU_FILE, the CPU of the machine, the service and wrk is sampled from 1 s after the start to 1 s
+# before the end (cpu_window).
+run_wrk() {
   VP_BENCH_TOKEN=$TOKEN VP_BENCH_RUN=$2 \
     wrk -t"$THREADS" -c"$CONCURRENCY" -d"$1"s --timeout 10s --latency \
     -s tests/bench/checkout.lua "$BASE" >"$3" 3>&- &
   WRK_PID=$!
+  if [[ -n "${4:-}" ]]; then
+    sleep 1 &
+    wait "$!"
+    cpu_window "$(($1 - 2))" "$SERVICE_PID" "$WRK_PID" >"$4"
+  fi
   local rc=0
   wait "$WRK_PID" || rc=$?
   WRK_PID=""
@@ -99,7 +122,7 @@ run_wrk() { # run_wrk SECONDS PREFIX OUTFILE  (in the background so INT/TERM act
 log "warm-up: ${WARMUP_S} s"
 run_wrk "$WARMUP_S" "W$RUN_ID" "$TMP/wrk-warmup.txt"
 log "measuring: wrk -t$THREADS -c$CONCURRENCY -d${DURATION}s"
-run_wrk "$DURATION" "M$RUN_ID" "$TMP/wrk.txt"
+run_wrk "$DURATION" "M$RUN_ID" "$TMP/wrk.txt" "$TMP/cpu-service.txt"
 cat "$TMP/wrk.txt" >&2
 
 wrk_value() { awk -F= -v k="$1" '$1 == k { print $2 }' "$TMP/wrk.txt"; }
@@ -112,21 +135,59 @@ service_rate=$(awk -v n="$created" -v us="$duration_us" 'BEGIN { printf "%.1f", 
 
 peak_rss_kib=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$SERVICE_PID/status" 2>/dev/null || true)
 [[ -n "$peak_rss_kib" ]] || die "could not read VmHWM of the service"
+
+# The HTTP floor: the service's CPU for a request that asks for nothing (GET /healthz: no body,
+# no authentication, no database), on the same connections.
+log "the HTTP floor: GET /healthz for 4 s"
+wrk -t"$THREADS" -c"$CONCURRENCY" -d4s "$BASE/healthz" >"$TMP/wrk-healthz.txt" 3>&- &
+WRK_PID=$!
+sleep 1 &
+wait "$!"
+cpu_window 2 "$SERVICE_PID" >"$TMP/cpu-healthz.txt"
+wait "$WRK_PID" || die "wrk (GET /healthz) failed"
+WRK_PID=""
+healthz_rate=$(awk '/^Requests\/sec:/ { print $2 }' "$TMP/wrk-healthz.txt")
+[[ -n "$healthz_rate" ]] || die "could not read wrk's rate for GET /healthz"
 log "stopping the service"
 stop_service
 
 # --- the same SQL without the service -------------------------------------------------------------
 
-"$PGBENCH_SCRIPT_TOOL" >"$TMP/checkout.pgbench"
+"$PGBENCH_SCRIPT_TOOL" --constants "$TMP/checkout.pgbench.constants" >"$TMP/checkout.pgbench"
 [[ -s "$TMP/checkout.pgbench" ]] || die "$PGBENCH_SCRIPT_TOOL printed nothing"
+twin_constants "$TMP/checkout.pgbench.constants"
 log "pgbench -c $CONCURRENCY -j $THREADS -T $DURATION"
-pgbench -n -M prepared -c "$CONCURRENCY" -j "$THREADS" -T "$DURATION" \
-  -f "$TMP/checkout.pgbench" "$DATABASE_URL" >"$TMP/pgbench.txt" 2>"$TMP/pgbench.log" ||
-  die "pgbench failed: $(tail -n 5 "$TMP/pgbench.log")"
+pgbench -n -M prepared -c "$CONCURRENCY" -j "$THREADS" -T "$DURATION" "${TWIN_CONSTANTS[@]}" \
+  -f "$TMP/checkout.pgbench" "$DATABASE_URL" >"$TMP/pgbench.txt" 2>"$TMP/pgbench.log" 3>&- &
+PGBENCH_PID=$!
+sleep 1 &
+wait "$!"
+cpu_window "$((DURATION - 2))" "$PGBENCH_PID" >"$TMP/cpu-twin.txt"
+wait "$PGBENCH_PID" || die "pgbench failed: $(tail -n 5 "$TMP/pgbench.log")"
+PGBENCH_PID=""
 cat "$TMP/pgbench.txt" >&2
 pgbench_tps=$(awk '/^tps = / && /without initial connection time/ { printf "%.1f", $3 }' "$TMP/pgbench.txt")
 [[ -n "$pgbench_tps" ]] || die "could not read tps from pgbench's output"
 ratio=$(awk -v s="$service_rate" -v p="$pgbench_tps" 'BEGIN { if (p > 0) printf "%.2f", s / p; else print "n/a" }')
+
+# --- where the CPU went, per check-out (µs) -------------------------------------------------------
+# The machine's busy time less the measured processes is PostgreSQL's (and the kernel's work for
+# no process in particular). Each run's rate is its busy CPU over its CPU per unit, so the ratio is
+# (machine_busy_pct / twin_machine_busy_pct) x (twin_machine_cpu_us / machine_cpu_us).
+# service_cpu_us_for_goal: the service's CPU per check-out at which the ratio would be 0.9, the
+# machine as busy as in this run, PostgreSQL's and wrk's CPU per check-out as they were.
+read -r busy machine service_us wrk_us < <(cpu_per_unit "$(<"$TMP/cpu-service.txt")" "$service_rate")
+read -r twin_busy twin_machine pgbench_us < <(cpu_per_unit "$(<"$TMP/cpu-twin.txt")" "$pgbench_tps")
+read -r _ _ floor_us < <(cpu_per_unit "$(<"$TMP/cpu-healthz.txt")" "$healthz_rate")
+cpu_lines=$(awk -v m="$machine" -v s="$service_us" -v w="$wrk_us" -v b="$busy" \
+  -v tm="$twin_machine" -v p="$pgbench_us" -v tb="$twin_busy" -v f="$floor_us" 'BEGIN {
+    printf "machine_busy_pct=%s\nmachine_cpu_us=%s\nservice_cpu_us=%s\nwrk_cpu_us=%s\n", b, m, s, w
+    printf "postgres_cpu_us=%.1f\n", m - s - w
+    printf "twin_machine_busy_pct=%s\ntwin_machine_cpu_us=%s\npgbench_cpu_us=%s\n", tb, tm, p
+    printf "twin_postgres_cpu_us=%.1f\n", tm - p
+    printf "http_floor_cpu_us=%s\n", f
+    printf "service_cpu_us_for_goal=%.1f\n", tm * b / (0.9 * tb) - (m - s - w) - w
+  }')
 
 # --- summary --------------------------------------------------------------------------------------
 
@@ -139,6 +200,7 @@ ratio=$(awk -v s="$service_rate" -v p="$pgbench_tps" 'BEGIN { if (p > 0) printf 
   echo "duration_s=$DURATION"
   echo "non_201=${non201:-0}"
   echo "socket_errors=${socket_errors:-0}"
+  echo "$cpu_lines"
   printf 'summary: visitpay accepted %s check-outs/s (201, durable commit) with %s connections over %s s; ' \
     "$service_rate" "$CONCURRENCY" "$DURATION"
   printf 'pgbench ran the same transaction at %s tps (ratio %s); service peak RSS %s MiB\n' \

@@ -118,6 +118,20 @@ wait_in_db() {
     END \$\$" >&2 || die "$1: not done within $3 s"
 }
 
+# twin_constants FILE...: sets TWIN_CONSTANTS to pgbench's -D options for the constants of twin
+# scripts: the "name=value" lines a *_pgbench_script tool writes with --constants FILE (the values
+# the service sends as parameters; twin_script.hpp).
+twin_constants() {
+  TWIN_CONSTANTS=()
+  local file line
+  for file in "$@"; do
+    [[ -s "$file" ]] || die "$file is missing or empty"
+    while IFS= read -r line; do
+      TWIN_CONSTANTS+=(-D "$line")
+    done <"$file"
+  done
+}
+
 # run_twin MAIN DRAIN CLIENTS TRANSACTIONS REMAINING_SQL DONE_AT_SQL: a benchmark's pgbench twin.
 # pgbench runs the script MAIN with CLIENTS clients, TRANSACTIONS transactions each, then the
 # script DRAIN (the work rounds without new sessions) until the query REMAINING_SQL counts no open
@@ -125,19 +139,21 @@ wait_in_db() {
 # when the last transactions found the queue empty). The clock stops at DONE_AT_SQL (the epoch at
 # which the last twin session reached its final state, from the database), so transactions that
 # find no work left after that, and pgbench's own exit, are not counted. Sets TWIN_S. pgbench's
-# output goes to TMP/pgbench-twin.txt.
+# output goes to TMP/pgbench-twin.txt. The constants of a script S are in S.constants.
 run_twin() {
   local main=$1 drain=$2 clients=$3 transactions=$4 remaining=$5 done_at=$6 t0 t1 left round=0
   local threads=$((clients < 2 ? clients : 2))
+  twin_constants "$main.constants" "$drain.constants"
   t0=$EPOCHREALTIME
-  pgbench -n -M prepared -r -f "$main" -c "$clients" -j "$threads" -t "$transactions" \
+  pgbench -n -M prepared -r "${TWIN_CONSTANTS[@]}" -f "$main" -c "$clients" -j "$threads" \
+    -t "$transactions" \
     "$DATABASE_URL" >"$TMP/pgbench-twin.txt" 2>&1 || die "pgbench failed (see $LOG_KEEP/pgbench-twin.txt)"
   while :; do
     left=$(psql "$DATABASE_URL" -X -q -A -t -v ON_ERROR_STOP=1 -c "$remaining") ||
       die "counting the twin's open work failed"
     ((left > 0)) || break
     ((++round <= 20)) || die "the twin left $left items open after 20 drain rounds"
-    pgbench -n -M prepared -f "$drain" -c "$clients" -j "$threads" \
+    pgbench -n -M prepared "${TWIN_CONSTANTS[@]}" -f "$drain" -c "$clients" -j "$threads" \
       -t "$((2 * ((left + clients - 1) / clients)))" "$DATABASE_URL" >>"$TMP/pgbench-twin.txt" 2>&1 ||
       die "pgbench (drain) failed (see $LOG_KEEP/pgbench-twin.txt)"
   done
@@ -170,4 +186,40 @@ wait_for_http() {
     sleep 0.1
   done
   die "$name did not answer on $url within $4 s"
+}
+
+# CPU accounting from /proc, for a benchmark's "where the CPU went" lines.
+# cpu_sample PID...: "EPOCH BUSY TICKS_OF_PID...": the machine's busy time (user, nice, system,
+# irq, softirq, steal of every CPU) and each process's user + system time, in clock ticks.
+cpu_sample() {
+  local line pid
+  line="$EPOCHREALTIME $(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat)"
+  for pid in "$@"; do
+    line+=" $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat")"
+  done
+  printf '%s\n' "$line"
+}
+
+# cpu_window SECONDS PID...: samples at once and SECONDS later (interruptibly); prints both lines.
+cpu_window() {
+  local seconds=$1
+  shift
+  cpu_sample "$@"
+  sleep "$seconds" &
+  wait "$!"
+  cpu_sample "$@"
+}
+
+# cpu_per_unit WINDOW RATE: from cpu_window's two lines and RATE (units per second over the same
+# run), prints "busy_pct machine_us pid1_us pid2_us ...": the machine's load in percent of all its
+# CPUs, and CPU microseconds per unit for the machine and for each process.
+cpu_per_unit() {
+  awk -v rate="$2" -v hz="$(getconf CLK_TCK)" -v cpus="$(nproc)" '
+    NR == 1 { for (i = 1; i <= NF; i++) a[i] = $i; next }
+    {
+      dt = $1 - a[1]
+      printf "%.0f", ($2 - a[2]) / hz / dt / cpus * 100
+      for (i = 2; i <= NF; i++) printf " %.1f", ($i - a[i]) / hz / dt / rate * 1e6
+      print ""
+    }' <<<"$1"
 }

@@ -145,7 +145,7 @@ log "swept $DUE sessions into $INVOICES invoices in $SWEEP_S s ($RATE/s)"
 
 log "seeding $DUE more due sessions with live orders at the mock, for the twin"
 "$SEED_BIN" "$DATABASE_URL" "$SP_PORT" "$MOCK_SWEDBANKPAY_TOKEN" "$ACCOUNT" "$DUE" 0 TWIN
-"$SCRIPT_BIN" "$CONFIG" >"$TMP/twin.sql"
+"$SCRIPT_BIN" --constants "$TMP/twin.sql.constants" "$CONFIG" >"$TMP/twin.sql"
 # Half as many transactions again as sessions per client: a transaction that finds nothing due
 # (another client is sweeping) does no invoice, and those after the last one are not timed.
 PER_CLIENT=$((3 * ((DUE + PGBENCH_CLIENTS - 1) / PGBENCH_CLIENTS) / 2 + 2))

@@ -16,7 +16,7 @@
 //
 // Each claim takes whichever item is due, as the service's workers do; run it until no session is
 // left open.
-//   sweep_pgbench_script CONFIG
+//   sweep_pgbench_script --constants FILE CONFIG
 #include <iostream>
 #include <string>
 
@@ -44,8 +44,9 @@ const std::string kOwner = "twin";
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: sweep_pgbench_script CONFIG\n";
+  const std::string constants = bench::take_constants_option(argc, argv);
+  if (constants.empty() || argc != 2) {
+    std::cerr << "usage: sweep_pgbench_script --constants FILE CONFIG\n";
     return 2;
   }
   try {
@@ -155,6 +156,7 @@ int main(int argc, char** argv) {
               << command(store::OutboxStore::complete_statement(),
                          store::OutboxStore::complete_params({kSentinelItem}, kOwner, now), claim)
               << ";\n\\endif\n";
+    bench::Constants::write(constants);
   } catch (const std::exception& e) {
     std::cerr << "sweep_pgbench_script: " << e.what() << "\n";
     return 1;

@@ -1,18 +1,24 @@
 #pragma once
 
-// Helpers of the pgbench twins (e2e_pgbench_script, sweep_pgbench_script): a service statement
+// Helpers of the pgbench twins (checkout_, e2e_ and sweep_pgbench_script): a service statement
 // with the parameters its own builder made, as one pgbench command. The builders are called with
 // sentinel values (a fixed "now", a sentinel session id ...); each parameter whose value is a
-// sentinel becomes a pgbench variable or expression (:sid, now() ...), every other one stays the
-// literal the service would send. A change of a statement's text or of its parameters reaches the
-// twin. The scripts are for `pgbench -M prepared`: each statement is prepared once per connection
-// and its variables are sent as parameters, as the service sends its statements.
+// sentinel becomes a pgbench variable or expression (:sid, now() ...), every other one a constant
+// variable: :k_ and a digest of the value (one name per value in every script), defined for
+// pgbench by `-D name=value` from the file Constants::write makes. A change of a statement's text
+// or of its parameters reaches the twin. The scripts are for `pgbench -M prepared`: each statement
+// is prepared once per connection and every value is sent as a parameter, as the service sends
+// its statements. (As literals in the SQL text the constants were parsed once, at prepare time,
+// where the service's parameters are parsed at every execution: the check-out's twin ran 10-21 %
+// faster that way.)
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "common/crypto.hpp"
 #include "common/time_format.hpp"
 #include "config/config.hpp"
 #include "pgbench_line.hpp"
@@ -44,6 +50,44 @@ inline std::string quote_literal(const std::string& value) {
   return out + "'";
 }
 
+// The values a script sends as constant parameters: name -> value, for pgbench's `-D name=value`.
+class Constants {
+ public:
+  // The variable that carries `value`; a literal where `-D` cannot carry it (pgbench refuses an
+  // empty definition; the file has a line per definition).
+  static std::string of(const std::string& value) {
+    if (value.empty() || value.find('\n') != std::string::npos) return quote_literal(value);
+    std::string name = "k_" + common::to_hex(common::sha256(value)).substr(0, 16);
+    all()[name] = value;
+    return ":" + name;
+  }
+
+  // Writes "name=value" lines, one per constant, for the benchmark's `-D` options.
+  static void write(const std::string& path) {
+    std::ofstream out(path, std::ios::trunc);
+    for (const auto& [name, value] : all())
+      out << name << '=' << value << '\n';
+    if (!out.flush()) throw std::runtime_error("cannot write " + path);
+  }
+
+ private:
+  static std::map<std::string, std::string>& all() {
+    static std::map<std::string, std::string> constants;
+    return constants;
+  }
+};
+
+// The constants file named by `--constants FILE` as the first two arguments (removed from argv),
+// or empty.
+inline std::string take_constants_option(int& argc, char**& argv) {
+  if (argc < 3 || std::string(argv[1]) != "--constants") return {};
+  std::string path = argv[2];
+  argv[2] = argv[0];
+  argv += 2;
+  argc -= 2;
+  return path;
+}
+
 // What sentinel values become: value -> pgbench expression.
 using Substitutions = std::map<std::string, std::string>;
 
@@ -71,7 +115,7 @@ inline std::string command(const store::Statement& s, const store::PgParams& par
       continue;
     }
     auto found = subst.find(*v);
-    values[n++] = found != subst.end() ? found->second : quote_literal(*v);
+    values[n++] = found != subst.end() ? found->second : Constants::of(*v);
   }
   return pgbench_line(s.sql, values);
 }
