@@ -11,7 +11,7 @@ readonly PACKAGES=(
   build-essential cmake ninja-build pkg-config libboost1.81-dev libcurl4-openssl-dev libpq-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev libssl-dev libhpdf-dev postgresql
   postgresql-contrib wrk poppler-utils clang-format clang-tidy openssl curl libsodium-dev
-  prometheus python3-yaml systemd chromium oathtool libexpat1-dev
+  prometheus python3-yaml systemd chromium oathtool libexpat1-dev libjemalloc-dev
 )
 # The fuzz command's compiler, libFuzzer and sanitizer runtimes (Debian 12's clang 14).
 readonly FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)

@@ -5,8 +5,8 @@
 #   - systemd: `systemd-analyze verify` of the units, any warning counts as a failure;
 #   - Kubernetes: `kubectl kustomize` (or `kustomize build`) of deploy/k8s/base, then
 #     tests/deploy/check_manifests.py (the invariants the manifests must keep);
-#   - the container file: every path it copies exists, and its run stage has a non-root USER and
-#     a HEALTHCHECK. (Building the image needs a registry for debian:12-slim; see the README.)
+#   - the container file: every path it copies exists, its run stage has a non-root USER and a
+#     HEALTHCHECK, and it installs the package of every shared library the binary needs (ldd). (Building the image needs a registry for debian:12-slim; see the README.)
 # The metric names in the rules and the dashboard are checked against the running service by
 # tests/integration/deploy_artefacts_test.cpp.
 #
@@ -54,6 +54,24 @@ run_stage=$(awk '/^FROM /{stage=""} {stage = stage $0 "\n"} END {printf "%s", st
 grep -q '^FROM debian:12-slim$' <<<"$run_stage" || fail "the run stage is not debian:12-slim"
 grep -Eq '^USER [1-9][0-9]*' <<<"$run_stage" || fail "the run stage has no non-root numeric USER"
 grep -q '^HEALTHCHECK ' <<<"$run_stage" || fail "the run stage has no HEALTHCHECK"
+# Every shared library the binary links directly (its NEEDED entries; their own dependencies come
+# with their packages) is installed by the run stage, or comes with debian:12-slim (libc6,
+# libstdc++6, libgcc-s1).
+if [[ -x "$BIN" ]]; then
+  while read -r soname; do
+    pkg=""
+    for dir in /usr/lib/x86_64-linux-gnu /lib/x86_64-linux-gnu /usr/lib /lib; do
+      pkg=$(dpkg -S "$dir/$soname" 2>/dev/null | head -n 1 | cut -d: -f1) && [[ -n "$pkg" ]] && break
+    done
+    if [[ -z "$pkg" ]]; then
+      fail "no Debian package owns $soname (a NEEDED entry of $BIN)"
+      continue
+    fi
+    case $pkg in libc6 | libstdc++6 | libgcc-s1) continue ;; esac
+    grep -Eq "(^|[[:space:]])$pkg([[:space:]]|$)" <<<"$run_stage" ||
+      fail "the run stage does not install $pkg (for $soname)"
+  done < <(readelf -d "$BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p')
+fi
 
 if ((failed)); then
   echo "deploy artefacts: FAILED" >&2
