@@ -13,7 +13,8 @@ using Sha256Digest = std::array<std::uint8_t, 32>;
 
 Sha256Digest sha256(std::string_view data);
 Sha256Digest hmac_sha256(const Bytes& key, std::string_view data);
-Bytes random_bytes(std::size_t n);  // CSPRNG (OpenSSL RAND_bytes); aborts if the RNG fails
+// CSPRNG: OpenSSL's DRBG (RAND_bytes), drawn through a per-thread pool; aborts if the RNG fails.
+Bytes random_bytes(std::size_t n);
 
 std::string to_hex(const std::uint8_t* data, std::size_t n);
 template <typename Container>

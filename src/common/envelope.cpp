@@ -33,11 +33,18 @@ const unsigned char* bytes_of(std::string_view s) {
   std::abort();
 }
 
+// Fetched once: EVP_aes_256_gcm() makes OpenSSL look the cipher up (locks, name comparisons) at
+// every context's set-up. Never freed, like OpenSSL's own cached algorithms.
+const EVP_CIPHER* aes_256_gcm() {
+  static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  return cipher;  // null only if OpenSSL has no AES-GCM: every seal then fails loudly
+}
+
 CipherCtx new_gcm_context(const DataKey& key, const std::uint8_t* nonce, bool encrypt) {
   CipherCtx ctx(EVP_CIPHER_CTX_new());
   if (!ctx) return nullptr;
   const int enc = encrypt ? 1 : 0;
-  if (EVP_CipherInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr, enc) != 1 ||
+  if (EVP_CipherInit_ex(ctx.get(), aes_256_gcm(), nullptr, nullptr, nullptr, enc) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kEnvelopeNonceSize),
                           nullptr) != 1 ||
       EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, key.data(), nonce, enc) != 1) {

@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -540,6 +542,36 @@ TEST(Crypto, RandomBytesHaveTheRequestedSizeAndDiffer) {
   EXPECT_EQ(random_bytes(32).size(), 32u);
   EXPECT_TRUE(random_bytes(0).empty());
   EXPECT_NE(random_bytes(32), random_bytes(32));
+}
+
+TEST(Crypto, RandomBytesNeverRepeatAcrossPoolRefillsAndLargeDraws) {
+  // Many small draws run through several refills of the per-thread pool; the large ones bypass it.
+  std::set<Bytes> seen;
+  for (int i = 0; i < 2000; ++i)
+    EXPECT_TRUE(seen.insert(random_bytes(12)).second);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_TRUE(seen.insert(random_bytes(5000)).second);
+}
+
+TEST(Crypto, AForkedChildDrawsOtherRandomBytesThanItsParent) {
+  (void)random_bytes(12);  // the pool now holds unused bytes the child inherits
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const Bytes drawn = random_bytes(16);
+    const bool written = write(fds[1], drawn.data(), drawn.size()) == 16;
+    _exit(written ? 0 : 1);
+  }
+  close(fds[1]);
+  Bytes from_child(16);
+  const ssize_t got = read(fds[0], from_child.data(), from_child.size());
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_EQ(got, 16);
+  EXPECT_NE(random_bytes(16), from_child);
 }
 
 TEST(Crypto, ConstantTimeEqual) {
