@@ -27,6 +27,7 @@ class RandomPool {
   ~RandomPool() { discard(); }
 
   void fill(std::uint8_t* out, std::size_t n) {
+    if (n == 0) return;   // out may be null then, which memcpy must not see
     if (n > kSize / 4) {  // large draws go straight to the DRBG
       draw(out, n);
       return;
@@ -49,7 +50,7 @@ class RandomPool {
   static constexpr std::size_t kSize = 4096;
 
   static void draw(std::uint8_t* out, std::size_t n) {
-    if (n > 0 && RAND_bytes(out, static_cast<int>(n)) != 1) std::abort();  // no safe fallback
+    if (RAND_bytes(out, static_cast<int>(n)) != 1) std::abort();  // no safe fallback exists
   }
 
   std::array<std::uint8_t, kSize> pool_{};
