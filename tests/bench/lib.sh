@@ -190,10 +190,11 @@ wait_for_http() {
 
 # CPU accounting from /proc, for a benchmark's "where the CPU went" lines.
 # cpu_sample PID...: "EPOCH BUSY TICKS_OF_PID...": the machine's busy time (user, nice, system,
-# irq, softirq, steal of every CPU) and each process's user + system time, in clock ticks.
+# irq and softirq of every CPU; not the time the hypervisor stole) and each process's user +
+# system time, in clock ticks.
 cpu_sample() {
   local line pid
-  line="$EPOCHREALTIME $(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat)"
+  line="$EPOCHREALTIME $(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat)"
   for pid in "$@"; do
     line+=" $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat")"
   done
