@@ -65,6 +65,15 @@ trap 'exit 143' TERM
 sql() { psql "$DATABASE_URL" -X -q -A -t -v ON_ERROR_STOP=1 -c "$1"; }
 now() { printf '%s' "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+# timed_copy TABLE COLUMNS FILE: psql's \copy of a CSV file into TABLE; prints the seconds.
+# COLUMNS may span lines (\copy takes one).
+timed_copy() {
+  local start end columns=${2//$'\n'/ }
+  start=$(now)
+  psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -c "\\copy $1 ($columns) FROM '$3' CSV"
+  end=$(now)
+  elapsed "$start" "$end"
+}
 
 start_cluster
 export MOCK_SWEDBANKPAY_TOKEN=unused MOCK_LINKMOBILITY_PASSWORD=unused VISITPAY_LOG_LEVEL=warn
@@ -128,10 +137,8 @@ log "the twin: COPY of the same rows into a scratch table shaped like bank_payme
 sql "CREATE TABLE bench_copy (LIKE bank_payments INCLUDING DEFAULTS INCLUDING IDENTITY
        INCLUDING CONSTRAINTS INCLUDING INDEXES);
      ALTER TABLE bench_copy ALTER COLUMN file_id SET DEFAULT gen_random_uuid()"
-start=$(now)
-psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -c "\copy bench_copy (source_ref, line, kid, amount_ore, booking_date, value_date, bank_reference, creditor_account, payer_account, status) FROM '$TMP/rows.csv' CSV"
-end=$(now)
-COPY_S=$(elapsed "$start" "$end")
+COPY_S=$(timed_copy bench_copy "source_ref, line, kid, amount_ore, booking_date, value_date,
+  bank_reference, creditor_account, payer_account, status" "$TMP/rows.csv")
 
 # Checks.
 stored=$(sql "SELECT count(*) FROM bank_payments")
@@ -161,13 +168,6 @@ ALTER TABLE bench_stored ADD FOREIGN KEY (file_id) REFERENCES bank_files (id),
 CREATE TABLE bench_audit (LIKE invoice_events INCLUDING ALL);
 ALTER TABLE bench_audit ADD FOREIGN KEY (invoice_id) REFERENCES invoices (id);
 SQL
-timed_copy() { # timed_copy TABLE COLUMNS FILE: prints the seconds
-  local start end
-  start=$(now)
-  psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -c "\\copy $1 ($2) FROM '$3' CSV"
-  end=$(now)
-  elapsed "$start" "$end"
-}
 STORED_COPY_S=$(timed_copy bench_stored "$STORED_COLUMNS" "$TMP/stored.csv")
 AUDIT_COPY_S=$(timed_copy bench_audit "$AUDIT_COLUMNS" "$TMP/audit.csv")
 [[ "$(sql "SELECT count(*) FROM bench_stored")" == "$PAYMENTS" ]] || die "bench_stored is short"

@@ -101,17 +101,14 @@ wait_for_http "$SERVICE_PID" "the service" "$BASE/readyz" 60
 
 RUN_ID=$(date +%s)-$$
 # run_wrk SECONDS PREFIX OUTFILE [CPU_FILE]: wrk in the background, so INT/TERM act at once. With
-# CPU_FILE, the CPU of the machine, the service and wrk is sampled from 1 s after the start to 1 s
-# before the end (cpu_window).
+# CPU_FILE, the CPU of the machine, the service and wrk is sampled during the run (cpu_during).
 run_wrk() {
   VP_BENCH_TOKEN=$TOKEN VP_BENCH_RUN=$2 \
     wrk -t"$THREADS" -c"$CONCURRENCY" -d"$1"s --timeout 10s --latency \
     -s tests/bench/checkout.lua "$BASE" >"$3" 3>&- &
   WRK_PID=$!
   if [[ -n "${4:-}" ]]; then
-    sleep 1 &
-    wait "$!"
-    cpu_window "$(($1 - 2))" "$SERVICE_PID" "$WRK_PID" >"$4"
+    cpu_during "$1" "$SERVICE_PID" "$WRK_PID" >"$4"
   fi
   local rc=0
   wait "$WRK_PID" || rc=$?
@@ -141,9 +138,7 @@ peak_rss_kib=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$SERVICE_PID/status" 2>/
 log "the HTTP floor: GET /healthz for 4 s"
 wrk -t"$THREADS" -c"$CONCURRENCY" -d4s "$BASE/healthz" >"$TMP/wrk-healthz.txt" 3>&- &
 WRK_PID=$!
-sleep 1 &
-wait "$!"
-cpu_window 2 "$SERVICE_PID" >"$TMP/cpu-healthz.txt"
+cpu_during 4 "$SERVICE_PID" >"$TMP/cpu-healthz.txt"
 wait "$WRK_PID" || die "wrk (GET /healthz) failed"
 WRK_PID=""
 healthz_rate=$(awk '/^Requests\/sec:/ { print $2 }' "$TMP/wrk-healthz.txt")
@@ -160,9 +155,7 @@ log "pgbench -c $CONCURRENCY -j $THREADS -T $DURATION"
 pgbench -n -M prepared -c "$CONCURRENCY" -j "$THREADS" -T "$DURATION" "${TWIN_CONSTANTS[@]}" \
   -f "$TMP/checkout.pgbench" "$DATABASE_URL" >"$TMP/pgbench.txt" 2>"$TMP/pgbench.log" 3>&- &
 PGBENCH_PID=$!
-sleep 1 &
-wait "$!"
-cpu_window "$((DURATION - 2))" "$PGBENCH_PID" >"$TMP/cpu-twin.txt"
+cpu_during "$DURATION" "$PGBENCH_PID" >"$TMP/cpu-twin.txt"
 wait "$PGBENCH_PID" || die "pgbench failed: $(tail -n 5 "$TMP/pgbench.log")"
 PGBENCH_PID=""
 cat "$TMP/pgbench.txt" >&2

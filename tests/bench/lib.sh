@@ -201,17 +201,21 @@ cpu_sample() {
   printf '%s\n' "$line"
 }
 
-# cpu_window SECONDS PID...: samples at once and SECONDS later (interruptibly); prints both lines.
-cpu_window() {
+# cpu_during RUN_SECONDS PID...: for a run that has just started and lasts RUN_SECONDS (at least
+# 3), samples 1 s into it and 1 s before its end (start-up and wind-down left out), waiting
+# interruptibly; prints both lines.
+cpu_during() {
   local seconds=$1
   shift
+  sleep 1 &
+  wait "$!"
   cpu_sample "$@"
-  sleep "$seconds" &
+  sleep "$((seconds - 2))" &
   wait "$!"
   cpu_sample "$@"
 }
 
-# cpu_per_unit WINDOW RATE: from cpu_window's two lines and RATE (units per second over the same
+# cpu_per_unit WINDOW RATE: from cpu_during's two lines and RATE (units per second over the same
 # run), prints "busy_pct machine_us pid1_us pid2_us ...": the machine's load in percent of all its
 # CPUs, and CPU microseconds per unit for the machine and for each process.
 cpu_per_unit() {
