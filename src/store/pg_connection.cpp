@@ -1,7 +1,8 @@
 #include "store/pg_connection.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "store/pg_conninfo.hpp"
@@ -11,7 +12,6 @@ namespace visitpay::store {
 using common::ErrorCode;
 using common::make_error;
 using common::Result;
-using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
@@ -144,10 +144,14 @@ void PgConnection::assign_socket() {
 asio::awaitable<bool> PgConnection::wait(Wait what) {
   const auto type = what == Wait::read ? asio::posix::stream_descriptor::wait_read
                                        : asio::posix::stream_descriptor::wait_write;
-  auto result = co_await (socket_.async_wait(type, kAwait) || deadline_.async_wait(kAwait));
-  if (result.index() == 1) co_return false;  // the deadline passed first
-  auto [ec] = std::get<0>(result);
-  co_return !ec;
+  // The two operations race in a group, which cancels the loser; unlike the awaitable
+  // operators, it spawns no coroutine per wait (this runs a few times for every query).
+  auto [order, socket_ec, deadline_ec] =
+      co_await asio::experimental::make_parallel_group(socket_.async_wait(type, asio::deferred),
+                                                       deadline_.async_wait(asio::deferred))
+          .async_wait(asio::experimental::wait_for_one(), asio::use_awaitable);
+  if (order[0] == 1) co_return false;  // the deadline passed first
+  co_return !socket_ec;
 }
 
 common::Error PgConnection::fail(std::string_view what, PGresult* result) {
