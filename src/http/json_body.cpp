@@ -1,7 +1,7 @@
 #include "http/json_body.hpp"
 
 #include <optional>
-#include <set>
+#include <utility>
 
 namespace visitpay::http {
 
@@ -30,73 +30,96 @@ void append_token(std::string& pointer, std::string_view key) {
   }
 }
 
-// Follows the parser's events to know where it is, so a repeated key can be named by pointer.
-class DuplicateKeyFinder {
+// Builds the document from the parser's events (nlohmann's SAX interface) and notices a key its
+// object already has, naming the first one by pointer. Unlike a parser callback this keeps no
+// set of keys: the object under construction is the set.
+class DocumentBuilder {
  public:
-  bool on_event(Json::parse_event_t event, const Json& parsed) {
-    switch (event) {
-      case Json::parse_event_t::object_start:
-      case Json::parse_event_t::array_start:
-        stack_.push_back(Frame{event == Json::parse_event_t::object_start, {}, {}, 0});
-        break;
-      case Json::parse_event_t::key: {
-        auto& frame = stack_.back();
-        frame.key = parsed.get<std::string>();
-        if (!frame.keys.insert(frame.key).second && !found_) found_ = pointer();
-        break;
-      }
-      case Json::parse_event_t::object_end:
-      case Json::parse_event_t::array_end:
-        stack_.pop_back();
-        element_done();
-        break;
-      case Json::parse_event_t::value:
-        element_done();
-        break;
-    }
+  explicit DocumentBuilder(Json& root) : root_(root) {}
+
+  bool null() { return value(nullptr); }
+  bool boolean(bool v) { return value(v); }
+  bool number_integer(Json::number_integer_t v) { return value(v); }
+  bool number_unsigned(Json::number_unsigned_t v) { return value(v); }
+  bool number_float(Json::number_float_t v, const Json::string_t& /*text*/) { return value(v); }
+  bool string(Json::string_t& v) { return value(std::move(v)); }
+  bool binary(Json::binary_t& v) { return value(std::move(v)); }
+  bool start_object(std::size_t /*size*/) { return open(Json::value_t::object); }
+  bool start_array(std::size_t /*size*/) { return open(Json::value_t::array); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+  bool key(Json::string_t& k) {
+    auto& frame = stack_.back();
+    if (!duplicate_ && frame.node->contains(k)) duplicate_ = pointer_to(k);
+    frame.key = std::move(k);
     return true;
   }
-  const std::optional<std::string>& found() const { return found_; }
+  bool parse_error(std::size_t /*position*/, const std::string& /*token*/,
+                   const Json::exception& /*error*/) {
+    return false;
+  }
+
+  const std::optional<std::string>& duplicate() const { return duplicate_; }
 
  private:
   struct Frame {
-    bool object;
-    std::set<std::string, std::less<>> keys;
-    std::string key;    // the member being read (objects)
-    std::size_t index;  // the element being read (arrays)
+    Json* node;       // an object or an array being filled
+    std::string key;  // objects: the member being read
   };
-  void element_done() {
-    if (!stack_.empty() && !stack_.back().object) ++stack_.back().index;
+
+  // Puts `v` where the parser is (the root, the current member, the next element) and
+  // returns it.
+  Json& place(Json v) {
+    if (stack_.empty()) return root_ = std::move(v);
+    auto& frame = stack_.back();
+    if (frame.node->is_object()) return (*frame.node)[frame.key] = std::move(v);
+    frame.node->push_back(std::move(v));
+    return frame.node->back();
   }
-  std::string pointer() const {
+  template <typename V>
+  bool value(V&& v) {
+    place(Json(std::forward<V>(v)));
+    return true;
+  }
+  // A container's address stays valid while it is on the stack: its parent gets no new
+  // members or elements until it is closed.
+  bool open(Json::value_t type) {
+    stack_.push_back(Frame{&place(Json(type)), {}});
+    return true;
+  }
+  bool close() {
+    stack_.pop_back();
+    return true;
+  }
+  // The pointer of member `k` of the innermost object.
+  std::string pointer_to(std::string_view k) const {
     std::string out;
-    for (const auto& f : stack_) {
-      if (f.object) {
+    for (std::size_t i = 0; i + 1 < stack_.size(); ++i) {
+      const auto& f = stack_[i];
+      if (f.node->is_object()) {
         append_token(out, f.key);
       } else {
-        out += '/' + std::to_string(f.index);
+        out += '/' + std::to_string(f.node->size() - 1);
       }
     }
+    append_token(out, k);
     return out;
   }
 
+  Json& root_;
   std::vector<Frame> stack_;
-  std::optional<std::string> found_;
+  std::optional<std::string> duplicate_;
 };
 
 }  // namespace
 
 std::variant<Json, common::Error> parse_json(std::string_view text) {
-  DuplicateKeyFinder finder;
-  Json::parser_callback_t callback = [&finder](int /*depth*/, Json::parse_event_t event,
-                                               Json& parsed) {
-    return finder.on_event(event, parsed);
-  };
-  auto doc = Json::parse(text, callback, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
+  Json doc;
+  DocumentBuilder builder(doc);
+  if (!Json::sax_parse(text, &builder, Json::input_format_t::json, /*strict=*/true)) {
     return make_error(ErrorCode::malformed_json, "the body is not a valid UTF-8 JSON document");
   }
-  if (const auto& key = finder.found()) {
+  if (const auto& key = builder.duplicate()) {
     common::Error e = make_error(ErrorCode::validation_failed, "a JSON object has a key twice");
     e.fields.push_back({*key, "appears more than once"});
     return e;
