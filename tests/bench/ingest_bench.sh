@@ -169,6 +169,9 @@ ratio=$(awk -v s="$service_rate" -v p="$pgbench_tps" 'BEGIN { if (p > 0) printf 
 # (machine_busy_pct / twin_machine_busy_pct) x (twin_machine_cpu_us / machine_cpu_us).
 # service_cpu_us_for_goal: the service's CPU per check-out at which the ratio would be 0.9, the
 # machine as busy as in this run, PostgreSQL's and wrk's CPU per check-out as they were.
+# service_cpu_us_floor: the least any service can spend on a check-out: an HTTP exchange (the
+# GET /healthz floor) and a database exchange (pgbench's own CPU per transaction of the same
+# SQL); ratio_at_floor: the ratio a service spending only that would reach, on the same terms.
 read -r busy machine service_us wrk_us < <(cpu_per_unit "$(<"$TMP/cpu-service.txt")" "$service_rate")
 read -r twin_busy twin_machine pgbench_us < <(cpu_per_unit "$(<"$TMP/cpu-twin.txt")" "$pgbench_tps")
 read -r _ _ floor_us < <(cpu_per_unit "$(<"$TMP/cpu-healthz.txt")" "$healthz_rate")
@@ -180,6 +183,8 @@ cpu_lines=$(awk -v m="$machine" -v s="$service_us" -v w="$wrk_us" -v b="$busy" \
     printf "twin_postgres_cpu_us=%.1f\n", tm - p
     printf "http_floor_cpu_us=%s\n", f
     printf "service_cpu_us_for_goal=%.1f\n", tm * b / (0.9 * tb) - (m - s - w) - w
+    printf "service_cpu_us_floor=%.1f\n", f + p
+    printf "ratio_at_floor=%.2f\n", tm * b / (tb * (m - s + f + p))
   }')
 
 # --- summary --------------------------------------------------------------------------------------
