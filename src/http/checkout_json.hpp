@@ -23,7 +23,8 @@ ParsedCheckout parse_checkout(const nlohmann::json& body);
 void merge_field_errors(std::vector<common::FieldError>& into,
                         std::vector<common::FieldError> more);
 
-nlohmann::json session_json(const domain::SessionView& session);
+// The session as the API answers it (schemas/openapi.json, Session), as JSON text.
+std::string session_json(const domain::SessionView& session);
 
 // Top-level property names the parser accepts; the schema test compares them with the file.
 std::vector<std::string> checkout_fields();

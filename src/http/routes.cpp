@@ -89,7 +89,7 @@ class Handlers {
     }
     count(outcome->created ? "accepted" : "replayed");
     auto res = json_response(outcome->created ? bhttp::status::created : bhttp::status::ok,
-                             session_json(outcome->session).dump(), req.version());
+                             session_json(outcome->session), req.version());
     res.set(bhttp::field::location, "/v1/sessions/" + outcome->session.id);
     co_return res;
   }
@@ -100,7 +100,7 @@ class Handlers {
     if (auto* res = std::get_if<Response>(&auth)) co_return std::move(*res);
     auto found = co_await visible_session(std::get<app::Principal>(auth), ctx);
     if (!found) co_return problem_response(found.error(), ctx, req.version());
-    co_return json_response(bhttp::status::ok, session_json(*found).dump(), req.version());
+    co_return json_response(bhttp::status::ok, session_json(*found), req.version());
   }
 
   asio::awaitable<Response> cancel_checkout(const Request& req, RequestContext& ctx) {
@@ -113,7 +113,7 @@ class Handlers {
     if (!cancelled) co_return problem_response(cancelled.error(), ctx, req.version());
     auto after = co_await visible_session(principal, ctx);  // the state it has now
     if (!after) co_return problem_response(after.error(), ctx, req.version());
-    co_return json_response(bhttp::status::ok, session_json(*after).dump(), req.version());
+    co_return json_response(bhttp::status::ok, session_json(*after), req.version());
   }
 
   // POST /v1/webhooks/payment/{provider}/{token}: a payment callback, parsed by the adapter

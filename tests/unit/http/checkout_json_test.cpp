@@ -373,7 +373,7 @@ TEST(SessionJson, HasExactlyTheSessionKeysAndNoPersonalData) {
   s.created_at = utc(2026, 11, 22, 13, 6);
   s.updated_at = utc(2026, 11, 22, 13, 7);
 
-  const Json j = session_json(s);
+  const Json j = Json::parse(session_json(s));
   std::set<std::string> keys;
   for (const auto& [k, v] : j.items())
     keys.insert(k);
@@ -399,8 +399,45 @@ TEST(SessionJson, HasExactlyTheSessionKeysAndNoPersonalData) {
   }
 }
 
+TEST(SessionJson, EveryOptionalMemberWithItsValueAndTextEscaped) {
+  domain::SessionView s;
+  s.id = "01890a5d-ac96-774b-bcce-b302099a8057";
+  s.state = domain::SessionState::invoiced;
+  s.lines = {{"Sn\u00f8 \"r\u00f8d\"\\ \n\t\x01", 100, 0}, {std::nullopt, 200, 25}};
+  s.deadline_at = utc(2026, 11, 24, 13, 5);
+  s.fee_terms = domain::FeeTerms{utc(2026, 11, 22, 12, 40), "2026-01"};
+  s.fee_disclosed = 6500;
+  s.invoice_reason = "sms_rejected";
+  s.link_error = "rejected by the gateway";
+  s.paid_at = utc(2026, 11, 25, 8, 0);
+  s.cancelled_at = utc(2026, 11, 26, 9, 30);
+  s.payment_status = "Aborted";
+  s.payment_instrument = "Vipps";
+  s.invoice_id = "inv-1";
+  s.invoice_status = "draft";
+
+  const Json j = Json::parse(session_json(s));
+  EXPECT_EQ(j["state"], "invoiced");
+  EXPECT_EQ(j["lines"][0], (Json{{"description", "Sn\u00f8 \"r\u00f8d\"\\ \n\t\x01"},
+                                 {"amount", 100},
+                                 {"vat_amount", 0}}));
+  EXPECT_EQ(j["lines"][1]["description"], domain::shown_description(std::nullopt));
+  EXPECT_EQ(j["deadline_at"], "2026-11-24T13:05:00Z");
+  EXPECT_EQ(j["fee_terms"],
+            (Json{{"accepted_at", "2026-11-22T12:40:00Z"}, {"version", "2026-01"}}));
+  EXPECT_EQ(j["invoice_fee_disclosed"], 6500);
+  EXPECT_EQ(j["invoice_reason"], "sms_rejected");
+  EXPECT_EQ(j["link_error"], "rejected by the gateway");
+  EXPECT_EQ(j["paid_at"], "2026-11-25T08:00:00Z");
+  EXPECT_EQ(j["cancelled_at"], "2026-11-26T09:30:00Z");
+  EXPECT_EQ(j["payment"], (Json{{"status", "Aborted"}, {"instrument", "Vipps"}}));
+  EXPECT_EQ(j["invoice"], (Json{{"id", "inv-1"}, {"number", nullptr}, {"status", "draft"}}));
+  s.invoice_number = 10042;
+  EXPECT_EQ(Json::parse(session_json(s))["invoice"]["number"], 10042);
+}
+
 TEST(SessionJson, EmptyLinesIsAnArray) {
-  const Json j = session_json(domain::SessionView{});
+  const Json j = Json::parse(session_json(domain::SessionView{}));
   EXPECT_TRUE(j["lines"].is_array());
   EXPECT_EQ(j["state"], "pending");
   EXPECT_EQ(j["has_phone"], false);
