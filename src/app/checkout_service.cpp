@@ -54,23 +54,7 @@ asio::awaitable<Result<CheckoutOutcome>> CheckoutService::submit(
   auto inserted = co_await sessions_.insert(session);
   if (!inserted) co_return std::move(inserted).error();
   if (*inserted) {
-    domain::SessionView v;
-    v.id = session.id;
-    v.clinic_id = request.clinic_id;
-    v.visit_id = request.visit_id;
-    v.has_phone = request.payer.phone.has_value();
-    const auto start = domain::start_of(v.has_phone);
-    v.state = start.state;
-    if (start.reason) v.invoice_reason = domain::to_string(*start.reason);
-    v.currency = request.currency;
-    v.amount = request.amount();
-    v.vat_amount = request.vat_amount();
-    v.checked_out_at = request.checked_out_at;
-    for (const auto& line : request.lines)
-      v.lines.push_back({line.description, line.amount, line.vat_amount});
-    v.fee_terms = request.fee_terms;
-    v.created_at = now;
-    v.updated_at = now;
+    auto v = domain::new_session_view(session.id, request, now);
     log_.info("checkout.accepted", {{"session_id", v.id}, {"clinic_id", v.clinic_id}});
     co_return CheckoutOutcome{true, std::move(v)};
   }

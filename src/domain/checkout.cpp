@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <utility>
 
 #include "domain/email_address.hpp"
 #include "domain/national_id.hpp"
@@ -208,6 +209,27 @@ std::string canonical_form(const CheckoutRequest& r) {
     put(*r.payer.email);
   }
   return out;
+}
+
+SessionView new_session_view(std::string id, const CheckoutRequest& request, Timestamp now) {
+  SessionView v;
+  v.id = std::move(id);
+  v.clinic_id = request.clinic_id;
+  v.visit_id = request.visit_id;
+  v.has_phone = request.payer.phone.has_value();
+  const auto start = start_of(v.has_phone);
+  v.state = start.state;
+  if (start.reason) v.invoice_reason = to_string(*start.reason);
+  v.currency = request.currency;
+  v.amount = request.amount();
+  v.vat_amount = request.vat_amount();
+  v.checked_out_at = request.checked_out_at;
+  for (const auto& line : request.lines)
+    v.lines.push_back({line.description, line.amount, line.vat_amount});
+  v.fee_terms = request.fee_terms;
+  v.created_at = now;
+  v.updated_at = now;
+  return v;
 }
 
 }  // namespace visitpay::domain

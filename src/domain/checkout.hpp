@@ -128,4 +128,7 @@ struct SessionView {
   std::string invoice_status;
 };
 
+// The view of the session `request` has just created: its starting state, no payment facts yet.
+SessionView new_session_view(std::string id, const CheckoutRequest& request, Timestamp now);
+
 }  // namespace visitpay::domain

@@ -54,24 +54,9 @@ Pair best_of_rounds(Ours ours, Twin twin) {
 
 // The session a check-out of `body` creates, as the service answers it (no database).
 visitpay::domain::SessionView session_of(const Json& body) {
-  auto parsed = visitpay::http::parse_checkout(body);
-  const auto& r = parsed.request;
-  visitpay::domain::SessionView v;
-  v.id = "01890a5d-ac96-774b-bcce-b302099a8057";
-  v.clinic_id = r.clinic_id;
-  v.visit_id = r.visit_id;
-  v.state = visitpay::domain::SessionState::awaiting_payment;
-  v.currency = r.currency;
-  v.amount = r.amount();
-  v.vat_amount = r.vat_amount();
-  v.checked_out_at = r.checked_out_at;
-  for (const auto& line : r.lines)
-    v.lines.push_back({line.description, line.amount, line.vat_amount});
-  v.has_phone = r.payer.phone.has_value();
-  v.fee_terms = r.fee_terms;
-  v.created_at = r.checked_out_at;
-  v.updated_at = r.checked_out_at;
-  return v;
+  const auto parsed = visitpay::http::parse_checkout(body);
+  return visitpay::domain::new_session_view("01890a5d-ac96-774b-bcce-b302099a8057", parsed.request,
+                                            parsed.request.checked_out_at);
 }
 
 }  // namespace
