@@ -6,6 +6,7 @@
 
 #include "common/log.hpp"
 #include "common/time_format.hpp"
+#include "http/json_body.hpp"
 
 namespace visitpay::http {
 
@@ -13,21 +14,6 @@ using common::FieldError;
 using Json = nlohmann::json;
 
 namespace {
-
-// RFC 6901: "~" is written "~0" and "/" is written "~1" inside a reference token.
-std::string escape_pointer_token(std::string_view key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 // Reads one JSON object: required/optional members with a type each; unknown members reported.
 class ObjectShape {
@@ -41,7 +27,9 @@ class ObjectShape {
     }
     for (const auto& [key, value] : obj_.items()) {
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        fail(pointer_ + "/" + escape_pointer_token(key), "is not a known field");
+        std::string member = pointer_;
+        append_pointer_token(member, key);
+        fail(member, "is not a known field");
       }
     }
   }

@@ -16,20 +16,6 @@ bool is_json(const Request& req) {
   return value.substr(0, value.find(';')) == "application/json";
 }
 
-// RFC 6901: "~" is written "~0" and "/" is written "~1" inside a reference token.
-void append_token(std::string& pointer, std::string_view key) {
-  pointer += '/';
-  for (char c : key) {
-    if (c == '~') {
-      pointer += "~0";
-    } else if (c == '/') {
-      pointer += "~1";
-    } else {
-      pointer += c;
-    }
-  }
-}
-
 // Builds the document from the parser's events (nlohmann's SAX interface) and notices a key its
 // object already has, naming the first one by pointer. Unlike a parser callback this keeps no
 // set of keys: the object under construction is the set.
@@ -97,12 +83,12 @@ class DocumentBuilder {
     for (std::size_t i = 0; i + 1 < stack_.size(); ++i) {
       const auto& f = stack_[i];
       if (f.node->is_object()) {
-        append_token(out, f.key);
+        append_pointer_token(out, f.key);
       } else {
         out += '/' + std::to_string(f.node->size() - 1);
       }
     }
-    append_token(out, k);
+    append_pointer_token(out, k);
     return out;
   }
 
@@ -112,6 +98,19 @@ class DocumentBuilder {
 };
 
 }  // namespace
+
+void append_pointer_token(std::string& pointer, std::string_view key) {
+  pointer += '/';
+  for (char c : key) {
+    if (c == '~') {
+      pointer += "~0";
+    } else if (c == '/') {
+      pointer += "~1";
+    } else {
+      pointer += c;
+    }
+  }
+}
 
 std::variant<Json, common::Error> parse_json(std::string_view text) {
   Json doc;

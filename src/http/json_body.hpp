@@ -12,6 +12,10 @@
 
 namespace visitpay::http {
 
+// Appends "/" and `key` as a JSON pointer reference token (RFC 6901: "~" is written "~0" and
+// "/" is written "~1").
+void append_pointer_token(std::string& pointer, std::string_view key);
+
 // Parses a JSON document; the error to answer with when it is not one (400), or when an object
 // in it has a key twice (422 naming the key by JSON pointer: parsers differ on which copy wins,
 // so the request is ambiguous).
